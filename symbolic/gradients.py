@@ -1,0 +1,258 @@
+"""Symbolic differentiation: gradients, Jacobians, Hessians, JVPs and VJPs.
+
+Each function builds one node whose computation applies the matching JAX transformation to the
+part of the graph that depends on the differentiated tensors (found with
+:func:`symbolic.traversal.subgraph`); everything else enters as a constant. The results are
+ordinary tensors: they can be differentiated again (grads of grads), cloned and compiled.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import jax
+import numpy as np
+
+from symbolic.errors import SymbolicError
+from symbolic.tensor import Tensor, as_tensor, format_shape
+from symbolic.traversal import subgraph, toposort
+from symbolic.wrap import apply
+
+
+def _as_list(wrt, what):
+    single = isinstance(wrt, Tensor)
+    items = [wrt] if single else list(wrt)
+    for i, w in enumerate(items):
+        if not isinstance(w, Tensor):
+            raise SymbolicError(f"{what}: wrt[{i}] must be a symbolic tensor; got {type(w).__name__}")
+        if not np.issubdtype(w.dtype, np.inexact):
+            raise SymbolicError(
+                f"{what}: cannot differentiate with respect to {w.name!r} of dtype {w.dtype}; "
+                "only floating and complex tensors have gradients"
+            )
+    return single, items
+
+
+def _check_connected(outputs, wrt, disconnected_inputs, what):
+    if disconnected_inputs not in ("raise", "warn", "ignore"):
+        raise SymbolicError(
+            f"{what}: disconnected_inputs must be 'raise', 'warn' or 'ignore'; got {disconnected_inputs!r}"
+        )
+    reachable = set(toposort(outputs))
+    missing = [w.name for w in wrt if w not in reachable]
+    if not missing or disconnected_inputs == "ignore":
+        return
+    message = (
+        f"{what}: the output does not depend on {missing}; their gradient is zero. Pass "
+        "disconnected_inputs='ignore' to accept that."
+    )
+    if disconnected_inputs == "raise":
+        raise SymbolicError(message)
+    warnings.warn(message, stacklevel=3)
+
+
+def grad(cost, wrt, *, disconnected_inputs="raise"):
+    """Gradient of a scalar cost with respect to one or several tensors.
+
+    Parameters
+    ----------
+    cost : Tensor [shape=()]
+        A real scalar.
+    wrt : Tensor or list of Tensor
+        Variables, placeholders or any intermediate tensors of the graph.
+    disconnected_inputs : {"raise", "warn", "ignore"}, default "raise"
+        What to do when ``cost`` does not depend on one of ``wrt`` (its gradient is zero).
+
+    Returns
+    -------
+    Tensor or list of Tensor
+        Same structure as ``wrt``, each gradient of the shape and dtype of its tensor.
+
+    Raises
+    ------
+    SymbolicError
+        For a non-scalar or complex cost, a non-float ``wrt``, or a disconnected input.
+
+    Examples
+    --------
+    >>> import symbolic as S
+    >>> x = S.placeholder(())
+    >>> (gx,) = S.grad(x ** 3, [x])
+    >>> float(S.function([x], S.grad(gx, x))(2.0))
+    12.0
+    """
+    cost = as_tensor(cost)
+    single, wrt = _as_list(wrt, "grad")
+    if cost.shape != ():
+        raise SymbolicError(
+            f"grad: cost {cost.name!r} must be a scalar; got shape {format_shape(cost.shape)}. "
+            "Reduce it first (.sum() or .mean())"
+        )
+    if not np.issubdtype(cost.dtype, np.floating):
+        raise SymbolicError(f"grad: cost {cost.name!r} must be real floating; got dtype {cost.dtype}")
+    _check_connected([cost], wrt, disconnected_inputs, "grad")
+    frontier, fn, _ = subgraph([cost], wrt)
+    k = len(wrt)
+
+    def grad_fn(*values):
+        fixed = values[k:]
+        return tuple(jax.grad(lambda ws: fn(ws, fixed)[0])(list(values[:k])))
+
+    grads = apply(grad_fn, [*wrt, *frontier], name="grad")
+    grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
+    return grads[0] if single else grads
+
+
+def _outputs_list(outputs, what):
+    single = isinstance(outputs, Tensor)
+    items = [outputs] if single else [as_tensor(o) for o in outputs]
+    return single, items
+
+
+def jacobian(expression, wrt, *, mode="reverse", disconnected_inputs="raise"):
+    """Jacobian of a tensor with respect to one or several tensors.
+
+    Parameters
+    ----------
+    expression : Tensor [shape=S]
+    wrt : Tensor [shape=W] or list of Tensor
+    mode : {"reverse", "forward"}, default "reverse"
+        Reverse mode (``jax.jacrev``) suits fewer outputs than inputs; forward the converse.
+    disconnected_inputs : {"raise", "warn", "ignore"}
+
+    Returns
+    -------
+    Tensor [shape=S + W] or list of Tensor
+    """
+    expression = as_tensor(expression)
+    single, wrt = _as_list(wrt, "jacobian")
+    if mode not in ("reverse", "forward"):
+        raise SymbolicError(f"jacobian: mode must be 'reverse' or 'forward'; got {mode!r}")
+    _check_connected([expression], wrt, disconnected_inputs, "jacobian")
+    frontier, fn, _ = subgraph([expression], wrt)
+    k = len(wrt)
+    transform = jax.jacrev if mode == "reverse" else jax.jacfwd
+
+    def jac_fn(*values):
+        fixed = values[k:]
+        return tuple(transform(lambda ws: fn(ws, fixed)[0])(list(values[:k])))
+
+    jacs = apply(jac_fn, [*wrt, *frontier], name="jacobian")
+    jacs = list(jacs) if isinstance(jacs, (tuple, list)) else [jacs]
+    return jacs[0] if single else jacs
+
+
+def hessian(cost, wrt, *, disconnected_inputs="raise"):
+    """Hessian of a scalar cost: for each tensor of ``wrt`` its own block.
+
+    Parameters
+    ----------
+    cost : Tensor [shape=()]
+    wrt : Tensor [shape=W] or list of Tensor
+
+    Returns
+    -------
+    Tensor [shape=W + W] or list of Tensor
+        The diagonal blocks, as Theano's ``hessian`` returns them.
+    """
+    single, wrt = _as_list(wrt, "hessian")
+    blocks = [jacobian(grad(cost, w, disconnected_inputs=disconnected_inputs), w,
+                       disconnected_inputs="ignore") for w in wrt]
+    return blocks[0] if single else blocks
+
+
+def _check_pairs(primals, tangents, what, label):
+    if len(primals) != len(tangents):
+        raise SymbolicError(f"{what}: got {len(primals)} tensors in wrt but {len(tangents)} {label}")
+    out = []
+    for w, t in zip(primals, tangents):
+        t = as_tensor(t)
+        if t.ndim != w.ndim or any(a is not None and b is not None and a != b for a, b in zip(t.shape, w.shape)):
+            raise SymbolicError(
+                f"{what}: {label} for {w.name!r} has shape {format_shape(t.shape)}, "
+                f"expected {format_shape(w.shape)}"
+            )
+        out.append(t)
+    return out
+
+
+def jvp(outputs, wrt, tangents):
+    """Forward-mode product of the Jacobian of ``outputs`` with ``tangents``.
+
+    Parameters
+    ----------
+    outputs : Tensor or list of Tensor
+    wrt : Tensor or list of Tensor
+    tangents : Tensor or list of Tensor
+        One per ``wrt``, of the same shape.
+
+    Returns
+    -------
+    Tensor or list of Tensor
+        The directional derivative of each output, shaped like the output.
+    """
+    single, outs = _outputs_list(outputs, "jvp")
+    _, wrt = _as_list(wrt, "jvp")
+    tangents = _check_pairs(wrt, [tangents] if isinstance(tangents, Tensor) else list(tangents), "jvp", "tangent")
+    frontier, fn, _ = subgraph(outs, wrt)
+    k = len(wrt)
+
+    def jvp_fn(*values):
+        ws, ts, fixed = values[:k], values[k:2 * k], values[2 * k:]
+        _, out = jax.jvp(lambda *w: tuple(fn(list(w), fixed)), tuple(ws), tuple(ts))
+        return out
+
+    res = apply(jvp_fn, [*wrt, *tangents, *frontier], name="jvp")
+    res = list(res) if isinstance(res, (tuple, list)) else [res]
+    return res[0] if single else res
+
+
+def vjp(outputs, wrt, cotangents):
+    """Reverse-mode product of ``cotangents`` with the Jacobian of ``outputs``.
+
+    Parameters
+    ----------
+    outputs : Tensor or list of Tensor
+    wrt : Tensor or list of Tensor
+    cotangents : Tensor or list of Tensor
+        One per output, of the same shape.
+
+    Returns
+    -------
+    Tensor or list of Tensor
+        One per ``wrt``, shaped like it.
+    """
+    _, outs = _outputs_list(outputs, "vjp")
+    single, wrt = _as_list(wrt, "vjp")
+    cts = _check_pairs(outs, [cotangents] if isinstance(cotangents, Tensor) else list(cotangents),
+                       "vjp", "cotangent")
+    frontier, fn, _ = subgraph(outs, wrt)
+    k, m = len(wrt), len(outs)
+
+    def vjp_fn(*values):
+        ws, cs, fixed = values[:k], values[k:k + m], values[k + m:]
+        _, pullback = jax.vjp(lambda *w: tuple(fn(list(w), fixed)), *ws)
+        return tuple(pullback(tuple(cs)))
+
+    res = apply(vjp_fn, [*wrt, *cts, *frontier], name="vjp")
+    res = list(res) if isinstance(res, (tuple, list)) else [res]
+    return res[0] if single else res
+
+
+def _stop_gradient(x):
+    return jax.lax.stop_gradient(x)
+
+
+def stop_gradient(x):
+    """Treat ``x`` as a constant when differentiating (its gradient is not propagated).
+
+    Parameters
+    ----------
+    x : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    x = as_tensor(x)
+    return apply(_stop_gradient, [x], name="stop_gradient", key=(_stop_gradient,))

@@ -1,0 +1,118 @@
+"""Walking graphs: topological order, ancestors, and sub-graphs as pure JAX functions."""
+
+from __future__ import annotations
+
+from symbolic.errors import SymbolicError
+from symbolic.tensor import Node
+
+
+def toposort(outputs, stop=()):
+    """Return every node the ``outputs`` depend on, inputs before the nodes using them.
+
+    Nodes in ``stop`` are included but their ancestors are not visited through them.
+    Iterative, linear in the number of nodes and edges.
+    """
+    order = []
+    seen = set()
+    stop = set(stop)
+    stack = [(node, False) for node in reversed(list(outputs))]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        if node in stop:
+            continue
+        for parent in reversed(node.inputs):
+            if parent not in seen:
+                stack.append((parent, False))
+    return order
+
+
+def ancestors(outputs):
+    """Return the nodes that ``outputs`` (a node or a list of nodes) depend on, themselves
+    included, in topological order."""
+    if isinstance(outputs, Node):
+        outputs = [outputs]
+    for node in outputs:
+        if not isinstance(node, Node):
+            raise SymbolicError(f"ancestors: expected symbolic nodes; got {type(node).__name__}")
+    return toposort(outputs)
+
+
+def evaluate(order, env):
+    """Fill ``env`` (node -> value) for every node of ``order`` not already in it."""
+    for node in order:
+        if node not in env:
+            if node.fn is None:
+                raise SymbolicError(f"no value for leaf {node.name!r} ({type(node).__name__})")
+            env[node] = node.fn(*[env[p] for p in node.inputs])
+    return env
+
+
+def subgraph(outputs, inner_inputs):
+    """Split the graph of ``outputs`` at ``inner_inputs``.
+
+    Nodes that depend on an inner input are recomputed by the returned function; the others
+    (the *frontier*) are passed in as values.
+
+    Parameters
+    ----------
+    outputs : list of Node
+    inner_inputs : list of Node
+
+    Returns
+    -------
+    frontier : list of Node
+        Nodes whose values the function needs besides the inner inputs.
+    fn : callable
+        ``fn(inner_values, frontier_values) -> list of output values``.
+    depends : set of Node
+        The nodes recomputed (those depending on an inner input), inner inputs included.
+    """
+    inner = list(inner_inputs)
+    inner_set = set(inner)
+    order = []
+    depends = set(inner)
+    seen = set(inner)
+    stack = [(node, False) for node in reversed(list(outputs))]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            if any(p in depends for p in node.inputs):
+                depends.add(node)
+                order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for parent in reversed(node.inputs):
+            if parent not in seen:
+                stack.append((parent, False))
+    frontier = []
+    fset = set()
+    for node in order:
+        for parent in node.inputs:
+            if parent not in depends and parent not in fset:
+                fset.add(parent)
+                frontier.append(parent)
+    for node in outputs:
+        if node not in depends and node not in fset:
+            fset.add(node)
+            frontier.append(node)
+    outputs = list(outputs)
+
+    def fn(inner_values, frontier_values):
+        env = dict(zip(inner, inner_values))
+        env.update(zip(frontier, frontier_values))
+        for node in order:
+            if node not in inner_set:
+                env[node] = node.fn(*[env[p] for p in node.inputs])
+        return [env[o] for o in outputs]
+
+    return frontier, fn, depends
