@@ -1,0 +1,72 @@
+"""Argument checks shared by the thresholding modules (private)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from scatter.errors import ScatterError
+
+RULES = ("hard", "soft", "garrote", "firm")
+
+
+def check_rule(rule: str, firm_ratio: float) -> None:
+    """Raise ScatterError unless ``rule`` is known and ``firm_ratio`` > 1."""
+    if rule not in RULES:
+        raise ScatterError(f"rule={rule!r} is not a thresholding rule; expected one of {RULES}")
+    if rule == "firm":
+        ratio = float(firm_ratio)
+        if not np.isfinite(ratio) or ratio <= 1.0:
+            raise ScatterError(
+                f"firm_ratio={firm_ratio!r} must be a finite number > 1 (the firm rule keeps "
+                "coefficients above firm_ratio * t unchanged)"
+            )
+
+
+def as_coeffs(c, name: str = "coeffs", min_ndim: int = 1) -> jnp.ndarray:
+    """Convert to a floating or complex JAX array with at least ``min_ndim`` dimensions."""
+    arr = jnp.asarray(c)
+    inexact = jnp.issubdtype(arr.dtype, jnp.floating) or jnp.issubdtype(
+        arr.dtype, jnp.complexfloating
+    )
+    if not inexact:
+        arr = arr.astype(jnp.result_type(float))
+    if arr.ndim < min_ndim:
+        raise ScatterError(
+            f"{name} has shape {tuple(arr.shape)}; expected at least {min_ndim} dimension(s), "
+            "laid out as (..., n_bands, n_time)"
+        )
+    return arr
+
+
+def real_dtype(dtype) -> jnp.dtype:
+    """The real dtype matching a real or complex dtype."""
+    return jnp.finfo(dtype).dtype
+
+
+def check_finite_concrete(x, name: str) -> None:
+    """Raise ScatterError if a concrete (non-traced) array holds NaN or inf; skip under jit."""
+    if isinstance(x, jax.core.Tracer):  # under jax.jit values cannot be inspected
+        return
+    arr = np.asarray(x)
+    if not np.all(np.isfinite(arr)):
+        raise ScatterError(
+            f"{name} contains NaN or infinite values; expected finite numbers (clean or drop "
+            "the bad samples first)"
+        )
+
+
+def check_sigma_concrete(sigma, name: str = "sigma", *, allow_zero: bool = False) -> None:
+    """Raise ScatterError if a concrete sigma is not finite or <= 0 (< 0 with ``allow_zero``)."""
+    if isinstance(sigma, jax.core.Tracer):
+        return
+    arr = np.asarray(sigma)
+    ok = np.isfinite(arr) & ((arr >= 0) if allow_zero else (arr > 0))
+    if not np.all(ok):
+        bad = arr[~ok].ravel()[:3]
+        rule = ">= 0" if allow_zero else "> 0"
+        raise ScatterError(
+            f"{name} must be finite and {rule} (a noise standard deviation); received values "
+            f"such as {bad.tolist()}"
+        )

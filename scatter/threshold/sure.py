@@ -1,0 +1,267 @@
+r"""Stein's unbiased risk estimate (SURE) for modulus thresholding of real or complex coefficients.
+
+Model, per band: ``c_i = theta_i + n_i`` (``i = 1..n``), where each noise value ``n_i`` is
+Gaussian with total variance ``E|n_i|^2 = sigma^2``. Real coefficients are the case ``d = 1``;
+complex coefficients are treated as vectors of ``R^2`` (``d = 2``) with *circular* noise: real and
+imaginary parts independent, each of variance ``s^2 = sigma^2 / 2``. This holds for the
+coefficients of an analytic (positive-frequency) filter applied to real white noise. Noise may be
+correlated *across* coefficients (a redundant frame makes it so): SURE stays unbiased, since it is
+a sum of per-coefficient estimates; only its variance grows.
+
+A rule ``h(c) = c g(|c|)`` is weakly differentiable when ``g`` is continuous (soft, garrote,
+firm). Stein's lemma in ``R^d`` (C. Stein, "Estimation of the mean of a multivariate normal
+distribution", Ann. Statist. 9, 1981) gives, per coefficient,
+
+.. math::
+
+    E|h(c) - \theta|^2 = E\left[|h(c) - c|^2 + 2 s^2 \nabla\cdot h(c) - d s^2\right],
+
+and for a radial map ``h(c) = c g(r)``, ``r = |c|``, the divergence is
+``div h = d g(r) + r g'(r)``. With ``k_d = (d - 1) / d`` (0 real, 1/2 complex) the estimate of one
+coefficient's risk at threshold ``t`` is ``r^2 - sigma^2`` where ``r <= t`` and, where ``r > t``:
+
+* soft (``g = 1 - t/r``, ``div = d - (d - 1) t / r``):
+  ``t^2 + sigma^2 - 2 sigma^2 k_d t / r``
+  (real: ``t^2 + sigma^2``, Donoho & Johnstone 1995; complex: ``t^2 + sigma^2 (1 - t / r)``);
+* garrote (``g = 1 - t^2/r^2``, ``div = d + (2 - d) t^2 / r^2``):
+  ``t^4 / r^2 + sigma^2 + 2 sigma^2 (1 - 2 k_d) t^2 / r^2``
+  (complex: ``t^4 / r^2 + sigma^2``, the divergence is exactly 2);
+* firm with ``mu = firm_ratio`` and ``a = mu / (mu - 1)``: for ``t < r <= mu t``
+  (``g = a (1 - t/r)``, ``div = d a - (d - 1) a t / r``)
+  ``((1 - a) r + a t)^2 + sigma^2 (2 a - 1) - 2 sigma^2 a k_d t / r``, and ``sigma^2`` above
+  ``mu t``.
+
+Hard thresholding is discontinuous at ``r = t``: its divergence carries a surface term
+``s^2 t f_R(t)`` that depends on the unknown density of ``|c|`` at ``t``, so no unbiased
+estimate exists; :func:`sure` and :func:`sure_threshold` refuse it.
+
+**Which risk this is.** The estimate is of the *coefficient-domain* risk
+``E sum_i |h(c_i) - theta_i|^2`` of the band given to it, with ``theta = W x`` the clean
+coefficients. After reconstruction with a dual frame ``W~`` the signal-domain error is
+``|W~ (h(c) - W x)|^2``, which lies between ``A'`` and ``B'`` times the coefficient-domain error,
+``A'``, ``B'`` the frame bounds of ``W~`` (for the canonical dual, ``1/B`` and ``1/A`` with
+``A``, ``B`` those of ``W``); it is not the same number. ``scatter.denoise`` minimizes this
+coefficient-domain SURE band by band.
+
+The threshold search (:func:`sure_threshold`) evaluates the estimate exactly at every break point
+of its piecewise-smooth dependence on ``t`` (0, each ``|c_i|`` and, for firm, each
+``|c_i| / mu``) with sorted prefix and suffix sums: ``O(n log n)`` per band, vectorized over
+bands and batch, usable under ``jax.jit``.
+
+References: D. L. Donoho and I. M. Johnstone, "Adapting to unknown smoothness via wavelet
+shrinkage", JASA 90 (1995); H.-Y. Gao, "Wavelet shrinkage denoising using the non-negative
+garrote", J. Comput. Graph. Stat. 7 (1998).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+from scatter.errors import ScatterError
+from scatter.threshold import _sorted as srt
+from scatter.threshold._checks import (
+    as_coeffs,
+    check_finite_concrete,
+    check_rule,
+    check_sigma_concrete,
+    real_dtype,
+)
+
+__all__ = ["REAL_TOLERANCE", "components", "sure", "sure_threshold"]
+
+#: Fraction of a complex band's energy its imaginary part may hold for the band to count as real.
+REAL_TOLERANCE = 1e-6
+
+
+def components(coeffs: jax.Array) -> jax.Array:
+    """Real degrees of freedom per coefficient of each band: 1 (real) or 2 (complex).
+
+    A complex band whose imaginary part carries at most ``REAL_TOLERANCE`` (1e-6) of its energy
+    (a real filter's output stored as complex, with rounding noise) counts as real.
+
+    Parameters
+    ----------
+    coeffs : jax.Array [shape=(..., n_bands, n_time)]
+        Real or complex coefficients.
+
+    Returns
+    -------
+    jax.Array [shape=(..., n_bands)]
+        1 or 2, in the real dtype of ``coeffs``.
+
+    Raises
+    ------
+    ScatterError
+        If ``coeffs`` has fewer than 2 dimensions.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> components(jnp.array([[1 + 1j, 2], [1, 2]]))
+    Array([2., 1.], dtype=float32)
+    """
+    coeffs = as_coeffs(coeffs, "coeffs", min_ndim=2)
+    rdt = real_dtype(coeffs.dtype)
+    if not jnp.iscomplexobj(coeffs):
+        return jnp.ones(coeffs.shape[:-1], rdt)
+    imag = jnp.sum(coeffs.imag.astype(rdt) ** 2, axis=-1)
+    total = jnp.sum(jnp.abs(coeffs) ** 2, axis=-1)
+    is_complex = imag > REAL_TOLERANCE * total
+    return jnp.where(is_complex, 2.0, 1.0).astype(rdt)
+
+
+def _per_coeff(r, t, s2, kd, rule: str, firm_ratio: float):
+    """SURE of each coefficient (see the module docstring); broadcasts r against t, s2, kd."""
+    above = r > t
+    safe_r = jnp.where(above, r, 1.0)
+    below = r * r - s2
+    if rule == "soft":
+        up = t * t + s2 - 2.0 * s2 * kd * t / safe_r
+    elif rule == "garrote":
+        q = (t / safe_r) ** 2
+        up = t * t * q + s2 + 2.0 * s2 * (1.0 - 2.0 * kd) * q
+    else:
+        mu = float(firm_ratio)
+        a = mu / (mu - 1.0)
+        mid = ((1.0 - a) * r + a * t) ** 2 + s2 * (2.0 * a - 1.0) - 2.0 * s2 * a * kd * t / safe_r
+        up = jnp.where(r > mu * t, s2, mid)
+    return jnp.where(above, up, below)
+
+
+def _prepare(coeffs, sigma, rule, firm_ratio):
+    check_rule(rule, firm_ratio)
+    if rule == "hard":
+        raise ScatterError(
+            "rule='hard' has no Stein unbiased risk estimate (the rule is discontinuous at the "
+            "threshold); use rule='firm' or 'garrote' for a near-hard rule with an exact SURE"
+        )
+    coeffs = as_coeffs(coeffs, "coeffs", min_ndim=2)
+    if coeffs.shape[-1] < 1:
+        raise ScatterError(f"coeffs has shape {tuple(coeffs.shape)}; expected n_time >= 1")
+    check_finite_concrete(coeffs, "coeffs")
+    # sigma == 0 is allowed here (a noiseless band, e.g. from an all-zero input)
+    check_sigma_concrete(sigma, allow_zero=True)
+    rdt = real_dtype(coeffs.dtype)
+    s2 = jnp.broadcast_to(jnp.asarray(sigma, rdt) ** 2, coeffs.shape[:-1])
+    d = components(coeffs)
+    return coeffs, s2, (d - 1.0) / d
+
+
+def sure(
+    coeffs: jax.Array, t, *, sigma, rule: str = "soft", firm_ratio: float = 2.0
+) -> jax.Array:
+    """Stein's unbiased estimate of each band's risk after thresholding at ``t``.
+
+    Parameters
+    ----------
+    coeffs : jax.Array [shape=(..., n_bands, n_time)]
+        Noisy real or complex coefficients.
+    t : float or jax.Array [shape=broadcastable to (..., n_bands)]
+        Threshold(s) ``>= 0``.
+    sigma : float or jax.Array [shape=broadcastable to (..., n_bands)]
+        Noise standard deviation of one coefficient, total over real and imaginary parts
+        (``E|n|^2 = sigma^2``), ``>= 0``.
+    rule : {"soft", "garrote", "firm"}
+        Thresholding rule (``"hard"`` has no SURE: ScatterError).
+    firm_ratio : float
+        ``mu > 1`` of the firm rule.
+
+    Returns
+    -------
+    jax.Array [shape=(..., n_bands)]
+        Estimate of ``E sum_time |rule(c) - theta|^2`` per band (coefficient domain).
+
+    Raises
+    ------
+    ScatterError
+        ``rule="hard"`` or unknown, ``firm_ratio <= 1``, ``sigma < 0``, non-finite ``coeffs``
+        or ``sigma``, ``coeffs`` with fewer than 2 dimensions.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> c = jnp.array([[0.5, 3.0]])
+    >>> sure(c, 1.0, sigma=1.0)            # (0.25 - 1) + (1 + 1)
+    Array([1.25], dtype=float32)
+    """
+    coeffs, s2, kd = _prepare(coeffs, sigma, rule, firm_ratio)
+    rdt = s2.dtype
+    t = jnp.broadcast_to(jnp.maximum(jnp.asarray(t, rdt), 0.0), s2.shape)
+    r = jnp.abs(coeffs)
+    per = _per_coeff(r, t[..., None], s2[..., None], kd[..., None], rule, firm_ratio)
+    return per.sum(axis=-1)
+
+
+@partial(jax.jit, static_argnames=("rule", "firm_ratio"))
+def _search(coeffs, s2, kd, rule, firm_ratio):
+    r = jnp.sort(jnp.abs(coeffs), axis=-1)
+    n = r.shape[-1]
+    cands = srt.candidates(r, rule, firm_ratio)
+    s2c, kdc = s2[..., None], kd[..., None]
+    p2 = srt.prefix(r * r)
+    k = srt.count_le(r, cands)
+    below = srt.take(p2, k) - k * s2c
+    if rule == "soft":
+        inv1 = srt.suffix(srt.safe_inverse(r, 1))
+        risk = below + (n - k) * (cands**2 + s2c) - 2.0 * s2c * kdc * cands * srt.take(inv1, k)
+    elif rule == "garrote":
+        inv2 = srt.take(srt.suffix(srt.safe_inverse(r, 2)), k)
+        risk = (below + (n - k) * s2c + cands**4 * inv2
+                + 2.0 * s2c * (1.0 - 2.0 * kdc) * cands**2 * inv2)
+    else:
+        mu = float(firm_ratio)
+        a = mu / (mu - 1.0)
+        k2 = srt.count_le(r, mu * cands)
+        m = k2 - k
+        p1 = srt.prefix(r)
+        inv1 = srt.suffix(srt.safe_inverse(r, 1))
+        mid = ((1.0 - a) ** 2 * (srt.take(p2, k2) - srt.take(p2, k))
+               + 2.0 * a * (1.0 - a) * cands * (srt.take(p1, k2) - srt.take(p1, k))
+               + (a * cands) ** 2 * m + s2c * (2.0 * a - 1.0) * m
+               - 2.0 * s2c * a * kdc * cands * (srt.take(inv1, k) - srt.take(inv1, k2)))
+        risk = below + mid + (n - k2) * s2c
+    return srt.best(risk, cands)
+
+
+def sure_threshold(
+    coeffs: jax.Array, *, sigma, rule: str = "soft", firm_ratio: float = 2.0
+) -> tuple[jax.Array, jax.Array]:
+    """The threshold minimizing SURE in each band, and the minimal estimate.
+
+    Parameters
+    ----------
+    coeffs : jax.Array [shape=(..., n_bands, n_time)]
+        Noisy real or complex coefficients (complex: circular noise, see the module docstring).
+    sigma : float or jax.Array [shape=broadcastable to (..., n_bands)]
+        Noise standard deviation per coefficient (total, ``E|n|^2 = sigma^2``), ``>= 0``.
+    rule : {"soft", "garrote", "firm"}
+        Thresholding rule.
+    firm_ratio : float
+        ``mu > 1`` of the firm rule.
+
+    Returns
+    -------
+    thresholds : jax.Array [shape=(..., n_bands)]
+        The minimizing threshold among 0, the moduli, and (firm) the moduli over ``mu``.
+    risk : jax.Array [shape=(..., n_bands)]
+        SURE at that threshold (coefficient-domain risk estimate of the band).
+
+    Raises
+    ------
+    ScatterError
+        As :func:`sure`.
+
+    Examples
+    --------
+    >>> import numpy as np, jax.numpy as jnp
+    >>> rng = np.random.default_rng(0)
+    >>> c = jnp.asarray(rng.normal(size=(3, 1000)))          # pure noise, sigma = 1
+    >>> t, risk = sure_threshold(c, sigma=1.0)
+    >>> bool(jnp.all(t > 1.5))                               # noise is (almost) all removed
+    True
+    """
+    coeffs, s2, kd = _prepare(coeffs, sigma, rule, firm_ratio)
+    return _search(coeffs, s2, kd, rule, float(firm_ratio))
