@@ -88,7 +88,9 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     seqs = _as_tensor_list(sequences, "scan")
     for s in seqs:
         if s.ndim == 0:
-            raise SymbolicError(f"scan: sequence {s.name!r} is 0-d; sequences need a leading step axis")
+            raise SymbolicError(
+                f"scan: sequence {s.name!r} is 0-d; sequences need a leading step axis"
+            )
     info_given = outputs_info is not None
     if outputs_info is None:
         infos = []
@@ -110,7 +112,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         raise SymbolicError(
             f"scan: fn returned {len(outs)} outputs but outputs_info has {len(infos)} entries"
         )
-    for (i, init) in carried:
+    for i, init in carried:
         out = outs[i]
         if not _compatible(out.shape, init.shape):
             raise SymbolicError(
@@ -128,7 +130,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     carry_dtypes = [init.dtype for _, init in carried]
 
     def scan_fn(*values):
-        seq_v, init_v, fixed = values[:ns], values[ns:ns + nc], values[ns + nc:]
+        seq_v, init_v, fixed = values[:ns], values[ns : ns + nc], values[ns + nc :]
 
         def body(carry, xs):
             step = body_fn([*xs, *carry], fixed)
@@ -195,7 +197,9 @@ def cond(pred, true_fn, false_fn, *operands):
     """
     pred = as_tensor(pred)
     if pred.shape != ():
-        raise SymbolicError(f"cond: pred {pred.name!r} must be a scalar; got shape {format_shape(pred.shape)}")
+        raise SymbolicError(
+            f"cond: pred {pred.name!r} must be a scalar; got shape {format_shape(pred.shape)}"
+        )
     ops = [as_tensor(o) for o in operands]
     stand = [_stand_in(o, o.shape, "cond_arg") for o in ops]
     single_t, outs_t = _body_outputs(true_fn(*stand), "cond")
@@ -213,7 +217,7 @@ def cond(pred, true_fn, false_fn, *operands):
     no, nt = len(ops), len(front_t)
 
     def cond_fn(p, *values):
-        op_v, ft, ff = values[:no], values[no:no + nt], values[no + nt:]
+        op_v, ft, ff = values[:no], values[no : no + nt], values[no + nt :]
         return jax.lax.cond(
             p.astype(bool) if p.dtype != bool else p,
             lambda args: tuple(fn_t(list(args[0]), args[1])),
@@ -245,10 +249,14 @@ def while_loop(cond_fn, body_fn, init_vals):
     stand = [_stand_in(v, v.shape, "loop_var") for v in inits]
     c = as_tensor(cond_fn(*stand))
     if c.shape != ():
-        raise SymbolicError(f"while_loop: cond_fn must return a scalar; got shape {format_shape(c.shape)}")
+        raise SymbolicError(
+            f"while_loop: cond_fn must return a scalar; got shape {format_shape(c.shape)}"
+        )
     _, new = _body_outputs(body_fn(*stand), "while_loop")
     if len(new) != len(inits):
-        raise SymbolicError(f"while_loop: body_fn returned {len(new)} values, expected {len(inits)}")
+        raise SymbolicError(
+            f"while_loop: body_fn returned {len(new)} values, expected {len(inits)}"
+        )
     for i, (a, b) in enumerate(zip(new, inits)):
         if not _compatible(a.shape, b.shape):
             raise SymbolicError(
@@ -260,7 +268,7 @@ def while_loop(cond_fn, body_fn, init_vals):
     ni, ncf = len(inits), len(front_c)
 
     def loop_fn(*values):
-        init_v, vc, vb = values[:ni], values[ni:ni + ncf], values[ni + ncf:]
+        init_v, vc, vb = values[:ni], values[ni : ni + ncf], values[ni + ncf :]
         return jax.lax.while_loop(
             lambda vs: fc(list(vs), vc)[0].astype(bool),
             lambda vs: tuple(o.astype(dt) for o, dt in zip(fb(list(vs), vb), dtypes)),

@@ -30,13 +30,17 @@ def _tuple(value, n, what):
 def _padding(padding, n, what):
     if isinstance(padding, str):
         if padding.upper() not in ("SAME", "VALID"):
-            raise SymbolicError(f"{what}: padding must be 'SAME', 'VALID', an int or pairs; got {padding!r}")
+            raise SymbolicError(
+                f"{what}: padding must be 'SAME', 'VALID', an int or pairs; got {padding!r}"
+            )
         return padding.upper()
     if isinstance(padding, (int, np.integer)):
         return ((int(padding), int(padding)),) * n
     pads = []
     for p in padding:
-        pads.append((int(p), int(p)) if isinstance(p, (int, np.integer)) else (int(p[0]), int(p[1])))
+        pads.append(
+            (int(p), int(p)) if isinstance(p, (int, np.integer)) else (int(p[0]), int(p[1]))
+        )
     if len(pads) != n:
         raise SymbolicError(f"{what}: padding needs {n} entries; got {padding!r}")
     return tuple(pads)
@@ -62,10 +66,17 @@ def conv_general(x, w, *, stride, padding, dilation, groups, flip=False):
     letters = _SPATIAL[n]
     if flip:
         w = jnp.flip(w, axis=tuple(range(2, w.ndim)))
-    dims = jax.lax.conv_dimension_numbers(x.shape, w.shape, ("NC" + letters, "OI" + letters, "NC" + letters))
+    dims = jax.lax.conv_dimension_numbers(
+        x.shape, w.shape, ("NC" + letters, "OI" + letters, "NC" + letters)
+    )
     return jax.lax.conv_general_dilated(
-        x, w, window_strides=stride, padding=padding, rhs_dilation=dilation,
-        feature_group_count=groups, dimension_numbers=dims,
+        x,
+        w,
+        window_strides=stride,
+        padding=padding,
+        rhs_dilation=dilation,
+        feature_group_count=groups,
+        dimension_numbers=dims,
     )
 
 
@@ -74,8 +85,13 @@ def conv_transpose_general(x, w, *, stride, padding, dilation):
     ``w`` of shape (C_in, C_out, *K) taken as a convolution from C_out to C_in channels."""
     letters = _SPATIAL[x.ndim - 2]
     return jax.lax.conv_transpose(
-        x, w, strides=stride, padding=padding, rhs_dilation=dilation,
-        dimension_numbers=("NC" + letters, "OI" + letters, "NC" + letters), transpose_kernel=True,
+        x,
+        w,
+        strides=stride,
+        padding=padding,
+        rhs_dilation=dilation,
+        dimension_numbers=("NC" + letters, "OI" + letters, "NC" + letters),
+        transpose_kernel=True,
     )
 
 
@@ -107,8 +123,14 @@ def conv(x, w, *, stride=1, padding="VALID", dilation=1, groups=1, flip=False):
             f"conv: input {x.name!r} has {x.shape[1]} channels but filters {w.name!r} expect "
             f"{w.shape[1]} x groups={groups}"
         )
-    return call(conv_general, (x, w), dict(stride=stride, padding=padding, dilation=dilation,
-                                           groups=int(groups), flip=bool(flip)), name="conv")
+    return call(
+        conv_general,
+        (x, w),
+        dict(
+            stride=stride, padding=padding, dilation=dilation, groups=int(groups), flip=bool(flip)
+        ),
+        name="conv",
+    )
 
 
 def conv_transpose(x, w, *, stride=1, padding="VALID", dilation=1):
@@ -135,14 +157,20 @@ def conv_transpose(x, w, *, stride=1, padding="VALID", dilation=1):
     stride = _tuple(stride, n, "conv_transpose: stride")
     dilation = _tuple(dilation, n, "conv_transpose: dilation")
     padding = _padding(padding, n, "conv_transpose")
-    return call(conv_transpose_general, (x, w), dict(stride=stride, padding=padding, dilation=dilation),
-                name="conv_transpose")
+    return call(
+        conv_transpose_general,
+        (x, w),
+        dict(stride=stride, padding=padding, dilation=dilation),
+        name="conv_transpose",
+    )
 
 
 def _pool(x, window, stride, padding, kind):
     x = as_tensor(x)
     if x.ndim < 3:
-        raise SymbolicError(f"{kind}: input {x.name!r} must be (batch, channels, *spatial); got {format_shape(x.shape)}")
+        raise SymbolicError(
+            f"{kind}: input {x.name!r} must be (batch, channels, *spatial); got {format_shape(x.shape)}"
+        )
     n = x.ndim - 2
     window = _tuple(window, n, f"{kind}: window")
     stride = window if stride is None else _tuple(stride, n, f"{kind}: stride")
@@ -151,12 +179,16 @@ def _pool(x, window, stride, padding, kind):
     full_p = padding if isinstance(padding, str) else ((0, 0), (0, 0)) + padding
 
     if kind == "max_pool":
+
         def fn(v):
             return jax.lax.reduce_window(v, -jnp.inf, jax.lax.max, full_w, full_s, full_p)
     else:
+
         def fn(v):
             total = jax.lax.reduce_window(v, 0.0, jax.lax.add, full_w, full_s, full_p)
-            count = jax.lax.reduce_window(jnp.ones_like(v), 0.0, jax.lax.add, full_w, full_s, full_p)
+            count = jax.lax.reduce_window(
+                jnp.ones_like(v), 0.0, jax.lax.add, full_w, full_s, full_p
+            )
             return total / count
 
     return call(fn, (x,), {}, name=kind)

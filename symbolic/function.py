@@ -23,7 +23,9 @@ def _resolve_devices(devices):
     local = jax.local_devices()
     if isinstance(devices, str):
         if devices != "all":
-            raise SymbolicError(f"function: devices must be 'all', an int or a list of devices; got {devices!r}")
+            raise SymbolicError(
+                f"function: devices must be 'all', an int or a list of devices; got {devices!r}"
+            )
         return local
     if isinstance(devices, (int, np.integer)):
         if not 1 <= devices <= len(local):
@@ -61,7 +63,9 @@ class Function:
             mesh = Mesh(np.asarray(self._devices), ("batch",))
             self._replicated = NamedSharding(mesh, PartitionSpec())
             self._batch = NamedSharding(mesh, PartitionSpec("batch"))
-            in_inputs = tuple(self._batch if len(shape) else self._replicated for _, shape, _ in self._specs)
+            in_inputs = tuple(
+                self._batch if len(shape) else self._replicated for _, shape, _ in self._specs
+            )
             jit_kwargs = {
                 "in_shardings": (self._replicated, self._replicated, in_inputs),
                 "out_shardings": (None, self._replicated),
@@ -89,7 +93,9 @@ class Function:
             try:
                 value = np.asarray(value, dtype=dtype)
             except (TypeError, ValueError) as err:
-                raise SymbolicError(f"input {name!r}: cannot convert {type(value).__name__} to {dtype}: {err}") from None
+                raise SymbolicError(
+                    f"input {name!r}: cannot convert {type(value).__name__} to {dtype}: {err}"
+                ) from None
         got = value.shape
         full = lead + shape
         if len(got) != len(full) or any(d is not None and d != g for d, g in zip(full, got)):
@@ -104,7 +110,9 @@ class Function:
             args = list(args) + [None] * (len(self._specs) - len(args))
             for key, value in kwargs.items():
                 if key not in by_name:
-                    raise SymbolicError(f"function: unknown input name {key!r}; inputs are {list(by_name)}")
+                    raise SymbolicError(
+                        f"function: unknown input name {key!r}; inputs are {list(by_name)}"
+                    )
                 if args[by_name[key]] is not None:
                     raise SymbolicError(f"function: input {key!r} given twice")
                 args[by_name[key]] = value
@@ -120,6 +128,9 @@ class Function:
     def _place(self, values, lead_axis):
         """Shard the inputs' batch axis over the devices; replicate the state."""
         n = len(self._devices)
+        batch = self._batch
+        if lead_axis:
+            batch = NamedSharding(self._batch.mesh, PartitionSpec(*([None] * lead_axis), "batch"))
         placed = []
         for value, (name, shape, _) in zip(values, self._specs):
             if len(shape) == 0:
@@ -130,7 +141,7 @@ class Function:
                     f"input {name!r}: batch size {value.shape[lead_axis]} is not divisible by the "
                     f"{n} devices"
                 )
-            placed.append(jax.device_put(value, self._batch))
+            placed.append(jax.device_put(value, batch))
         return tuple(placed)
 
     def _state(self):
@@ -198,10 +209,14 @@ class Function:
             values = self._gather(stacked, {}, lead=(None,))
             lengths = {v.shape[0] for v in values}
             if len(lengths) != 1:
-                raise SymbolicError(f"Function.scan: inputs have different numbers of steps {sorted(lengths)}")
+                raise SymbolicError(
+                    f"Function.scan: inputs have different numbers of steps {sorted(lengths)}"
+                )
             length = lengths.pop()
             if n_steps is not None and n_steps != length:
-                raise SymbolicError(f"Function.scan: n_steps={n_steps} but the inputs hold {length} steps")
+                raise SymbolicError(
+                    f"Function.scan: n_steps={n_steps} but the inputs hold {length} steps"
+                )
         if self._scan_jit is None:
             program = self._program
 
@@ -249,15 +264,26 @@ class Function:
         specs = tuple(jax.ShapeDtypeStruct(np.shape(e), e.dtype) for e in specs)
         mutable, constant = self._state()
         as_spec = lambda vals: tuple(jax.ShapeDtypeStruct(v.shape, v.dtype) for v in vals)  # noqa: E731
-        return export.export(jax.jit(self._program.pure))(as_spec(mutable), as_spec(constant), specs)
+        return export.export(jax.jit(self._program.pure))(
+            as_spec(mutable), as_spec(constant), specs
+        )
 
     def state(self):
         """Current ``(mutable, constant)`` state values, in the order the pure step takes them."""
         return self._state()
 
 
-def function(inputs, outputs=None, updates=None, givens=None, *, allow_input_downcast=False,
-             hold_random=False, devices=None, name=None):
+def function(
+    inputs,
+    outputs=None,
+    updates=None,
+    givens=None,
+    *,
+    allow_input_downcast=False,
+    hold_random=False,
+    devices=None,
+    name=None,
+):
     """Compile a graph into a callable.
 
     Parameters

@@ -24,7 +24,9 @@ def _as_list(wrt, what):
     items = [wrt] if single else list(wrt)
     for i, w in enumerate(items):
         if not isinstance(w, Tensor):
-            raise SymbolicError(f"{what}: wrt[{i}] must be a symbolic tensor; got {type(w).__name__}")
+            raise SymbolicError(
+                f"{what}: wrt[{i}] must be a symbolic tensor; got {type(w).__name__}"
+            )
         if not np.issubdtype(w.dtype, np.inexact):
             raise SymbolicError(
                 f"{what}: cannot differentiate with respect to {w.name!r} of dtype {w.dtype}; "
@@ -89,7 +91,9 @@ def grad(cost, wrt, *, disconnected_inputs="raise"):
             "Reduce it first (.sum() or .mean())"
         )
     if not np.issubdtype(cost.dtype, np.floating):
-        raise SymbolicError(f"grad: cost {cost.name!r} must be real floating; got dtype {cost.dtype}")
+        raise SymbolicError(
+            f"grad: cost {cost.name!r} must be real floating; got dtype {cost.dtype}"
+        )
     _check_connected([cost], wrt, disconnected_inputs, "grad")
     frontier, fn, _ = subgraph([cost], wrt)
     k = len(wrt)
@@ -156,18 +160,26 @@ def hessian(cost, wrt, *, disconnected_inputs="raise"):
         The diagonal blocks, as Theano's ``hessian`` returns them.
     """
     single, wrt = _as_list(wrt, "hessian")
-    blocks = [jacobian(grad(cost, w, disconnected_inputs=disconnected_inputs), w,
-                       disconnected_inputs="ignore") for w in wrt]
+    blocks = [
+        jacobian(
+            grad(cost, w, disconnected_inputs=disconnected_inputs), w, disconnected_inputs="ignore"
+        )
+        for w in wrt
+    ]
     return blocks[0] if single else blocks
 
 
 def _check_pairs(primals, tangents, what, label):
     if len(primals) != len(tangents):
-        raise SymbolicError(f"{what}: got {len(primals)} tensors in wrt but {len(tangents)} {label}")
+        raise SymbolicError(
+            f"{what}: got {len(primals)} tensors in wrt but {len(tangents)} {label}"
+        )
     out = []
     for w, t in zip(primals, tangents):
         t = as_tensor(t)
-        if t.ndim != w.ndim or any(a is not None and b is not None and a != b for a, b in zip(t.shape, w.shape)):
+        if t.ndim != w.ndim or any(
+            a is not None and b is not None and a != b for a, b in zip(t.shape, w.shape)
+        ):
             raise SymbolicError(
                 f"{what}: {label} for {w.name!r} has shape {format_shape(t.shape)}, "
                 f"expected {format_shape(w.shape)}"
@@ -193,12 +205,14 @@ def jvp(outputs, wrt, tangents):
     """
     single, outs = _outputs_list(outputs, "jvp")
     _, wrt = _as_list(wrt, "jvp")
-    tangents = _check_pairs(wrt, [tangents] if isinstance(tangents, Tensor) else list(tangents), "jvp", "tangent")
+    tangents = _check_pairs(
+        wrt, [tangents] if isinstance(tangents, Tensor) else list(tangents), "jvp", "tangent"
+    )
     frontier, fn, _ = subgraph(outs, wrt)
     k = len(wrt)
 
     def jvp_fn(*values):
-        ws, ts, fixed = values[:k], values[k:2 * k], values[2 * k:]
+        ws, ts, fixed = values[:k], values[k : 2 * k], values[2 * k :]
         _, out = jax.jvp(lambda *w: tuple(fn(list(w), fixed)), tuple(ws), tuple(ts))
         return out
 
@@ -224,13 +238,17 @@ def vjp(outputs, wrt, cotangents):
     """
     _, outs = _outputs_list(outputs, "vjp")
     single, wrt = _as_list(wrt, "vjp")
-    cts = _check_pairs(outs, [cotangents] if isinstance(cotangents, Tensor) else list(cotangents),
-                       "vjp", "cotangent")
+    cts = _check_pairs(
+        outs,
+        [cotangents] if isinstance(cotangents, Tensor) else list(cotangents),
+        "vjp",
+        "cotangent",
+    )
     frontier, fn, _ = subgraph(outs, wrt)
     k, m = len(wrt), len(outs)
 
     def vjp_fn(*values):
-        ws, cs, fixed = values[:k], values[k:k + m], values[k + m:]
+        ws, cs, fixed = values[:k], values[k : k + m], values[k + m :]
         _, pullback = jax.vjp(lambda *w: tuple(fn(list(w), fixed)), *ws)
         return tuple(pullback(tuple(cs)))
 

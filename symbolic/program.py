@@ -28,7 +28,9 @@ def _normalize_updates(updates):
         try:
             var, expr = item
         except (TypeError, ValueError):
-            raise SymbolicError(f"updates[{i}] must be a (variable, expression) pair; got {item!r}") from None
+            raise SymbolicError(
+                f"updates[{i}] must be a (variable, expression) pair; got {item!r}"
+            ) from None
         if not isinstance(var, Variable):
             raise SymbolicError(
                 f"updates: keys must be Variables; got {type(var).__name__} {getattr(var, 'name', var)!r}"
@@ -117,7 +119,9 @@ class Program:
             elif isinstance(node, Constant):
                 self.constant.append(node)
             else:
-                raise SymbolicError(f"function: leaf {node.name!r} of unknown kind {type(node).__name__}")
+                raise SymbolicError(
+                    f"function: leaf {node.name!r} of unknown kind {type(node).__name__}"
+                )
         self.order = [node for node in order if node.fn is not None]
         self.forwarded = [i for i, o in enumerate(outs) if o.fn is None]
         self.n_traces = 0

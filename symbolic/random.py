@@ -98,23 +98,36 @@ def normal(shape=(), *, mean=0.0, std=1.0, dtype="float32", like=None, seed=None
         Carries ``.random_key``, the key variable of its stream.
     """
     dt = _check_dtype(dtype, "normal")
-    return _random(lambda k, s, m, sd: m + sd * jax.random.normal(k, s, dt), shape, like, seed,
-                   "normal", (mean, std))
+    return _random(
+        lambda k, s, m, sd: m + sd * jax.random.normal(k, s, dt),
+        shape,
+        like,
+        seed,
+        "normal",
+        (mean, std),
+    )
 
 
 def uniform(shape=(), *, low=0.0, high=1.0, dtype="float32", like=None, seed=None):
     """Uniform samples on ``[low, high)``; see :func:`normal` for the parameters."""
     dt = _check_dtype(dtype, "uniform")
-    return _random(lambda k, s, lo, hi: jax.random.uniform(k, s, dt, lo, hi), shape, like, seed,
-                   "uniform", (low, high))
+    return _random(
+        lambda k, s, lo, hi: jax.random.uniform(k, s, dt, lo, hi),
+        shape,
+        like,
+        seed,
+        "uniform",
+        (low, high),
+    )
 
 
 def bernoulli(shape=(), *, p=0.5, like=None, seed=None):
     """Boolean samples, True with probability ``p``; see :func:`normal`."""
     if not isinstance(p, Tensor) and not 0.0 <= float(p) <= 1.0:
         raise SymbolicError(f"random.bernoulli: p must lie in [0, 1]; got {p!r}")
-    return _random(lambda k, s, pp: jax.random.bernoulli(k, pp, s), shape, like, seed,
-                   "bernoulli", (p,))
+    return _random(
+        lambda k, s, pp: jax.random.bernoulli(k, pp, s), shape, like, seed, "bernoulli", (p,)
+    )
 
 
 def randint(shape=(), *, low, high, dtype="int32", like=None, seed=None):
@@ -122,15 +135,27 @@ def randint(shape=(), *, low, high, dtype="int32", like=None, seed=None):
     if not isinstance(low, Tensor) and not isinstance(high, Tensor) and int(high) <= int(low):
         raise SymbolicError(f"random.randint: need low < high; got low={low!r}, high={high!r}")
     dt = np.dtype(dtype)
-    return _random(lambda k, s, lo, hi: jax.random.randint(k, s, lo, hi, dt), shape, like, seed,
-                   "randint", (low, high))
+    return _random(
+        lambda k, s, lo, hi: jax.random.randint(k, s, lo, hi, dt),
+        shape,
+        like,
+        seed,
+        "randint",
+        (low, high),
+    )
 
 
 def truncated_normal(shape=(), *, lower=-2.0, upper=2.0, dtype="float32", like=None, seed=None):
     """Standard normal samples truncated to ``[lower, upper]``; see :func:`normal`."""
     dt = _check_dtype(dtype, "truncated_normal")
-    return _random(lambda k, s, lo, hi: jax.random.truncated_normal(k, lo, hi, s, dt), shape, like,
-                   seed, "truncated_normal", (lower, upper))
+    return _random(
+        lambda k, s, lo, hi: jax.random.truncated_normal(k, lo, hi, s, dt),
+        shape,
+        like,
+        seed,
+        "truncated_normal",
+        (lower, upper),
+    )
 
 
 def gumbel(shape=(), *, dtype="float32", like=None, seed=None):

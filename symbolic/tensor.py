@@ -27,7 +27,12 @@ def _ops():
 
 def format_shape(shape):
     """``(None, 64)`` -> ``'(None, 64)'``; used in messages."""
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    return (
+        "("
+        + ", ".join("None" if d is None else str(d) for d in shape)
+        + ("," if len(shape) == 1 else "")
+        + ")"
+    )
 
 
 class Node:
@@ -404,9 +409,13 @@ class Apply(Node):
 
 def _to_device_array(value, dtype, *, what, copy=False):
     try:
-        array = jnp.array(value, dtype=dtype, copy=True) if copy else jnp.asarray(value, dtype=dtype)
+        array = (
+            jnp.array(value, dtype=dtype, copy=True) if copy else jnp.asarray(value, dtype=dtype)
+        )
     except (TypeError, ValueError) as err:
-        raise SymbolicError(f"{what} must be array-like; got {type(value).__name__}: {err}") from None
+        raise SymbolicError(
+            f"{what} must be array-like; got {type(value).__name__}: {err}"
+        ) from None
     return array
 
 
@@ -441,7 +450,9 @@ def placeholder(shape, dtype="float32", name=None):
     try:
         shape = tuple(shape)
     except TypeError:
-        raise SymbolicError(f"placeholder: shape must be a tuple of ints or None; got {shape!r}") from None
+        raise SymbolicError(
+            f"placeholder: shape must be a tuple of ints or None; got {shape!r}"
+        ) from None
     for d in shape:
         if d is not None and (not isinstance(d, (int, np.integer)) or d < 0):
             raise SymbolicError(
@@ -471,7 +482,9 @@ def constant(value, dtype=None, name=None):
     Constant
     """
     array = _to_device_array(value, dtype, what="constant value")
-    weak = isinstance(value, (int, float, complex)) and dtype is None and not isinstance(value, bool)
+    weak = (
+        isinstance(value, (int, float, complex)) and dtype is None and not isinstance(value, bool)
+    )
     node = Constant(None, (), array.shape, array.dtype, name=name or "constant", weak_type=weak)
     node.value = array
     return node
@@ -489,6 +502,11 @@ def as_tensor(value, name=None):
 def output_tensor(apply, index, shape, dtype, weak_type, name):
     """The tensor selecting leaf ``index`` of an :class:`Apply` node's value."""
     return Tensor(
-        operator.itemgetter(index), (apply,), shape, dtype, name=name, op_name=f"{apply.op_name}[{index}]",
+        operator.itemgetter(index),
+        (apply,),
+        shape,
+        dtype,
+        name=name,
+        op_name=f"{apply.op_name}[{index}]",
         weak_type=weak_type,
     )

@@ -68,7 +68,9 @@ def _infer(fn, tensors, op_name):
         trials.append(jax.tree_util.tree_flatten(out))
     leaves, treedef = trials[0]
     if not leaves:
-        raise SymbolicError(f"{op_name!r} returned no array (got {jax.tree_util.tree_unflatten(treedef, [])!r})")
+        raise SymbolicError(
+            f"{op_name!r} returned no array (got {jax.tree_util.tree_unflatten(treedef, [])!r})"
+        )
     avals = []
     for i, leaf in enumerate(leaves):
         if not hasattr(leaf, "shape") or not hasattr(leaf, "dtype"):
@@ -137,13 +139,17 @@ def call(fn, args, kwargs, *, name):
     result returned.
     """
     leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
+    if not any(isinstance(leaf, Node) for leaf in leaves):
+        return fn(*args, **kwargs)
     positions = []
     tensors = []
     static = list(leaves)
     for i, leaf in enumerate(leaves):
         if isinstance(leaf, Node):
             if not isinstance(leaf, Tensor):
-                raise SymbolicError(f"{name}: argument {leaf.name!r} is a multi-output node, not a tensor")
+                raise SymbolicError(
+                    f"{name}: argument {leaf.name!r} is a multi-output node, not a tensor"
+                )
             positions.append(i)
             tensors.append(leaf)
             static[i] = None
@@ -151,12 +157,13 @@ def call(fn, args, kwargs, *, name):
             positions.append(i)
             tensors.append(constant(leaf))
             static[i] = None
-    if not tensors:
-        return fn(*args, **kwargs)
     try:
-        key = (fn, treedef, tuple(positions), tuple(
-            None if i in positions else _static_key(v) for i, v in enumerate(static)
-        ))
+        key = (
+            fn,
+            treedef,
+            tuple(positions),
+            tuple(None if i in positions else _static_key(v) for i, v in enumerate(static)),
+        )
     except TypeError:
         key = None
     positions_t = tuple(positions)

@@ -1,0 +1,97 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import symbolic as S
+
+
+def _mlp_loss(w1, b1, w2, x, y):
+    h = jnp.tanh(x @ w1 + b1)
+    return jnp.mean((h @ w2 - y) ** 2)
+
+
+def test_grad_matches_jax_grad(rng):
+    w1v, b1v, w2v = (rng.normal(size=s).astype("float32") for s in [(3, 5), (5,), (5, 2)])
+    xv, yv = rng.normal(size=(8, 3)).astype("float32"), rng.normal(size=(8, 2)).astype("float32")
+    x, y = S.placeholder((None, 3)), S.placeholder((None, 2))
+    w1, b1, w2 = S.Variable(w1v), S.Variable(b1v), S.Variable(w2v)
+    loss = ((S.tanh(x @ w1 + b1) @ w2 - y) ** 2).mean()
+    grads = S.grad(loss, [w1, b1, w2])
+    assert [g.shape for g in grads] == [(3, 5), (5,), (5, 2)]
+    got = S.function([x, y], grads)(xv, yv)
+    ref = jax.grad(_mlp_loss, argnums=(0, 1, 2))(w1v, b1v, w2v, xv, yv)
+    for g, r in zip(got, ref):
+        np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-6)
+
+
+def test_grad_single_returns_single_and_wrt_intermediate():
+    x = S.placeholder(())
+    h = x * 3.0
+    y = h**2
+    gh = S.grad(y, h)
+    assert isinstance(gh, S.Tensor)
+    assert float(S.function([x], gh)(2.0)) == pytest.approx(12.0)  # dy/dh = 2h = 12
+
+
+def test_grad_of_grad_and_hessian():
+    x = S.placeholder(())
+    y = S.sin(x) * x
+    g = S.grad(y, x)
+    gg = S.grad(g, x)
+    f = S.function([x], [g, gg])
+    v = 0.7
+    got_g, got_gg = f(v)
+    np.testing.assert_allclose(got_g, np.cos(v) * v + np.sin(v), rtol=1e-6)
+    np.testing.assert_allclose(got_gg, -np.sin(v) * v + 2 * np.cos(v), rtol=1e-5)
+    w = S.placeholder((3,))
+    quad = (w * w * S.constant(np.array([1.0, 2.0, 3.0], "float32"))).sum()
+    np.testing.assert_allclose(S.hessian(quad, w).eval({w: np.ones(3, "float32")}),
+                               np.diag([2.0, 4.0, 6.0]), atol=1e-6)
+
+
+def test_jacobian_both_modes(rng):
+    a = rng.normal(size=(4, 3)).astype("float32")
+    x = S.placeholder((3,))
+    y = S.tanh(S.constant(a) @ x)
+    v = rng.normal(size=3).astype("float32")
+    ref = jax.jacrev(lambda z: jnp.tanh(a @ z))(v)
+    for mode in ("reverse", "forward"):
+        jac = S.jacobian(y, x, mode=mode)
+        assert jac.shape == (4, 3)
+        np.testing.assert_allclose(jac.eval({x: v}), ref, rtol=1e-5, atol=1e-6)
+
+
+def test_jvp_vjp(rng):
+    a = rng.normal(size=(4, 3)).astype("float32")
+    x = S.placeholder((3,))
+    t = S.placeholder((3,))
+    c = S.placeholder((4,))
+    y = S.sin(S.constant(a) @ x)
+    xv, tv, cv = (rng.normal(size=n).astype("float32") for n in (3, 3, 4))
+    f = S.function([x, t, c], [S.jvp(y, x, t), S.vjp(y, x, c)])
+    got_jvp, got_vjp = f(xv, tv, cv)
+    jac = np.cos(a @ xv)[:, None] * a
+    np.testing.assert_allclose(got_jvp, jac @ tv, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got_vjp, cv @ jac, rtol=1e-5, atol=1e-6)
+
+
+def test_stop_gradient():
+    x = S.placeholder(())
+    y = x * S.stop_gradient(x)
+    assert float(S.function([x], S.grad(y, x))(3.0)) == pytest.approx(3.0)
+
+
+def test_grad_errors():
+    x = S.placeholder((None, 2), name="x")
+    w = S.Variable(np.ones(2, "float32"), name="w")
+    z = S.Variable(np.ones(2, "float32"), name="unused")
+    with pytest.raises(S.SymbolicError, match=r"cost 'matmul' must be a scalar; got shape \(None,\)"):
+        S.grad(x @ w, w)
+    with pytest.raises(S.SymbolicError, match=r"does not depend on \['unused'\]"):
+        S.grad((x @ w).sum(), [w, z])
+    gz = S.grad((x @ w).sum(), [w, z], disconnected_inputs="ignore")[1]
+    np.testing.assert_array_equal(S.function([x], gz)(np.ones((1, 2), "float32")), 0)
+    i = S.placeholder((), "int32", name="i")
+    with pytest.raises(S.SymbolicError, match="'i' of dtype int32"):
+        S.grad((x @ w).sum(), i)
