@@ -7,7 +7,8 @@ vectorized over bands and leading batch dimensions and works under ``jax.jit``.
   :func:`firm`, :func:`apply_threshold` — through the modulus, phase kept;
 - noise level per band (:mod:`~scatter.threshold.noise`): :func:`mad_sigma`, :func:`band_sigma`,
   :func:`sigma_from_white`, :func:`sigma_from_excerpt`;
-- risk estimates and threshold selection: :func:`sure`, :func:`sure_threshold`,
+- risk estimates (:mod:`~scatter.threshold.stein`, :mod:`~scatter.threshold.oracle`) and
+  threshold selection (:mod:`~scatter.threshold.select`): :func:`sure`, :func:`sure_threshold`,
   :func:`oracle_threshold`, :func:`threshold_error`, :func:`universal_threshold`,
   :func:`bayes_threshold`, :func:`select_thresholds`.
 """
@@ -21,7 +22,7 @@ from scatter.threshold.select import (
     select_thresholds,
     universal_threshold,
 )
-from scatter.threshold.sure import components, sure, sure_threshold
+from scatter.threshold.stein import components, sure, sure_threshold
 
 __all__ = [
     "METHODS",

@@ -1,6 +1,6 @@
 """Noise level of each band of a frame: MAD estimates, a known sigma, or a noise-only excerpt.
 
-All functions return ``sigma`` per band with the convention of :mod:`scatter.threshold.sure`:
+All functions return ``sigma`` per band with the convention of :mod:`scatter.threshold.stein`:
 the *total* standard deviation of one coefficient's noise, ``E|n|^2 = sigma^2`` (real plus
 imaginary parts for complex coefficients).
 
@@ -28,7 +28,7 @@ from scatter.threshold._checks import (
     check_sigma_concrete,
     real_dtype,
 )
-from scatter.threshold.sure import components
+from scatter.threshold.stein import components
 
 __all__ = ["band_sigma", "mad_sigma", "sigma_from_excerpt", "sigma_from_white"]
 

@@ -1,11 +1,11 @@
 """Threshold selection per band: SURE, universal, BayesShrink and the oracle, one entry point.
 
-Conventions (see :mod:`scatter.threshold.sure`): ``sigma`` is the total noise standard deviation
+Conventions (see :mod:`scatter.threshold.stein`): ``sigma`` is the total noise standard deviation
 of one coefficient; a band has ``d = 1`` (real) or ``d = 2`` (complex, circular noise) real
 components, each with noise standard deviation ``s = sigma / sqrt(d)``.
 
 * ``"sure"``: minimizes Stein's unbiased risk estimate (coefficient domain), see
-  :func:`scatter.threshold.sure.sure_threshold`.
+  :func:`scatter.threshold.stein.sure_threshold`.
 * ``"universal"``: ``t = s sqrt(2 log n)`` with ``n`` the band's length (D. L. Donoho and
   I. M. Johnstone, "Ideal spatial adaptation by wavelet shrinkage", Biometrika 81, 1994). For
   real noise the largest of ``n`` noise values exceeds it with probability -> 0; for complex
@@ -32,7 +32,7 @@ from scatter.threshold._checks import (
     real_dtype,
 )
 from scatter.threshold.oracle import oracle_threshold
-from scatter.threshold.sure import components, sure_threshold
+from scatter.threshold.stein import components, sure_threshold
 
 __all__ = ["METHODS", "bayes_threshold", "select_thresholds", "universal_threshold"]
 
