@@ -39,33 +39,66 @@ def _describe(tensors):
     return ", ".join(f"{t.name!r}: {format_shape(t.shape)} {t.dtype}" for t in tensors)
 
 
+def _eval(fn, tensors, sizes):
+    """``jax.eval_shape`` with unknown dim ``(i, axis)`` set to ``sizes[(i, axis)]``."""
+    specs = [
+        jax.ShapeDtypeStruct(
+            tuple(sizes[(i, a)] if d is None else d for a, d in enumerate(t.shape)),
+            t.dtype,
+            weak_type=t.weak_type,
+        )
+        for i, t in enumerate(tensors)
+    ]
+    return jax.eval_shape(fn, *specs)
+
+
 def _infer(fn, tensors, op_name):
-    """Return (treedef, [(shape, dtype, weak_type), ...]) of ``fn(*tensor_values)``."""
-    has_unknown = any(d is None for t in tensors for d in t.shape)
-    trials = []
-    for probe in _PROBES if has_unknown else (None,):
-        specs = [
-            jax.ShapeDtypeStruct(
-                tuple(probe if d is None else d for d in t.shape), t.dtype, weak_type=t.weak_type
-            )
-            for t in tensors
-        ]
+    """Return (treedef, [(shape, dtype, weak_type), ...]) of ``fn(*tensor_values)``.
+
+    Unknown sizes are first all set to one stand-in. If the operation rejects that (an unknown
+    size that must equal a known one, as in ``x[None-sized] + w[3]``), unknown sizes are pinned
+    one at a time to sizes seen among the inputs until it succeeds. A second pass with another
+    stand-in for the sizes left unpinned tells which output sizes depend on them.
+    """
+    unknown = [(i, a) for i, t in enumerate(tensors) for a, d in enumerate(t.shape) if d is None]
+    sizes = dict.fromkeys(unknown, _PROBES[0])
+    try:
         try:
-            out = jax.eval_shape(fn, *specs)
+            first = _eval(fn, tensors, sizes)
         except SymbolicError:
             raise
-        except Exception as err:  # any JAX error becomes a build-time error naming the inputs
-            hint = (
-                " (sizes given as None were assumed equal to each other; declare them if they"
-                " must match a known size)"
-                if has_unknown
-                else ""
-            )
-            raise SymbolicError(
-                f"cannot build {op_name!r} on inputs [{_describe(tensors)}]{hint}: "
-                f"{type(err).__name__}: {err}"
-            ) from None
-        trials.append(jax.tree_util.tree_flatten(out))
+        except Exception as err:
+            if not unknown:
+                raise
+            first = None
+            candidates = sorted({d for t in tensors for d in t.shape if d is not None} | {1})
+            free = list(unknown)
+            while first is None and free:
+                for dim, size in ((dim, c) for dim in free for c in candidates):
+                    trial = dict(sizes)
+                    trial[dim] = size
+                    try:
+                        first = _eval(fn, tensors, trial)
+                    except Exception:
+                        continue
+                    sizes = trial
+                    free.remove(dim)
+                    break
+                else:
+                    raise err from None
+        trials = [jax.tree_util.tree_flatten(first)]
+        free = [dim for dim in unknown if sizes[dim] == _PROBES[0]]
+        if free:
+            second = dict(sizes)
+            second.update(dict.fromkeys(free, _PROBES[1]))
+            trials.append(jax.tree_util.tree_flatten(_eval(fn, tensors, second)))
+    except SymbolicError:
+        raise
+    except Exception as err:  # any JAX error becomes a build-time error naming the inputs
+        raise SymbolicError(
+            f"cannot build {op_name!r} on inputs [{_describe(tensors)}]: "
+            f"{type(err).__name__}: {err}"
+        ) from None
     leaves, treedef = trials[0]
     if not leaves:
         raise SymbolicError(

@@ -64,24 +64,19 @@ def test_wrap_rejects_non_callable():
         S.wrap(3)
 
 
-def test_graph_building_is_linear_and_fast():
-    import time
+def test_graph_size_is_linear_in_operations():
+    x = S.placeholder((None, 16))
+    h = x
+    for _ in range(250):
+        h = h * 0.5 + 1.0
+    assert len(S.ancestors(h)) == 1 + 2 * 250
 
-    def build(n):
-        with S.Graph():
-            x = S.placeholder((None, 16))
-            w = S.Variable(np.ones((16, 16), "float32"))
-            h = x
-            t = time.perf_counter()
-            for _ in range(n // 4):
-                h = S.nn.relu(h @ w + 1.0) * 0.5
-            return time.perf_counter() - t
 
-    build(100)  # warm the JAX caches
-    # structural check only (no timing assertion): building succeeds and node count is linear
-    with S.Graph():
-        x = S.placeholder((None, 16))
-        h = x
-        for _ in range(250):
-            h = h * 0.5 + 1.0
-        assert len(S.ancestors(h)) == 1 + 2 * 250
+def test_unknown_size_that_must_match_a_known_one():
+    x = S.placeholder((None,), name="x")
+    w = S.Variable(np.ones(3, "float32"))
+    assert (x + w).shape == (3,)
+    m = S.placeholder((None, None), name="m")
+    assert (m @ S.placeholder((64, 10))).shape == (None, 10)
+    with pytest.raises(S.SymbolicError, match="cannot build 'add'"):
+        S.placeholder((2,)) + w

@@ -1,0 +1,52 @@
+import os
+
+import numpy as np
+import pytest
+
+import symbolic as S
+
+
+def test_save_load_roundtrip(tmp_path, rng):
+    with S.scope("enc"):
+        w = S.Variable(rng.normal(size=(3, 2)).astype("float32"), name="W")
+    b = S.Variable(np.zeros(2, "float32"), name="b")
+    path = tmp_path / "model.npz"
+    assert S.save(path) == ["enc/W", "b"]
+    saved = w.value
+    w.value = np.zeros((3, 2))
+    b.value = np.ones(2)
+    assert S.load(path) == ["enc/W", "b"]
+    np.testing.assert_array_equal(w.value, saved)
+    np.testing.assert_array_equal(b.value, 0)
+    assert sorted(os.listdir(tmp_path)) == ["model.npz"]  # no temporary file left
+
+
+def test_load_errors(tmp_path):
+    a = S.Variable(np.zeros(2, "float32"), name="a")
+    S.save(tmp_path / "a.npz", [a])
+    b = S.Variable(np.zeros(2, "float32"), name="b")
+    with pytest.raises(S.SymbolicError, match=r"has no values for \['b'\]"):
+        S.load(tmp_path / "a.npz", [b])
+    assert S.load(tmp_path / "a.npz", [a, b], strict=False) == ["a"]
+    with S.Graph():
+        wrong = S.Variable(np.zeros(3, "float32"), name="a")
+        with pytest.raises(S.SymbolicError, match=r"'a' is stored with shape \(2,\)"):
+            S.load(tmp_path / "a.npz", [wrong])
+
+
+def test_failed_save_leaves_previous_file(tmp_path, monkeypatch):
+    a = S.Variable(np.zeros(2, "float32"), name="a")
+    path = tmp_path / "m.npz"
+    S.save(path, [a])
+    a.value = np.ones(2)
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", boom)
+    with pytest.raises(OSError, match="disk full"):
+        S.save(path, [a])
+    monkeypatch.undo()
+    with np.load(path) as data:
+        np.testing.assert_array_equal(data["a"], 0)
+    assert sorted(os.listdir(tmp_path)) == ["m.npz"]
