@@ -4,6 +4,8 @@ Everything numerical here is a pure JAX function or a small class around one; th
 is not needed to use it.
 """
 
+from scatter.cwt import cwt, icwt
 from scatter.errors import ScatterError
+from scatter.filters import FilterBank, filterbank
 
-__all__ = ["ScatterError"]
+__all__ = ["FilterBank", "ScatterError", "cwt", "filterbank", "icwt"]
