@@ -218,7 +218,7 @@ def templates(net, x):
     Examples
     --------
     >>> import numpy as np
-    >>> templates([(np.eye(2), np.zeros(2))], np.ones(2)).shape
+    >>> templates([(np.eye(2), np.zeros(2), "relu")], np.ones(2)).shape
     (2, 2)
     """
     return affine_map(net, x)[0]
@@ -248,7 +248,7 @@ def vq_codes(net, x, *, concat: bool = False):
     Examples
     --------
     >>> import numpy as np
-    >>> vq_codes([(np.eye(2), np.zeros(2))], np.array([1.0, -1.0]))[0].tolist()
+    >>> vq_codes([(np.eye(2), np.zeros(2), "relu")], np.array([1.0, -1.0]))[0].tolist()
     [1, 0]
     """
     codes = forward(net, x)[1]
@@ -281,7 +281,7 @@ def vq_distance(net, x1, x2, *, per_layer: bool = False):
     Examples
     --------
     >>> import numpy as np
-    >>> net = [(np.eye(2), np.zeros(2))]
+    >>> net = [(np.eye(2), np.zeros(2), "relu")]
     >>> int(vq_distance(net, np.array([1.0, 1.0]), np.array([-1.0, 1.0])))
     1
     """
