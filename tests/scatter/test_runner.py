@@ -1,0 +1,342 @@
+"""Tests of scatter.runner on generated folders of good, odd and broken recordings."""
+
+import csv
+import json
+import math
+import os
+from pathlib import Path
+
+import librosa
+import numpy as np
+import pytest
+import soundfile as sf
+
+from scatter import ScatterError
+from scatter.outputs import RESULT_FIELDS, SEGMENT_FIELDS, read_rows
+from scatter.runner import aggregate_scores, run_detection
+
+SR, WINDOW_S, HOP_S = 8000, 0.5, 0.25
+WINDOW, HOP = 4000, 2000
+
+
+def rms_scorer(batch):
+    """A stand-in model: window loudness, squashed into [0, 1]."""
+    assert batch.dtype == np.float32 and batch.ndim == 2
+    return np.tanh(4 * np.sqrt(np.mean(batch.astype(np.float64) ** 2, axis=1)))
+
+
+def tone(rng, n, channels=1, sr=44100, amp=0.3):
+    t = np.arange(n) / sr
+    x = amp * np.sin(2 * np.pi * 700 * t)[:, None] + 0.05 * rng.standard_normal((n, channels))
+    return (x * np.linspace(0, 1, n)[:, None]).astype(np.float32)
+
+
+GOOD = {  # name: (seconds, channels, sample rate, format, subtype)
+    "tone.wav": (2.3, 1, 44100, "WAV", "PCM_16"),
+    "stereo.flac": (1.1, 2, 22050, "FLAC", "PCM_24"),
+    "six channels.wav": (0.8, 6, 48000, "WAV", "FLOAT"),
+    "low 8k.wav": (1.7, 1, 8000, "WAV", "PCM_16"),
+    "high 192k.flac": (0.4, 1, 192000, "FLAC", "PCM_24"),
+    "vorbis.ogg": (1.3, 1, 44100, "OGG", "VORBIS"),
+    "mpeg.mp3": (1.5, 1, 44100, "MP3", "MPEG_LAYER_III"),
+    "chant d'oiseau – 鳥.wav": (0.6, 1, 16000, "WAV", "PCM_16"),
+}
+
+
+@pytest.fixture
+def corpus(tmp_path, rng):
+    """A folder of decodable and undecodable files; returns (folder, good names, bad names)."""
+    d = tmp_path / "rec"
+    d.mkdir()
+    for name, (secs, ch, sr, fmt, sub) in GOOD.items():
+        sf.write(d / name, tone(rng, int(secs * sr), ch, sr), sr, format=fmt, subtype=sub)
+    sf.write(d / "silence.wav", np.zeros(9000, np.float32), 16000)
+    sf.write(d / "few.wav", tone(rng, 3), 44100)
+    sf.write(d / "long.flac", tone(rng, 44100 * 9), 44100, subtype="PCM_16")
+    os.symlink(d / "tone.wav", d / "link to tone.wav")
+    good = sorted(GOOD) + ["silence.wav", "few.wav", "long.flac", "link to tone.wav"]
+    (d / "empty.wav").write_bytes(b"")
+    (d / "header.wav").write_bytes((d / "tone.wav").read_bytes()[:30])
+    (d / "random.wav").write_bytes(rng.bytes(3000))
+    (d / "random.mp3").write_bytes(rng.bytes(9000))
+    data = (d / "long.flac").read_bytes()
+    (d / "cut.flac").write_bytes(data[: len(data) // 2])
+    os.symlink(d / "gone.wav", d / "broken.wav")
+    nan = tone(rng, 5000)
+    nan[2500] = np.inf
+    sf.write(d / "inf.wav", nan, 8000, subtype="FLOAT")
+    sf.write(d / "zero.wav", np.zeros(0, np.float32), 8000)
+    (d / "notes.txt").write_text("field notes, not audio")
+    bad = {"empty.wav": r"empty file", "header.wav": "cannot decode audio",
+           "random.wav": "cannot decode audio", "random.mp3": "cannot decode audio",
+           "cut.flac": "cannot decode audio after", "broken.wav": "broken symbolic link",
+           "inf.wav": "non-finite sample", "zero.wav": "no audio frames"}
+    return d, good, bad
+
+
+def reference_windows(path):
+    data, native = sf.read(path, dtype="float32", always_2d=True)
+    y = librosa.to_mono(data.T) if data.shape[1] > 1 else data[:, 0]
+    if native != SR:
+        y = librosa.resample(y, orig_sr=native, target_sr=SR, res_type="soxr_hq")
+    n = 1 + max(0, math.ceil((len(y) - WINDOW) / HOP))
+    padded = np.zeros((n - 1) * HOP + WINDOW, np.float32)
+    padded[: len(y)] = y
+    frames = np.stack([padded[k * HOP: k * HOP + WINDOW] for k in range(n)])
+    return frames, len(y), data.shape[0] / native, native, data.shape[1]
+
+
+def run(folder, tmp_path, **kwargs):
+    opts = dict(scorer=rms_scorer, sr=SR, window_s=WINDOW_S, hop_s=HOP_S, batch_size=8,
+                workers=2, out=tmp_path / "results.csv", segments_out=tmp_path / "segs.csv",
+                raven_dir=tmp_path / "raven", json_out=tmp_path / "results.json",
+                threshold=0.3, quiet=True)
+    opts.update(kwargs)
+    return run_detection(folder, **opts)
+
+
+def test_mixed_folder_every_file_gets_a_row(corpus, tmp_path):
+    folder, good, bad = corpus
+    summary = run(folder, tmp_path)
+    rows = {os.path.basename(r["path"]): r for r in read_rows(tmp_path / "results.csv",
+                                                                RESULT_FIELDS)}
+    assert sorted(rows) == sorted(good + list(bad))  # notes.txt ignored, nothing lost
+    segs = read_rows(tmp_path / "segs.csv", SEGMENT_FIELDS)
+    for name in good:
+        row = rows[name]
+        frames, n, duration, native, channels = reference_windows(str(folder / name))
+        scores = rms_scorer(frames)
+        assert row["error"] == ""
+        assert float(row["score"]) == pytest.approx(scores.max(), rel=1e-5, abs=1e-6)
+        assert int(row["label"]) == int(float(row["score"]) >= 0.3)
+        assert int(row["n_windows"]) == len(frames)
+        assert float(row["duration_s"]) == pytest.approx(duration, abs=1e-6)
+        assert (int(row["sample_rate"]), int(row["channels"])) == (native, channels)
+        mine = [s for s in segs if s["path"] == row["path"]]
+        assert [float(s["start_s"]) for s in mine] == pytest.approx(
+            np.arange(len(frames)) * HOP / SR)
+        assert float(mine[-1]["end_s"]) == pytest.approx(min((len(frames) - 1) * HOP + WINDOW,
+                                                             n) / SR)
+        np.testing.assert_allclose([float(s["score"]) for s in mine], scores, rtol=1e-5,
+                                   atol=1e-6)
+        table = tmp_path / "raven" / (os.path.splitext(name)[0] + ".Table.1.selections.txt")
+        assert table.exists()
+    for name, message in bad.items():
+        row = rows[name]
+        assert row["score"] == row["label"] == row["n_windows"] == ""
+        assert message in row["error"] and name in row["error"]
+        assert not (tmp_path / "raven" / (os.path.splitext(name)[0]
+                                          + ".Table.1.selections.txt")).exists()
+    assert rows["few.wav"]["n_windows"] == "1" and rows["silence.wav"]["score"] == "0"
+    assert summary["ok"] == len(good) and summary["errors"] == len(bad)
+    assert summary["files"] == summary["processed"] == len(good) + len(bad)
+    assert summary["windows"] == len(segs) == sum(int(rows[g]["n_windows"]) for g in good)
+    assert summary["positives"] == sum(rows[g]["label"] == "1" for g in good)
+    # windows of files that fail midway (cut.flac, inf.wav) are batched, then dropped
+    assert summary["batches"] >= math.ceil(summary["windows"] / 8)
+    for table in (rows.values(), segs):  # never a NaN or infinity in the output
+        assert all(math.isfinite(float(r["score"])) for r in table if r["score"])
+    doc = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert doc["summary"]["errors"] == len(bad)
+    assert [f["path"] for f in doc["files"]] == [r["path"] for r in read_rows(
+        tmp_path / "results.csv", RESULT_FIELDS)] == [f["path"] for f in summary["results"]]
+
+
+def test_folder_named_like_audio_and_unreadable_file(tmp_path, rng, monkeypatch):
+    import scatter.audio as audio
+
+    (tmp_path / "x.wav").mkdir()  # a folder, whatever its name: scanned, never decoded
+    sf.write(tmp_path / "locked.wav", tone(rng, 800), 8000)
+    sf.write(tmp_path / "ok.wav", tone(rng, 800), 8000)
+    real_open = open
+
+    def guarded_open(path, *args, **kwargs):
+        if os.fspath(path).endswith("locked.wav"):
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(audio, "open", guarded_open, raising=False)
+    for paths in ([tmp_path], [tmp_path / "x.wav", tmp_path / "locked.wav", tmp_path / "ok.wav"]):
+        summary = run_detection(paths, scorer=rms_scorer, sr=SR, window_s=WINDOW_S,
+                                quiet=True, recursive=True)
+        results = summary["results"]
+        assert [os.path.basename(r["path"]) for r in results] == ["locked.wav", "ok.wav"]
+        assert "permission denied" in results[0]["error"] and results[0]["score"] is None
+        assert results[1]["error"] == "" and results[1]["score"] > 0
+
+
+def test_windows_are_batched_across_files(tmp_path, rng):
+    for i in range(5):  # 5 short files of 1 window each
+        sf.write(tmp_path / f"f{i}.wav", tone(rng, 3000, sr=SR), SR)
+    shapes = []
+
+    def scorer(batch):
+        shapes.append(batch.shape)
+        return rms_scorer(batch)
+
+    summary = run_detection(tmp_path, scorer=scorer, sr=SR, window_s=WINDOW_S, batch_size=4,
+                            workers=1, quiet=True)
+    assert shapes == [(4, WINDOW), (4, WINDOW)] and summary["batches"] == 2
+    shapes.clear()
+    run_detection(tmp_path, scorer=scorer, sr=SR, window_s=WINDOW_S, batch_size=4,
+                  fixed_batch=False, quiet=True)
+    assert shapes == [(4, WINDOW), (1, WINDOW)]
+
+
+def snapshot(tmp_path):
+    tables = {p.name: p.read_bytes() for p in sorted((tmp_path / "raven").rglob("*.txt"))}
+    segs = read_rows(tmp_path / "segs.csv", SEGMENT_FIELDS)
+    return ((tmp_path / "results.csv").read_bytes(),
+            sorted(tuple(r.values()) for r in segs), tables, len(segs))
+
+
+def test_interrupted_run_resumes_to_the_same_results(corpus, tmp_path):
+    folder, good, bad = corpus
+    full_dir, cut_dir = tmp_path / "full", tmp_path / "cut"
+    full_dir.mkdir()
+    cut_dir.mkdir()
+    run(folder, full_dir)
+    expected = snapshot(full_dir)
+    calls = []
+
+    def interrupted(batch):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return rms_scorer(batch)
+
+    with pytest.raises(KeyboardInterrupt):
+        run(folder, cut_dir, scorer=interrupted)
+    partial = read_rows(cut_dir / "results.csv", RESULT_FIELDS)
+    full_rows = {r["path"]: r for r in read_rows(full_dir / "results.csv", RESULT_FIELDS)}
+    assert 0 < len(partial) < len(full_rows)
+    for row in partial:  # every finished file is there, whole and right
+        assert row == full_rows[row["path"]]
+    summary = run(folder, cut_dir, resume=True)
+    assert summary["skipped"] == sum(r["error"] == "" for r in partial)
+    assert summary["processed"] == len(full_rows) - summary["skipped"]
+    assert snapshot(cut_dir) == expected  # same bytes, no duplicate rows
+    again = run(folder, cut_dir, resume=True)  # errors are retried, scored files skipped
+    assert again["processed"] == len(bad) and snapshot(cut_dir) == expected
+
+
+def test_resume_retries_a_repaired_file(tmp_path, rng):
+    (tmp_path / "a.wav").write_bytes(b"not audio at all")
+    sf.write(tmp_path / "b.wav", tone(rng, 4000, sr=SR), SR)
+    out = tmp_path / "r.csv"
+    first = run_detection(tmp_path, scorer=rms_scorer, sr=SR, window_s=WINDOW_S, out=out,
+                          quiet=True)
+    assert first["errors"] == 1
+    sf.write(tmp_path / "a.wav", tone(rng, 4000, sr=SR), SR)
+    second = run_detection(tmp_path, scorer=rms_scorer, sr=SR, window_s=WINDOW_S, out=out,
+                           resume=True, quiet=True)
+    assert (second["skipped"], second["processed"], second["errors"]) == (1, 1, 0)
+    rows = read_rows(out, RESULT_FIELDS)
+    assert [os.path.basename(r["path"]) for r in rows] == ["a.wav", "b.wav"]
+    assert all(r["error"] == "" for r in rows)
+
+
+def test_scorer_failure_stops_the_run_with_valid_outputs(corpus, tmp_path):
+    folder, _, _ = corpus
+    calls = []
+
+    def failing(batch):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("model exploded")
+        return rms_scorer(batch)
+
+    with pytest.raises(RuntimeError, match="model exploded"):
+        run(folder, tmp_path, scorer=failing)
+    rows = read_rows(tmp_path / "results.csv", RESULT_FIELDS)
+    assert all(r["path"].startswith(str(folder)) for r in rows)
+    with pytest.raises(ScatterError, match=r"one score per window, shape \(8,\); got shape "
+                                           r"\(8, 2\)"):
+        run(folder, tmp_path, scorer=lambda b: np.zeros((len(b), 2)))
+
+
+def test_non_finite_scores_become_an_error_row(tmp_path, rng):
+    sf.write(tmp_path / "loud.wav", np.ones(6000, np.float32) * 0.99, SR, subtype="FLOAT")
+    sf.write(tmp_path / "soft.wav", tone(rng, 6000, sr=SR, amp=0.1), SR)
+
+    def scorer(batch):
+        s = rms_scorer(batch)
+        return np.where(np.abs(batch).max(axis=1) > 0.95, np.nan, s)
+
+    summary = run_detection(tmp_path, scorer=scorer, sr=SR, window_s=WINDOW_S,
+                            out=tmp_path / "r.csv", quiet=True)
+    loud, soft = summary["results"]
+    assert "non-finite score (nan)" in loud["error"] and loud["score"] is None
+    assert soft["error"] == "" and math.isfinite(soft["score"])
+    assert "nan," not in (tmp_path / "r.csv").read_text()
+
+
+def test_progress_bar(tmp_path, rng, capsys):
+    sf.write(tmp_path / "a.wav", tone(rng, 4000, sr=SR), SR)
+    run_detection(tmp_path, scorer=rms_scorer, sr=SR, window_s=WINDOW_S, quiet=False)
+    err = capsys.readouterr().err
+    assert "1/1 files" in err and "h audio" in err and "x real time" in err and "ETA" in err
+    run_detection(tmp_path, scorer=rms_scorer, sr=SR, window_s=WINDOW_S, quiet=True)
+    assert capsys.readouterr().err == ""
+
+
+def test_aggregate_scores(rng):
+    s = rng.uniform(size=50)
+    assert aggregate_scores(s) == s.max()
+    assert aggregate_scores(s, method="mean") == pytest.approx(s.mean())
+    smooth = aggregate_scores(s, method="smoothmax", beta=20.0)
+    assert s.mean() <= smooth <= s.max()
+    assert smooth >= s.max() - math.log(len(s)) / 20.0
+    assert aggregate_scores(s, method="smoothmax", beta=1e4) == pytest.approx(s.max(),
+                                                                              abs=1e-3)
+    assert aggregate_scores(s, method="smoothmax", beta=1e-6) == pytest.approx(s.mean())
+    with pytest.raises(ScatterError, match="at least one window score"):
+        aggregate_scores([])
+    with pytest.raises(ScatterError, match=r"must be finite; got \[nan\]"):
+        aggregate_scores([0.1, np.nan])
+    with pytest.raises(ScatterError, match="method must be one of .*; got 'median'"):
+        aggregate_scores(s, method="median")
+    with pytest.raises(ScatterError, match="beta must be a positive finite number; got 0"):
+        aggregate_scores(s, method="smoothmax", beta=0)
+
+
+def test_custom_aggregate(tmp_path, rng):
+    sf.write(tmp_path / "a.wav", tone(rng, 20000, sr=SR), SR)
+    s = run_detection(tmp_path, scorer=rms_scorer, sr=SR, window_s=WINDOW_S, quiet=True,
+                      aggregate=lambda x: float(np.median(x)))
+    frames = reference_windows(str(tmp_path / "a.wav"))[0]
+    assert s["results"][0]["score"] == pytest.approx(np.median(rms_scorer(frames)), rel=1e-5)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"sr": 0}, "sr must be a positive integer sample rate in Hz; got 0"),
+    ({"window_s": -1.0}, "window_s must be a positive number of seconds; got -1.0"),
+    ({"hop_s": 0.6}, "hop_s must be at most window_s=0.5 .*got hop_s=0.6"),
+    ({"batch_size": 0}, "batch_size must be a positive integer; got 0"),
+    ({"workers": 1.5}, "workers must be a positive integer; got 1.5"),
+    ({"threshold": float("nan")}, "threshold must be a finite number; got nan"),
+    ({"aggregate": "median"}, "aggregate must be one of .* or a callable; got 'median'"),
+    ({"scorer": None}, "scorer must be a callable"),
+    ({"resume": True}, "resume=True needs out="),
+    ({"out": "/no/such/folder/r.csv"}, "out: folder '/no/such/folder' of .* does not exist"),
+    ({"raven_band_hz": (5000, 100)}, r"raven_band_hz must be .*got \(5000, 100\)"),
+])
+def test_option_errors(tmp_path, rng, kwargs, message):
+    sf.write(tmp_path / "a.wav", tone(rng, 100, sr=SR), SR)
+    opts = {"scorer": rms_scorer, "sr": SR, "window_s": WINDOW_S, "quiet": True, **kwargs}
+    with pytest.raises(ScatterError, match=message):
+        run_detection(tmp_path, **opts)
+
+
+def test_missing_input_and_bad_resume_file(tmp_path, rng):
+    with pytest.raises(ScatterError, match="no such file or folder"):
+        run_detection(tmp_path / "nope", scorer=rms_scorer, sr=SR, window_s=WINDOW_S)
+    sf.write(tmp_path / "a.wav", tone(rng, 100, sr=SR), SR)
+    bogus = tmp_path / "r.csv"
+    bogus.write_text("name,value\n")
+    with pytest.raises(ScatterError, match="header is"):
+        run_detection(tmp_path / "a.wav", scorer=rms_scorer, sr=SR, window_s=WINDOW_S,
+                      out=bogus, resume=True, quiet=True)
+    assert Path(bogus).read_text() == "name,value\n"  # not overwritten
+    with open(bogus, newline="") as fh:
+        assert list(csv.reader(fh)) == [["name", "value"]]
