@@ -235,10 +235,11 @@ def check_readable(path):
 
 def _open_soundfile(path):
     check_readable(path)
+    encoded = os.fsencode(path)  # bytes: names that are not valid UTF-8 open too
     try:
-        return sf.SoundFile(path)
+        return sf.SoundFile(encoded)
     except (sf.SoundFileError, RuntimeError, OSError) as exc:
-        detail = str(exc).replace(f"Error opening {path!r}: ", "")
+        detail = str(exc).replace(f"Error opening {encoded!r}: ", "").rstrip(".")
         raise ScatterError(
             f"{path!r}: cannot decode audio ({detail}); expected WAV, FLAC, Ogg or MP3"
         ) from exc

@@ -4,6 +4,10 @@ import csv
 import json
 import math
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import librosa
@@ -54,7 +58,10 @@ def corpus(tmp_path, rng):
     sf.write(d / "few.wav", tone(rng, 3), 44100)
     sf.write(d / "long.flac", tone(rng, 44100 * 9), 44100, subtype="PCM_16")
     os.symlink(d / "tone.wav", d / "link to tone.wav")
-    good = sorted(GOOD) + ["silence.wav", "few.wav", "long.flac", "link to tone.wav"]
+    undecodable_name = os.fsdecode(b"name not utf-8 \xff.wav")  # possible on Linux
+    sf.write(os.fsencode(d / undecodable_name), tone(rng, 5000), 8000)
+    good = sorted(GOOD) + ["silence.wav", "few.wav", "long.flac", "link to tone.wav",
+                           undecodable_name]
     (d / "empty.wav").write_bytes(b"")
     (d / "header.wav").write_bytes((d / "tone.wav").read_bytes()[:30])
     (d / "random.wav").write_bytes(rng.bytes(3000))
@@ -75,7 +82,7 @@ def corpus(tmp_path, rng):
 
 
 def reference_windows(path):
-    data, native = sf.read(path, dtype="float32", always_2d=True)
+    data, native = sf.read(os.fsencode(path), dtype="float32", always_2d=True)
     y = librosa.to_mono(data.T) if data.shape[1] > 1 else data[:, 0]
     if native != SR:
         y = librosa.resample(y, orig_sr=native, target_sr=SR, res_type="soxr_hq")
@@ -218,6 +225,60 @@ def test_interrupted_run_resumes_to_the_same_results(corpus, tmp_path):
     assert snapshot(cut_dir) == expected  # same bytes, no duplicate rows
     again = run(folder, cut_dir, resume=True)  # errors are retried, scored files skipped
     assert again["processed"] == len(bad) and snapshot(cut_dir) == expected
+
+
+CHILD = r"""
+import sys, time
+import numpy as np
+from scatter.runner import run_detection
+
+calls = []
+
+def scorer(batch):
+    calls.append(1)
+    while len(calls) >= 4:  # hang on the 4th batch until Ctrl-C
+        time.sleep(0.01)
+    return np.tanh(4 * np.sqrt(np.mean(batch.astype(np.float64) ** 2, axis=1)))
+
+run_detection(sys.argv[1], scorer=scorer, sr=8000, window_s=0.5, hop_s=0.25, batch_size=2,
+              workers=1, out=sys.argv[2], segments_out=sys.argv[3], quiet=True)
+"""
+
+
+def test_sigint_leaves_valid_outputs_and_resume_completes(tmp_path, rng):
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    for i in range(8):
+        sf.write(folder / f"clip{i}.wav", tone(rng, 3000, sr=SR), SR)
+    out, segs = tmp_path / "results.csv", tmp_path / "segs.csv"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    child = subprocess.Popen([sys.executable, "-c", CHILD, folder, out, segs], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120  # a liveness guard, not a timing assertion
+        while time.monotonic() < deadline and child.poll() is None:
+            if out.exists() and len(read_rows(out, RESULT_FIELDS)) >= 2:
+                break
+            time.sleep(0.05)
+        assert child.poll() is None, child.communicate()[1].decode()
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode != 0 and b"KeyboardInterrupt" in err
+    partial = read_rows(out, RESULT_FIELDS)
+    assert 2 <= len(partial) < 8 and all(r["error"] == "" for r in partial)
+    opts = dict(scorer=rms_scorer, sr=SR, window_s=WINDOW_S, hop_s=HOP_S, quiet=True)
+    resumed = run_detection(folder, out=out, segments_out=segs, resume=True, **opts)
+    assert (resumed["skipped"], resumed["processed"]) == (len(partial), 8 - len(partial))
+    ref_dir = tmp_path / "ref"
+    ref_dir.mkdir()
+    run_detection(folder, out=ref_dir / "r.csv", segments_out=ref_dir / "s.csv", **opts)
+    assert out.read_bytes() == (ref_dir / "r.csv").read_bytes()
+    assert sorted(map(tuple, (r.values() for r in read_rows(segs, SEGMENT_FIELDS)))) == sorted(
+        map(tuple, (r.values() for r in read_rows(ref_dir / "s.csv", SEGMENT_FIELDS))))
 
 
 def test_resume_retries_a_repaired_file(tmp_path, rng):
