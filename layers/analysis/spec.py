@@ -371,7 +371,8 @@ def as_spline_net(
 
     n = in_dim
     if layers[0].W is not None:
-        n = int(layers[0].W.shape[0]) if len(getattr(layers[0].W, "shape", ())) == 2 else n
+        _check_pair(0, layers[0].W, None, None)
+        n = int(layers[0].W.shape[0])
     if n is None:
         raise LayersError("net: the first layer has W=None, so in_dim must be given")
     first_in = n
