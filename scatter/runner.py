@@ -171,13 +171,15 @@ def _decode(fid, path, q, stop, cfg):
 
 
 def _worker(jobs, lock, q, stop, cfg):
-    while not stop.is_set():
-        with lock:
-            job = next(jobs, None)
-        if job is None:
-            break
-        _decode(*job, q, stop, cfg)
-    _put(q, stop, ("exit",))
+    try:
+        while not stop.is_set():
+            with lock:
+                job = next(jobs, None)
+            if job is None:
+                break
+            _decode(*job, q, stop, cfg)
+    finally:
+        _put(q, stop, ("exit",))
 
 
 class _Batcher:
@@ -490,6 +492,8 @@ def run_detection(paths, *, scorer, sr, window_s, hop_s=None, batch_size=32, wor
             try:
                 item = q.get(timeout=0.2)
             except queue.Empty:
+                if not any(t.is_alive() for t in threads) and q.empty():
+                    break  # a worker died without saying so; files left unfinished fail below
                 continue
             kind = item[0]
             if kind == "exit":
