@@ -1,0 +1,223 @@
+"""The :class:`Scattering1D` transform object."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from scatter._fft import check_signal
+from scatter.errors import ScatterError
+from scatter.scattering import _design as design
+from scatter.scattering._core import forward
+from scatter.scattering._plan import build_plan, default_weights
+
+WAVELETS = ("morlet", "gabor")
+
+
+def _int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ScatterError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+class Scattering1D:
+    """1-D wavelet scattering transform (orders 0 to 2), in JAX, compatible with kymatio 0.3.0.
+
+    ``S x = [x * phi, |x * psi1| * phi, ||x * psi1| * psi2| * phi]`` (Andén & Mallat 2014,
+    "Deep scattering spectrum", IEEE TSP 62(16)). With ``wavelet="morlet"`` the filters, padding,
+    subsampling, paths and their order are those of ``kymatio.Scattering1D`` 0.3.0 with the same
+    ``J, shape, Q, T, max_order, oversampling``, and so are the values (to float32 rounding).
+
+    Parameters
+    ----------
+    J : int
+        Log2 of the largest wavelet scale; ``2**J`` must not exceed ``shape``.
+    shape : int or tuple of one int
+        Signal length ``n``.
+    Q : int or tuple of one or two ints
+        Wavelets per octave at orders 1 and 2 (an int means ``(Q, 1)``). Each >= 1.
+    T : int or None
+        Averaging scale of the low-pass, ``1 <= T <= n``; default ``2**J``.
+    max_order : {1, 2}
+        Highest scattering order.
+    oversampling : int
+        Output frame rate is ``2**oversampling`` times the default (>= 0).
+    wavelet : {"morlet", "gabor"}
+        Band-pass family (``"gabor"`` drops Morlet's DC correction; not kymatio-compatible).
+    out_type : {"array", "dict"}
+        ``"array"``: one array ``(..., n_paths, n_frames)``; ``"dict"``: ``{order: array of shape
+        (..., n_paths_of_that_order, n_frames)}``. (kymatio's ``"dict"`` is keyed by path: use
+        ``meta()["key"]`` to map rows to paths.)
+
+    Attributes
+    ----------
+    params : dict of jax.Array
+        Learnable filter parameters ``xi1, sigma1`` (order 1) and ``xi2, sigma2`` (order 2), in
+        cycles per sample; use them with :meth:`apply`.
+    n_padded, pad_left, pad_right : int
+        Padded length (a power of two) and reflect padding.
+
+    Raises
+    ------
+    ScatterError
+        ``J`` too large for the signal, ``Q < 1``, ``T`` outside ``[1, n]`` (``T = 0``, the
+        unaveraged transform, is not provided), bad ``max_order``, ``oversampling``,
+        ``wavelet`` or ``out_type``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scatter import Scattering1D
+    >>> sc = Scattering1D(J=6, shape=4096, Q=(8, 1))
+    >>> Sx = sc(np.random.default_rng(0).standard_normal((2, 4096)).astype("float32"))
+    >>> Sx.shape == (2, sc.output_size(), 4096 // 2**6)
+    True
+    """
+
+    def __init__(self, J, shape, Q=(8, 1), T=None, max_order=2, oversampling=0,
+                 wavelet="morlet", *, out_type="array"):
+        if isinstance(shape, tuple) and len(shape) == 1:
+            shape = shape[0]
+        n = _int("shape", shape, 2)
+        J = _int("J", J, 1)
+        if 2**J > n:
+            raise ScatterError(f"J={J} is too large for a signal of length {n}: 2**J = {2**J} "
+                               f"must not exceed the length (use J <= {int(math.log2(n))})")
+        if isinstance(Q, numbers.Integral) and not isinstance(Q, bool):
+            Q = (Q, 1)
+        if not isinstance(Q, tuple) or not 1 <= len(Q) <= 2:
+            raise ScatterError(f"Q must be an int or a tuple (Q1,) or (Q1, Q2), got {Q!r}")
+        Q = tuple(_int("Q", q, 1) for q in Q) + ((1,) if len(Q) == 1 else ())
+        if T is None:
+            T = 2**J
+        if isinstance(T, bool) or not isinstance(T, numbers.Real) or not 1 <= T <= n:
+            raise ScatterError(f"T must be a number in [1, n={n}] (the low-pass support must fit "
+                               f"in the padded signal; T=0, no averaging, is not provided), got "
+                               f"{T!r}")
+        if max_order not in (1, 2):
+            raise ScatterError(f"max_order must be 1 or 2, got {max_order!r}")
+        oversampling = _int("oversampling", oversampling, 0)
+        if wavelet not in WAVELETS:
+            raise ScatterError(f"wavelet must be one of {WAVELETS}, got {wavelet!r}")
+        if out_type not in ("array", "dict"):
+            raise ScatterError(f"out_type must be 'array' or 'dict', got {out_type!r}")
+        self.J, self.shape, self.Q, self.T = J, (n,), Q, T
+        self.max_order, self.oversampling = max_order, oversampling
+        self.wavelet, self.out_type = wavelet, out_type
+        geo = design.geometry(J, n, T)
+        self.n_padded, self.pad_left, self.pad_right = (geo["n_padded"], geo["pad_left"],
+                                                        geo["pad_right"])
+        if max(self.pad_left, self.pad_right) >= n:
+            raise ScatterError(f"shape={n} is too short for T={T}: the padding "
+                               f"({self.pad_left}, {self.pad_right}) must be shorter than it")
+        gabor = wavelet == "gabor"
+        xi1, s1, self._j1 = design.bank_params(J, Q[0])
+        xi2, s2, self._j2 = design.bank_params(J, Q[1])
+        self._order1 = {"xi": xi1, "sigma": s1, "j": self._j1}
+        self._order2 = {"xi": xi2, "sigma": s2, "j": self._j2}
+        N = self.n_padded
+        psi1 = [design.morlet_spectrum(N, xi, s, gabor) for xi, s in zip(xi1, s1)]
+        psi2 = [design.morlet_spectrum(N, xi, s, gabor) for xi, s in zip(xi2, s2)]
+        phi = design.morlet_spectrum(N, 0.0, design.SIGMA0 / T)
+        self._plan = build_plan(geo, psi1, self._j1, psi2 if max_order == 2 else [], self._j2,
+                                phi, max_order=max_order, oversampling=oversampling)
+        self._paths = design.paths(self._j1, self._j2, max_order)
+        self._weights = None
+        self.params = {"xi1": jnp.asarray(xi1, jnp.float32),
+                       "sigma1": jnp.asarray(s1, jnp.float32),
+                       "xi2": jnp.asarray(xi2, jnp.float32),
+                       "sigma2": jnp.asarray(s2, jnp.float32)}
+        self._jitted = jax.jit(self._forward)
+
+    # -- metadata ---------------------------------------------------------------------------
+    def meta(self):
+        """Per-path metadata, in output order (as kymatio's ``meta()``).
+
+        Returns
+        -------
+        dict
+            ``order`` (P,), ``xi``, ``sigma``, ``j``, ``n`` (P, max_order) NaN-padded, and
+            ``key``: list of tuples ``()``, ``(n1,)``, ``(n1, n2)``.
+        """
+        return design.meta(self._paths, self._order1, self._order2, self.max_order)
+
+    def output_size(self, detail=False):
+        """Number of paths (``detail=True``: a list per order)."""
+        sizes = [sum(1 for p in self._paths if len(p) == k) for k in range(self.max_order + 1)]
+        return sizes if detail else sum(sizes)
+
+    @property
+    def n_frames(self):
+        """Number of output frames."""
+        level = max(int(math.floor(math.log2(self.T))) - self.oversampling, 0)
+        geo = self._plan.geometry
+        return geo["ind_end"][level] - geo["ind_start"][level]
+
+    # -- computation ------------------------------------------------------------------------
+    def _forward(self, weights, x):
+        return forward(self._plan, weights, x)
+
+    def _default_weights(self):
+        if self._weights is None:
+            self._weights = {k: jnp.asarray(v) for k, v in default_weights(self._plan).items()}
+        return self._weights
+
+    def _run(self, weights, x, fn):
+        x = check_signal(x, length=self.shape[0])
+        if jnp.iscomplexobj(x):
+            raise ScatterError("x must be real, got a complex array")
+        batch = x.shape[:-1]
+        S = fn(weights, x.reshape((-1, x.shape[-1])))
+        S = S.reshape(batch + S.shape[1:])
+        if self.out_type == "array":
+            return S
+        sizes = self.output_size(detail=True)
+        bounds = np.cumsum([0] + sizes)
+        return {k: S[..., bounds[k]:bounds[k + 1], :] for k in range(len(sizes))}
+
+    def __call__(self, x):
+        """Scattering transform of ``x``.
+
+        Parameters
+        ----------
+        x : jax.Array [shape=(..., n)]
+            Real signals, time last; any leading batch shape.
+
+        Returns
+        -------
+        jax.Array [shape=(..., n_paths, n_frames), dtype=float32] or dict
+            See ``out_type``.
+
+        Raises
+        ------
+        ScatterError
+            ``x`` has rank 0, a last axis other than ``n``, complex values, or NaN/inf (the
+            message gives the first index).
+        """
+        return self._run(self._default_weights(), x, self._jitted)
+
+    def apply(self, params, x):
+        """Scattering with filter parameters ``params`` (same keys as :attr:`params`).
+
+        Differentiable with respect to ``params`` and ``x`` (``jax.grad``), usable under
+        ``jax.jit``. Filters are rebuilt from ``params`` on every call (a few FFTs of the padded
+        length per filter), on the frequency windows fixed at construction.
+        """
+        from scatter.scattering._learn import weights_from_params
+
+        missing = sorted(set(self.params) - set(params))
+        if missing:
+            raise ScatterError(f"params is missing {missing}; expected keys {sorted(self.params)}")
+        weights = dict(self._default_weights())
+        weights.update(weights_from_params(self._plan, params, self.wavelet == "gabor",
+                                           self._order1["sigma"], self._order2["sigma"]))
+        return self._run(weights, x, self._forward)
+
+    def __repr__(self):
+        return (f"Scattering1D(J={self.J}, shape={self.shape[0]}, Q={self.Q}, T={self.T}, "
+                f"max_order={self.max_order}, oversampling={self.oversampling}, "
+                f"wavelet={self.wavelet!r})")
