@@ -235,7 +235,8 @@ class _Batcher:
             self._resolve(previous)
 
 
-def _check_options(sr, window_s, hop_s, batch_size, workers, threshold, aggregate, scorer):
+def _check_options(sr, window_s, hop_s, batch_size, workers, threshold, aggregate, scorer,
+                   on_file):
     if not callable(scorer):
         raise ScatterError(f"scorer must be a callable (batch, n_samples) -> (batch,); "
                            f"got {scorer!r}")
@@ -256,6 +257,8 @@ def _check_options(sr, window_s, hop_s, batch_size, workers, threshold, aggregat
             raise ScatterError(f"{name} must be a positive integer; got {value!r}")
     if not (isinstance(threshold, (int, float)) and math.isfinite(threshold)):
         raise ScatterError(f"threshold must be a finite number; got {threshold!r}")
+    if on_file is not None and not callable(on_file):
+        raise ScatterError(f"on_file must be a callable or None; got {on_file!r}")
     if not callable(aggregate) and aggregate not in _AGGREGATES:
         raise ScatterError(f"aggregate must be one of {_AGGREGATES} or a callable; "
                            f"got {aggregate!r}")
@@ -291,7 +294,7 @@ def _resume_rows(out, segments_out):
 def run_detection(paths, *, scorer, sr, window_s, hop_s=None, batch_size=32, workers=2,
                   out=None, segments_out=None, raven_dir=None, json_out=None, threshold=0.5,
                   aggregate="max", resume=False, quiet=False, recursive=False,
-                  raven_band_hz=None, block_frames=1 << 17, fixed_batch=True):
+                  raven_band_hz=None, block_frames=1 << 17, fixed_batch=True, on_file=None):
     """Score every audio file in ``paths`` and write the outputs as files finish.
 
     Parameters
@@ -339,6 +342,10 @@ def run_detection(paths, *, scorer, sr, window_s, hop_s=None, batch_size=32, wor
         Decoding block size in frames; memory per worker is proportional to it.
     fixed_batch : bool
         Pad the last batch to ``batch_size`` (avoids a recompilation in JAX scorers).
+    on_file : callable or None
+        Called in the calling thread as each file finishes, after its rows are written, as
+        ``on_file(result, starts_s, ends_s, scores)``: a :class:`FileResult` and the window
+        times and scores (float64 arrays, empty for an error row). For plots or live use.
 
     Returns
     -------
@@ -367,7 +374,7 @@ def run_detection(paths, *, scorer, sr, window_s, hop_s=None, batch_size=32, wor
     """
     hop_s = window_s / 2 if hop_s is None and isinstance(window_s, (int, float)) else hop_s
     window, hop = _check_options(sr, window_s, hop_s, batch_size, workers, threshold,
-                                 aggregate, scorer)
+                                 aggregate, scorer, on_file)
     sr = int(sr)
     out = _check_out("out", out)
     segments_out = _check_out("segments_out", segments_out)
@@ -453,10 +460,13 @@ def run_detection(paths, *, scorer, sr, window_s, hop_s=None, batch_size=32, wor
                 totals["audio_s"] += duration
             if state.error:
                 totals["errors"] += 1
+                starts = ends = scores = np.zeros(0)
             row = result.to_row()
             new_rows[os.path.normpath(state.path)] = row
             if results_j is not None:
                 results_j.append([row])
+            if on_file is not None:
+                on_file(result, starts, ends, scores)
             elapsed = max(time.perf_counter() - start, 1e-9)
             bar.set_postfix_str(f"{totals['audio_s'] / 3600:.2f} h audio, "
                                 f"{totals['audio_s'] / elapsed:.0f}x real time, "

@@ -369,6 +369,36 @@ def test_custom_aggregate(tmp_path, rng):
     assert s["results"][0]["score"] == pytest.approx(np.median(rms_scorer(frames)), rel=1e-5)
 
 
+def test_on_file_callback_and_jax_scorer_compiles_once(tmp_path, rng):
+    import jax
+    import jax.numpy as jnp
+
+    for i, n in enumerate([3000, 17000, 9000]):
+        sf.write(tmp_path / f"f{i}.wav", tone(rng, n, sr=SR), SR)
+    (tmp_path / "f3.wav").write_bytes(b"RIFF")
+    traces = []
+
+    @jax.jit
+    def scorer(batch):
+        traces.append(batch.shape)  # runs once per compilation
+        return jnp.tanh(4 * jnp.sqrt(jnp.mean(batch**2, axis=1)))
+
+    seen = []
+    summary = run_detection(tmp_path, scorer=scorer, sr=SR, window_s=WINDOW_S, hop_s=HOP_S,
+                            batch_size=4, quiet=True,
+                            on_file=lambda *args: seen.append(args))
+    assert traces == [(4, WINDOW)] and summary["batches"] > 1
+    assert sorted(os.path.basename(r.path) for r, *_ in seen) == [f"f{i}.wav" for i in range(4)]
+    for result, starts, ends, scores in seen:
+        if not result.ok:
+            assert "cannot decode" in result.error and len(scores) == 0
+            continue
+        frames = reference_windows(result.path)[0]
+        assert len(starts) == len(ends) == len(scores) == result.n_windows == len(frames)
+        np.testing.assert_allclose(scores, rms_scorer(frames), rtol=1e-5, atol=1e-6)
+        assert result.score == scores.max()
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"sr": 0}, "sr must be a positive integer sample rate in Hz; got 0"),
     ({"window_s": -1.0}, "window_s must be a positive number of seconds; got -1.0"),
@@ -378,6 +408,7 @@ def test_custom_aggregate(tmp_path, rng):
     ({"threshold": float("nan")}, "threshold must be a finite number; got nan"),
     ({"aggregate": "median"}, "aggregate must be one of .* or a callable; got 'median'"),
     ({"scorer": None}, "scorer must be a callable"),
+    ({"on_file": 3}, "on_file must be a callable or None; got 3"),
     ({"resume": True}, "resume=True needs out="),
     ({"out": "/no/such/folder/r.csv"}, "out: folder '/no/such/folder' of .* does not exist"),
     ({"raven_band_hz": (5000, 100)}, r"raven_band_hz must be .*got \(5000, 100\)"),
