@@ -17,6 +17,9 @@ from symbolic.program import Program
 from symbolic.tensor import format_shape
 
 
+_JAX_ARRAY = type(jnp.zeros(()))
+
+
 def _resolve_devices(devices):
     if devices is None:
         return None
@@ -55,6 +58,7 @@ class Function:
         self.name = name
         self._downcast = bool(allow_input_downcast)
         self._specs = [(x.name, x.shape, x.dtype) for x in program.inputs]
+        self._n_inputs = len(self._specs)
         self._mutable = program.mutable
         self._devices = _resolve_devices(devices)
         self._forwarded = program.forwarded
@@ -80,27 +84,37 @@ class Function:
     # -- inputs ---------------------------------------------------------------------------
     def _convert(self, value, spec, lead=()):
         name, shape, dtype = spec
-        if isinstance(value, (jax.Array, np.ndarray)):
-            if value.dtype != dtype:
-                if self._downcast or np.can_cast(value.dtype, dtype, casting="safe"):
-                    value = value.astype(dtype)
-                else:
-                    raise SymbolicError(
-                        f"input {name!r}: got dtype {value.dtype}, expected {dtype}; convert it, "
-                        "or compile with allow_input_downcast=True"
-                    )
-        else:
+        kind = type(value)
+        if (
+            kind is not _JAX_ARRAY
+            and kind is not np.ndarray
+            and not isinstance(value, (jax.Array, np.ndarray))
+        ):
             try:
                 value = np.asarray(value, dtype=dtype)
             except (TypeError, ValueError) as err:
                 raise SymbolicError(
                     f"input {name!r}: cannot convert {type(value).__name__} to {dtype}: {err}"
                 ) from None
+        elif value.dtype != dtype:
+            if self._downcast or np.can_cast(value.dtype, dtype, casting="safe"):
+                value = value.astype(dtype)
+            else:
+                raise SymbolicError(
+                    f"input {name!r}: got dtype {value.dtype}, expected {dtype}; convert it, "
+                    "or compile with allow_input_downcast=True"
+                )
         got = value.shape
-        full = lead + shape
-        if len(got) != len(full) or any(d is not None and d != g for d, g in zip(full, got)):
+        if lead:
+            got = got[len(lead) :] if len(got) >= len(lead) else None
+        if (
+            got is None
+            or len(got) != len(shape)
+            or not all(d is None or d == g for d, g in zip(shape, got))
+        ):
             raise SymbolicError(
-                f"input {name!r}: got shape {format_shape(got)}, expected {format_shape(full)}"
+                f"input {name!r}: got shape {format_shape(value.shape)}, expected "
+                f"{format_shape(lead + shape)}"
             )
         return value
 
@@ -119,11 +133,12 @@ class Function:
             missing = [self._specs[i][0] for i, a in enumerate(args) if a is None]
             if missing:
                 raise SymbolicError(f"function: missing inputs {missing}")
-        if len(args) != len(self._specs):
+        if len(args) != len(self._specs):  # also reached on the fast path below
             raise SymbolicError(
                 f"function: expected {len(self._specs)} inputs {[s[0] for s in self._specs]}, got {len(args)}"
             )
-        return tuple(self._convert(a, s, lead) for a, s in zip(args, self._specs))
+        convert = self._convert
+        return tuple([convert(a, s, lead) for a, s in zip(args, self._specs)])
 
     def _place(self, values, lead_axis):
         """Shard the inputs' batch axis over the devices; replicate the state."""
@@ -145,7 +160,7 @@ class Function:
         return tuple(placed)
 
     def _state(self):
-        mutable = tuple(v._value for v in self._mutable)
+        mutable = tuple([v._value for v in self._mutable])
         constant = self._program.constant_values()
         if self._devices is not None:
             mutable = tuple(jax.device_put(v, self._replicated) for v in mutable)
@@ -178,14 +193,17 @@ class Function:
         SymbolicError
             For a missing input or one of the wrong shape or dtype.
         """
-        values = self._gather(args, kwargs)
+        if kwargs or len(args) != self._n_inputs or not all([type(a) is _JAX_ARRAY for a in args]):
+            values = self._gather(args, kwargs)
+        else:  # JAX arrays: shapes and dtypes are checked when a new signature is traced
+            values = args
         if self._devices is not None:
             values = self._place(values, 0)
         mutable, constant = self._state()
         outs, new = self._jit(mutable, constant, values)
         return self._finish(list(outs), new)
 
-    def scan(self, *stacked, n_steps=None):
+    def scan(self, *stacked, n_steps=None, unroll=1):
         """Run several steps in one compiled call, updates applied between steps.
 
         Parameters
@@ -194,6 +212,9 @@ class Function:
             For each input, the values of the K steps stacked on a leading axis.
         n_steps : int, optional
             K, required only when the function has no inputs.
+        unroll : int, default 1
+            Steps per iteration of the compiled loop (:func:`jax.lax.scan`'s ``unroll``):
+            larger values trade compile time for less loop overhead on small steps.
 
         Returns
         -------
@@ -220,12 +241,12 @@ class Function:
         if self._scan_jit is None:
             program = self._program
 
-            def many(mutable, constant, xs, length):
+            def many(mutable, constant, xs, length, unroll):
                 def body(state, x):
                     outs, new = program.pure(state, constant, x)
                     return new, tuple(outs)
 
-                final, outs = jax.lax.scan(body, mutable, xs, length=length)
+                final, outs = jax.lax.scan(body, mutable, xs, length=length, unroll=unroll)
                 return list(outs), final
 
             jit_kwargs = {}
@@ -234,11 +255,13 @@ class Function:
                 stacked_sh = NamedSharding(self._batch.mesh, PartitionSpec(None, "batch"))
                 in_inputs = tuple(stacked_sh if len(shape) else rep for _, shape, _ in self._specs)
                 jit_kwargs = {"in_shardings": (rep, rep, in_inputs), "out_shardings": (None, rep)}
-            self._scan_jit = jax.jit(many, donate_argnums=(0,), static_argnums=(3,), **jit_kwargs)
+            self._scan_jit = jax.jit(many, donate_argnums=(0,), static_argnums=(3, 4), **jit_kwargs)
         if self._devices is not None:
             values = self._place(values, 1)
         mutable, constant = self._state()
-        outs, new = self._scan_jit(mutable, constant, values, length)
+        if not isinstance(unroll, (int, np.integer)) or unroll < 1:
+            raise SymbolicError(f"Function.scan: unroll must be a positive int; got {unroll!r}")
+        outs, new = self._scan_jit(mutable, constant, values, length, int(unroll))
         return self._finish(list(outs), new)
 
     def export(self, *example_inputs):

@@ -104,6 +104,7 @@ class Program:
         mutable = set(self.mutable)
         fed = set(self.inputs)
         self.constant = []
+        constants = []
         for node in order:
             if node.fn is not None:
                 continue
@@ -117,23 +118,43 @@ class Program:
                 if node not in mutable:
                     self.constant.append(node)
             elif isinstance(node, Constant):
-                self.constant.append(node)
+                constants.append(node)
             else:
                 raise SymbolicError(
                     f"function: leaf {node.name!r} of unknown kind {type(node).__name__}"
                 )
+        self._constant_variables = list(self.constant)
+        self._fixed = tuple(node.value for node in constants)
+        self.constant += constants
         self.order = [node for node in order if node.fn is not None]
         self.forwarded = [i for i, o in enumerate(outs) if o.fn is None]
         self.n_traces = 0
 
     def constant_values(self):
-        return tuple(
-            node._value if isinstance(node, Variable) else node.value for node in self.constant
-        )
+        """Values of the read-only state: variables (current values), then constants."""
+        return tuple([v._value for v in self._constant_variables]) + self._fixed
+
+    def check_inputs(self, inputs):
+        """At trace time: the inputs' shapes and dtypes against the placeholders'."""
+        for x, value in zip(self.inputs, inputs):
+            shape = tuple(value.shape)
+            if len(shape) != len(x.shape) or not all(
+                d is None or d == g for d, g in zip(x.shape, shape)
+            ):
+                raise SymbolicError(
+                    f"input {x.name!r}: got shape {format_shape(shape)}, expected "
+                    f"{format_shape(x.shape)}"
+                )
+            if value.dtype != x.dtype:
+                raise SymbolicError(
+                    f"input {x.name!r}: got dtype {value.dtype}, expected {x.dtype}; convert it, "
+                    "or compile with allow_input_downcast=True"
+                )
 
     def pure(self, mutable, constant, inputs):
         """Evaluate outputs and new mutable state from state and input values (traceable)."""
         self.n_traces += 1
+        self.check_inputs(inputs)
         env = dict(zip(self.mutable, mutable))
         env.update(zip(self.constant, constant))
         env.update(zip(self.inputs, inputs))

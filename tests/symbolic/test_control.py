@@ -8,16 +8,26 @@ def test_scan_cumulative_sum_with_non_sequence(rng):
     v = rng.normal(size=(6, 3)).astype("float32")
     x = S.placeholder((None, 3))
     scale = S.placeholder(())
-    out = S.scan(lambda xt, acc, s: acc + s * xt, sequences=x,
-                 outputs_info=S.zeros(3, "float32"), non_sequences=scale)
+    out = S.scan(
+        lambda xt, acc, s: acc + s * xt,
+        sequences=x,
+        outputs_info=S.zeros(3, "float32"),
+        non_sequences=scale,
+    )
     assert out.shape == (None, 3)
-    np.testing.assert_allclose(S.function([x, scale], out)(v, 2.0), np.cumsum(2 * v, axis=0), rtol=1e-5)
+    np.testing.assert_allclose(
+        S.function([x, scale], out)(v, 2.0), np.cumsum(2 * v, axis=0), rtol=1e-5
+    )
 
 
 def test_scan_multiple_outputs_and_reverse():
     x = S.placeholder((None,))
-    outs = S.scan(lambda xt, acc: [acc + xt, xt * 2], sequences=x,
-                  outputs_info=[S.constant(0.0), None], reverse=True)
+    outs = S.scan(
+        lambda xt, acc: [acc + xt, xt * 2],
+        sequences=x,
+        outputs_info=[S.constant(0.0), None],
+        reverse=True,
+    )
     v = np.array([1.0, 2.0, 3.0], "float32")
     acc, doubled = S.function([x], outs)(v)
     np.testing.assert_allclose(acc, [6.0, 5.0, 3.0])
@@ -89,6 +99,8 @@ def test_cond_branches_and_outer_tensors():
 
 def test_while_loop():
     n = S.placeholder((), "int32")
-    i, total = S.while_loop(lambda i, t: i < n, lambda i, t: [i + 1, t + i], [S.constant(0), S.constant(0)])
+    i, total = S.while_loop(
+        lambda i, t: i < n, lambda i, t: [i + 1, t + i], [S.constant(0), S.constant(0)]
+    )
     got_i, got_t = S.function([n], [i, total])(5)
     assert int(got_i) == 5 and int(got_t) == 10

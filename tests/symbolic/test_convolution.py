@@ -13,10 +13,17 @@ def test_conv1d_matches_scipy(rng):
     y = S.conv(x, w)
     assert y.shape == (None, 4, None)
     got = S.function([x, w], y)(xv, wv)
-    ref = np.stack([
-        np.stack([sum(scipy.signal.correlate(xv[n, c], wv[o, c], mode="valid") for c in range(3))
-                  for o in range(4)]) for n in range(2)
-    ])
+    ref = np.stack(
+        [
+            np.stack(
+                [
+                    sum(scipy.signal.correlate(xv[n, c], wv[o, c], mode="valid") for c in range(3))
+                    for o in range(4)
+                ]
+            )
+            for n in range(2)
+        ]
+    )
     np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
     flipped = S.function([x, w], S.conv(x, w, flip=True))(xv, wv)
     ref_conv = sum(scipy.signal.convolve(xv[0, c], wv[1, c], mode="valid") for c in range(3))

@@ -109,7 +109,9 @@ def test_scan_runs_steps_in_one_call(rng):
 def test_input_errors():
     x = S.placeholder((None, 3), name="x")
     f = S.function([x], x.sum())
-    with pytest.raises(S.SymbolicError, match=r"input 'x': got shape \(2, 4\), expected \(None, 3\)"):
+    with pytest.raises(
+        S.SymbolicError, match=r"input 'x': got shape \(2, 4\), expected \(None, 3\)"
+    ):
         f(np.ones((2, 4), "float32"))
     with pytest.raises(S.SymbolicError, match="input 'x': got dtype float64, expected float32"):
         f(np.ones((2, 3)))
@@ -192,10 +194,14 @@ def test_data_parallel_over_forced_host_devices(tmp_path):
         print("ok", w.jax_value.sharding)
         """
     )
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
+    env = dict(
+        os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu"
+    )
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    res = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     assert res.stdout.startswith("ok")
 

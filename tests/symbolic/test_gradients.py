@@ -46,8 +46,9 @@ def test_grad_of_grad_and_hessian():
     np.testing.assert_allclose(got_gg, -np.sin(v) * v + 2 * np.cos(v), rtol=1e-5)
     w = S.placeholder((3,))
     quad = (w * w * S.constant(np.array([1.0, 2.0, 3.0], "float32"))).sum()
-    np.testing.assert_allclose(S.hessian(quad, w).eval({w: np.ones(3, "float32")}),
-                               np.diag([2.0, 4.0, 6.0]), atol=1e-6)
+    np.testing.assert_allclose(
+        S.hessian(quad, w).eval({w: np.ones(3, "float32")}), np.diag([2.0, 4.0, 6.0]), atol=1e-6
+    )
 
 
 def test_jacobian_both_modes(rng):
@@ -86,7 +87,9 @@ def test_grad_errors():
     x = S.placeholder((None, 2), name="x")
     w = S.Variable(np.ones(2, "float32"), name="w")
     z = S.Variable(np.ones(2, "float32"), name="unused")
-    with pytest.raises(S.SymbolicError, match=r"cost 'matmul' must be a scalar; got shape \(None,\)"):
+    with pytest.raises(
+        S.SymbolicError, match=r"cost 'matmul' must be a scalar; got shape \(None,\)"
+    ):
         S.grad(x @ w, w)
     with pytest.raises(S.SymbolicError, match=r"does not depend on \['unused'\]"):
         S.grad((x @ w).sum(), [w, z])

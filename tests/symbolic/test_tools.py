@@ -49,7 +49,9 @@ def test_debugprint_and_dot():
     lines = text.splitlines()
     assert lines[0].startswith("#0 sum 'sum' () float32")
     assert any("Placeholder 'x' (None, 2) float32" in line for line in lines)
-    assert any(line.strip(" |").startswith("*") for line in lines)  # h printed once, then referenced
+    assert any(
+        line.strip(" |").startswith("*") for line in lines
+    )  # h printed once, then referenced
     dot = S.to_dot(y)
     assert dot.startswith('digraph "symbolic"')
     assert dot.count("->") == sum(len(n.inputs) for n in S.ancestors(y))

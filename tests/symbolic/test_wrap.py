@@ -34,7 +34,9 @@ def test_unknown_dims_propagate():
 def test_build_time_shape_error_names_inputs():
     a = S.placeholder((3, 4), name="a")
     b = S.placeholder((5, 2), name="b")
-    with pytest.raises(S.SymbolicError, match=r"cannot build 'matmul' on inputs \['a': \(3, 4\) float32"):
+    with pytest.raises(
+        S.SymbolicError, match=r"cannot build 'matmul' on inputs \['a': \(3, 4\) float32"
+    ):
         a @ b
 
 
