@@ -260,7 +260,8 @@ def while_loop(cond_fn, body_fn, init_vals):
     for i, (a, b) in enumerate(zip(new, inits)):
         if not _compatible(a.shape, b.shape):
             raise SymbolicError(
-                f"while_loop: value {i} changes shape from {format_shape(b.shape)} to {format_shape(a.shape)}"
+                f"while_loop: value {i} changes shape from {format_shape(b.shape)} to "
+                f"{format_shape(a.shape)}"
             )
     front_c, fc, _ = subgraph([c], stand)
     front_b, fb, _ = subgraph(new, stand)

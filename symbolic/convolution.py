@@ -55,7 +55,8 @@ def _check(x, w, what):
         )
     if w.ndim != x.ndim:
         raise SymbolicError(
-            f"{what}: filters {w.name!r} must have {x.ndim} dims like the input; got {format_shape(w.shape)}"
+            f"{what}: filters {w.name!r} must have {x.ndim} dims like the input; "
+            f"got {format_shape(w.shape)}"
         )
     return x, w, x.ndim - 2
 
@@ -169,7 +170,8 @@ def _pool(x, window, stride, padding, kind):
     x = as_tensor(x)
     if x.ndim < 3:
         raise SymbolicError(
-            f"{kind}: input {x.name!r} must be (batch, channels, *spatial); got {format_shape(x.shape)}"
+            f"{kind}: input {x.name!r} must be (batch, channels, *spatial); "
+            f"got {format_shape(x.shape)}"
         )
     n = x.ndim - 2
     window = _tuple(window, n, f"{kind}: window")

@@ -16,7 +16,6 @@ from symbolic.errors import SymbolicError
 from symbolic.program import Program
 from symbolic.tensor import format_shape
 
-
 _JAX_ARRAY = type(jnp.zeros(()))
 
 
@@ -135,7 +134,8 @@ class Function:
                 raise SymbolicError(f"function: missing inputs {missing}")
         if len(args) != len(self._specs):  # also reached on the fast path below
             raise SymbolicError(
-                f"function: expected {len(self._specs)} inputs {[s[0] for s in self._specs]}, got {len(args)}"
+                f"function: expected {len(self._specs)} inputs {[s[0] for s in self._specs]}, "
+                f"got {len(args)}"
             )
         convert = self._convert
         return tuple([convert(a, s, lead) for a, s in zip(args, self._specs)])

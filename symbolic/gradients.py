@@ -38,7 +38,8 @@ def _as_list(wrt, what):
 def _check_connected(outputs, wrt, disconnected_inputs, what):
     if disconnected_inputs not in ("raise", "warn", "ignore"):
         raise SymbolicError(
-            f"{what}: disconnected_inputs must be 'raise', 'warn' or 'ignore'; got {disconnected_inputs!r}"
+            f"{what}: disconnected_inputs must be 'raise', 'warn' or 'ignore'; "
+            f"got {disconnected_inputs!r}"
         )
     reachable = set(toposort(outputs))
     missing = [w.name for w in wrt if w not in reachable]

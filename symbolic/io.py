@@ -90,7 +90,8 @@ def load(path, variables=None, *, strict=True):
                 value = data[v.name]
                 if value.shape != v.shape:
                     raise SymbolicError(
-                        f"load: {v.name!r} is stored with shape {value.shape}, the variable has {v.shape}"
+                        f"load: {v.name!r} is stored with shape {value.shape}, "
+                        f"the variable has {v.shape}"
                     )
                 v.assign(value)
                 loaded.append(v.name)

@@ -33,7 +33,8 @@ def _normalize_updates(updates):
             ) from None
         if not isinstance(var, Variable):
             raise SymbolicError(
-                f"updates: keys must be Variables; got {type(var).__name__} {getattr(var, 'name', var)!r}"
+                f"updates: keys must be Variables; got {type(var).__name__} "
+                f"{getattr(var, 'name', var)!r}"
             )
         if var in seen:
             raise SymbolicError(f"updates: variable {var.name!r} is updated twice")
@@ -112,7 +113,8 @@ class Program:
                 if node not in fed:
                     raise SymbolicError(
                         f"function: the outputs depend on placeholder {node.name!r} "
-                        f"{format_shape(node.shape)}, which is neither in inputs nor replaced by givens"
+                        f"{format_shape(node.shape)}, which is neither in inputs nor replaced by "
+                        "givens"
                     )
             elif isinstance(node, Variable):
                 if node not in mutable:

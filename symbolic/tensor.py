@@ -107,14 +107,16 @@ class Tensor(Node):
         return self.shape, self.dtype, self.weak_type
 
     def __repr__(self):
-        return f"{type(self).__name__}(name={self.name!r}, shape={format_shape(self.shape)}, dtype={self.dtype})"
+        shape = format_shape(self.shape)
+        return f"{type(self).__name__}(name={self.name!r}, shape={shape}, dtype={self.dtype})"
 
     def __len__(self):
         if not self.shape:
             raise SymbolicError(f"len() of the 0-d tensor {self.name!r}")
         if self.shape[0] is None:
             raise SymbolicError(
-                f"len() of tensor {self.name!r}: its first dimension is unknown (None) until call time"
+                f"len() of tensor {self.name!r}: its first dimension is unknown (None) until "
+                "call time"
             )
         return self.shape[0]
 
@@ -126,7 +128,8 @@ class Tensor(Node):
 
     def __iter__(self):
         raise SymbolicError(
-            f"symbolic tensor {self.name!r} is not iterable; index it (x[i]) or use symbolic.map / symbolic.scan"
+            f"symbolic tensor {self.name!r} is not iterable; index it (x[i]) or use "
+            "symbolic.map / symbolic.scan"
         )
 
     def __array__(self, dtype=None, copy=None):
@@ -386,7 +389,8 @@ class Variable(Tensor):
         if np.dtype(array.dtype) != self.dtype:
             if not np.can_cast(array.dtype, self.dtype, casting="same_kind"):
                 raise SymbolicError(
-                    f"Variable {self.name!r}: new value has dtype {array.dtype}, expected {self.dtype}"
+                    f"Variable {self.name!r}: new value has dtype {array.dtype}, "
+                    f"expected {self.dtype}"
                 )
         self._value = jnp.array(array, dtype=self.dtype, copy=True)
 

@@ -184,7 +184,8 @@ def test_data_parallel_over_forced_host_devices(tmp_path):
         np.testing.assert_allclose(losses_par, losses_ser, rtol=1e-5)
         np.testing.assert_allclose(w_par, w.value, rtol=1e-5)
         w.reset()
-        np.testing.assert_allclose(par.scan(np.stack([xs] * 5), np.stack([ys] * 5)), losses_ser, rtol=1e-5)
+        stacked = par.scan(np.stack([xs] * 5), np.stack([ys] * 5))
+        np.testing.assert_allclose(stacked, losses_ser, rtol=1e-5)
         try:
             par(xs[:6], ys[:6])
         except S.SymbolicError as e:
