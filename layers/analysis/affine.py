@@ -13,8 +13,6 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import jax
 import jax.numpy as jnp
 
@@ -88,7 +86,10 @@ def forward(net, x):
     (1.0, [1, 0])
     """
     net = as_spline_net(net)
-    h = _check_x(x, net.in_dim)
+    return _forward_jit(net, _check_x(x, net.in_dim))
+
+
+def _forward_raw(net, h):
     codes, pres = [], []
     for layer in net.layers:
         pre = _pre(layer, h)
@@ -96,6 +97,9 @@ def forward(net, x):
         codes.append(code)
         pres.append(pre)
     return h, codes, pres
+
+
+_forward_jit = jax.jit(_forward_raw)
 
 
 def _select_columns(layer, code, M):
@@ -183,8 +187,11 @@ def affine_map(net, x):
             raise LayersError(f"x: expected shape (..., d), got {tuple(x.shape)}")
         return _jacobian_fallback(net, x)
     net = as_spline_net(net)
-    y, codes, _ = forward(net, x)
-    x = _check_x(x, net.in_dim)
+    return _affine_jit(net, _check_x(x, net.in_dim))
+
+
+def _affine_raw(net, x):
+    y, codes, _ = _forward_raw(net, x)
     o = net.out_dim
     T = jnp.broadcast_to(jnp.eye(o, dtype=y.dtype), x.shape[:-1] + (o, o))
     for layer, code, n_pre in zip(
@@ -196,6 +203,9 @@ def affine_map(net, x):
     A = T
     b = y - jnp.einsum("...od,...d->...o", A, x)
     return A, b
+
+
+_affine_jit = jax.jit(_affine_raw)
 
 
 def templates(net, x):
@@ -322,8 +332,11 @@ def preactivation_maps(net, x):
     ([[2.0, 0.0], [0.0, 2.0]], [1.0, 1.0])
     """
     net = as_spline_net(net)
-    _, codes, pres = forward(net, x)
-    x = _check_x(x, net.in_dim)
+    return _preact_jit(net, _check_x(x, net.in_dim))
+
+
+def _preact_raw(net, x):
+    _, codes, _ = _forward_raw(net, x)
     d = net.in_dim
     S = jnp.concatenate([jnp.eye(d, dtype=x.dtype), jnp.zeros((1, d), x.dtype)], axis=0)
     maps = []
@@ -338,5 +351,5 @@ def preactivation_maps(net, x):
     return maps
 
 
-def _is_callable_only(net) -> bool:
-    return isinstance(net, Callable) and not isinstance(net, (SplineNet, list, tuple))
+_preact_jit = jax.jit(_preact_raw)
+

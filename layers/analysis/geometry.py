@@ -15,11 +15,14 @@ References
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from layers.analysis.affine import (
     _check_x,
+    _forward_raw,
+    _preact_raw,
     _select_rows_transpose,
     affine_map,
     forward,
@@ -91,10 +94,13 @@ def boundary_distances(net, x, *, norm=2):
     """
     q = _dual(norm)
     net = as_spline_net(net)
-    x = _check_x(x, net.in_dim)
-    codes = forward(net, x)[1]
+    return _distances_jit(net, _check_x(x, net.in_dim), q)
+
+
+def _distances_raw(net, x, q):
+    codes = _forward_raw(net, x)[1]
     out = []
-    for layer, code, (G, c) in zip(net.layers, codes, preactivation_maps(net, x)):
+    for layer, code, (G, c) in zip(net.layers, codes, _preact_raw(net, x)):
         act = layer.activation
         if act.kind == "identity":
             out.append(jnp.full(x.shape[:-1], jnp.inf, x.dtype))
@@ -115,6 +121,9 @@ def boundary_distances(net, x, *, norm=2):
             dist = jnp.where(den > 0, jnp.abs(z) / jnp.where(den > 0, den, 1.0), jnp.inf)
         out.append(jnp.min(dist.reshape(dist.shape[: x.ndim - 1] + (-1,)), axis=-1))
     return jnp.stack(out, axis=-1)
+
+
+_distances_jit = jax.jit(_distances_raw, static_argnums=2)
 
 
 def region_radius(net, x, *, norm=2):

@@ -18,10 +18,11 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
-from layers.analysis.affine import _check_x, forward, preactivation_maps
+from layers.analysis.affine import _check_x, _forward_raw, _preact_raw, preactivation_maps
 from layers.analysis.spec import as_spline_net
 from layers.errors import LayersError
 
@@ -205,18 +206,24 @@ def check_power_diagram(net, x, *, max_cells: int = 4096):
     [True]
     """
     net = as_spline_net(net)
-    x = _check_x(x, net.in_dim)
-    codes = forward(net, x)[1]
-    maps = preactivation_maps(net, x)
+    return np.asarray(_check_jit(net, _check_x(x, net.in_dim), int(max_cells)))
+
+
+def _check_raw(net, x, max_cells):
+    codes = _forward_raw(net, x)[1]
+    maps = _preact_raw(net, x)
     out = []
     for layer, code, (G, c) in zip(net.layers, codes, maps):
         if layer.activation.kind == "identity":
-            out.append(np.ones(x.shape[:-1], bool))
+            out.append(jnp.ones(x.shape[:-1], bool))
             continue
         pd = PowerDiagram(*_pieces(layer.activation, G, c))
         if pd.n_pieces**pd.n_units <= max_cells:
             got = pd.assign_bruteforce(x, max_cells=max_cells)
         else:
             got = pd.assign(x)
-        out.append(np.asarray(jnp.all(got == code, axis=-1)))
-    return np.stack(out, axis=-1)
+        out.append(jnp.all(got == code, axis=-1))
+    return jnp.stack(out, axis=-1)
+
+
+_check_jit = jax.jit(_check_raw, static_argnums=2)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import jax
 import numpy as np
 
 from layers.errors import LayersError
@@ -86,6 +87,16 @@ class Activation:
     def n_codes(self, n_in: int) -> int:
         """Length of the layer's code vector (0 for identity)."""
         return 0 if self.kind == "identity" else self.n_out(n_in)
+
+    def _key(self):
+        g = None if self.groups is None else (self.groups.shape, self.groups.tobytes())
+        return (self.kind, float(self.slope), g)
+
+    def __eq__(self, other):
+        return isinstance(other, Activation) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
 
     def negative_slope(self) -> float:
         """Slope applied where the code is 0, for the elementwise kinds."""
@@ -264,6 +275,24 @@ class SplineNet:
         from layers.analysis.affine import forward
 
         return forward(self, x)[0]
+
+
+def _flatten(net):
+    children = tuple((layer.W, layer.b) for layer in net.layers)
+    aux = (tuple(layer.activation for layer in net.layers), net.in_dim, net.pre_dims,
+           net.out_dims)
+    return children, aux
+
+
+def _unflatten(aux, children):
+    acts, in_dim, pre_dims, out_dims = aux
+    layers = tuple(SplineLayer(W, b, a) for (W, b), a in zip(children, acts))
+    return SplineNet(layers, in_dim, pre_dims, out_dims)
+
+
+# A SplineNet is a JAX pytree (weights are leaves, the structure is static), so functions
+# taking one can be jitted, vmapped and differentiated with respect to the weights.
+jax.tree_util.register_pytree_node(SplineNet, _flatten, _unflatten)
 
 
 def _check_pair(i, W, b, n_in):
