@@ -134,6 +134,30 @@ class Partition2D:
         A, b = affine_map(self.net, self.to_input(self.interior_points[idx]))
         return np.asarray(A), np.asarray(b)
 
+    def class_cells(self, *, threshold: float = 0.0):
+        """Regions cut further along the decision boundary into single-class cells.
+
+        Returns
+        -------
+        polygons : list of np.ndarray [shape=(n_p, 2)]
+        classes : np.ndarray [shape=(Q,)]
+            Predicted class of each cell (argmax of the outputs; for one output,
+            ``f > threshold``).
+        region : np.ndarray [shape=(Q,)]
+            Region containing each cell.
+        """
+        G = np.transpose(self.A, (0, 2, 1))
+        c = self.b
+        if c.shape[1] == 1:
+            G = np.concatenate([np.zeros_like(G), G], axis=2)
+            c = np.concatenate([np.zeros_like(c), c - threshold], axis=1)
+        groups = np.arange(c.shape[1])[None, :]
+        scale = float(np.max(np.linalg.norm(self.domain[:, None] - self.domain[None], axis=-1)))
+        verts, nv, parent = _split_max(self.vertices, self.n_vertices, G, c, groups, 1e-9 * scale)
+        cen = poly.centroids(verts, nv)
+        y = np.einsum("pi,pio->po", cen, G[parent]) + c[parent]
+        return [v[:n] for v, n in zip(verts, nv)], np.argmax(y, axis=1), parent
+
     def statistics(self) -> dict:
         """Summary numbers: region count, areas, vertices per region, boundary length."""
         a = self.areas

@@ -42,8 +42,8 @@ def plot_partition(
     ax : matplotlib.axes.Axes, optional
         Default: a new figure's axes.
     color : {'random', 'class', 'area', 'none'}
-        Region fill: random colours, the predicted class (argmax of the output, or the sign
-        for one output), log-area, or no fill.
+        Region fill: random colours, the predicted class (regions are cut along the decision
+        boundary, see :meth:`Partition2D.class_cells`), log-area, or no fill.
     edgecolor, linewidth
         Region edges.
     boundary_color, boundary_width
@@ -82,11 +82,11 @@ def plot_partition(
         rng = np.random.default_rng(seed)
         faces = rng.uniform(0.35, 1.0, size=(len(polys), 3))
     elif color == "class":
-        u = partition.interior_points
-        y = np.einsum("pod,pd->po", partition.A, u) + partition.b
-        cls = np.argmax(y, axis=1) if y.shape[1] > 1 else (y[:, 0] > 0).astype(int)
+        cells, cls, _ = partition.class_cells()
         cmap = plt.get_cmap("tab10")
-        faces = np.asarray(cmap(cls % 10))[:, :3] * 0.6 + 0.4
+        cell_faces = np.asarray(cmap(cls % 10))[:, :3] * 0.6 + 0.4
+        ax.add_collection(PolyCollection(cells, facecolors=cell_faces, edgecolors="none"))
+        faces = "none"
     elif color == "area":
         a = np.log10(np.maximum(partition.areas, 1e-300))
         a = (a - a.min()) / max(a.max() - a.min(), 1e-12)

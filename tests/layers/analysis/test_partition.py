@@ -131,6 +131,20 @@ def test_decision_boundary_is_exact(rng):
     assert stats["n_boundary_segments"] == len(part.boundary) and stats["boundary_length"] > 0
 
 
+def test_class_cells_are_pure(rng):
+    net = _mlp(rng, [2, 8, 8, 3])
+    part = partition_2d(net, domain=SQUARE)
+    cells, cls, region = part.class_cells()
+    areas = np.array([0.5 * np.sum(p[:, 0] * np.roll(p[:, 1], -1) - np.roll(p[:, 0], -1) * p[:, 1])
+                      for p in cells])
+    np.testing.assert_allclose(areas.sum(), 4.0)
+    for p, k in zip(cells[:200], cls[:200]):
+        w = rng.dirichlet(np.ones(len(p)), size=5)
+        y = np.asarray(forward(net, w @ p)[0])
+        assert np.all(np.argmax(y, axis=1) == k)
+    assert len(cells) >= part.n_regions + len(np.unique(part.boundary_region))
+
+
 def test_single_output_threshold(rng):
     net = as_spline_net([(np.eye(2), np.zeros(2), "relu"), (np.ones((2, 1)), np.array([-0.5]))])
     part = partition_2d(net, domain=SQUARE)
