@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -25,14 +26,21 @@ def _stage_weights(stage, xis, sigmas, init_sigmas, n, gabor):
     fold = stage.fold
     total = fold.weight.shape[1]
     k = fold.l_in // fold.l_out
-    rows = []
+    rows = [None] * len(stage.filters)
+    by_periods = {}
     for f, idx in enumerate(stage.filters):
-        h = morlet_spectrum(n, xis[idx], sigmas[idx], n_periods(init_sigmas[idx]), gabor)
+        by_periods.setdefault(n_periods(init_sigmas[idx]), []).append(f)
+    for periods, fs in by_periods.items():
+        ids = np.array([stage.filters[f] for f in fs])
+        h = jax.vmap(lambda xi, s, P=periods: morlet_spectrum(n, xi, s, P, gabor))(
+            xis[ids], sigmas[ids])
         if stage.in_level:
-            h = h.reshape(2**stage.in_level, -1).mean(axis=0)
-        pos = (fold.start[f] + np.arange(total)) % fold.l_in
-        valid = np.arange(total) < fold.widths[f]
-        rows.append(jnp.where(valid, h[pos] / k, 0.0))
+            h = h.reshape(len(fs), 2**stage.in_level, -1).mean(axis=1)
+        pos = (fold.start[fs][:, None] + np.arange(total)[None, :]) % fold.l_in
+        valid = np.arange(total)[None, :] < fold.widths[fs][:, None]
+        w = jnp.where(valid, jnp.take_along_axis(h, jnp.asarray(pos), axis=1) / k, 0.0)
+        for row, f in enumerate(fs):
+            rows[f] = w[row]
     return jnp.stack(rows).astype(jnp.float32)
 
 
