@@ -44,33 +44,33 @@ def _subkey(key_data):
     return jax.random.split(jax.random.wrap_key_data(key_data))[1]
 
 
-def _random(sampler, shape, like, seed, name, extra=()):
+def _keyed(fn, inputs, seed, name):
+    """A node computing ``fn(subkey, *input_values)`` from a fresh key stream."""
     key = _new_key(seed)
-    extra = [as_tensor(e) for e in extra]
-    if like is not None:
-        like = as_tensor(like)
-
-        def fn(k, ref, *args):
-            return sampler(_subkey(k), ref.shape, *args)
-
-        node = apply(fn, [key, like, *extra], name=name)
-    else:
-        if isinstance(shape, (int, np.integer)):
-            shape = (int(shape),)
-        try:
-            shape = tuple(int(d) for d in shape)
-        except TypeError:
-            raise SymbolicError(
-                f"random.{name}: shape must be a tuple of ints (use like=tensor for sizes known "
-                f"only at run time); got {shape!r}"
-            ) from None
-
-        def fn(k, *args):
-            return sampler(_subkey(k), shape, *args)
-
-        node = apply(fn, [key, *extra], name=name)
+    node = apply(lambda k, *values: fn(_subkey(k), *values), [key, *inputs], name=name)
     node.random_key = key
     return node
+
+
+def _random(sampler, shape, like, seed, name, extra=()):
+    extra = [as_tensor(e) for e in extra]
+    if like is not None:
+        return _keyed(
+            lambda k, ref, *args: sampler(k, ref.shape, *args),
+            [as_tensor(like), *extra],
+            seed,
+            name,
+        )
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    try:
+        shape = tuple(int(d) for d in shape)
+    except TypeError:
+        raise SymbolicError(
+            f"random.{name}: shape must be a tuple of ints (use like=tensor for sizes known "
+            f"only at run time); got {shape!r}"
+        ) from None
+    return _keyed(lambda k, *args: sampler(k, shape, *args), extra, seed, name)
 
 
 def _check_dtype(dtype, name):
@@ -177,27 +177,18 @@ def categorical(logits, *, axis=-1, seed=None):
     -------
     Tensor
     """
-    logits = as_tensor(logits)
-    key = _new_key(seed)
-
-    def fn(k, lg):
-        return jax.random.categorical(_subkey(k), lg, axis=axis)
-
-    node = apply(fn, [key, logits], name="categorical")
-    node.random_key = key
-    return node
+    return _keyed(
+        lambda k, lg: jax.random.categorical(k, lg, axis=axis),
+        [as_tensor(logits)],
+        seed,
+        "categorical",
+    )
 
 
 def permutation(x, *, axis=0, seed=None):
     """A random permutation of ``x`` along ``axis`` (an int ``x`` permutes ``arange(x)``)."""
     if isinstance(x, (int, np.integer)):
         x = jnp.arange(int(x))
-    x = as_tensor(x)
-    key = _new_key(seed)
-
-    def fn(k, v):
-        return jax.random.permutation(_subkey(k), v, axis=axis)
-
-    node = apply(fn, [key, x], name="permutation")
-    node.random_key = key
-    return node
+    return _keyed(
+        lambda k, v: jax.random.permutation(k, v, axis=axis), [as_tensor(x)], seed, "permutation"
+    )
