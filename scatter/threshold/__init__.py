@@ -10,9 +10,12 @@ vectorized over bands and leading batch dimensions and works under ``jax.jit``.
 - risk estimates (:mod:`~scatter.threshold.stein`, :mod:`~scatter.threshold.oracle`) and
   threshold selection (:mod:`~scatter.threshold.select`): :func:`sure`, :func:`sure_threshold`,
   :func:`oracle_threshold`, :func:`threshold_error`, :func:`universal_threshold`,
-  :func:`bayes_threshold`, :func:`select_thresholds`.
+  :func:`bayes_threshold`, :func:`select_thresholds`;
+- activity mask on scattering coefficients (:mod:`~scatter.threshold.mask`):
+  :func:`activity_mask`, :func:`reduce_mask`.
 """
 
+from scatter.threshold.mask import activity_mask, reduce_mask
 from scatter.threshold.noise import band_sigma, mad_sigma, sigma_from_excerpt, sigma_from_white
 from scatter.threshold.oracle import oracle_threshold, threshold_error
 from scatter.threshold.rules import apply_threshold, firm, gain, garrote, hard, soft
@@ -22,10 +25,11 @@ from scatter.threshold.select import (
     select_thresholds,
     universal_threshold,
 )
-from scatter.threshold.stein import components, sure, sure_threshold
+from scatter.threshold.stein import components, resolve_dof, sure, sure_threshold
 
 __all__ = [
     "METHODS",
+    "activity_mask",
     "apply_threshold",
     "band_sigma",
     "bayes_threshold",
@@ -36,6 +40,8 @@ __all__ = [
     "hard",
     "mad_sigma",
     "oracle_threshold",
+    "reduce_mask",
+    "resolve_dof",
     "select_thresholds",
     "sigma_from_excerpt",
     "sigma_from_white",

@@ -28,7 +28,7 @@ from scatter.threshold._checks import (
     check_sigma_concrete,
     real_dtype,
 )
-from scatter.threshold.stein import components
+from scatter.threshold.stein import resolve_dof
 
 __all__ = ["band_sigma", "mad_sigma", "sigma_from_excerpt", "sigma_from_white"]
 
@@ -38,13 +38,16 @@ MAD_REAL = 0.6744897501960817
 MAD_COMPLEX = math.sqrt(math.log(2.0))
 
 
-def mad_sigma(coeffs: jax.Array) -> jax.Array:
+def mad_sigma(coeffs: jax.Array, *, dof=None) -> jax.Array:
     """MAD estimate of each band's noise standard deviation.
 
     Parameters
     ----------
     coeffs : jax.Array [shape=(..., n_bands, n_time)]
         Real or complex coefficients (complex: circular noise assumed).
+    dof : {None, 1, 2}
+        Real components per coefficient (None: detect; 2 on real input: the values are moduli
+        of circular complex coefficients, Rayleigh distributed in noise).
 
     Returns
     -------
@@ -65,7 +68,7 @@ def mad_sigma(coeffs: jax.Array) -> jax.Array:
     """
     coeffs = as_coeffs(coeffs, "coeffs", min_ndim=2)
     check_finite_concrete(coeffs, "coeffs")
-    d = components(coeffs)
+    d = resolve_dof(coeffs, dof)
     med = jnp.median(jnp.abs(coeffs), axis=-1)
     return med / jnp.where(d > 1.5, MAD_COMPLEX, MAD_REAL).astype(med.dtype)
 

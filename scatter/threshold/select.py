@@ -32,7 +32,7 @@ from scatter.threshold._checks import (
     real_dtype,
 )
 from scatter.threshold.oracle import oracle_threshold
-from scatter.threshold.stein import components, sure_threshold
+from scatter.threshold.stein import resolve_dof, sure_threshold
 
 __all__ = ["METHODS", "bayes_threshold", "select_thresholds", "universal_threshold"]
 
@@ -45,7 +45,7 @@ def _sigma(coeffs, sigma):
     return jnp.broadcast_to(jnp.asarray(sigma, real_dtype(coeffs.dtype)), coeffs.shape[:-1])
 
 
-def universal_threshold(coeffs: jax.Array, *, sigma) -> jax.Array:
+def universal_threshold(coeffs: jax.Array, *, sigma, dof=None) -> jax.Array:
     """Universal threshold ``s sqrt(2 log n)`` of each band.
 
     Parameters
@@ -54,6 +54,9 @@ def universal_threshold(coeffs: jax.Array, *, sigma) -> jax.Array:
         Coefficients (only their shape and real/complex kind are used).
     sigma : float or jax.Array [shape=broadcastable to (..., n_bands)]
         Total noise standard deviation per coefficient, ``>= 0``.
+    dof : {None, 1, 2}
+        Real components per coefficient (None: detect; 2 on real input: moduli of complex
+        coefficients), see :func:`scatter.threshold.stein.resolve_dof`.
 
     Returns
     -------
@@ -73,12 +76,12 @@ def universal_threshold(coeffs: jax.Array, *, sigma) -> jax.Array:
     3.717
     """
     coeffs = as_coeffs(coeffs, "coeffs", min_ndim=2)
-    s = _sigma(coeffs, sigma) / jnp.sqrt(components(coeffs))
+    s = _sigma(coeffs, sigma) / jnp.sqrt(resolve_dof(coeffs, dof))
     n = max(coeffs.shape[-1], 1)
     return s * jnp.sqrt(2.0 * jnp.log(jnp.asarray(float(n), s.dtype)))
 
 
-def bayes_threshold(coeffs: jax.Array, *, sigma) -> jax.Array:
+def bayes_threshold(coeffs: jax.Array, *, sigma, dof=None) -> jax.Array:
     """BayesShrink threshold of each band.
 
     Parameters
@@ -87,6 +90,9 @@ def bayes_threshold(coeffs: jax.Array, *, sigma) -> jax.Array:
         Noisy coefficients.
     sigma : float or jax.Array [shape=broadcastable to (..., n_bands)]
         Total noise standard deviation per coefficient, ``>= 0``.
+    dof : {None, 1, 2}
+        Real components per coefficient (None: detect; 2 on real input: moduli of complex
+        coefficients), see :func:`scatter.threshold.stein.resolve_dof`.
 
     Returns
     -------
@@ -107,7 +113,7 @@ def bayes_threshold(coeffs: jax.Array, *, sigma) -> jax.Array:
     """
     coeffs = as_coeffs(coeffs, "coeffs", min_ndim=2)
     check_finite_concrete(coeffs, "coeffs")
-    d = components(coeffs)
+    d = resolve_dof(coeffs, dof)
     s2 = _sigma(coeffs, sigma) ** 2 / d
     power = jnp.mean(jnp.abs(coeffs) ** 2, axis=-1) / d
     sx2 = jnp.maximum(power - s2, 0.0)
@@ -124,6 +130,7 @@ def select_thresholds(
     reference: jax.Array | None = None,
     rule: str = "soft",
     firm_ratio: float = 2.0,
+    dof=None,
 ) -> jax.Array:
     """One threshold per band (and batch element) by the chosen method.
 
@@ -141,6 +148,8 @@ def select_thresholds(
         Rule the threshold is for (``"sure"`` does not accept ``"hard"``).
     firm_ratio : float
         ``mu > 1`` of the firm rule.
+    dof : {None, 1, 2}
+        Real components per coefficient (not used by ``"oracle"``).
 
     Returns
     -------
@@ -178,7 +187,7 @@ def select_thresholds(
             "(see scatter.threshold.noise for estimators)"
         )
     if method == "sure":
-        return sure_threshold(coeffs, sigma=sigma, rule=rule, firm_ratio=firm_ratio)[0]
+        return sure_threshold(coeffs, sigma=sigma, rule=rule, firm_ratio=firm_ratio, dof=dof)[0]
     if method == "universal":
-        return universal_threshold(coeffs, sigma=sigma)
-    return bayes_threshold(coeffs, sigma=sigma)
+        return universal_threshold(coeffs, sigma=sigma, dof=dof)
+    return bayes_threshold(coeffs, sigma=sigma, dof=dof)

@@ -70,7 +70,7 @@ from scatter.threshold._checks import (
     real_dtype,
 )
 
-__all__ = ["REAL_TOLERANCE", "components", "sure", "sure_threshold"]
+__all__ = ["REAL_TOLERANCE", "components", "resolve_dof", "sure", "sure_threshold"]
 
 #: Fraction of a complex band's energy its imaginary part may hold for the band to count as real.
 REAL_TOLERANCE = 1e-6
@@ -113,6 +113,32 @@ def components(coeffs: jax.Array) -> jax.Array:
     return jnp.where(is_complex, 2.0, 1.0).astype(rdt)
 
 
+def resolve_dof(coeffs: jax.Array, dof) -> jax.Array:
+    """Degrees of freedom per band: ``dof`` (1 or 2) if given, else :func:`components`.
+
+    ``dof=2`` on real input declares the values to be moduli ``|c|`` of circular complex
+    coefficients (e.g. scattering ``U1 = |x * psi|``): every rule depends on ``|c|`` only, so
+    thresholds and risks computed from the moduli are those of the complex coefficients.
+
+    Raises
+    ------
+    ScatterError
+        ``dof`` not None, 1 or 2.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> resolve_dof(jnp.ones((2, 4)), 2)
+    Array([2., 2.], dtype=float32)
+    """
+    coeffs = as_coeffs(coeffs, "coeffs", min_ndim=2)
+    if dof is None:
+        return components(coeffs)
+    if dof not in (1, 2) or isinstance(dof, bool):
+        raise ScatterError(f"dof={dof!r} must be None (detect), 1 (real) or 2 (complex/moduli)")
+    return jnp.full(coeffs.shape[:-1], float(dof), real_dtype(coeffs.dtype))
+
+
 def _per_coeff(r, t, s2, kd, rule: str, firm_ratio: float):
     """SURE of each coefficient (see the module docstring); broadcasts r against t, s2, kd."""
     above = r > t
@@ -131,7 +157,7 @@ def _per_coeff(r, t, s2, kd, rule: str, firm_ratio: float):
     return jnp.where(above, up, below)
 
 
-def _prepare(coeffs, sigma, rule, firm_ratio):
+def _prepare(coeffs, sigma, rule, firm_ratio, dof):
     check_rule(rule, firm_ratio)
     if rule == "hard":
         raise ScatterError(
@@ -146,12 +172,12 @@ def _prepare(coeffs, sigma, rule, firm_ratio):
     check_sigma_concrete(sigma, allow_zero=True)
     rdt = real_dtype(coeffs.dtype)
     s2 = jnp.broadcast_to(jnp.asarray(sigma, rdt) ** 2, coeffs.shape[:-1])
-    d = components(coeffs)
+    d = resolve_dof(coeffs, dof)
     return coeffs, s2, (d - 1.0) / d
 
 
 def sure(
-    coeffs: jax.Array, t, *, sigma, rule: str = "soft", firm_ratio: float = 2.0
+    coeffs: jax.Array, t, *, sigma, rule: str = "soft", firm_ratio: float = 2.0, dof=None
 ) -> jax.Array:
     """Stein's unbiased estimate of each band's risk after thresholding at ``t``.
 
@@ -168,6 +194,8 @@ def sure(
         Thresholding rule (``"hard"`` has no SURE: ScatterError).
     firm_ratio : float
         ``mu > 1`` of the firm rule.
+    dof : {None, 1, 2}
+        Real components per coefficient; None detects it (:func:`resolve_dof`).
 
     Returns
     -------
@@ -187,7 +215,7 @@ def sure(
     >>> sure(c, 1.0, sigma=1.0)            # (0.25 - 1) + (1 + 1)
     Array([1.25], dtype=float32)
     """
-    coeffs, s2, kd = _prepare(coeffs, sigma, rule, firm_ratio)
+    coeffs, s2, kd = _prepare(coeffs, sigma, rule, firm_ratio, dof)
     rdt = s2.dtype
     t = jnp.broadcast_to(jnp.maximum(jnp.asarray(t, rdt), 0.0), s2.shape)
     r = jnp.abs(coeffs)
@@ -227,7 +255,7 @@ def _search(coeffs, s2, kd, rule, firm_ratio):
 
 
 def sure_threshold(
-    coeffs: jax.Array, *, sigma, rule: str = "soft", firm_ratio: float = 2.0
+    coeffs: jax.Array, *, sigma, rule: str = "soft", firm_ratio: float = 2.0, dof=None
 ) -> tuple[jax.Array, jax.Array]:
     """The threshold minimizing SURE in each band, and the minimal estimate.
 
@@ -241,6 +269,8 @@ def sure_threshold(
         Thresholding rule.
     firm_ratio : float
         ``mu > 1`` of the firm rule.
+    dof : {None, 1, 2}
+        Real components per coefficient; None detects it (:func:`resolve_dof`).
 
     Returns
     -------
@@ -263,5 +293,5 @@ def sure_threshold(
     >>> bool(jnp.all(t > 1.5))                               # noise is (almost) all removed
     True
     """
-    coeffs, s2, kd = _prepare(coeffs, sigma, rule, firm_ratio)
+    coeffs, s2, kd = _prepare(coeffs, sigma, rule, firm_ratio, dof)
     return _search(coeffs, s2, kd, rule, float(firm_ratio))
