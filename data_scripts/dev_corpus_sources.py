@@ -297,7 +297,8 @@ def call_segments(x, *, sr, rel_db=-25.0, frame_s=0.02, min_gap_s=0.15, min_len_
 
     Frames (``frame_s`` long, half-overlapping) whose RMS is within ``rel_db`` dB of the loudest
     frame are active; active runs closer than ``min_gap_s`` are merged, runs shorter than
-    ``min_len_s`` dropped, and each run is widened by half a frame on both sides.
+    ``min_len_s`` (counted as active frames times the hop) dropped. A run spans its frames, so
+    onsets may be up to one hop early and offsets one hop late.
 
     Parameters
     ----------
@@ -357,7 +358,8 @@ def call_segments(x, *, sr, rel_db=-25.0, frame_s=0.02, min_gap_s=0.15, min_len_
             merged[-1][1] = b
         else:
             merged.append([a, b])
-    segs = [[max(0, a - hop), min(n, b + hop)] for a, b in merged if b - a >= min_len_s * sr]
+    # a run of k active frames spans (k - 1) * hop + frame samples; its length is k * hop
+    segs = [[a, min(n, b)] for a, b in merged if b - a - (frame - hop) >= min_len_s * sr]
     return np.asarray(segs, dtype=np.float64).reshape(-1, 2) / sr
 
 

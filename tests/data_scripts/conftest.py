@@ -1,0 +1,92 @@
+"""Fixtures for the data-script tests: a loader for the scripts and a small fake tuxpaint cache.
+
+``data_scripts/`` is not a package; its scripts load their helper modules under the names
+``_symscatter_data_scripts_<name>`` (see ``build_dev_corpus._sibling``), and so does
+:func:`load_script`, so that tests and scripts share one module object per file.
+"""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_script(name):
+    """Import ``data_scripts/<name>.py`` (once) and return the module."""
+    key = f"_symscatter_data_scripts_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, ROOT / "data_scripts" / f"{name}.py")
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[key] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[key]
+
+
+@pytest.fixture(scope="session")
+def scripts():
+    """``scripts("build_dev_corpus")`` returns that script's module."""
+    return load_script
+
+
+def _chirp(sr, dur, f0, f1, rng):
+    t = np.arange(int(dur * sr)) / sr
+    x = np.sin(2 * np.pi * (f0 * t + (f1 - f0) * t ** 2 / (2 * dur))) * np.hanning(t.size)
+    return 0.5 * x + 0.002 * rng.standard_normal(t.size)
+
+
+def _hum(sr, dur, f0, rng):
+    t = np.arange(int(dur * sr)) / sr
+    x = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 6)) * np.hanning(t.size)
+    return 0.3 * x + 0.002 * rng.standard_normal(t.size)
+
+
+#: The fake package: relative path under stamps/ -> generator of its audio.
+SR = 16000
+
+
+def fake_clips(rng):
+    clips = {}
+    birds = ["blackbird", "crow", "cuckoo", "lark", "owl", "drake", "duck", "hen", "rooster",
+             "seagull", "heron"]
+    for i, name in enumerate(birds):
+        clips[f"animals/birds/{name}.ogg"] = _chirp(SR, 0.4 + 0.1 * (i % 5), 1500 + 300 * i,
+                                                    3000 + 200 * i, rng)
+    clips["animals/birds/nandou.ogg"] = np.zeros(SR // 2)           # digital silence
+    clips["animals/birds/nandou_desc.ogg"] = _hum(SR, 0.5, 150, rng)  # spoken description
+    for i, name in enumerate(["cow", "dog", "lion", "pig", "horse"]):
+        clips[f"animals/mammals/{name}.ogg"] = _hum(SR, 0.6 + 0.1 * i, 90 + 40 * i, rng)
+    clips["animals/mammals/rodents/beaver.ogg"] = clips["animals/mammals/dog.ogg"]  # a copy
+    for i, name in enumerate(["bee", "hornet", "mosquito"]):
+        clips[f"animals/insects/{name}.ogg"] = _hum(SR, 0.8, 200 + 100 * i, rng)
+    clips["animals/amphibians/frog.ogg"] = _hum(SR, 0.7, 120, rng)
+    for name in ["kettle", "toilet", "vacuum"]:
+        clips[f"household/{name}.ogg"] = 0.1 * rng.standard_normal(int(0.5 * SR))
+    for lang in ("de", "fr", "en_GB", "zh_tw"):
+        for d in range(2):
+            clips[f"symbols/math/{d}_{lang}.ogg"] = _hum(SR, 0.4, 110 + 20 * d, rng)
+    clips["household/quiet.ogg"] = 1e-5 * rng.standard_normal(SR // 2)  # peak > 1e-6, RMS tiny
+    return clips
+
+
+@pytest.fixture(scope="session")
+def fake_manifest(tmp_path_factory):
+    """A fake tuxpaint cache (Ogg clips and manifest.json, written by fetch_tuxpaint_sounds)."""
+    fts = load_script("fetch_tuxpaint_sounds")
+    cache = tmp_path_factory.mktemp("tuxpaint")
+    rng = np.random.default_rng(7)
+    for rel, x in fake_clips(rng).items():
+        path = cache / "stamps" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(str(path), np.asarray(x, dtype=np.float32), SR, format="OGG", subtype="VORBIS")
+    path = fts.build_manifest(cache)
+    return path
+
+
+@pytest.fixture
+def fake_records(fake_manifest):
+    return load_script("fetch_tuxpaint_sounds").load_manifest(fake_manifest)
