@@ -1,0 +1,80 @@
+"""Tests of scatter.threshold.mask: activity masks on scattering and CWT-modulus coefficients."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from scatter import ScatterError, Scattering1D, cwt, filterbank
+from scatter.threshold import mask
+
+
+@pytest.fixture
+def burst_signal(rng):
+    """White noise with a windowed 1.2 kHz tone burst on samples 3000-4000 (sr = 8 kHz)."""
+    n, sr = 8192, 8000
+    t = np.arange(n) / sr
+    y = 0.3 * rng.standard_normal(n)
+    y[3000:4000] += np.sin(2 * np.pi * 1200 * t[3000:4000]) * np.hanning(1000)
+    return y.astype(np.float32)
+
+
+def test_averaged_mask_on_scattering_finds_the_burst(burst_signal):
+    S = Scattering1D(J=6, shape=burst_signal.size, Q=(8, 1))(burst_signal)
+    m = np.asarray(mask.activity_mask(S))
+    assert m.shape == S.shape and m.min() >= 0.0 and m.max() <= 1.0
+    act = np.asarray(mask.activity_mask(S, reduce="energy"))
+    frames = np.arange(act.size) * 2**6
+    inside = (frames > 3100) & (frames < 3900)
+    outside = (frames < 2500) | (frames > 4500)
+    assert act[inside].mean() > 0.6 and act[outside].mean() < 0.15
+    assert act[inside].min() > act[outside].mean()
+
+
+def test_modulus_mask_on_cwt_moduli(burst_signal, rng):
+    bank = filterbank("morlet", J=6, Q=8)
+    U = jnp.abs(jnp.stack(cwt(burst_signal, bank=bank, subsample=False)[:-1]))
+    act = np.asarray(mask.activity_mask(U, model="modulus", reduce="energy"))
+    assert act[3300:3700].mean() > 0.3 and act[:2500].mean() < 0.05
+    # pure noise: the mask is almost empty (SURE removes noise-only coefficients)
+    noise = (0.3 * rng.standard_normal(burst_signal.size)).astype(np.float32)
+    Un = jnp.abs(jnp.stack(cwt(noise, bank=bank, subsample=False)[:-1]))
+    assert (np.asarray(mask.activity_mask(Un, model="modulus")) > 0).mean() < 0.1
+    hard = np.asarray(mask.activity_mask(U, model="modulus", method="universal", rule="hard"))
+    assert set(np.unique(hard)) <= {0.0, 1.0}
+
+
+def test_reductions_and_all_zero_input():
+    m = jnp.array([[1.0, 0.0, 0.5], [0.0, 0.0, 0.5]])
+    c = jnp.array([[1.0, 1.0, 1.0], [3.0, 0.0, 1.0]])
+    np.testing.assert_allclose(mask.reduce_mask(m, c, reduce="mean"), [0.5, 0.0, 0.5])
+    np.testing.assert_allclose(mask.reduce_mask(m, c, reduce="max"), [1.0, 0.0, 0.5])
+    np.testing.assert_allclose(mask.reduce_mask(m, c, reduce="energy"), [0.1, 0.0, 0.25])
+    for model in mask.MODELS:
+        z = mask.activity_mask(jnp.zeros((3, 64)), model=model)
+        np.testing.assert_array_equal(z, 0.0)
+        np.testing.assert_array_equal(mask.activity_mask(jnp.zeros((3, 64)), model=model,
+                                                         reduce="energy"), 0.0)
+
+
+def test_known_floor_and_sigma():
+    S = jnp.ones((2, 100)).at[:, 10].set(5.0)
+    m = mask.activity_mask(S, floor=1.0, sigma=0.1, method="universal")
+    assert float(m[0, 10]) > 0.8 and float(m[0, 0]) == 0.0
+
+
+def test_mask_errors():
+    S = jnp.ones((2, 16))
+    with pytest.raises(ScatterError, match=r"model='rician' is not a noise model"):
+        mask.activity_mask(S, model="rician")
+    with pytest.raises(ScatterError, match=r"method='oracle' is not usable for a mask"):
+        mask.activity_mask(S, method="oracle")
+    with pytest.raises(ScatterError, match=r"needs moduli >= 0"):
+        mask.activity_mask(-S, model="modulus")
+    with pytest.raises(ScatterError, match=r"floor= applies to model='averaged' only"):
+        mask.activity_mask(S, model="modulus", floor=1.0)
+    with pytest.raises(ScatterError, match=r"reduce='sum' is not a reduction"):
+        mask.activity_mask(S, reduce="sum")
+    with pytest.raises(ScatterError, match=r"coeffs must be real scattering coefficients"):
+        mask.activity_mask(S.astype(jnp.complex64))
+    with pytest.raises(ScatterError, match=r"coeffs contains NaN"):
+        mask.activity_mask(S.at[0, 0].set(jnp.nan))
