@@ -14,6 +14,9 @@ band ``k`` is the convolution ``(x * psi_k)`` at time ``m * d_k`` (circular boun
 
 from __future__ import annotations
 
+from functools import partial
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -69,7 +72,11 @@ def cwt(x, *, bank, subsample=True):
     True
     """
     _check_bank(bank)
-    x = check_signal(x)
+    return _cwt(check_signal(x), bank, bool(subsample))
+
+
+@partial(jax.jit, static_argnums=(2,))
+def _cwt(x, bank, subsample):
     n = x.shape[-1]
     K = bank.n_filters
     dec = bank.decimations(n) if subsample else (1,) * (K + 1)
@@ -151,6 +158,13 @@ def icwt(coeffs, *, bank, n, real=True, rcond=1e-6):
             raise ScatterError(f"coeffs[{k}] has batch shape {c.shape[:-1]}, expected {batch} "
                                "like coeffs[0]")
         dec.append(n // length)
+    return _icwt([jnp.asarray(c) for c in coeffs], bank, n, bool(real), float(rcond),
+                 tuple(dec), batch)
+
+
+@partial(jax.jit, static_argnums=(2, 3, 4, 5, 6))
+def _icwt(coeffs, bank, n, real, rcond, dec, batch):
+    K = bank.n_filters
     responses = bank.frequency_response(n)
     phi = bank.phi_response(n)
     acc = jnp.zeros(batch + (n,), jnp.complex64)

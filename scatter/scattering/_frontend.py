@@ -132,6 +132,7 @@ class Scattering1D:
                        "xi2": jnp.asarray(xi2, jnp.float32),
                        "sigma2": jnp.asarray(s2, jnp.float32)}
         self._jitted = jax.jit(self._forward)
+        self._jitted_apply = jax.jit(self._apply_forward)
 
     # -- metadata ---------------------------------------------------------------------------
     def meta(self):
@@ -159,6 +160,14 @@ class Scattering1D:
 
     # -- computation ------------------------------------------------------------------------
     def _forward(self, weights, x):
+        return forward(self._plan, weights, x)
+
+    def _apply_forward(self, params, weights, x):
+        from scatter.scattering._learn import weights_from_params
+
+        weights = dict(weights)
+        weights.update(weights_from_params(self._plan, params, self.wavelet == "gabor",
+                                           self._order1["sigma"], self._order2["sigma"]))
         return forward(self._plan, weights, x)
 
     def _default_weights(self):
@@ -207,15 +216,12 @@ class Scattering1D:
         ``jax.jit``. Filters are rebuilt from ``params`` on every call (a few FFTs of the padded
         length per filter), on the frequency windows fixed at construction.
         """
-        from scatter.scattering._learn import weights_from_params
-
         missing = sorted(set(self.params) - set(params))
         if missing:
             raise ScatterError(f"params is missing {missing}; expected keys {sorted(self.params)}")
-        weights = dict(self._default_weights())
-        weights.update(weights_from_params(self._plan, params, self.wavelet == "gabor",
-                                           self._order1["sigma"], self._order2["sigma"]))
-        return self._run(weights, x, self._forward)
+        params = {k: params[k] for k in self.params}
+        return self._run(self._default_weights(), x,
+                         lambda w, v: self._jitted_apply(params, w, v))
 
     def __repr__(self):
         return (f"Scattering1D(J={self.J}, shape={self.shape[0]}, Q={self.Q}, T={self.T}, "
