@@ -1,0 +1,292 @@
+"""A loaded detector: features + classifier as one compiled function, sharded over devices.
+
+:class:`Detector` turns windows of audio into probabilities of bird activity with one jitted
+JAX function (:mod:`scatter.detect.features` then :mod:`scatter.detect.model`); its
+:meth:`Detector.detect` runs it over files and folders with :func:`scatter.runner.run_detection`
+(decoding in threads ahead of compute, batches across files, resumable outputs).
+
+Devices: the batch axis is sharded over every local JAX device (``jax.local_devices()``); the
+batch size is rounded up to a multiple of their number. On CPU, XLA already uses every core
+inside one device; ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` splits the host into
+``N`` devices.
+
+Multi-host runs: detection is independent per file, so hosts share the files, not the batches.
+Start the same script on every host with ``jax.distributed.initialize()`` (coordinator address,
+number of processes and process id from the arguments or the cluster environment, e.g. SLURM),
+give host ``jax.process_index()`` every ``jax.process_count()``-th file, and write one results
+file per host::
+
+    import jax
+    from scatter.audio import find_audio
+    from scatter.detect import load_model
+
+    jax.distributed.initialize()                 # on every host
+    files = find_audio(["/data/recordings"], recursive=True)
+    mine = files[jax.process_index()::jax.process_count()]
+    det = load_model("default")
+    det.detect(mine, out=f"results-{jax.process_index()}.csv", resume=True)
+
+Each host then uses its own local devices as above; the per-host CSVs have the same columns
+and are concatenated afterwards (``--resume`` on a host completes only its share).
+
+Example
+-------
+>>> from scatter.detect import load_model
+>>> det = load_model("default")                                       # doctest: +SKIP
+>>> summary = det.detect(["recordings/"], out="results.csv")          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from scatter.detect.features import FeatureConfig, FeatureExtractor
+from scatter.detect.model import check_params, window_logits
+from scatter.errors import ScatterError
+from scatter.framing import Framer
+
+__all__ = ["Detector"]
+
+
+class Detector:
+    """Features and classifier of one model, compiled, ready to score windows and files.
+
+    Parameters
+    ----------
+    params : dict of array_like
+        Classifier parameters (:mod:`scatter.detect.model`).
+    metadata : dict
+        The model's sidecar (must hold ``features``; ``model.threshold`` and
+        ``model.aggregate`` are used when present).
+    path : str or None
+        Where the model was read from (for messages and outputs).
+
+    Attributes
+    ----------
+    config : FeatureConfig
+    features : FeatureExtractor
+    threshold : float
+        Default decision threshold.
+    aggregate : str
+        Default per-file aggregation of window scores.
+
+    Raises
+    ------
+    ScatterError
+        If the parameters do not fit the feature settings.
+
+    Examples
+    --------
+    >>> det = Detector(params, {"features": cfg.to_dict()})     # doctest: +SKIP
+    >>> det.score_windows(windows).shape                          # doctest: +SKIP
+    (16,)
+    """
+
+    def __init__(self, params, metadata, *, path=None):
+        if not isinstance(metadata, dict) or "features" not in metadata:
+            raise ScatterError("metadata must be a dict holding 'features' (feature settings)")
+        self.metadata = metadata
+        self.path = path
+        self.config = FeatureConfig.from_dict(metadata["features"])
+        self.features = FeatureExtractor(self.config)
+        params = {k: jnp.asarray(v, jnp.float32) for k, v in params.items()}
+        check_params(params, n_features=self.features.n_features)
+        self.params = params
+        info = metadata.get("model", {})
+        self.threshold = float(info.get("threshold", 0.5))
+        self.aggregate = info.get("aggregate", "max")
+        self.devices = jax.local_devices()
+        n = len(self.devices)
+        if n > 1:
+            from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+            mesh = Mesh(np.array(self.devices), ("batch",))
+            batch = NamedSharding(mesh, PartitionSpec("batch"))
+            replicated = NamedSharding(mesh, PartitionSpec())
+            self._batch_sharding = batch
+            self._fn = jax.jit(self._probabilities, in_shardings=(replicated, batch),
+                               out_shardings=batch)
+            self.params = jax.device_put(self.params, replicated)
+        else:
+            self._batch_sharding = None
+            self._fn = jax.jit(self._probabilities)
+
+    def _probabilities(self, params, x):
+        return jax.nn.sigmoid(window_logits(params, self.features.transform(x)))
+
+    @property
+    def n_devices(self):
+        """Number of local devices the batch axis is sharded over."""
+        return len(self.devices)
+
+    def round_batch(self, batch_size):
+        """``batch_size`` rounded up to a multiple of the number of devices.
+
+        Raises
+        ------
+        ScatterError
+            For a non-positive ``batch_size``.
+        """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size < 1:
+            raise ScatterError(f"batch_size must be a positive integer; got {batch_size!r}")
+        n = self.n_devices
+        return int(math.ceil(batch_size / n) * n)
+
+    def _run(self, x):
+        if self._batch_sharding is not None:
+            x = jax.device_put(x, self._batch_sharding)
+        return self._fn(self.params, x)
+
+    def scorer(self, batch):
+        """Probabilities of a batch of windows; returns a JAX array without waiting for it.
+
+        This is the ``scorer`` given to :func:`scatter.runner.run_detection`; the batch size
+        must be a multiple of :attr:`n_devices` (see :meth:`round_batch`).
+
+        Parameters
+        ----------
+        batch : numpy.ndarray [shape=(batch, window), dtype=float32]
+
+        Returns
+        -------
+        jax.Array [shape=(batch,)]
+        """
+        return self._run(np.asarray(batch, dtype=np.float32))
+
+    def score_windows(self, windows, *, batch_size=32):
+        """Probabilities of bird activity of windows, computed in fixed-size batches.
+
+        Parameters
+        ----------
+        windows : array_like [shape=(n, window)]
+            Windows at ``config.sr``, finite.
+        batch_size : int
+            Windows per compiled call (rounded up to a multiple of the devices).
+
+        Returns
+        -------
+        numpy.ndarray [shape=(n,), dtype=float64]
+
+        Raises
+        ------
+        ScatterError
+            For a wrong shape or non-finite samples.
+        """
+        w = np.asarray(windows, dtype=np.float32)
+        if w.ndim != 2 or w.shape[1] != self.config.window:
+            raise ScatterError(f"windows must have shape (n, {self.config.window}); "
+                               f"got {w.shape}")
+        if not np.isfinite(w).all():
+            raise ScatterError("windows must be finite; got NaN or infinite samples")
+        bs = self.round_batch(batch_size)
+        out = []
+        for i in range(0, len(w), bs):
+            chunk = w[i:i + bs]
+            pad = bs - len(chunk)
+            if pad:
+                chunk = np.concatenate([chunk, np.zeros((pad, w.shape[1]), np.float32)])
+            out.append(np.asarray(self._run(chunk), dtype=np.float64)[:bs - pad])
+        return np.concatenate(out) if out else np.zeros(0)
+
+    def frame(self, y):
+        """Cut a mono signal at ``config.sr`` into the detector's windows.
+
+        Parameters
+        ----------
+        y : array_like [shape=(n,)]
+
+        Returns
+        -------
+        windows : numpy.ndarray [shape=(n_windows, window), dtype=float32]
+            The last window zero-padded (at least one window for a non-empty signal).
+        starts_s, ends_s : numpy.ndarray [shape=(n_windows,)]
+
+        Raises
+        ------
+        ScatterError
+            For a signal that is not 1-D or is empty.
+        """
+        y = np.asarray(y, dtype=np.float32)
+        if y.ndim != 1 or y.size == 0:
+            raise ScatterError(f"y must be a non-empty 1-D signal; got shape {y.shape}")
+        cfg = self.config
+        fr = Framer(window=cfg.window, hop=cfg.hop)
+        parts = [w for _, w in fr.push(y)] + [w for _, w in fr.finish()]
+        windows = np.concatenate(parts).astype(np.float32)
+        k = np.arange(len(windows))
+        starts = k * cfg.hop / cfg.sr
+        ends = np.minimum(k * cfg.hop + cfg.window, y.size) / cfg.sr
+        return windows, starts, ends
+
+    def score_signal(self, y, *, batch_size=32):
+        """Window scores of an in-memory mono signal sampled at ``config.sr``.
+
+        Parameters
+        ----------
+        y : array_like [shape=(n,)]
+        batch_size : int
+
+        Returns
+        -------
+        starts_s, ends_s, scores : numpy.ndarray [shape=(n_windows,)]
+
+        Raises
+        ------
+        ScatterError
+            As :meth:`frame` and :meth:`score_windows`.
+
+        Examples
+        --------
+        >>> starts, ends, scores = det.score_signal(y)       # doctest: +SKIP
+        """
+        windows, starts, ends = self.frame(y)
+        return starts, ends, self.score_windows(windows, batch_size=batch_size)
+
+    def detect(self, paths, *, batch_size=32, threshold=None, aggregate=None, hop_s=None,
+               **kwargs):
+        """Score files and folders; see :func:`scatter.runner.run_detection`.
+
+        Parameters
+        ----------
+        paths : str or os.PathLike or sequence of them
+        batch_size : int
+            Windows per compiled call (rounded up to a multiple of the devices).
+        threshold : float or None
+            Decision threshold; None uses the model's.
+        aggregate : str or callable or None
+            File score from window scores; None uses the model's.
+        hop_s : float or None
+            Hop between windows; None uses the model's.
+        **kwargs
+            Passed to :func:`~scatter.runner.run_detection` (``out``, ``segments_out``,
+            ``raven_dir``, ``json_out``, ``resume``, ``quiet``, ``recursive``, ``workers``,
+            ``on_file``, ...).
+
+        Returns
+        -------
+        summary : dict
+            As :func:`~scatter.runner.run_detection`.
+
+        Raises
+        ------
+        ScatterError
+            As :func:`~scatter.runner.run_detection`.
+        """
+        from scatter.runner import run_detection
+
+        cfg = self.config
+        return run_detection(
+            paths, scorer=self.scorer, sr=cfg.sr, window_s=cfg.window / cfg.sr,
+            hop_s=cfg.hop / cfg.sr if hop_s is None else hop_s,
+            batch_size=self.round_batch(batch_size),
+            threshold=self.threshold if threshold is None else threshold,
+            aggregate=self.aggregate if aggregate is None else aggregate, **kwargs)
+
+    def __repr__(self):
+        return (f"Detector(path={self.path!r}, sr={self.config.sr}, "
+                f"window_s={self.config.window_s:.3f}, devices={self.n_devices})")
