@@ -33,9 +33,8 @@ and left out in between; windows of negative clips are negative.
 Scorers
 -------
 - ``ours`` (default ``--ours scatter``): ``scatter.detect.load_model(--model)`` run through the
-  same pipeline as ``scatter detect`` (``scatter.runner.run_detection`` on the WAV files). It needs
-  the loaded detector to be callable on a ``(batch, window)`` float32 array and return
-  ``(batch,)`` probabilities, with ``sr``, ``window_s`` and ``hop_s`` on it or on its ``config``.
+  same pipeline as ``scatter detect``: ``Detector.detect(paths, on_file=...)`` on the WAV files
+  (``scatter.runner.run_detection`` underneath), whose per-window scores it collects.
   ``--ours baseline`` is the sanity-check mode: a trivial band-energy score (energy above 1.5 kHz
   against energy below, per 1-s window), so the harness can be run before the model exists.
   ``--ours module:function`` plugs any callable ``f(clips) -> [(starts_s, ends_s, scores), ...]``.
@@ -354,7 +353,12 @@ def baseline_scorer(clips, *, window_s=1.0, split_hz=1500.0):
 
 
 def scatter_scorer(model="default", *, batch_size=32):
-    """Our detector through ``scatter.runner.run_detection`` (the ``scatter detect`` pipeline).
+    """Our detector on the clip files, through the ``scatter detect`` pipeline.
+
+    Uses ``det.detect(paths, on_file=...)`` of the loaded ``scatter.detect.Detector`` (its own
+    windows, hop and batching); a detector without ``detect`` is run through
+    :func:`scatter.runner.run_detection` with ``det.scorer`` (or ``det`` itself) on
+    ``(batch, window)`` arrays and ``sr``/``window_s``/``hop_s`` from ``det.config``.
 
     Raises RuntimeError (with the reason) when ``scatter.detect`` or the model is not usable.
     """
@@ -364,16 +368,26 @@ def scatter_scorer(model="default", *, batch_size=32):
     except Exception as exc:  # report any failure to load in the JSON
         raise RuntimeError(f"scatter.detect.load_model({model!r}) failed: "
                            f"{type(exc).__name__}: {exc}") from exc
-    cfg = getattr(det, "config", det)
-    cfg = getattr(cfg, "features", cfg)
-    try:
-        sr, window_s = int(cfg.sr), float(cfg.window_s)
-        hop_s = float(getattr(cfg, "hop_s", window_s / 2))
-    except AttributeError as exc:
-        raise RuntimeError(f"loaded detector lacks sr/window_s: {exc}") from exc
-    if not callable(det):
-        raise RuntimeError("loaded detector is not callable on a (batch, window) array")
-    from scatter.runner import run_detection
+    if callable(getattr(det, "detect", None)):  # scatter.detect.Detector: its own pipeline
+        def run_files(paths, on_file):
+            det.detect(paths, batch_size=batch_size, quiet=True, on_file=on_file)
+    else:
+        cfg = getattr(det, "config", det)
+        scorer = getattr(det, "scorer", det)
+        try:
+            sr, window_s = int(cfg.sr), float(cfg.window_s)
+            hop_s = float(getattr(cfg, "hop_s", window_s / 2))
+        except AttributeError as exc:
+            raise RuntimeError(f"loaded detector has no detect() and lacks sr/window_s: "
+                               f"{exc}") from exc
+        if not callable(scorer):
+            raise RuntimeError("loaded detector has no detect() and is not callable on a "
+                               "(batch, window) array")
+        from scatter.runner import run_detection
+
+        def run_files(paths, on_file):
+            run_detection(paths, scorer=scorer, sr=sr, window_s=window_s, hop_s=hop_s,
+                          batch_size=batch_size, quiet=True, on_file=on_file)
 
     def score(clips):
         got = {}
@@ -381,14 +395,13 @@ def scatter_scorer(model="default", *, batch_size=32):
         def on_file(result, starts, ends, scores):
             got[str(result.path)] = (np.asarray(starts), np.asarray(ends), np.asarray(scores))
 
-        run_detection([c.path for c in clips], scorer=det, sr=sr, window_s=window_s,
-                      hop_s=hop_s, batch_size=batch_size, quiet=True, on_file=on_file)
+        run_files([c.path for c in clips], on_file)
         missing = [c.path for c in clips if c.path not in got]
         if missing:
-            raise RuntimeError(f"run_detection returned no windows for {missing[:3]}")
+            raise RuntimeError(f"the detector returned no windows for {missing[:3]}")
         return [got[c.path] for c in clips]
 
-    score.description = f"scatter.detect.load_model({model!r}) via run_detection"
+    score.description = f"scatter.detect.load_model({model!r}), max over its windows"
     score.model_path = str(getattr(det, "path", model))
     return score
 

@@ -198,6 +198,25 @@ def test_scatter_scorer_runs_the_detection_pipeline(Q, rng, tmp_path, monkeypatc
         assert np.all((scores >= 0) & (scores <= 1))
     assert Q.evaluate(clips, results)["clip_auc"] > 0.5  # high tones vs low/noisy negatives
 
+    class WithDetect(FakeDetector):  # the scatter.detect.Detector API: detect(paths, ...)
+        calls = []
+
+        def __call__(self, windows):
+            raise AssertionError("detect() must be preferred")
+
+        def detect(self, paths, *, batch_size, quiet, on_file):
+            from scatter.runner import run_detection
+
+            self.calls.append((len(paths), batch_size, quiet))
+            return run_detection(paths, scorer=FakeDetector(), sr=8000, window_s=0.5,
+                                 hop_s=0.5, batch_size=batch_size, quiet=quiet,
+                                 on_file=on_file)
+
+    fake.load_model = lambda name: WithDetect()
+    results2 = Q.scatter_scorer("default", batch_size=4)(clips)
+    assert WithDetect.calls == [(len(clips), 4, True)]
+    assert all(np.all(np.diff(st) == 0.5) for st, _, _ in results2)
+
     def broken(name):
         raise FileNotFoundError("no model file")
 
