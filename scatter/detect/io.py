@@ -112,7 +112,16 @@ def save_model(path, params, metadata):
         np.savez(fh, **arrays)
     side = sidecar_path(path)
     write_json(side, meta)
+    _readable(path)
+    _readable(side)
     return path, side
+
+
+def _readable(path):
+    """Give a freshly written file the usual permissions (the temporary file had 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 def read_model(path):

@@ -1,0 +1,284 @@
+"""The ``scatter`` command line: ``scatter detect``, ``scatter train``, ``scatter evaluate``.
+
+A thin layer over :mod:`scatter.detect`: ``main(argv)`` parses the options, calls the library
+and returns the exit status.
+
+Exit status: 0 when every file was processed; 3 when some files could not be read (each has a
+results row with its ``error`` text); 2 for usage errors (bad option, no such path or model);
+130 when interrupted (Ctrl-C; the outputs hold every finished file: rerun with ``--resume``).
+
+Examples
+--------
+::
+
+    scatter detect --demo
+    scatter detect recordings/ --recursive --out results.csv --segments segments.csv \
+        --raven raven/ --resume
+    scatter train corpus/ --labels corpus/labels.csv --out model.npz
+    scatter evaluate corpus/ --labels corpus/test.csv --model model.npz --plots figs/
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+from scatter.errors import ScatterError
+
+__all__ = ["build_parser", "main"]
+
+EXIT_OK, EXIT_USAGE, EXIT_SOME_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise _UsageError(f"{self.prog}: error: {message}")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return value
+
+
+def _number(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number; got {text!r}")
+    return value
+
+
+def build_parser():
+    """The argument parser of the ``scatter`` command (for documentation and tests)."""
+    p = _Parser(prog="scatter", description="Bird-activity detection with wavelet scattering.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    d = sub.add_parser("detect", help="score audio files and folders",
+                       description="Score every audio file; one results row per file.")
+    d.add_argument("paths", nargs="*", metavar="PATH", help="audio files and folders")
+    d.add_argument("--out", help="results CSV (path, score, label, ...), one row per file")
+    d.add_argument("--recursive", action="store_true", help="search folders recursively")
+    d.add_argument("--resume", action="store_true",
+                   help="keep the finished rows of --out and process only the rest")
+    d.add_argument("--segments", metavar="CSV", help="per-window scores CSV")
+    d.add_argument("--raven", metavar="DIR", help="one Raven Pro selection table per file")
+    d.add_argument("--json", action="store_true",
+                   help="also write OUT with .json (settings, summary, rows) and print the "
+                        "summary as one JSON line")
+    d.add_argument("--threshold", type=_number, default=None,
+                   help="decision threshold (default: the model's)")
+    d.add_argument("--model", default="default", help="'default' or a model .npz")
+    d.add_argument("--batch-size", type=_positive_int, default=32, help="windows per batch")
+    d.add_argument("--workers", type=_positive_int, default=2, help="decoding threads")
+    d.add_argument("--plots", metavar="DIR", help="a PNG timeline per file (matplotlib)")
+    d.add_argument("--quiet", action="store_true", help="no progress bar")
+    d.add_argument("--demo", action="store_true",
+                   help="run on a few generated clips (nothing to download)")
+
+    t = sub.add_parser("train", help="train a detector on labelled clips",
+                       description="Train a detector; writes MODEL.npz and MODEL.json.")
+    t.add_argument("data", metavar="DATA", help="folder the labels' paths are relative to")
+    t.add_argument("--labels", required=True, metavar="CSV", help="labels CSV (path,label)")
+    t.add_argument("--out", required=True, metavar="MODEL.npz", help="model to write")
+    t.add_argument("--epochs", type=_positive_int, default=40)
+    t.add_argument("--batch-size", type=_positive_int, default=16, help="clips per step")
+    t.add_argument("--lr", type=_number, default=3e-3, help="learning rate")
+    t.add_argument("--patience", type=_positive_int, default=8,
+                   help="epochs without a better validation AUC before stopping")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--val-fraction", type=_number, default=0.2,
+                   help="share of source recordings held out (when the CSV has no split)")
+    t.add_argument("--copies", type=int, default=2, help="augmented copies per clip")
+    t.add_argument("--hidden", type=_positive_int, nargs="+", default=[48, 24])
+    t.add_argument("--sr", type=_positive_int, default=22050)
+    t.add_argument("--window-s", type=_number, default=None,
+                   help="window length in seconds (default 2.6)")
+    t.add_argument("--J", type=_positive_int, default=8, dest="J")
+    t.add_argument("--Q", type=_positive_int, nargs=2, default=[6, 1], dest="Q")
+    t.add_argument("--max-order", type=int, choices=(1, 2), default=2)
+    t.add_argument("--mask", choices=("sure", "universal", "bayes", "none"), default="sure")
+    t.add_argument("--resume", action="store_true", help="continue from MODEL.ckpt.npz")
+    t.add_argument("--quiet", action="store_true")
+    t.add_argument("--json", action="store_true", help="print the summary as one JSON line")
+
+    e = sub.add_parser("evaluate", help="AUC of a detector on labelled clips",
+                       description="Score labelled clips and print AUC and other metrics.")
+    e.add_argument("data", metavar="DATA")
+    e.add_argument("--labels", required=True, metavar="CSV")
+    e.add_argument("--model", default="default")
+    e.add_argument("--split", default=None, help="only rows of this split (e.g. test)")
+    e.add_argument("--threshold", type=_number, default=None)
+    e.add_argument("--batch-size", type=_positive_int, default=32)
+    e.add_argument("--out", default=None, metavar="CSV", help="per-clip results CSV")
+    e.add_argument("--plots", metavar="DIR", help="write DIR/roc.png")
+    e.add_argument("--quiet", action="store_true")
+    e.add_argument("--json", action="store_true", help="print the report as one JSON line")
+    return p
+
+
+def _err(msg):
+    print(f"scatter: error: {msg}", file=sys.stderr)
+
+
+def _detect(args):
+    from scatter.audio import find_audio
+    from scatter.detect import load_model
+
+    paths = list(args.paths)
+    demo_dir = None
+    if args.demo:
+        if paths:
+            raise _UsageError("scatter detect: error: --demo makes its own clips; "
+                              "give no PATH with it")
+        from scatter.detect.synth import write_demo_clips
+
+        demo_dir = tempfile.mkdtemp(prefix="symscatter-demo-")
+        clips = write_demo_clips(demo_dir)
+        paths = [demo_dir]
+        expected = {os.path.normpath(p): label for p, label in clips}
+        if args.out is None:
+            args.out = os.path.join(demo_dir, "results.csv")
+        if not args.quiet:
+            print(f"demo: wrote {len(clips)} generated clips (3 with bird-like calls, 3 "
+                  f"without) to {demo_dir}")
+    elif not paths:
+        raise _UsageError("scatter detect: error: give at least one PATH (or --demo)")
+    if args.out is None:
+        raise _UsageError("scatter detect: error: --out results.csv is required")
+    det = load_model(args.model)
+    json_out = os.path.splitext(args.out)[0] + ".json" if args.json else None
+    on_file = None
+    if args.plots:
+        from scatter.detect.plots import plot_file, plot_paths
+
+        pngs = plot_paths(find_audio(paths, recursive=args.recursive), args.plots)
+
+        def on_file(result, starts, ends, scores):
+            if not result.ok or result.path not in pngs:
+                return
+            try:
+                plot_file(pngs[result.path], audio_path=result.path, detector=det,
+                          starts_s=starts, ends_s=ends, scores=scores,
+                          threshold=args.threshold)
+            except Exception as exc:  # a figure must not stop the run
+                print(f"scatter: warning: no plot for {result.path!r}: {exc}",
+                      file=sys.stderr)
+
+    summary = det.detect(paths, out=args.out, segments_out=args.segments,
+                         raven_dir=args.raven, json_out=json_out, threshold=args.threshold,
+                         batch_size=args.batch_size, workers=args.workers,
+                         resume=args.resume, quiet=args.quiet, recursive=args.recursive,
+                         on_file=on_file)
+    if args.json:
+        print(json.dumps({k: v for k, v in summary.items() if k != "results"}))
+    elif not args.quiet:
+        if demo_dir is not None:
+            print(f"{'file':40s} {'score':>6s}  label  expected")
+            for r in summary["results"]:
+                exp = expected.get(os.path.normpath(r["path"]), "")
+                score = "" if r["score"] is None else f"{r['score']:.3f}"
+                print(f"{os.path.basename(r['path']):40s} {score:>6s}  {r['label']!s:5s}  "
+                      f"{exp}")
+        print(f"{summary['files']} files: {summary['ok']} scored "
+              f"({summary['positives']} with birds), {summary['errors']} errors, "
+              f"{summary['skipped']} kept from an earlier run; "
+              f"{summary['audio_hours']:.3f} h of audio in {summary['wall_s']:.1f} s "
+              f"({summary['speed_x_realtime']:.0f}x real time)")
+        print(f"results: {args.out}")
+    return EXIT_SOME_FAILED if summary["errors"] else EXIT_OK
+
+
+def _train(args):
+    from scatter.detect.features import FeatureConfig
+    from scatter.detect.train import TrainConfig, train
+
+    sr = args.sr
+    window = round((args.window_s if args.window_s is not None else 2.6) * sr)
+    features = FeatureConfig(sr=sr, window=window, hop=window, J=args.J, Q=tuple(args.Q),
+                             max_order=args.max_order, mask=args.mask)
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
+                         learning_rate=args.lr, patience=args.patience, seed=args.seed,
+                         val_fraction=args.val_fraction, copies=args.copies,
+                         hidden=tuple(args.hidden))
+    summary = train(args.data, labels=args.labels, out=args.out, features=features,
+                    config=config, resume=args.resume, quiet=args.quiet)
+    if args.json:
+        print(json.dumps({k: v for k, v in summary.items()}))
+    else:
+        b = summary["best"]
+        print(f"trained on {summary['n_train']} clips, validated on {summary['n_val']}: "
+              f"best validation AUC {b['val_auc']:.4f} at epoch {b['epoch']}; "
+              f"threshold {summary['threshold']:.3f}")
+        if summary["skipped"]:
+            print(f"{len(summary['skipped'])} clips could not be decoded and were skipped")
+        print(f"model: {summary['out']} (+ {summary['sidecar']})")
+    return EXIT_OK
+
+
+def _evaluate(args):
+    from scatter.detect.evaluate import evaluate
+
+    report = evaluate(args.data, labels=args.labels, model=args.model,
+                      batch_size=args.batch_size, threshold=args.threshold, out=args.out,
+                      plots=args.plots, quiet=args.quiet, split=args.split)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"{report['n']} clips ({report['positives']} with birds), "
+              f"{report['errors']} unreadable")
+        print(f"AUC {report['auc']:.4f}  average precision {report['average_precision']:.4f}")
+        print(f"at threshold {report['threshold']:.3f}: accuracy {report['accuracy']:.4f}, "
+              f"TPR {report['tpr']:.4f}, FPR {report['fpr']:.4f}")
+        if "roc_plot" in report:
+            print(f"ROC: {report['roc_plot']}")
+    return EXIT_SOME_FAILED if report["errors"] else EXIT_OK
+
+
+def main(argv=None):
+    """Run the ``scatter`` command; return the exit status.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        Arguments without the program name (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0, 2, 3 or 130 (module docstring).
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        run = {"detect": _detect, "train": _train, "evaluate": _evaluate}[args.command]
+        return run(args)
+    except _UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except ScatterError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("interrupted; the outputs hold every finished file (rerun with --resume)")
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
