@@ -36,7 +36,8 @@ Output folder (default ``~/.cache/symscatter/corpus``; never inside the reposito
   overlapping calls merged, ``;``-separated), ``background`` (its layers);
   ``train.csv``, ``val.csv``, ``test.csv``: the same rows per split (what ``scatter train DATA
   --labels`` reads: ``path,label``, other columns ignored);
-- ``events.csv``: one row per placed event (clip, label, kind, source, onset_s, offset_s, snr_db);
+- ``events.csv``: one row per call of each placed event (clip, label, kind, source, onset_s,
+  offset_s, snr_db);
 - ``sources.csv``: every real recording with its kind, group and split;
 - ``summary.json``: the configuration, counts and the held-out recordings.
 
