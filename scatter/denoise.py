@@ -21,6 +21,7 @@ per-band coefficient-domain error exactly, and is the yardstick used in the test
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -99,14 +100,6 @@ def band_noise_gains(bank, n: int) -> jax.Array:
     return jnp.sqrt(jnp.mean(h**2, axis=-1))
 
 
-def _groups(coeffs_bands) -> dict[int, list[int]]:
-    """Band indices grouped by coefficient length (same decimation), in band order."""
-    groups: dict[int, list[int]] = {}
-    for k, c in enumerate(coeffs_bands):
-        groups.setdefault(int(c.shape[-1]), []).append(k)
-    return groups
-
-
 def threshold_bands(
     bands,
     sigmas: jax.Array,
@@ -118,7 +111,8 @@ def threshold_bands(
 ):
     """Select and apply one threshold per band of a CWT coefficient list.
 
-    Bands of equal length are stacked and processed together (vectorized over bands and batch).
+    The bands are zero-padded to the longest one and processed as one array (vectorized over
+    bands and batch, one compiled search), with their valid ``lengths``.
 
     Parameters
     ----------
@@ -155,53 +149,57 @@ def threshold_bands(
     >>> t.shape
     (2,)
     """
-    K = len(bands)
-    out = [None] * K
-    thresholds = [None] * K
-    for _, idx in _groups(bands).items():
-        stack = jnp.stack([bands[k] for k in idx], axis=-2)
-        ref = None
-        if reference is not None:
-            ref = jnp.stack([jnp.asarray(reference[k]).astype(stack.dtype) for k in idx], axis=-2)
-        sig = sigmas[..., np.array(idx)]
-        t = select_thresholds(stack, method=method, sigma=sig, reference=ref, rule=rule,
-                              firm_ratio=firm_ratio)
-        done = apply_threshold(stack, t, rule=rule, firm_ratio=firm_ratio)
-        for pos, k in enumerate(idx):
-            out[k] = done[..., pos, :]
-            thresholds[k] = t[..., pos]
-    return out, jnp.stack(thresholds, axis=-1)
+    lengths = np.array([int(c.shape[-1]) for c in bands])
+    n_max = int(lengths.max())
+
+    def padded(arrays, dtype):
+        return jnp.stack([jnp.pad(jnp.asarray(c).astype(dtype),
+                                  [(0, 0)] * (jnp.ndim(c) - 1) + [(0, n_max - c.shape[-1])])
+                          for c in arrays], axis=-2)
+
+    dtype = jnp.result_type(*[c.dtype for c in bands])
+    stack = padded(bands, dtype)
+    ref = None if reference is None else padded(reference, dtype)
+    t = select_thresholds(stack, method=method, sigma=sigmas, reference=ref, rule=rule,
+                          firm_ratio=firm_ratio, lengths=lengths)
+    done = apply_threshold(stack, t, rule=rule, firm_ratio=firm_ratio)
+    out = [done[..., k, : lengths[k]] for k in range(len(bands))]
+    return out, t
 
 
-def _noise_sigmas(y, bands, gains, bank, n, sigma, noise, noise_estimate):
+def _noise_sigmas(bands, gains, bank, sigma, noise, noise_estimate):
     """Per-band noise standard deviations ``(..., K)`` from one of the three sources."""
-    if sigma is not None and noise is not None:
-        raise ScatterError("pass either sigma= (known noise level) or noise= (a noise-only "
-                           "excerpt), not both")
     if sigma is not None:
-        check_sigma_concrete(sigma, "sigma")
-        s = jnp.asarray(sigma, jnp.float32)
-        return s[..., None] * gains
+        return sigma[..., None] * gains
     if noise is not None:
-        excerpt = check_signal(noise, "noise")
-        if jnp.iscomplexobj(excerpt):
-            raise ScatterError("noise must be a real signal (a noise-only excerpt of y)")
-        m = excerpt.shape[-1]
-        if m < 64:
-            raise ScatterError(f"noise has {m} samples; expected a noise-only excerpt of at least "
-                               "64 samples")
-        coeffs = cwt(excerpt, bank=bank, subsample=False)[:-1]
-        level = jnp.stack([jnp.sqrt(jnp.mean(jnp.abs(c) ** 2, axis=-1)) for c in coeffs], -1)
-        if not isinstance(level, jax.core.Tracer) and bool(jnp.any(level <= 0)):
-            raise ScatterError("noise excerpt is silent in some band; expected background noise")
-        return level
+        coeffs = cwt(noise, bank=bank, subsample=False)[:-1]
+        return jnp.stack([jnp.sqrt(jnp.mean(jnp.abs(c) ** 2, axis=-1)) for c in coeffs], -1)
     if noise_estimate == "global":
         white = mad_sigma(bands[0][..., None, :])[..., 0] / gains[0]
         return white[..., None] * gains
-    if noise_estimate == "band":
-        return jnp.stack([mad_sigma(c[..., None, :])[..., 0] for c in bands], axis=-1)
-    raise ScatterError(f"noise_estimate={noise_estimate!r} is not a noise estimator; expected "
-                       "'global' (MAD of the finest band, scaled by filter norms) or 'band'")
+    return jnp.stack([mad_sigma(c[..., None, :])[..., 0] for c in bands], axis=-1)
+
+
+@partial(jax.jit, static_argnames=("wavelet", "J", "Q", "method", "rule", "firm_ratio",
+                                   "noise_estimate"))
+def _denoise_core(y, reference, sigma, noise, *, wavelet, J, Q, method, rule, firm_ratio,
+                  noise_estimate):
+    """The whole transform -> threshold -> inverse chain as one compiled program per shape."""
+    n = y.shape[-1]
+    bank = filterbank(wavelet, J=J, Q=Q)  # the sample rate only labels frequencies in Hz
+    coeffs = cwt(y, bank=bank, subsample=True)
+    bands, low = coeffs[:-1], coeffs[-1]
+    gains = band_noise_gains(bank, n)
+    sigmas = _noise_sigmas(bands, gains, bank, sigma, noise, noise_estimate)
+    sigmas = jnp.broadcast_to(sigmas, y.shape[:-1] + (len(bands),))
+    ref_bands = None if reference is None else cwt(reference, bank=bank, subsample=True)[:-1]
+    out_bands, thresholds = threshold_bands(
+        bands, sigmas, method=method, reference=ref_bands, rule=rule, firm_ratio=firm_ratio
+    )
+    out = icwt(list(out_bands) + [low], bank=bank, n=n)
+    # an all-zero input has zero coefficients: the result is exactly zero (no NaN anywhere)
+    out = jnp.where(jnp.all(y == 0, axis=-1, keepdims=True), 0.0, out).astype(jnp.float32)
+    return out, thresholds, sigmas
 
 
 def denoise(
@@ -308,23 +306,33 @@ def denoise(
         if reference.shape != y.shape:
             raise ScatterError(f"reference has shape {tuple(reference.shape)} but y has shape "
                                f"{tuple(y.shape)}; expected the clean signal, same shape")
+    if sigma is not None and noise is not None:
+        raise ScatterError("pass either sigma= (known noise level) or noise= (a noise-only "
+                           "excerpt), not both")
+    if sigma is not None:
+        check_sigma_concrete(sigma, "sigma")
+        sigma = jnp.asarray(sigma, jnp.float32)
+    if noise is not None:
+        noise = check_signal(noise, "noise")
+        if jnp.iscomplexobj(noise):
+            raise ScatterError("noise must be a real signal (a noise-only excerpt of y)")
+        if noise.shape[-1] < 64:
+            raise ScatterError(f"noise has {noise.shape[-1]} samples; expected a noise-only "
+                               "excerpt of at least 64 samples")
+    if noise_estimate not in ("global", "band"):
+        raise ScatterError(f"noise_estimate={noise_estimate!r} is not a noise estimator; "
+                           "expected 'global' (MAD of the finest band, scaled by filter norms) "
+                           "or 'band'")
     if J is None:
         J = default_octaves(float(sr), n, wavelet=wavelet, Q=Q)
-    bank = filterbank(wavelet, J=J, Q=Q, sr=float(sr))
-    coeffs = cwt(y, bank=bank, subsample=True)
-    bands, low = coeffs[:-1], coeffs[-1]
-    gains = band_noise_gains(bank, n)
-    sigmas = _noise_sigmas(y, bands, gains, bank, n, sigma, noise, noise_estimate)
-    sigmas = jnp.broadcast_to(sigmas, y.shape[:-1] + (len(bands),))
-    ref_bands = None
-    if method == "oracle":
-        ref_bands = cwt(reference, bank=bank, subsample=True)[:-1]
-    out_bands, thresholds = threshold_bands(
-        bands, sigmas, method=method, reference=ref_bands, rule=rule, firm_ratio=firm_ratio
+    filterbank(wavelet, J=J, Q=Q, sr=float(sr))  # validates the bank options eagerly
+    out, thresholds, sigmas = _denoise_core(
+        y, reference if method == "oracle" else None, sigma, noise, wavelet=wavelet, J=int(J),
+        Q=int(Q), method=method, rule=rule, firm_ratio=float(firm_ratio),
+        noise_estimate=noise_estimate,
     )
-    out = icwt(list(out_bands) + [low], bank=bank, n=n)
-    # an all-zero input has zero coefficients: the result is exactly zero (no NaN anywhere)
-    out = jnp.where(jnp.all(y == 0, axis=-1, keepdims=True), 0.0, out).astype(jnp.float32)
+    if noise is not None and bool(jnp.any(sigmas <= 0)):
+        raise ScatterError("noise excerpt is silent in some band; expected background noise")
     if return_thresholds:
         return out, thresholds, sigmas
     return out

@@ -70,3 +70,18 @@ def check_sigma_concrete(sigma, name: str = "sigma", *, allow_zero: bool = False
             f"{name} must be finite and {rule} (a noise standard deviation); received values "
             f"such as {bad.tolist()}"
         )
+
+
+def check_lengths(lengths, coeffs):
+    """Validate per-band valid lengths (ints in ``[1, n_time]``); None passes through."""
+    if lengths is None:
+        return None
+    n = coeffs.shape[-1]
+    if not isinstance(lengths, jax.core.Tracer):
+        arr = np.asarray(lengths)
+        if not np.issubdtype(arr.dtype, np.integer) or np.any(arr < 1) or np.any(arr > n):
+            raise ScatterError(
+                f"lengths must be integers in [1, {n}] (valid samples of each band); received "
+                f"{arr.ravel()[:4].tolist()}"
+            )
+    return jnp.broadcast_to(jnp.asarray(lengths, jnp.int32), coeffs.shape[:-1])

@@ -14,6 +14,30 @@ import jax
 import jax.numpy as jnp
 
 
+def moduli(coeffs: jax.Array, lengths) -> jax.Array:
+    """``|coeffs|``, with ``+inf`` in the padding beyond each row's valid ``lengths``.
+
+    Padding sorts last, is never below a finite threshold, and its ``1/r`` weights vanish.
+    """
+    r = jnp.abs(coeffs)
+    if lengths is None:
+        return r
+    pos = jnp.arange(r.shape[-1])
+    return jnp.where(pos < jnp.asarray(lengths)[..., None], r, jnp.inf)
+
+
+def counts(r: jax.Array, lengths) -> jax.Array:
+    """Number of valid entries per row, shaped ``(..., 1)`` for broadcasting against candidates."""
+    if lengths is None:
+        return jnp.full(r.shape[:-1] + (1,), r.shape[-1], jnp.int32)
+    return jnp.asarray(lengths, jnp.int32)[..., None]
+
+
+def finite(x: jax.Array) -> jax.Array:
+    """``x`` with non-finite entries (the padding) set to 0, for prefix sums."""
+    return jnp.where(jnp.isfinite(x), x, 0.0)
+
+
 def prefix(x: jax.Array) -> jax.Array:
     """``out[..., k] = sum(x[..., :k])`` for ``k = 0..n`` (length ``n + 1``)."""
     zero = jnp.zeros(x.shape[:-1] + (1,), x.dtype)

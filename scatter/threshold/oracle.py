@@ -26,7 +26,12 @@ import jax.numpy as jnp
 
 from scatter.errors import ScatterError
 from scatter.threshold import _sorted as srt
-from scatter.threshold._checks import as_coeffs, check_finite_concrete, check_rule
+from scatter.threshold._checks import (
+    as_coeffs,
+    check_finite_concrete,
+    check_lengths,
+    check_rule,
+)
 
 __all__ = ["oracle_threshold", "threshold_error"]
 
@@ -89,14 +94,14 @@ def threshold_error(
 
 
 @partial(jax.jit, static_argnames=("rule", "firm_ratio"))
-def _search(coeffs, reference, rule, firm_ratio):
-    r_all = jnp.abs(coeffs)
+def _search(coeffs, reference, lengths, rule, firm_ratio):
+    r_all = srt.moduli(coeffs, lengths)
     order = jnp.argsort(r_all, axis=-1)
     r = srt.take(r_all, order)
     c = srt.take(coeffs, order)
     theta = srt.take(reference, order)
     e = c - theta
-    n = r.shape[-1]
+    n = srt.counts(r, lengths)
     cands = srt.candidates(r, rule, firm_ratio)
     k = srt.count_le(r, cands)
     below = srt.take(srt.prefix(jnp.abs(theta) ** 2), k)
@@ -126,7 +131,12 @@ def _search(coeffs, reference, rule, firm_ratio):
 
 
 def oracle_threshold(
-    coeffs: jax.Array, reference: jax.Array, *, rule: str = "soft", firm_ratio: float = 2.0
+    coeffs: jax.Array,
+    reference: jax.Array,
+    *,
+    rule: str = "soft",
+    firm_ratio: float = 2.0,
+    lengths=None,
 ) -> tuple[jax.Array, jax.Array]:
     """The threshold with the smallest actual error in each band, and that error.
 
@@ -140,6 +150,8 @@ def oracle_threshold(
         Thresholding rule.
     firm_ratio : float
         ``mu > 1`` of the firm rule.
+    lengths : array_like of int [shape=broadcastable to (..., n_bands)], optional
+        Valid length of each band; entries beyond are padding (must be 0 in both arrays).
 
     Returns
     -------
@@ -162,4 +174,5 @@ def oracle_threshold(
     (0.30000001192092896, 0.0)
     """
     coeffs, reference = _check_pair(coeffs, reference, rule, firm_ratio)
-    return _search(coeffs, reference, rule, float(firm_ratio))
+    lengths = check_lengths(lengths, coeffs)
+    return _search(coeffs, reference, lengths, rule, float(firm_ratio))

@@ -27,6 +27,7 @@ from scatter.errors import ScatterError
 from scatter.threshold._checks import (
     as_coeffs,
     check_finite_concrete,
+    check_lengths,
     check_rule,
     check_sigma_concrete,
     real_dtype,
@@ -45,7 +46,7 @@ def _sigma(coeffs, sigma):
     return jnp.broadcast_to(jnp.asarray(sigma, real_dtype(coeffs.dtype)), coeffs.shape[:-1])
 
 
-def universal_threshold(coeffs: jax.Array, *, sigma, dof=None) -> jax.Array:
+def universal_threshold(coeffs: jax.Array, *, sigma, dof=None, lengths=None) -> jax.Array:
     """Universal threshold ``s sqrt(2 log n)`` of each band.
 
     Parameters
@@ -57,6 +58,8 @@ def universal_threshold(coeffs: jax.Array, *, sigma, dof=None) -> jax.Array:
     dof : {None, 1, 2}
         Real components per coefficient (None: detect; 2 on real input: moduli of complex
         coefficients), see :func:`scatter.threshold.stein.resolve_dof`.
+    lengths : array_like of int [shape=broadcastable to (..., n_bands)], optional
+        Valid length of each band; entries beyond are zero padding.
 
     Returns
     -------
@@ -77,11 +80,12 @@ def universal_threshold(coeffs: jax.Array, *, sigma, dof=None) -> jax.Array:
     """
     coeffs = as_coeffs(coeffs, "coeffs", min_ndim=2)
     s = _sigma(coeffs, sigma) / jnp.sqrt(resolve_dof(coeffs, dof))
-    n = max(coeffs.shape[-1], 1)
-    return s * jnp.sqrt(2.0 * jnp.log(jnp.asarray(float(n), s.dtype)))
+    lengths = check_lengths(lengths, coeffs)
+    n = float(max(coeffs.shape[-1], 1)) if lengths is None else lengths.astype(s.dtype)
+    return s * jnp.sqrt(2.0 * jnp.log(jnp.maximum(jnp.asarray(n, s.dtype), 1.0)))
 
 
-def bayes_threshold(coeffs: jax.Array, *, sigma, dof=None) -> jax.Array:
+def bayes_threshold(coeffs: jax.Array, *, sigma, dof=None, lengths=None) -> jax.Array:
     """BayesShrink threshold of each band.
 
     Parameters
@@ -93,6 +97,8 @@ def bayes_threshold(coeffs: jax.Array, *, sigma, dof=None) -> jax.Array:
     dof : {None, 1, 2}
         Real components per coefficient (None: detect; 2 on real input: moduli of complex
         coefficients), see :func:`scatter.threshold.stein.resolve_dof`.
+    lengths : array_like of int [shape=broadcastable to (..., n_bands)], optional
+        Valid length of each band; entries beyond are zero padding.
 
     Returns
     -------
@@ -115,7 +121,9 @@ def bayes_threshold(coeffs: jax.Array, *, sigma, dof=None) -> jax.Array:
     check_finite_concrete(coeffs, "coeffs")
     d = resolve_dof(coeffs, dof)
     s2 = _sigma(coeffs, sigma) ** 2 / d
-    power = jnp.mean(jnp.abs(coeffs) ** 2, axis=-1) / d
+    lengths = check_lengths(lengths, coeffs)
+    count = coeffs.shape[-1] if lengths is None else lengths.astype(s2.dtype)
+    power = jnp.sum(jnp.abs(coeffs) ** 2, axis=-1) / count / d
     sx2 = jnp.maximum(power - s2, 0.0)
     biggest = jnp.max(jnp.abs(coeffs), axis=-1)
     positive = sx2 > 0
@@ -131,6 +139,7 @@ def select_thresholds(
     rule: str = "soft",
     firm_ratio: float = 2.0,
     dof=None,
+    lengths=None,
 ) -> jax.Array:
     """One threshold per band (and batch element) by the chosen method.
 
@@ -150,6 +159,8 @@ def select_thresholds(
         ``mu > 1`` of the firm rule.
     dof : {None, 1, 2}
         Real components per coefficient (not used by ``"oracle"``).
+    lengths : array_like of int [shape=broadcastable to (..., n_bands)], optional
+        Valid length of each band; entries beyond are zero padding (in ``reference`` too).
 
     Returns
     -------
@@ -180,14 +191,16 @@ def select_thresholds(
             raise ScatterError(
                 "method='oracle' needs reference=, the clean coefficients (same shape as coeffs)"
             )
-        return oracle_threshold(coeffs, reference, rule=rule, firm_ratio=firm_ratio)[0]
+        return oracle_threshold(coeffs, reference, rule=rule, firm_ratio=firm_ratio,
+                                lengths=lengths)[0]
     if sigma is None:
         raise ScatterError(
             f"method={method!r} needs sigma=, the noise standard deviation of each band "
             "(see scatter.threshold.noise for estimators)"
         )
     if method == "sure":
-        return sure_threshold(coeffs, sigma=sigma, rule=rule, firm_ratio=firm_ratio, dof=dof)[0]
+        return sure_threshold(coeffs, sigma=sigma, rule=rule, firm_ratio=firm_ratio, dof=dof,
+                              lengths=lengths)[0]
     if method == "universal":
-        return universal_threshold(coeffs, sigma=sigma, dof=dof)
-    return bayes_threshold(coeffs, sigma=sigma, dof=dof)
+        return universal_threshold(coeffs, sigma=sigma, dof=dof, lengths=lengths)
+    return bayes_threshold(coeffs, sigma=sigma, dof=dof, lengths=lengths)

@@ -65,6 +65,7 @@ from scatter.threshold import _sorted as srt
 from scatter.threshold._checks import (
     as_coeffs,
     check_finite_concrete,
+    check_lengths,
     check_rule,
     check_sigma_concrete,
     real_dtype,
@@ -224,12 +225,12 @@ def sure(
 
 
 @partial(jax.jit, static_argnames=("rule", "firm_ratio"))
-def _search(coeffs, s2, kd, rule, firm_ratio):
-    r = jnp.sort(jnp.abs(coeffs), axis=-1)
-    n = r.shape[-1]
+def _search(coeffs, s2, kd, lengths, rule, firm_ratio):
+    r = jnp.sort(srt.moduli(coeffs, lengths), axis=-1)
+    n = srt.counts(r, lengths)
     cands = srt.candidates(r, rule, firm_ratio)
     s2c, kdc = s2[..., None], kd[..., None]
-    p2 = srt.prefix(r * r)
+    p2 = srt.prefix(srt.finite(r * r))
     k = srt.count_le(r, cands)
     below = srt.take(p2, k) - k * s2c
     if rule == "soft":
@@ -244,7 +245,7 @@ def _search(coeffs, s2, kd, rule, firm_ratio):
         a = mu / (mu - 1.0)
         k2 = srt.count_le(r, mu * cands)
         m = k2 - k
-        p1 = srt.prefix(r)
+        p1 = srt.prefix(srt.finite(r))
         inv1 = srt.suffix(srt.safe_inverse(r, 1))
         mid = ((1.0 - a) ** 2 * (srt.take(p2, k2) - srt.take(p2, k))
                + 2.0 * a * (1.0 - a) * cands * (srt.take(p1, k2) - srt.take(p1, k))
@@ -255,7 +256,13 @@ def _search(coeffs, s2, kd, rule, firm_ratio):
 
 
 def sure_threshold(
-    coeffs: jax.Array, *, sigma, rule: str = "soft", firm_ratio: float = 2.0, dof=None
+    coeffs: jax.Array,
+    *,
+    sigma,
+    rule: str = "soft",
+    firm_ratio: float = 2.0,
+    dof=None,
+    lengths=None,
 ) -> tuple[jax.Array, jax.Array]:
     """The threshold minimizing SURE in each band, and the minimal estimate.
 
@@ -271,6 +278,9 @@ def sure_threshold(
         ``mu > 1`` of the firm rule.
     dof : {None, 1, 2}
         Real components per coefficient; None detects it (:func:`resolve_dof`).
+    lengths : array_like of int [shape=broadcastable to (..., n_bands)], optional
+        Valid length of each band: entries from ``lengths`` on are padding and ignored (lets
+        bands of different lengths share one array and one compiled search).
 
     Returns
     -------
@@ -294,4 +304,5 @@ def sure_threshold(
     True
     """
     coeffs, s2, kd = _prepare(coeffs, sigma, rule, firm_ratio, dof)
-    return _search(coeffs, s2, kd, rule, float(firm_ratio))
+    lengths = check_lengths(lengths, coeffs)
+    return _search(coeffs, s2, kd, lengths, rule, float(firm_ratio))
