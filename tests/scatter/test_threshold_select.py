@@ -84,3 +84,22 @@ def test_select_errors():
         select.universal_threshold(c, sigma=-1.0)
     with pytest.raises(ScatterError, match=r"sigma contains NaN"):
         select.bayes_threshold(c, sigma=float("nan"))
+
+
+def test_padded_bands_with_lengths_equal_separate_calls(rng):
+    """Bands of different lengths zero-padded into one array give each band's own threshold."""
+    sizes = (300, 120, 75)
+    pairs = [_sparse(rng, (1, m), True) for m in sizes]
+    pad = [(0, 0), (0, 0)]
+    stack = jnp.concatenate([jnp.pad(c, pad[:1] + [(0, 300 - c.shape[-1])]) for c, _ in pairs])
+    ref = jnp.concatenate([jnp.pad(t, pad[:1] + [(0, 300 - t.shape[-1])]) for _, t in pairs])
+    sig = jnp.array([1.0, 1.0, 1.0])
+    for method in ("sure", "universal", "bayes", "oracle"):
+        got = select.select_thresholds(stack, method=method, sigma=sig, reference=ref,
+                                       lengths=np.array(sizes), rule="firm")
+        for k, (c, theta) in enumerate(pairs):
+            want = select.select_thresholds(c, method=method, sigma=1.0, reference=theta,
+                                            rule="firm")
+            assert float(got[k]) == pytest.approx(float(want[0]), rel=1e-5), method
+    with pytest.raises(ScatterError, match=r"lengths must be integers in \[1, 300\]"):
+        select.select_thresholds(stack, sigma=sig, lengths=np.array([300, 0, 5]))
