@@ -1,5 +1,6 @@
 """Tests of scatter.threshold.mask: activity masks on scattering and CWT-modulus coefficients."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -60,6 +61,9 @@ def test_known_floor_and_sigma():
     S = jnp.ones((2, 100)).at[:, 10].set(5.0)
     m = mask.activity_mask(S, floor=1.0, sigma=0.1, method="universal")
     assert float(m[0, 10]) > 0.8 and float(m[0, 0]) == 0.0
+    jitted = jax.jit(lambda s: mask.activity_mask(s, method="universal", reduce="energy"))
+    np.testing.assert_allclose(jitted(S), mask.activity_mask(S, method="universal",
+                                                             reduce="energy"), atol=1e-6)
 
 
 def test_mask_errors():
