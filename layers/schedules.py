@@ -50,7 +50,8 @@ def _apply(schedule, t, name):
 def constant(t, *, value):
     """The constant ``value`` (a schedule of the same type as the others)."""
     _check_step(t, "constant")
-    return _apply(optax.constant_schedule(float(value)), t, "constant_schedule")
+    v = np.float32(value)
+    return S.wrap(lambda c: jnp.full((), v, jnp.float32), name="constant_schedule")(t)
 
 
 def piecewise(t, *, boundaries, values):
