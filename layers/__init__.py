@@ -31,6 +31,7 @@ from layers.losses import (
     squared_error,
 )
 from layers.metrics import accuracy, confusion_matrix, top_k_accuracy
+from layers.models import spline_classifier
 from layers.noise import Dropout, GaussianNoise
 from layers.norm import BatchNorm, LayerNorm
 from layers.optimizers import (
@@ -60,5 +61,5 @@ __all__ = [
     "get_output", "get_params", "get_updates", "hinge", "huber", "init", "l1", "l2", "lamb",
     "losses", "maso", "metrics", "momentum", "nesterov", "optimizers", "orthogonality",
     "regularization", "rmsprop", "schedules", "sgd", "sigmoid_cross_entropy",
-    "softmax_cross_entropy", "squared_error", "top_k_accuracy",
+    "softmax_cross_entropy", "spline_classifier", "squared_error", "top_k_accuracy",
 ]

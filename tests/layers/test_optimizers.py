@@ -47,8 +47,11 @@ def _symbolic(make_updates, w0, v0, n):
     return out
 
 
-@pytest.mark.parametrize("name", sorted(REGISTRY))
-@pytest.mark.parametrize("clip", [None, "norm", "value"])
+CASES = [(name, None) for name in sorted(REGISTRY)] + [
+    (name, clip) for name in ("sgd", "adam") for clip in ("norm", "value")]
+
+
+@pytest.mark.parametrize(("name", "clip"), CASES)
 def test_trajectory_equals_optax(name, clip, rng):
     ours, factory, hyper = REGISTRY[name]
     w0 = rng.normal(size=2).astype("float32")
