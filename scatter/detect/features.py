@@ -257,27 +257,24 @@ class FeatureExtractor:
             raise ScatterError(f"pool={config.pool} exceeds the {frames} scattering frames of a "
                                f"window of {config.window} samples at J={config.J}")
         self.n_frames = frames // config.pool
+        # Scattering1D builds its filter weights lazily and caches them; built for the first
+        # time inside a jit trace they would be cached as tracers (leaked), so build them now.
+        self.scattering._default_weights()
         self._jitted = jax.jit(self.transform)
 
-    def transform(self, x, filter_params=None):
+    def transform(self, x):
         """Features of a batch of windows, as a traceable JAX function.
 
         Parameters
         ----------
         x : jax.Array [shape=(..., window)]
             Windows, float32, finite.
-        filter_params : dict of jax.Array or None
-            Learnable scattering filter parameters (``Scattering1D.params`` keys); None uses
-            the fixed filters.
 
         Returns
         -------
         jax.Array [shape=(..., n_features, n_frames), dtype=float32]
         """
-        if filter_params is None:
-            S = self.scattering(x)
-        else:
-            S = self.scattering.apply(filter_params, x)
+        S = self.scattering(x)
         S = jnp.take(S, jnp.asarray(self._keep), axis=-2)
         pool = self.config.pool
         S = S[..., :self.n_frames * pool]

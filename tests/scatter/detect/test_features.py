@@ -1,0 +1,141 @@
+"""Tests of scatter.detect.features: settings, the activity mask against a NumPy reference,
+invariances, jit/vmap, and the batched extractor."""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from scatter import ScatterError, Scattering1D
+from scatter.detect.features import FeatureConfig, FeatureExtractor, activity_features
+
+SMALL = FeatureConfig(sr=16000, window=2048, hop=2048, J=4, Q=(2, 1), pool=2)
+
+
+@pytest.fixture(scope="module")
+def fx():
+    return FeatureExtractor(SMALL)
+
+
+def _reference_universal_soft(S):
+    """NumPy twin of activity_features(mask="universal", rule="soft") from the formulas."""
+    floor = np.median(S, axis=-1, keepdims=True)
+    c = S - floor
+    sigma = np.median(np.abs(c), axis=-1) / 0.6744897501960817
+    t = sigma * np.sqrt(2 * np.log(S.shape[-1]))
+    r = np.abs(c)
+    g = np.where(r > t[..., None], (r - t[..., None]) / np.where(r > 0, r, 1), 0.0)
+    act = np.log1p(g * np.maximum(c, 0) / (sigma[..., None] + 1e-8))
+    level = np.log(S + 1e-8)
+    level -= level.mean(axis=(-2, -1), keepdims=True)
+    return np.concatenate([act, level], axis=-2)
+
+
+def test_activity_matches_numpy_reference(rng):
+    S = np.abs(rng.normal(size=(3, 5, 40))) + 0.1
+    S[:, 2, 10:14] += 5.0
+    got = np.asarray(activity_features(jnp.asarray(S, jnp.float32), mask="universal"))
+    np.testing.assert_allclose(got, _reference_universal_soft(S), rtol=2e-4, atol=2e-4)
+
+
+@pytest.mark.parametrize("mask", ["sure", "universal", "bayes", "none"])
+def test_activity_marks_the_burst_only(rng, mask):
+    S = 1.0 + 0.05 * np.abs(rng.normal(size=(4, 64)))
+    S[1, 20:26] += 3.0
+    f = jax.jit(activity_features, static_argnames="mask")
+    A = np.asarray(f(jnp.asarray(S, jnp.float32), mask=mask))[:4]
+    assert A[1, 20:26].min() > 1.0
+    assert A[1, 20:26].min() > A[[0, 2, 3]].max() + 1.0
+
+
+def test_mask_removes_stationary_noise(rng):
+    S = 1.0 + 0.05 * np.abs(rng.normal(size=(6, 200)))
+    masked = np.asarray(activity_features(jnp.asarray(S, jnp.float32), mask="universal"))[:6]
+    unmasked = np.asarray(activity_features(jnp.asarray(S, jnp.float32), mask="none"))[:6]
+    assert np.mean(masked > 0) < 0.02 < np.mean(unmasked > 0)
+
+
+def test_silence_gives_zeros_and_gain_invariance(fx, rng):
+    # silence: zero activity, and level channels equal to zero up to float32 rounding
+    assert float(jnp.abs(fx(np.zeros((2, SMALL.window), np.float32))).max()) < 1e-4
+    x = rng.normal(size=(2, SMALL.window)).astype(np.float32) * 0.01
+    x[:, 500:900] += np.sin(np.arange(400) * 0.9).astype(np.float32) * 0.1
+    a, b = np.asarray(fx(x)), np.asarray(fx(x * 20))
+    np.testing.assert_allclose(a, b, atol=2e-3)
+    assert np.isfinite(a).all()
+
+
+def test_extractor_shapes_and_paths(fx):
+    sc = Scattering1D(J=SMALL.J, shape=SMALL.window, Q=SMALL.Q)
+    assert fx.n_paths == sc.output_size() - 1
+    assert fx.n_features == 2 * fx.n_paths
+    assert fx.n_frames == sc.n_frames // SMALL.pool
+    out = fx(np.zeros((2, SMALL.window), np.float32))
+    assert out.shape == (2, fx.n_features, fx.n_frames) and out.dtype == jnp.float32
+
+
+def test_transform_is_scattering_then_activity(fx, rng):
+    x = rng.normal(size=(2, SMALL.window)).astype(np.float32)
+    S = np.asarray(fx.scattering(x))[:, 1:]  # drop order 0
+    S = S[..., :fx.n_frames * 2].reshape(2, fx.n_paths, fx.n_frames, 2).mean(-1)
+    want = jax.jit(activity_features, static_argnames=("mask", "rule"))(
+        jnp.asarray(S), mask=SMALL.mask, rule=SMALL.rule)
+    np.testing.assert_allclose(np.asarray(fx(x)), np.asarray(want), rtol=1e-4, atol=1e-4)
+
+
+def test_activity_under_jit_and_vmap(rng):
+    S = jnp.asarray(np.abs(rng.normal(size=(3, 5, 32))), jnp.float32)
+    direct = np.asarray(activity_features(S, mask="universal"))
+    jitted = np.asarray(jax.jit(activity_features, static_argnames="mask")(S, mask="universal"))
+    mapped = np.asarray(jax.vmap(lambda s: activity_features(s, mask="universal"))(S))
+    np.testing.assert_allclose(jitted, direct, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(mapped, direct, rtol=1e-5, atol=1e-5)
+
+
+def test_input_errors(fx):
+    with pytest.raises(ScatterError, match=r"x must have shape \(\.\.\., 2048\)"):
+        fx(np.zeros((2, 100), np.float32))
+    bad = np.zeros((1, SMALL.window), np.float32)
+    bad[0, 3] = np.nan
+    with pytest.raises(ScatterError, match="finite"):
+        fx(bad)
+    with pytest.raises(ScatterError, match="mask must be one of"):
+        activity_features(jnp.ones((2, 4)), mask="median")
+    with pytest.raises(ScatterError, match="n_bands, n_frames"):
+        activity_features(jnp.ones(4))
+    with pytest.raises(ScatterError, match="FeatureConfig"):
+        FeatureExtractor({"sr": 1})
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"hop": 4096}, "hop must be at most window"),
+    ({"J": 12}, "J=12 is too large"),
+    ({"Q": (2,)}, "Q must be a pair"),
+    ({"Q": (0, 1)}, "Q must be an integer >= 1"),
+    ({"max_order": 3}, "max_order must be 1 or 2"),
+    ({"mask": "x"}, "mask must be one of"),
+    ({"rule": "hard"}, "rule must be one of"),
+    ({"sr": 0}, "sr must be an integer >= 1"),
+    ({"pool": 0}, "pool must be an integer >= 1"),
+])
+def test_config_errors(change, match):
+    with pytest.raises(ScatterError, match=match):
+        dataclasses.replace(SMALL, **change)
+
+
+def test_config_round_trip():
+    d = SMALL.to_dict()
+    assert d["Q"] == [2, 1]
+    assert FeatureConfig.from_dict(d) == SMALL
+    assert SMALL.window_s == 2048 / 16000 and SMALL.hop_s == SMALL.window_s
+    with pytest.raises(ScatterError, match="unknown keys"):
+        FeatureConfig.from_dict(d | {"colour": 1})
+    with pytest.raises(ScatterError, match="must be a dict"):
+        FeatureConfig.from_dict([1])
+
+
+def test_pool_larger_than_frames():
+    with pytest.raises(ScatterError, match="exceeds the"):
+        FeatureExtractor(dataclasses.replace(SMALL, pool=10_000))
