@@ -39,7 +39,6 @@ import jax
 import jax.numpy as jnp
 
 import symbolic as S
-from layers.base import get_params
 from layers.compose import Sequential
 from layers.errors import LayersError
 from layers.losses import entropy, softmax_cross_entropy
@@ -140,13 +139,17 @@ def reconstruction_error(h, r, *, normalize=True):
     return S.wrap(_rec_error, name="reconstruction_error")(h, r, bool(normalize))
 
 
+def _has_weights(layer):
+    own = [p for p in layer.params if "regularizable" in p.tags]
+    return bool(own) or any(_has_weights(sub) for sub in layer.sublayers)
+
+
 def _scales(net, which):
     """Indices into ``net.get_intermediates`` of the tensors to reconstruct."""
     if which == "input":
         return [0]
-    if which == "all":  # inputs of the layers with weights (affine maps), the last one excepted
-        return [i for i, layer in enumerate(net.layers)
-                if get_params(layer, regularizable=True) and i < len(net) - 1] or [0]
+    if which == "all":  # inputs of the layers with weights (their affine maps)
+        return [i for i, layer in enumerate(net.layers) if _has_weights(layer)] or [0]
     try:
         return sorted({int(i) for i in which})
     except TypeError:
@@ -191,7 +194,7 @@ def consistency(strong_logits, weak_logits, *, kind="pseudo_label", threshold=0.
 
 def ssl_loss(net, x_labelled, y_labelled, x_unlabelled, *, weights=None, scales="all",
              target="softmax", normalize=True, strong_view=None, consistency_kind="pseudo_label",
-             threshold=0.95, deterministic=False):
+             threshold=0.95, reconstruction_size=None, deterministic=False):
     """The semi-supervised loss: cross-entropy + entropy + multiscale reconstruction
     (+ consistency), see the module docstring.
 
@@ -209,7 +212,7 @@ def ssl_loss(net, x_labelled, y_labelled, x_unlabelled, *, weights=None, scales=
         zero weight removes the term from the graph.
     scales : "all", "input" or list of int, default "all"
         Which layer inputs to reconstruct: layer indices (0: the network input); ``"all"``:
-        the input of every layer with weights (dense, convolution) except the last.
+        the input of every layer with weights (dense, convolution).
     target : {"softmax", "argmax"}, default "softmax"
     normalize : bool, default True
         Scale-free reconstruction errors (see :func:`reconstruction_error`).
@@ -217,6 +220,11 @@ def ssl_loss(net, x_labelled, y_labelled, x_unlabelled, *, weights=None, scales=
         Another augmentation of ``x_unlabelled`` for the consistency term.
     consistency_kind, threshold
         See :func:`consistency`.
+    reconstruction_size : int, optional
+        Reconstruct only the first ``reconstruction_size`` examples of the joint batch
+        (labelled first), through a separate forward pass built before the main one (so the
+        batch-norm updates come from the main pass). The reconstruction needs second-order
+        derivatives, which dominate the cost of a step; this bounds it.
     deterministic : bool, default False
 
     Returns
@@ -250,7 +258,18 @@ def ssl_loss(net, x_labelled, y_labelled, x_unlabelled, *, weights=None, scales=
                           "shape)")
     x = S.concatenate([x_labelled, x_unlabelled], axis=0)
     picked = _scales(net, scales) if w["reconstruction"] > 0 else []
-    logits, inputs, probes = probed_forward(net, x, scales=picked, deterministic=deterministic)
+    if reconstruction_size is not None and picked:
+        k = int(reconstruction_size)
+        if k < 1:
+            raise LayersError(f"ssl_loss: reconstruction_size must be a positive int; got "
+                              f"{reconstruction_size!r}")
+        rec_logits, inputs, probes = probed_forward(net, x[:k], scales=picked,
+                                                    deterministic=deterministic)
+        logits = net(x, deterministic=deterministic)
+    else:
+        logits, inputs, probes = probed_forward(net, x, scales=picked,
+                                                deterministic=deterministic)
+        rec_logits = logits
     logits_l, logits_u = logits[:n_l], logits[n_l:]
     terms = {"logits_labelled": logits_l, "logits_unlabelled": logits_u}
     total = S.constant(0.0, dtype="float32")
@@ -261,7 +280,7 @@ def ssl_loss(net, x_labelled, y_labelled, x_unlabelled, *, weights=None, scales=
         terms["entropy"] = entropy(logits_u)
         total = total + w["entropy"] * terms["entropy"]
     if w["reconstruction"] > 0:
-        recs = reconstructions(logits, probes, target=target)
+        recs = reconstructions(rec_logits, probes, target=target)
         errors = [reconstruction_error(h, r, normalize=normalize) for h, r in zip(inputs, recs)]
         rec = errors[0]
         for e in errors[1:]:

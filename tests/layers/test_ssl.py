@@ -65,6 +65,7 @@ def test_ssl_loss_terms_and_gradients(rng):
     total, terms = ssl.ssl_loss(net, xl, yl, xu, strong_view=strong)
     assert {"cross_entropy", "entropy", "reconstruction", "consistency"} <= set(terms)
     assert len(terms["reconstruction_per_scale"]) == 2  # inputs of the two dense layers
+    assert ssl._scales(net, "all") == [0, 2]
     vals = S.function([xl, yl, xu], [total, terms["cross_entropy"], terms["entropy"],
                                       terms["reconstruction"], terms["consistency"]])(
         rng.normal(size=(4, 6)).astype("float32"), np.arange(4, dtype="int32") % 3,
@@ -77,6 +78,18 @@ def test_ssl_loss_terms_and_gradients(rng):
         rng.normal(size=(4, 6)).astype("float32"), np.zeros(4, "int32"),
         rng.normal(size=(6, 6)).astype("float32"))
     assert all(np.abs(np.asarray(v)).sum() > 0 for v in g)
+    # reconstructing the first 4 examples (the labelled ones) only: the same value as the
+    # reconstruction term computed by hand on them (examples are independent without BN)
+    _, sub_terms = ssl.ssl_loss(net, xl, yl, xu, reconstruction_size=4,
+                                weights={"entropy": 0})
+    logits, inputs, probes = ssl.probed_forward(net, xl, scales=[0, 2])
+    recs = ssl.reconstructions(logits, probes)
+    by_hand = (ssl.reconstruction_error(inputs[0], recs[0])
+               + ssl.reconstruction_error(inputs[1], recs[1])) / 2
+    xv = rng.normal(size=(4, 6)).astype("float32")
+    a, b = S.function([xl, yl, xu], [sub_terms["reconstruction"], by_hand])(
+        xv, np.zeros(4, "int32"), rng.normal(size=(6, 6)).astype("float32"))
+    np.testing.assert_allclose(float(a), float(b), rtol=1e-5)
     # zero weights remove the terms
     total_ce, terms_ce = ssl.ssl_loss(net, xl, yl, xu, weights={"entropy": 0,
                                                                 "reconstruction": 0})
