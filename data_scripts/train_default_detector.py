@@ -109,7 +109,7 @@ def main(argv=None):
                             "trained on the 'train' split, model selected on 'val', "
                             "reported on 'test' (disjoint source recordings). Not trained on "
                             "any field recording dataset."),
-            "corpus": summary,
+            "corpus": {"kind": "dev-corpus", **summary},
         }
         test_labels = corpus / "test.csv"
     provenance["command"] = "python data_scripts/train_default_detector.py " + " ".join(
