@@ -74,6 +74,13 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--copies", type=int, default=2, help="augmented copies per clip")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dropout", type=float, default=0.2,
+                   help="input feature dropout during training")
+    p.add_argument("--hidden", type=int, nargs="+", default=[48, 24])
+    p.add_argument("--weight-decay", type=float, default=1e-3)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--keep-cache", action="store_true",
+                   help="keep (and reuse) the feature cache WORK/features.npz")
     p.add_argument("--resume", action="store_true")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
@@ -81,7 +88,9 @@ def main(argv=None):
     work = args.work or Path(tempfile.mkdtemp(prefix="symscatter-train-"))
     work.mkdir(parents=True, exist_ok=True)
     features = FeatureConfig()
-    config = TrainConfig(epochs=args.epochs, copies=args.copies, seed=args.seed)
+    config = TrainConfig(epochs=args.epochs, copies=args.copies, seed=args.seed,
+                         dropout=args.dropout, hidden=tuple(args.hidden),
+                         weight_decay=args.weight_decay, learning_rate=args.lr)
     if args.synthetic:
         from scatter.detect.synth import write_synthetic_corpus
 
@@ -116,7 +125,8 @@ def main(argv=None):
         argv if argv is not None else sys.argv[1:])
     tmp_out = work / "model.npz"
     result = train(data, labels=labels, out=tmp_out, features=features, config=config,
-                   resume=args.resume, quiet=args.quiet, provenance=provenance)
+                   resume=args.resume, quiet=args.quiet, provenance=provenance,
+                   keep_cache=args.keep_cache, cache=work / "features.npz")
     params, metadata = read_model(tmp_out)
     if test_labels is not None and test_labels.is_file():
         from scatter.detect.evaluate import evaluate

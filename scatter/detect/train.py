@@ -80,6 +80,9 @@ class TrainConfig:
         Affine pieces per unit.
     max_windows : int
         Windows used per clip.
+    dropout : float
+        Share of standardised input features zeroed at random in each training step
+        (``0 <= dropout < 1``; the rest are scaled by ``1 / (1 - dropout)``).
     """
 
     epochs: int = 40
@@ -93,6 +96,7 @@ class TrainConfig:
     hidden: tuple = (48, 24)
     pieces: int = 3
     max_windows: int = 8
+    dropout: float = 0.0
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(self.hidden))
@@ -106,6 +110,8 @@ class TrainConfig:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0):
                 raise ScatterError(f"{name} must be a finite number >= 0; got {v!r}")
+        if not (isinstance(self.dropout, (int, float)) and 0 <= self.dropout < 1):
+            raise ScatterError(f"dropout must be in [0, 1); got {self.dropout!r}")
         if not 0 < self.val_fraction < 1:
             raise ScatterError(f"val_fraction must be in (0, 1); got {self.val_fraction!r}")
 
@@ -212,7 +218,7 @@ def _read_ckpt(path, params, opt_state):
 
 
 def train(data, *, labels, out, features=None, config=None, resume=False, quiet=False,
-          provenance=None, keep_cache=False):
+          provenance=None, keep_cache=False, cache=None):
     """Train a detector on labelled clips and save it (module docstring).
 
     Parameters
@@ -235,6 +241,11 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
         Extra facts about the data, stored under ``training.provenance`` in the sidecar.
     keep_cache : bool
         Keep the feature cache after a successful run (it is deleted otherwise).
+    cache : str or os.PathLike or None
+        Feature cache file (default ``OUT.features.npz``). It is read when its fingerprint
+        (clips, their sizes and times, feature settings, seed, copies, max_windows) matches,
+        with ``resume=True`` or when ``keep_cache`` is set, so runs that differ only in the
+        classifier's settings share it.
 
     Returns
     -------
@@ -269,8 +280,8 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
     extractor = FeatureExtractor(features)
 
     fingerprint = _fingerprint(train_recs + val_recs, features, config)
-    cache = _cache_path(out)
-    bags = _load_bags(cache, fingerprint) if resume else None
+    cache = _cache_path(out) if cache is None else os.fsdecode(cache)
+    bags = _load_bags(cache, fingerprint) if (resume or keep_cache) else None
     if bags is None:
         noises = []
         from scatter.audio import load
@@ -305,15 +316,20 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
     n_pos = int(tb.labels.sum())
     pos_weight = (len(tb.labels) - n_pos) / max(n_pos, 1)
 
-    def loss_fn(p, feats, valid, y, w):
+    def loss_fn(p, feats, valid, y, w, key):
+        if config.dropout > 0:
+            # dropout on the standardised inputs: x' = mean + (x - mean) * m / (1 - p)
+            keep = jax.random.bernoulli(key, 1 - config.dropout, feats.shape)
+            mean = p["mean"][:, None]
+            feats = jnp.where(keep, mean + (feats - mean) / (1 - config.dropout), mean)
         z = M.bag_logits(p, feats, valid)
         ll = optax.sigmoid_binary_cross_entropy(z, y)
         cw = jnp.where(y > 0.5, pos_weight, 1.0) * w
         return jnp.sum(ll * cw) / jnp.maximum(jnp.sum(cw), 1e-9)
 
     @jax.jit
-    def step(p, s, feats, valid, y, w):
-        loss, g = jax.value_and_grad(loss_fn)(p, feats, valid, y, w)
+    def step(p, s, feats, valid, y, w, key):
+        loss, g = jax.value_and_grad(loss_fn)(p, feats, valid, y, w, key)
         g = {k: (jnp.zeros_like(v) if k in ("mean", "std") else v) for k, v in g.items()}
         upd, s = opt.update(g, s, p)
         return optax.apply_updates(p, upd), s, loss
@@ -345,8 +361,10 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
                     w[len(idx):] = 0
                     idx = np.r_[idx, np.zeros(B - len(idx), int)]
                 feats = tb.feats[idx, copy[idx]].astype(np.float32)
+                key = jax.random.fold_in(jax.random.PRNGKey(config.seed),
+                                         epoch * 1_000_003 + i)
                 params, opt_state, loss = step(params, opt_state, feats, tb.valid[idx],
-                                               tb.labels[idx].astype(np.float32), w)
+                                               tb.labels[idx].astype(np.float32), w, key)
                 losses.append(float(loss))
             auc = roc_auc(vb.labels, _window_scores(params, vb, window_probs))
             history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)),

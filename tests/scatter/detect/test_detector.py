@@ -1,0 +1,134 @@
+"""Tests of scatter.detect.detector: window scores equal features + model, batching does not
+change them, files of every kind get a row, and the batch axis is sharded over devices."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+import soundfile as sf
+
+from scatter import ScatterError
+from scatter.detect import Detector, FeatureConfig, load_model, save_model
+from scatter.detect.model import init_params, window_logits
+from scatter.framing import window_count
+
+CFG = FeatureConfig(sr=16000, window=2048, hop=1024, J=4, Q=(2, 1), pool=2)
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    from scatter.detect.features import FeatureExtractor
+
+    n = FeatureExtractor(CFG).n_features
+    params = init_params(jax.random.PRNGKey(3), n_features=n, hidden=(6,), pieces=2)
+    path = str(tmp_path_factory.mktemp("model") / "tiny.npz")
+    save_model(path, params, {"features": CFG.to_dict(),
+                              "model": {"threshold": 0.5, "aggregate": "max"}})
+    return path
+
+
+@pytest.fixture(scope="module")
+def det(model_path):
+    return load_model(model_path)
+
+
+def test_scores_are_features_then_model(det):
+    rng = np.random.default_rng(0)
+    x = (0.05 * rng.normal(size=(6, CFG.window))).astype(np.float32)
+    got = det.score_windows(x, batch_size=4)  # two batches, the second padded
+    want = jax.nn.sigmoid(window_logits(det.params, det.features(x)))
+    np.testing.assert_allclose(got, np.asarray(want), rtol=1e-5, atol=1e-6)
+    # a window's score does not depend on its batch companions
+    np.testing.assert_allclose(det.score_windows(x[3:5], batch_size=4), got[3:5], rtol=1e-5,
+                               atol=1e-6)
+    assert np.all((got > 0) & (got < 1))
+
+
+def test_frame_and_score_signal(det):
+    y = np.random.default_rng(1).normal(size=5000).astype(np.float32) * 0.1
+    windows, starts, ends = det.frame(y)
+    assert len(windows) == window_count(5000, window=CFG.window, hop=CFG.hop)
+    np.testing.assert_array_equal(windows[1], y[1024:1024 + 2048])
+    assert starts[1] == 1024 / 16000 and ends[-1] == 5000 / 16000
+    s0, e0, scores = det.score_signal(y, batch_size=4)
+    np.testing.assert_allclose(scores, det.score_windows(windows, batch_size=4))
+    with pytest.raises(ScatterError, match="non-empty 1-D"):
+        det.frame(np.zeros(0))
+    with pytest.raises(ScatterError, match=r"windows must have shape \(n, 2048\)"):
+        det.score_windows(np.zeros((2, 10)))
+    with pytest.raises(ScatterError, match="finite"):
+        det.score_windows(np.full((1, 2048), np.nan))
+
+
+def test_detect_rows_for_every_kind_of_file(det, tmp_path):
+    rng = np.random.default_rng(2)
+    d = tmp_path / "in"
+    d.mkdir()
+    sf.write(d / "silence.wav", np.zeros(8000, np.float32), 16000)
+    sf.write(d / "few_samples.wav", rng.normal(size=10).astype(np.float32) * 0.1, 16000)
+    sf.write(d / "six_channels_48k.flac", (0.1 * rng.normal(size=(9000, 6))).astype(np.float32),
+             48000)
+    sf.write(d / "oiseau_é.ogg", (0.1 * rng.normal(size=8000)).astype(np.float32), 16000)
+    (d / "corrupt.wav").write_bytes(b"RIFF\x00\x00garbage")
+    (d / "notes.txt").write_text("not audio")
+    os.symlink(d / "silence.wav", d / "link.wav")
+    out = tmp_path / "results.csv"
+    summary = det.detect([str(d)], out=str(out), segments_out=str(tmp_path / "seg.csv"),
+                         quiet=True, batch_size=4)
+    with open(out, newline="") as fh:
+        rows = {os.path.basename(r["path"]): r for r in csv.DictReader(fh)}
+    assert set(rows) == {"silence.wav", "few_samples.wav", "six_channels_48k.flac",
+                         "oiseau_é.ogg", "corrupt.wav", "link.wav"}
+    assert rows["corrupt.wav"]["error"] and rows["corrupt.wav"]["score"] == ""
+    for name, r in rows.items():
+        if name != "corrupt.wav":
+            assert r["error"] == "" and 0 <= float(r["score"]) <= 1
+    assert rows["six_channels_48k.flac"]["channels"] == "6"
+    assert summary["errors"] == 1 and summary["ok"] == 5
+    assert rows["silence.wav"]["score"] == rows["link.wav"]["score"]
+
+
+def test_options_and_errors(det, model_path):
+    assert det.round_batch(3) == 3 * det.n_devices or det.n_devices > 1
+    assert det.threshold == 0.5 and det.aggregate == "max"
+    with pytest.raises(ScatterError, match="batch_size must be a positive integer"):
+        det.round_batch(0)
+    with pytest.raises(ScatterError, match="holding 'features'"):
+        Detector({}, {})
+    params = dict(det.params)
+    params["w0"] = params["w0"][:5]
+    with pytest.raises(ScatterError, match="feature channels"):
+        Detector(params, det.metadata)
+    with pytest.raises(ScatterError, match="does not exist"):
+        load_model(model_path + ".missing.npz")
+    assert "tiny.npz" in repr(det)
+
+
+_SHARDED = """
+import json, sys
+import numpy as np
+from scatter.detect import load_model
+det = load_model(sys.argv[1])
+x = np.load(sys.argv[2])
+print(json.dumps({"devices": det.n_devices, "round": det.round_batch(3),
+                  "scores": det.score_windows(x, batch_size=3).tolist()}))
+"""
+
+
+def test_batch_is_sharded_over_two_devices(det, model_path, tmp_path):
+    x = (0.05 * np.random.default_rng(4).normal(size=(5, CFG.window))).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2",
+               JAX_PLATFORMS="cpu")
+    res = subprocess.run([sys.executable, "-c", _SHARDED, model_path, str(tmp_path / "x.npy")],
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout.strip().splitlines()[-1])
+    assert got["devices"] == 2 and got["round"] == 4
+    np.testing.assert_allclose(got["scores"], det.score_windows(x, batch_size=4), rtol=1e-4,
+                               atol=1e-6)

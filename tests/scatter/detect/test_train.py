@@ -1,0 +1,97 @@
+"""Tests of scatter.detect.train: a tiny synthetic corpus is learnt, runs are reproducible,
+a resumed run ends where an uninterrupted one does, and bad input is refused."""
+
+import dataclasses
+import json
+import os
+
+import numpy as np
+import pytest
+
+from scatter import ScatterError
+from scatter.detect import load_model
+from scatter.detect.features import FeatureConfig
+from scatter.detect.io import read_model
+from scatter.detect.synth import write_synthetic_corpus
+from scatter.detect.train import TrainConfig, train
+
+CFG = FeatureConfig(sr=16000, window=2048, hop=2048, J=4, Q=(2, 1), pool=2)
+TCFG = TrainConfig(epochs=3, batch_size=4, copies=1, hidden=(6,), pieces=2, max_windows=3,
+                   patience=10, dropout=0.1, learning_rate=1e-2)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    d = tmp_path_factory.mktemp("corpus")
+    labels = write_synthetic_corpus(d, n_clips=16, seconds=0.35, sr=16000, seed=1)
+    return str(d), labels
+
+
+@pytest.fixture(scope="module")
+def full_run(corpus, tmp_path_factory):
+    data, labels = corpus
+    out = str(tmp_path_factory.mktemp("full") / "m.npz")
+    summary = train(data, labels=labels, out=out, features=CFG, config=TCFG, quiet=True,
+                    provenance={"description": "test"}, keep_cache=True)
+    return out, summary
+
+
+def test_training_writes_a_usable_model(full_run):
+    out, summary = full_run
+    assert [h["epoch"] for h in summary["history"]] == [1, 2, 3]
+    assert all(0 <= h["val_auc"] <= 1 and np.isfinite(h["loss"]) for h in summary["history"])
+    assert summary["n_train"] == 12 and summary["n_val"] == 4 and not summary["skipped"]
+    params, meta = read_model(out)
+    assert meta["training"]["provenance"] == {"description": "test"}
+    assert meta["training"]["n_train_positive"] == 6
+    assert meta["training"]["validation_split"] == "labels CSV split column"
+    assert meta["metrics"]["val_auc"] == summary["best"]["val_auc"]
+    assert meta["model"]["threshold"] == summary["threshold"]
+    assert meta["features"] == CFG.to_dict()
+    assert os.path.isfile(os.path.splitext(out)[0] + ".ckpt.npz")
+    det = load_model(out)
+    assert det.threshold == summary["threshold"]
+
+
+def test_resume_matches_an_uninterrupted_run(corpus, full_run, tmp_path):
+    data, labels = corpus
+    out = str(tmp_path / "m.npz")
+    cache = os.path.splitext(full_run[0])[0] + ".features.npz"  # same clips and settings
+    first = train(data, labels=labels, out=out, features=CFG, quiet=True, cache=cache,
+                  config=dataclasses.replace(TCFG, epochs=2), keep_cache=True)
+    assert len(first["history"]) == 2
+    second = train(data, labels=labels, out=out, features=CFG, config=TCFG, quiet=True,
+                   resume=True, cache=cache, keep_cache=True)
+    assert second["history"] == full_run[1]["history"]
+    a, _ = read_model(out)
+    b, _ = read_model(full_run[0])
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_config_errors():
+    with pytest.raises(ScatterError, match="epochs must be a positive integer"):
+        TrainConfig(epochs=0)
+    with pytest.raises(ScatterError, match="dropout must be in"):
+        TrainConfig(dropout=1.0)
+    with pytest.raises(ScatterError, match="val_fraction"):
+        TrainConfig(val_fraction=0.0)
+    with pytest.raises(ScatterError, match="copies must be"):
+        TrainConfig(copies=-1)
+
+
+def test_input_errors(corpus, tmp_path):
+    data, labels = corpus
+    with pytest.raises(ScatterError, match="data folder"):
+        train(str(tmp_path / "nope"), labels=labels, out=str(tmp_path / "m.npz"))
+    with pytest.raises(ScatterError, match="out must end with .npz"):
+        train(data, labels=labels, out=str(tmp_path / "m.bin"))
+    with pytest.raises(ScatterError, match="folder does not exist"):
+        train(data, labels=labels, out=str(tmp_path / "x" / "m.npz"))
+    one_class = tmp_path / "one.csv"
+    with open(labels) as fh:
+        rows = [r for r in fh.read().splitlines() if not r.split(",")[1] == "0"]
+    one_class.write_text("\n".join(rows) + "\n")
+    with pytest.raises(ScatterError, match="must hold both labels"):
+        train(data, labels=str(one_class), out=str(tmp_path / "m.npz"), features=CFG)
+    json.dumps(TCFG.__dict__)  # settings are JSON-ready (stored in the sidecar)
