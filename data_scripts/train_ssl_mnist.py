@@ -67,17 +67,19 @@ def parse(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--labels-per-class", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--steps", type=int, default=1500)
+    p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--chunk", type=int, default=50, help="steps fused per compiled call")
     p.add_argument("--batch-labelled", type=int, default=50)
     p.add_argument("--batch-unlabelled", type=int, default=100)
-    p.add_argument("--widths", type=int, nargs=3, default=(32, 64, 64))
+    p.add_argument("--widths", type=int, nargs=3, default=(16, 32, 32))
     p.add_argument("--nonlinearity", choices=("relu", "betavq"), default="relu")
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--terms", default="entropy,reconstruction,consistency",
                    help="comma-separated subset of entropy,reconstruction,consistency "
                         "(or 'none': supervised only)")
     p.add_argument("--threshold", type=float, default=0.9)
+    p.add_argument("--reconstruction-size", type=int, default=32,
+                   help="examples of each step's batch that are reconstructed (0: all)")
     p.add_argument("--checkpoint-dir", default=os.path.expanduser("~/.cache/symscatter/ssl_mnist"))
     p.add_argument("--checkpoint-every", type=int, default=500)
     p.add_argument("--resume", action="store_true")
@@ -124,7 +126,7 @@ def main(argv=None):
         total, terms = ssl.ssl_loss(
             net, augment.random_translate(xl, max_shift=2), yl, weak,
             strong_view=strong if weights["consistency"] else None, weights=weights,
-            threshold=args.threshold)
+            threshold=args.threshold, reconstruction_size=args.reconstruction_size or None)
         params = net.get_params(trainable=True)
         t = L.schedules.step()
         lr = L.schedules.warmup(t, peak=args.lr, warmup_steps=max(1, args.steps // 20),

@@ -8,7 +8,18 @@ semi-supervised losses, ``layers.datasets`` small real datasets, and ``layers.an
 on demand) the spline-theory analysis tools.
 """
 
-from layers import init, losses, metrics, optimizers, regularization, schedules
+from layers import (
+    augment,
+    datasets,
+    init,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    regularization,
+    schedules,
+    ssl,
+)
 from layers.base import (
     InputLayer,
     Layer,
@@ -53,6 +64,7 @@ from layers.shape import Flatten, Reshape
 from layers.spline import BetaVQ, MaxAffine, MaxOut, SoftVQ, beta_vq, maso
 
 __all__ = [
+    "augment", "datasets", "models", "ssl",
     "AvgPool", "BatchNorm", "BetaVQ", "Conv", "Conv1D", "Conv2D", "ConvTranspose", "Dense",
     "Dropout", "Embedding", "Flatten", "GRU", "GaussianNoise", "GlobalPool", "InputLayer",
     "LSTM", "Layer", "LayerNorm", "LayersError", "MaxAffine", "MaxOut", "MaxPool", "Optimizer",
