@@ -319,6 +319,8 @@ def denoise(
         if noise.shape[-1] < 64:
             raise ScatterError(f"noise has {noise.shape[-1]} samples; expected a noise-only "
                                "excerpt of at least 64 samples")
+        if not isinstance(noise, jax.core.Tracer) and bool(jnp.any(jnp.all(noise == 0, -1))):
+            raise ScatterError("noise excerpt is silent (all zeros); expected background noise")
     if noise_estimate not in ("global", "band"):
         raise ScatterError(f"noise_estimate={noise_estimate!r} is not a noise estimator; "
                            "expected 'global' (MAD of the finest band, scaled by filter norms) "

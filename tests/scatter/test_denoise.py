@@ -100,20 +100,21 @@ def test_noise_sources_methods_and_batch(rng):
     y, sigma = _noisy(rng, x, 0.0)
     excerpt = (sigma * rng.standard_normal(4096)).astype(np.float32)
     snr_in = _snr(x, y)
-    # per-band MAD needs bands that are mostly noise: true of transients, not of steady tones
-    for kwargs in ({"noise": excerpt}, {"noise_estimate": "band"}, {"method": "bayes"},
-                   {"method": "universal", "rule": "hard"}):
-        assert _snr(x, denoise(y, sr=SR, **kwargs)) > snr_in + 3.0, kwargs
-    batch = np.stack([y, y[::-1]])
-    out, t, s = denoise(batch, sr=SR, return_thresholds=True)
-    assert out.shape == batch.shape and t.shape == s.shape == (2, t.shape[-1])
-    np.testing.assert_allclose(out[0], denoise(y, sr=SR), atol=1e-5)
+    assert _snr(x, denoise(y, sr=SR, noise=excerpt)) > snr_in + 3.0
+    # a batch, per-band MAD (fine for transients, whose bands are mostly noise) and BayesShrink
+    x2, y2 = np.stack([x, x[::-1]]), np.stack([y, y[::-1]])
+    out, t, s = denoise(y2, sr=SR, method="bayes", noise_estimate="band", return_thresholds=True)
+    assert out.shape == y2.shape and t.shape == s.shape == (2, t.shape[-1])
+    for k in range(2):
+        assert _snr(x2[k], out[k]) > snr_in + 3.0
+    np.testing.assert_allclose(s[0], s[1], rtol=0.2)  # same noise, time-reversed
 
 
 def test_all_zero_input_returns_zeros():
-    for method in ("sure", "bayes"):
-        out = denoise(np.zeros(N, np.float32), sr=SR, method=method)
-        np.testing.assert_array_equal(out, 0.0)
+    # same shapes and options as other tests here, so no new compilation
+    np.testing.assert_array_equal(denoise(np.zeros(N, np.float32), sr=SR), 0.0)
+    out = denoise(np.zeros((2, N), np.float32), sr=SR, method="bayes", noise_estimate="band")
+    np.testing.assert_array_equal(out, 0.0)
 
 
 def test_denoise_errors():
@@ -141,7 +142,7 @@ def test_denoise_errors():
         denoise(y.astype(np.complex64), sr=SR)
     with pytest.raises(ScatterError, match=r"either sigma= .* or noise="):
         denoise(y, sr=SR, sigma=1.0, noise=y)
-    with pytest.raises(ScatterError, match=r"noise excerpt is silent"):
+    with pytest.raises(ScatterError, match=r"noise excerpt is silent \(all zeros\)"):
         denoise(y, sr=SR, noise=np.zeros(256, np.float32))
     with pytest.raises(ScatterError, match=r"noise_estimate='min' is not a noise estimator"):
         denoise(y, sr=SR, noise_estimate="min")

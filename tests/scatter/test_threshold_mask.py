@@ -20,7 +20,7 @@ def burst_signal(rng):
 
 
 def test_averaged_mask_on_scattering_finds_the_burst(burst_signal):
-    S = Scattering1D(J=6, shape=burst_signal.size, Q=(8, 1))(burst_signal)
+    S = Scattering1D(J=6, shape=burst_signal.size, Q=(4, 1))(burst_signal)
     m = np.asarray(mask.activity_mask(S))
     assert m.shape == S.shape and m.min() >= 0.0 and m.max() <= 1.0
     act = np.asarray(mask.activity_mask(S, reduce="energy"))
