@@ -193,6 +193,37 @@ class Detector:
             out.append(np.asarray(self._run(chunk), dtype=np.float64)[:bs - pad])
         return np.concatenate(out) if out else np.zeros(0)
 
+    def window_features(self, windows, *, batch_size=8):
+        """Features of windows, computed in fixed-size batches (one compilation for any count).
+
+        Parameters
+        ----------
+        windows : array_like [shape=(n, window)]
+        batch_size : int
+
+        Returns
+        -------
+        numpy.ndarray [shape=(n, n_features, n_frames), dtype=float32]
+
+        Raises
+        ------
+        ScatterError
+            For a wrong shape or non-finite samples.
+        """
+        w = np.asarray(windows, dtype=np.float32)
+        if w.ndim != 2 or w.shape[1] != self.config.window:
+            raise ScatterError(f"windows must have shape (n, {self.config.window}); "
+                               f"got {w.shape}")
+        out = []
+        for i in range(0, len(w), batch_size):
+            chunk = w[i:i + batch_size]
+            pad = batch_size - len(chunk)
+            if pad:
+                chunk = np.concatenate([chunk, np.zeros((pad, w.shape[1]), np.float32)])
+            out.append(np.asarray(self.features(chunk))[:batch_size - pad])
+        shape = (0, self.features.n_features, self.features.n_frames)
+        return np.concatenate(out) if out else np.zeros(shape, np.float32)
+
     def frame(self, y):
         """Cut a mono signal at ``config.sr`` into the detector's windows.
 

@@ -68,6 +68,10 @@ def evaluate(data, *, labels, model="default", batch_size=32, threshold=None, ou
         records = [r for r in records if r.split == split]
         if not records:
             raise ScatterError(f"labels CSV has no rows with split={split!r}")
+    present = sorted({r.label for r in records})
+    if present != [0, 1]:
+        raise ScatterError(f"evaluation needs clips of both labels; the labels CSV has "
+                           f"{len(records)} rows, all with label {present[0]}")
     det = model if isinstance(model, Detector) else load_model(model)
     paths = [r.path for r in records]
     summary = det.detect(paths, batch_size=batch_size, out=out, quiet=quiet)

@@ -111,7 +111,7 @@ def plot_file(png, *, audio_path, detector, starts_s, ends_s, scores, threshold=
         axes[0].set_title(os.path.basename(audio_path))
         if y.size:
             windows, w_starts, _ = detector.frame(y)
-            feats = np.asarray(detector.features(windows))  # (n, C, T)
+            feats = detector.window_features(windows)  # (n, C, T)
             n1 = detector.features.scattering.output_size(detail=True)[1]
             act = feats[:, :n1]  # order-1 activity channels
             act = np.concatenate(list(act), axis=-1) if cfg.hop == cfg.window else act[0]

@@ -41,7 +41,9 @@ def test_scores_are_features_then_model(det):
     rng = np.random.default_rng(0)
     x = (0.05 * rng.normal(size=(6, CFG.window))).astype(np.float32)
     got = det.score_windows(x, batch_size=4)  # two batches, the second padded
-    want = jax.nn.sigmoid(window_logits(det.params, det.features(x)))
+    feats = det.features(x)
+    want = jax.nn.sigmoid(window_logits(det.params, feats))
+    np.testing.assert_allclose(det.window_features(x, batch_size=6), np.asarray(feats))
     np.testing.assert_allclose(got, np.asarray(want), rtol=1e-5, atol=1e-6)
     # a window's score does not depend on its batch companions
     np.testing.assert_allclose(det.score_windows(x[3:5], batch_size=4), got[3:5], rtol=1e-5,

@@ -1,0 +1,121 @@
+"""Tests of the ``scatter`` command line: the demo, exit statuses, outputs, resume, train and
+evaluate, and ``python -m scatter``."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+import soundfile as sf
+
+from scatter.cli import build_parser, main
+from scatter.detect import FeatureConfig, save_model
+from scatter.detect.features import FeatureExtractor
+from scatter.detect.model import init_params
+from scatter.detect.synth import write_synthetic_corpus
+
+CFG = FeatureConfig(sr=16000, window=2048, hop=2048, J=4, Q=(2, 1), pool=4)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    params = init_params(jax.random.PRNGKey(0), n_features=FeatureExtractor(CFG).n_features,
+                         hidden=(4,), pieces=2)
+    path = str(tmp_path_factory.mktemp("model") / "tiny.npz")
+    save_model(path, params, {"features": CFG.to_dict(), "model": {"threshold": 0.5}})
+    return path
+
+
+def _rows(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_demo_runs_on_a_fresh_machine(tmp_path, capsys):
+    out = tmp_path / "demo.csv"
+    assert main(["detect", "--demo", "--out", str(out), "--quiet"]) == 0
+    rows = _rows(out)
+    assert len(rows) == 6 and all(r["error"] == "" for r in rows)
+    bird = [float(r["score"]) for r in rows if "/bird_" in r["path"]]
+    nobird = [float(r["score"]) for r in rows if "/nobird_" in r["path"]]
+    assert len(bird) == 3 and len(nobird) == 3
+    assert min(bird) > max(nobird)  # the shipped model ranks the generated clips right
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "COMMAND"),
+    (["detect"], "give at least one PATH"),
+    (["detect", "x.wav"], "--out results.csv is required"),
+    (["detect", "--demo", "x.wav", "--out", "r.csv"], "give no PATH"),
+    (["detect", "a.wav", "--out", "r.csv", "--batch-size", "0"], "positive integer"),
+    (["detect", "a.wav", "--out", "r.csv", "--threshold", "nan"], "finite number"),
+    (["detect", "a.wav", "--out", "r.csv", "--frobnicate"], "unrecognized arguments"),
+    (["train", "data"], "--labels"),
+    (["evaluate", "data", "--labels", "l.csv", "--model", "missing.npz"], "does not exist"),
+])
+def test_usage_errors_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_path_exits_2(tmp_path, tiny_model, capsys):
+    code = main(["detect", str(tmp_path / "nowhere"), "--out", str(tmp_path / "r.csv"),
+                 "--model", tiny_model, "--quiet"])
+    assert code == 2 and "nowhere" in capsys.readouterr().err
+
+
+def test_unreadable_files_exit_3_then_resume(tmp_path, tiny_model, capsys):
+    d = tmp_path / "rec"
+    d.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("a.wav", "b.flac"):
+        sf.write(d / name, (0.1 * rng.normal(size=6000)).astype(np.float32), 16000)
+    (d / "broken.wav").write_bytes(os.urandom(300))
+    out, segs = tmp_path / "r.csv", tmp_path / "s.csv"
+    argv = ["detect", str(d), "--out", str(out), "--segments", str(segs), "--raven",
+            str(tmp_path / "raven"), "--model", tiny_model, "--batch-size", "4", "--json",
+            "--plots", str(tmp_path / "plots"), "--quiet"]
+    assert main(argv) == 3
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["errors"] == 1 and summary["ok"] == 2
+    rows = {os.path.basename(r["path"]): r for r in _rows(out)}
+    assert rows["broken.wav"]["error"] and rows["a.wav"]["error"] == ""
+    assert len(_rows(segs)) == 2 * 3  # 6000 samples, 2048-sample windows
+    assert os.path.isfile(tmp_path / "r.json")
+    assert os.path.isfile(tmp_path / "plots" / "a.png")
+    assert os.path.isfile(tmp_path / "raven" / "a.Table.1.selections.txt")
+    # resume keeps the scored files and retries only the broken one
+    assert main(argv + ["--resume"]) == 3
+    again = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert again["skipped"] == 2 and again["processed"] == 1
+    assert [r["path"] for r in _rows(out)] == [r["path"] for r in rows.values()]
+
+
+def test_train_then_evaluate(tmp_path, capsys):
+    labels = write_synthetic_corpus(tmp_path / "c", n_clips=8, seconds=0.3, sr=16000)
+    model = str(tmp_path / "m.npz")
+    assert main(["train", str(tmp_path / "c"), "--labels", labels, "--out", model,
+                 "--epochs", "2", "--copies", "0", "--hidden", "4", "--sr", "16000",
+                 "--window-s", "0.128", "--J", "4", "--Q", "2", "1", "--quiet",
+                 "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert len(summary["history"]) == 2 and os.path.isfile(model)
+    assert main(["evaluate", str(tmp_path / "c"), "--labels", labels, "--model", model,
+                 "--quiet", "--json", "--batch-size", "4"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["n"] == 8 and 0 <= report["auc"] <= 1
+
+
+def test_python_dash_m_scatter_help():
+    res = subprocess.run([sys.executable, "-m", "scatter", "detect", "--help"],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0
+    for option in ("--out", "--recursive", "--resume", "--segments", "--raven", "--json",
+                   "--threshold", "--model", "--batch-size", "--plots", "--quiet", "--demo"):
+        assert option in res.stdout
+    assert {"detect", "train", "evaluate"} <= set(
+        build_parser()._subparsers._group_actions[0].choices)
