@@ -3,6 +3,9 @@
 A thin layer over :mod:`scatter.detect`: ``main(argv)`` parses the options, calls the library
 and returns the exit status.
 
+Compiled programs are cached in ``~/.cache/symscatter/jax`` (JAX's persistent compilation
+cache), so only the first run pays the compilation; ``SYMSCATTER_NO_JAX_CACHE=1`` turns it off.
+
 Exit status: 0 when every file was processed; 3 when some files could not be read (each has a
 results row with its ``error`` text); 2 for usage errors (bad option, no such path or model);
 130 when interrupted (Ctrl-C; the outputs hold every finished file: rerun with ``--resume``).
@@ -128,6 +131,26 @@ def build_parser():
     e.add_argument("--quiet", action="store_true")
     e.add_argument("--json", action="store_true", help="print the report as one JSON line")
     return p
+
+
+def _enable_compilation_cache():
+    """Keep compiled XLA programs in ``~/.cache/symscatter/jax`` between runs.
+
+    Compiling the detector takes tens of seconds on a small CPU; JAX's persistent cache makes
+    the next run start in a few. Skipped when ``JAX_COMPILATION_CACHE_DIR`` is set (JAX then
+    uses it) or ``SYMSCATTER_NO_JAX_CACHE`` is set, or when the folder cannot be created.
+    """
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR") or os.environ.get("SYMSCATTER_NO_JAX_CACHE"):
+        return
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(base, "symscatter", "jax")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        return
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", path)
 
 
 def _err(msg):
@@ -268,6 +291,7 @@ def main(argv=None):
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         run = {"detect": _detect, "train": _train, "evaluate": _evaluate}[args.command]
+        _enable_compilation_cache()
         return run(args)
     except _UsageError as exc:
         print(str(exc), file=sys.stderr)
