@@ -78,6 +78,8 @@ def parse(argv):
                    help="comma-separated subset of entropy,reconstruction,consistency "
                         "(or 'none': supervised only)")
     p.add_argument("--threshold", type=float, default=0.9)
+    p.add_argument("--ramp-up", type=float, default=0.3,
+                   help="fraction of the steps over which unsupervised weights grow from 0 to 1")
     p.add_argument("--reconstruction-size", type=int, default=32,
                    help="examples of each step's batch that are reconstructed (0: all)")
     p.add_argument("--checkpoint-dir", default=os.path.expanduser("~/.cache/symscatter/ssl_mnist"))
@@ -119,16 +121,15 @@ def main(argv=None):
         xu = S.placeholder((args.batch_unlabelled, 1, 28, 28), name="x_unlabelled")
         weak = augment.random_translate(xu, max_shift=2)
         strong = augment.random_noise(augment.random_translate(xu, max_shift=3), std=0.2)
-        if not args.terms:
-            weights = {"entropy": 0.0, "reconstruction": 0.0, "consistency": 0.0}
-        else:
-            weights = {t: (1.0 if t in args.terms else 0.0) for t in ALL_TERMS}
+        t = L.schedules.step()
+        # unsupervised terms ramp up linearly over the first --ramp-up fraction of training
+        ramp = S.minimum(t.astype("float32") / max(1.0, args.ramp_up * args.steps), 1.0)
+        weights = {k: (ramp if k in args.terms else 0.0) for k in ALL_TERMS}
         total, terms = ssl.ssl_loss(
             net, augment.random_translate(xl, max_shift=2), yl, weak,
             strong_view=strong if weights["consistency"] else None, weights=weights,
             threshold=args.threshold, reconstruction_size=args.reconstruction_size or None)
         params = net.get_params(trainable=True)
-        t = L.schedules.step()
         lr = L.schedules.warmup(t, peak=args.lr, warmup_steps=max(1, args.steps // 20),
                                 then=lambda s: L.schedules.cosine(
                                     s, init=args.lr, decay_steps=args.steps, alpha=0.02))

@@ -208,8 +208,9 @@ def ssl_loss(net, x_labelled, y_labelled, x_unlabelled, *, weights=None, scales=
         Labelled and unlabelled examples go through the network as one batch.
     weights : dict, optional
         Weights of ``"cross_entropy"``, ``"entropy"``, ``"reconstruction"``,
-        ``"consistency"``; missing ones are 1 (0 for consistency without ``strong_view``). A
-        zero weight removes the term from the graph.
+        ``"consistency"``: numbers or scalar tensors (e.g. a ramp-up driven by a step
+        Variable); missing ones are 1 (0 for consistency without ``strong_view``). A zero
+        number removes the term from the graph.
     scales : "all", "input" or list of int, default "all"
         Which layer inputs to reconstruct: layer indices (0: the network input); ``"all"``:
         the input of every layer with weights (dense, convolution).
@@ -217,7 +218,9 @@ def ssl_loss(net, x_labelled, y_labelled, x_unlabelled, *, weights=None, scales=
     normalize : bool, default True
         Scale-free reconstruction errors (see :func:`reconstruction_error`).
     strong_view : symbolic.Tensor [shape=(n_u, ...)], optional
-        Another augmentation of ``x_unlabelled`` for the consistency term.
+        Another augmentation of ``x_unlabelled`` for the consistency term. Its forward pass
+        (and a separate reconstruction pass) is built before the main one, so batch-norm
+        running statistics follow the main batch, not the strongly perturbed one.
     consistency_kind, threshold
         See :func:`consistency`.
     reconstruction_size : int, optional
@@ -246,10 +249,16 @@ def ssl_loss(net, x_labelled, y_labelled, x_unlabelled, *, weights=None, scales=
     for key, value in dict(weights or {}).items():
         if key not in w:
             raise LayersError(f"ssl_loss: unknown weight {key!r}; known: {list(TERMS)}")
+        if isinstance(value, S.Tensor):  # a schedule (ramp-up) of a step Variable
+            if value.shape != ():
+                raise LayersError(f"ssl_loss: weight {key!r} must be a scalar; got shape "
+                                  f"{value.shape}")
+            w[key] = value
+            continue
         if not float(value) >= 0:
             raise LayersError(f"ssl_loss: weight {key!r} must be >= 0; got {value!r}")
         w[key] = float(value)
-    if w["consistency"] > 0 and strong_view is None:
+    if (isinstance(w["consistency"], S.Tensor) or w["consistency"] > 0) and strong_view is None:
         raise LayersError("ssl_loss: a consistency weight needs strong_view")
     x_labelled, x_unlabelled = S.as_tensor(x_labelled), S.as_tensor(x_unlabelled)
     n_l = x_labelled.shape[0]
@@ -257,7 +266,9 @@ def ssl_loss(net, x_labelled, y_labelled, x_unlabelled, *, weights=None, scales=
         raise LayersError("ssl_loss: the labelled batch size must be known (fixed placeholder "
                           "shape)")
     x = S.concatenate([x_labelled, x_unlabelled], axis=0)
-    picked = _scales(net, scales) if w["reconstruction"] > 0 else []
+    on = {k: isinstance(v, S.Tensor) or v > 0 for k, v in w.items()}
+    strong = net(strong_view, deterministic=deterministic) if on["consistency"] else None
+    picked = _scales(net, scales) if on["reconstruction"] else []
     if reconstruction_size is not None and picked:
         k = int(reconstruction_size)
         if k < 1:
@@ -273,13 +284,13 @@ def ssl_loss(net, x_labelled, y_labelled, x_unlabelled, *, weights=None, scales=
     logits_l, logits_u = logits[:n_l], logits[n_l:]
     terms = {"logits_labelled": logits_l, "logits_unlabelled": logits_u}
     total = S.constant(0.0, dtype="float32")
-    if w["cross_entropy"] > 0:
+    if on["cross_entropy"]:
         terms["cross_entropy"] = softmax_cross_entropy(logits_l, y_labelled)
         total = total + w["cross_entropy"] * terms["cross_entropy"]
-    if w["entropy"] > 0:
+    if on["entropy"]:
         terms["entropy"] = entropy(logits_u)
         total = total + w["entropy"] * terms["entropy"]
-    if w["reconstruction"] > 0:
+    if on["reconstruction"]:
         recs = reconstructions(rec_logits, probes, target=target)
         errors = [reconstruction_error(h, r, normalize=normalize) for h, r in zip(inputs, recs)]
         rec = errors[0]
@@ -288,8 +299,7 @@ def ssl_loss(net, x_labelled, y_labelled, x_unlabelled, *, weights=None, scales=
         terms["reconstruction"] = rec / len(errors)
         terms["reconstruction_per_scale"] = errors
         total = total + w["reconstruction"] * terms["reconstruction"]
-    if w["consistency"] > 0:
-        strong = net(strong_view, deterministic=deterministic)
+    if on["consistency"]:
         terms["consistency"] = consistency(strong, logits_u, kind=consistency_kind,
                                            threshold=threshold)
         total = total + w["consistency"] * terms["consistency"]

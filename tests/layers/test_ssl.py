@@ -129,6 +129,26 @@ def test_each_unsupervised_term_is_what_training_lowers(rng):
     assert final["reconstruction"][1] < final["supervised"][1]
 
 
+def test_tensor_weights_and_batchnorm_follows_main_batch(rng):
+    d1 = L.Dense((None, 3), 4)
+    bn = L.BatchNorm(d1, momentum=1.0)  # running statistics = last batch's
+    net = L.Sequential([d1, bn, L.Dense(bn, 2)])
+    xl = S.placeholder((2, 3))
+    yl = S.placeholder((2,), "int32")
+    xu = S.placeholder((4, 3))
+    half = S.Variable(np.float32(0.5), trainable=False)
+    total, terms = ssl.ssl_loss(net, xl, yl, xu, strong_view=xu + 100.0,
+                                weights={"entropy": half, "consistency": half})
+    f = S.function([xl, yl, xu], [total, terms["cross_entropy"], terms["entropy"],
+                                  terms["reconstruction"], terms["consistency"]],
+                   updates=L.get_updates(net))
+    xv, uv = rng.normal(size=(2, 3)).astype("float32"), rng.normal(size=(4, 3)).astype("float32")
+    out = [float(v) for v in f(xv, np.array([0, 1], "int32"), uv)]
+    np.testing.assert_allclose(out[0], out[1] + 0.5 * out[2] + out[3] + 0.5 * out[4], rtol=1e-5)
+    joint = np.concatenate([xv, uv]) @ d1.W.value + d1.b.value
+    np.testing.assert_allclose(bn.mean.value, joint.mean(0), rtol=1e-4, atol=1e-5)
+
+
 def test_ssl_errors():
     net, _, _ = _mlp()
     x = S.placeholder((2, 6))
