@@ -71,14 +71,15 @@ def main(argv=None):
     p.add_argument("--out", type=Path, default=REPO / "scatter" / "models" / "default.npz")
     p.add_argument("--work", type=Path, default=None,
                    help="folder for checkpoints and the feature cache (default: a temp dir)")
-    p.add_argument("--epochs", type=int, default=40)
+    # The defaults are the settings of the shipped model (its sidecar records them too).
+    p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--copies", type=int, default=2, help="augmented copies per clip")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--dropout", type=float, default=0.2,
+    p.add_argument("--dropout", type=float, default=0.3,
                    help="input feature dropout during training")
-    p.add_argument("--hidden", type=int, nargs="+", default=[48, 24])
-    p.add_argument("--weight-decay", type=float, default=1e-3)
-    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--hidden", type=int, nargs="+", default=[32, 16])
+    p.add_argument("--weight-decay", type=float, default=1e-2)
+    p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--keep-cache", action="store_true",
                    help="keep (and reuse) the feature cache WORK/features.npz")
     p.add_argument("--resume", action="store_true")
