@@ -134,3 +134,19 @@ def test_batch_is_sharded_over_two_devices(det, model_path, tmp_path):
     assert got["devices"] == 2 and got["round"] == 4
     np.testing.assert_allclose(got["scores"], det.score_windows(x, batch_size=4), rtol=1e-4,
                                atol=1e-6)
+
+
+def test_package_level_entry_points(det, tmp_path):
+    import scatter.detect as D
+
+    y = (0.1 * np.random.default_rng(5).normal(size=3000)).astype(np.float32)
+    sf.write(tmp_path / "a.wav", y, 16000)
+    summary = D.detect([str(tmp_path / "a.wav")], model=det, quiet=True, batch_size=4)
+    assert summary["ok"] == 1
+    _, _, scores = det.score_signal(y, batch_size=4)
+    # results rows carry 6 significant digits
+    assert summary["results"][0]["score"] == pytest.approx(scores.max(), rel=1e-5, abs=1e-5)
+    with pytest.raises(ScatterError, match="data folder"):
+        D.train(str(tmp_path / "none"), labels="l.csv", out=str(tmp_path / "m.npz"))
+    with pytest.raises(ScatterError, match="data folder"):
+        D.evaluate(str(tmp_path / "none"), labels="l.csv", model=det)
