@@ -4,8 +4,8 @@ A small MLP (64-32-10, tanh, softmax cross-entropy), batch 32, 200 SGD steps:
 
 - ``per_call``: one ``S.function`` call per step versus the same step written by hand with
   ``jax.jit`` and donated parameters (both asynchronous; the clock stops when the last result
-  is ready). Best of the repeats for every contender, so that other processes on a shared
-  machine disturb the comparison least.
+  is ready). All contenders take turns for ``--repeats`` rounds and each keeps its best round,
+  so that other processes on a shared machine disturb the comparison least.
 - ``scan``: ``Function.scan`` running the 200 steps in one compiled call versus PyTensor's
   ``FAST_RUN`` (C backend) function called 200 times.
 - ``build``: time to build graphs of 1,000 to 8,000 operations, and the 4,000-op figure.
@@ -46,17 +46,23 @@ def init_params(seed=1):
     }
 
 
-def timed(run, repeats):
-    """Best of ``repeats`` runs: the least disturbed by other processes on a shared machine."""
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t)
-    return min(times)
+def interleaved(runs, rounds):
+    """Best time of each contender over ``rounds`` rounds, the contenders taking turns.
+
+    Taking turns exposes every contender to the same background load; the best of the rounds
+    is the run least disturbed by other processes on a shared machine.
+    """
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(rounds):
+        for name, run in runs.items():
+            t = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - t)
+    return best
 
 
-def bench_symbolic(xs, ys, repeats):
+def setup_symbolic(xs, ys):
+    """Return (one step per call loop, scan over all steps, final losses of both)."""
     with S.Graph():
         p0 = init_params()
         params = {k: S.Variable(v, name=k) for k, v in p0.items()}
@@ -70,13 +76,14 @@ def bench_symbolic(xs, ys, repeats):
         updates = {params[k]: params[k] - LR * g for k, g in zip(names, grads)}
         step = S.function([x, y], loss, updates=updates)
         xj, yj = jnp.asarray(xs), jnp.asarray(ys)
+        xb, yb = list(xj), list(yj)  # batches sliced once, outside the timed loop
         step(xj[0], yj[0]).block_until_ready()
         step.scan(xj, yj).block_until_ready()
 
         def loop():
             out = None
             for i in range(len(xs)):
-                out = step(xj[i], yj[i])
+                out = step(xb[i], yb[i])
             out.block_until_ready()
             return out
 
@@ -86,14 +93,12 @@ def bench_symbolic(xs, ys, repeats):
 
         reset()
         final_loop = float(loop())
-        t_call = timed(loop, repeats)
         reset()
         final_scan = float(step.scan(xj, yj)[-1])
-        t_scan = timed(lambda: step.scan(xj, yj).block_until_ready(), repeats)
-        return t_call, t_scan, final_loop, final_scan
+        return loop, lambda: step.scan(xj, yj).block_until_ready(), final_loop, final_scan
 
 
-def bench_jax(xs, ys, repeats):
+def setup_jax(xs, ys):
     def loss_fn(p, x, y):
         h = jnp.tanh(x @ p["w1"] + p["b1"])
         logits = h @ p["w2"] + p["b2"]
@@ -105,6 +110,7 @@ def bench_jax(xs, ys, repeats):
 
     step = jax.jit(step, donate_argnums=(0,))
     xj, yj = jnp.asarray(xs), jnp.asarray(ys)
+    xb, yb = list(xj), list(yj)
     state = {"p": jax.tree_util.tree_map(jnp.asarray, init_params())}
     state["p"], out = step(state["p"], xj[0], yj[0])
     out.block_until_ready()
@@ -113,14 +119,14 @@ def bench_jax(xs, ys, repeats):
         p = state["p"]
         out = None
         for i in range(len(xs)):
-            p, out = step(p, xj[i], yj[i])
+            p, out = step(p, xb[i], yb[i])
         out.block_until_ready()
         state["p"] = p
 
-    return timed(loop, repeats)
+    return loop
 
 
-def bench_pytensor(xs, ys, repeats):
+def setup_pytensor(xs, ys):
     import pytensor
     import pytensor.tensor as pt
 
@@ -142,20 +148,22 @@ def bench_pytensor(xs, ys, repeats):
         for i in range(len(xs)):
             fn(xs[i], ys[i])
 
-    return timed(loop, repeats)
+    return loop
 
 
-def bench_build(sizes):
-    out = {}
-    for n in sizes:
-        with S.Graph():
-            x = S.placeholder((None, 64))
-            w = S.Variable(np.ones((64, 64), "float32"))
-            t = time.perf_counter()
-            h = x
-            for _ in range(n // 4):  # four operations per block
-                h = S.tanh(h @ w + 1.0) * 0.5
-            out[n] = time.perf_counter() - t
+def bench_build(sizes, rounds=3):
+    """Seconds to build a graph of each size (best of ``rounds``, each in a fresh graph)."""
+    out = dict.fromkeys(sizes, float("inf"))
+    for _ in range(rounds):
+        for n in sizes:
+            with S.Graph():
+                x = S.placeholder((None, 64))
+                w = S.Variable(np.ones((64, 64), "float32"))
+                t = time.perf_counter()
+                h = x
+                for _ in range(n // 4):  # four operations per block
+                    h = S.tanh(h @ w + 1.0) * 0.5
+                out[n] = min(out[n], time.perf_counter() - t)
     return out
 
 
@@ -166,11 +174,17 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args(argv)
     xs, ys = make_data(args.steps, args.batch)
-    t_jax = bench_jax(xs, ys, args.repeats)
-    t_call, t_scan, final_loop, final_scan = bench_symbolic(xs, ys, args.repeats)
-    t_jax_again = bench_jax(xs, ys, args.repeats)  # bracket the symbolic run against drift
-    t_jax = min(t_jax, t_jax_again)
-    t_pyt = bench_pytensor(xs, ys, max(3, args.repeats // 2))
+    sym_loop, sym_scan, final_loop, final_scan = setup_symbolic(xs, ys)
+    best = interleaved(
+        {
+            "jax": setup_jax(xs, ys),
+            "symbolic": sym_loop,
+            "scan": sym_scan,
+            "pytensor": setup_pytensor(xs, ys),
+        },
+        args.repeats,
+    )
+    t_jax, t_call, t_scan, t_pyt = best["jax"], best["symbolic"], best["scan"], best["pytensor"]
     build = bench_build([1000, 2000, 4000, 8000])
     per_op = {n: t / n for n, t in build.items()}
     result = {
