@@ -36,25 +36,23 @@ def _best(fn, repeats):
 
 
 def fft_flops(sc, batch):
-    """FLOPs of the FFTs of our plan: 5 L log2 L per complex FFT, half that per real one."""
+    """FLOPs of the FFTs of our plan, counted as 2.5 L log2 L per real FFT of length L (half a
+    complex one): per band-pass row two inverse real FFTs (real and imaginary parts of the
+    wavelet output) and one forward real FFT of its modulus; the low-pass outputs, small matrix
+    products, are not counted."""
     plan = sc._plan
-
-    def c(length):
-        return 5.0 * length * math.log2(length)
 
     def r(length):
         return 2.5 * length * math.log2(length)
 
-    n = plan.geometry["n_padded"]
-    total = r(n) + r(plan.phi0.fold.l_out)
+    total = r(plan.geometry["n_padded"])
     for group in plan.groups:
-        f1 = len(group.psi.filters)
-        l1 = group.psi.fold.l_out
-        total += f1 * (c(l1) + r(l1) + r(group.phi.fold.l_out))
-        for sub in group.subgroups:
-            rows = len(sub.pairs) if sub.pairs is not None else f1 * len(sub.psi.filters)
-            l2 = sub.psi.fold.l_out
-            total += rows * (c(l2) + r(l2) + r(sub.phi.fold.l_out))
+        total += len(group.psi.filters) * 3 * r(group.psi.fold.l_out)
+    for level in plan.levels:
+        for block in level.blocks:
+            f1 = len(plan.groups[block.group].psi.filters)
+            rows = len(block.pairs) if block.pairs is not None else f1 * len(block.psi.filters)
+            total += rows * 3 * r(block.psi.fold.l_out)
     return batch * total
 
 

@@ -1,105 +1,196 @@
 """The scattering computation in JAX, driven by a static plan (see :mod:`._plan`).
 
 Only non-negligible frequency bins of each filter are touched: each filter's window of the input
-spectrum is cut out with static slices (conjugated on negative frequencies, so real signals only
-need an ``rfft``), weighted, periodized, zero-padded and inverse transformed. Band-pass outputs go
-straight to a modulus, which is blind to the cyclic shift that the window placement would apply,
-so no scatter is needed; low-pass outputs are rolled into place and inverted with ``irfft``.
-Paths sharing FFT sizes are batched into one FFT call.
+spectrum is read with one gather (conjugated on negative frequencies, so real signals only need
+an ``rfft``), weighted and periodized. A band-pass output ``z`` only feeds a modulus, which is
+blind to the cyclic shift that the window placement applies, and ``|z|`` is computed from two
+*real* inverse transforms: ``Re z`` and ``Im z`` are the ``irfft`` s of the Hermitian and
+anti-Hermitian parts of ``z``'s spectrum (two real FFTs of length ``L`` cost about one complex
+one, and XLA's real FFTs are markedly faster than its complex ones on CPU). Low-pass outputs,
+a few hundred bins, are a small matrix product (an ``irfft`` when they are large).
+
+Rows sharing an FFT size run in a loop over chunks of about :data:`CHUNK` bins, so that each
+chunk's intermediates (window, inverse FFT, modulus, forward FFT) stay in cache; only windows
+and low-pass outputs go through memory.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scatter.scattering._plan import window_sources
+
+CHUNK = 2**20  # FFT bins per loop iteration
+
 
 @jax.custom_jvp
-def modulus(z):
-    """``|z|`` with derivative ``z / |z|`` (0 where ``z == 0``, instead of NaN)."""
-    return jnp.abs(z)
+def modulus(a, b):
+    """``sqrt(a**2 + b**2)`` with derivative ``(a da + b db) / r`` (0 where ``r == 0``, instead
+    of NaN)."""
+    return jnp.sqrt(a * a + b * b)
 
 
 @modulus.defjvp
 def _modulus_jvp(primals, tangents):
-    (z,), (dz,) = primals, tangents
-    r = jnp.abs(z)
-    unit = jnp.where(r > 0, z / jnp.where(r > 0, r, 1.0), 0.0)
-    return r, jnp.real(jnp.conj(unit) * dz)
+    (a, b), (da, db) = primals, tangents
+    r = jnp.sqrt(a * a + b * b)
+    inv = jnp.where(r > 0, 1.0 / jnp.where(r > 0, r, 1.0), 0.0)
+    return r, (a * da + b * db) * inv
 
 
-def _window_values(R, start, total, l_in):
-    """Values of the full (Hermitian) spectrum at bins ``start .. start + total - 1`` (cyclic),
-    from its rfft half ``R`` of shape ``(..., l_in // 2 + 1)``."""
-    s = (start + np.arange(total)) % l_in
-    neg = s > l_in // 2
-    src = np.where(neg, l_in - s, s)
-    pieces = []
-    i = 0
-    while i < total:
-        step = -1 if neg[i] else 1
-        j = i + 1
-        while j < total and neg[j] == neg[i] and src[j] == src[j - 1] + step:
-            j += 1
-        if neg[i]:
-            pieces.append(jnp.conj(jnp.flip(R[..., src[j - 1]:src[i] + 1], axis=-1)))
-        else:
-            pieces.append(R[..., src[i]:src[j - 1] + 1])
-        i = j
-    return pieces[0] if len(pieces) == 1 else jnp.concatenate(pieces, axis=-1)
+def _gather(R, src, neg):
+    """``R[..., src]``, conjugated where ``neg`` (static index arrays of one shape)."""
+    vals = jnp.take(R, jnp.asarray(src, jnp.int32), axis=-1, mode="clip")
+    if not neg.any():
+        return vals
+    return jnp.where(jnp.asarray(neg), jnp.conj(vals), vals)
 
 
-def _folded(R, fold, weight):
-    """Weighted, periodized window values, shape ``(..., F, width)``."""
-    total = fold.n_pieces * fold.width
-    vals = jnp.stack([_window_values(R, int(s), total, fold.l_in) for s in fold.start], axis=-2)
-    vals = vals * weight
-    if fold.n_pieces > 1:
-        vals = vals.reshape(vals.shape[:-1] + (fold.n_pieces, fold.width)).sum(axis=-2)
-    return vals
+def _periodize(vals, fold):
+    """Sum the ``n_pieces`` periods of window values ``(..., n_pieces * width)``."""
+    if fold.n_pieces == 1:
+        return vals
+    return vals.reshape(vals.shape[:-1] + (fold.n_pieces, fold.width)).sum(axis=-2)
 
 
-def band_modulus(R, fold, weight):
-    """``|ifft(periodize(R * psi))|`` for each filter of ``fold``: shape ``(..., F, l_out)``."""
-    vals = _folded(R, fold, weight)
-    pad = [(0, 0)] * (vals.ndim - 1) + [(0, fold.l_out - fold.width)]
-    return modulus(jnp.fft.ifft(jnp.pad(vals, pad), axis=-1))
+def folded(R, fold, weight):
+    """Weighted, periodized window values of every filter of ``fold``: ``(..., F, width)``."""
+    src, neg = window_sources(fold)
+    return _periodize(_gather(R, src, neg) * weight, fold)
 
 
-def lowpass(R, fold, weight):
-    """``Re(ifft(periodize(R * phi)))`` for the single (even) filter of ``fold``:
-    shape ``(..., l_out)``."""
-    vals = _folded(R, fold, weight)[..., 0, :]
+def window_modulus(V, length):
+    """``|ifft(Z)|`` for spectra ``Z`` of length ``length`` given by their non-zero cyclic window
+    ``V`` (``(..., width)``, ``width <= length``; placed anywhere, as the modulus ignores the
+    shift), shape ``(..., length)``.
+
+    With ``h = length // 2 + 1`` bins per real spectrum, ``2 Re z = irfft(Z + conj(Z[-k]))``
+    and ``2 Im z = irfft(-i (Z - conj(Z[-k])))``; a window that fits in bins ``1 .. h - 2`` has
+    no mirror term, so ``Z`` and ``-i Z`` are inverted directly.
+    """
+    width = V.shape[-1]
+    h = length // 2 + 1
+    lead = [(0, 0)] * V.ndim
+    if width <= h - 2:
+        HG = jnp.pad(jnp.stack([V, -1j * V]), lead + [(1, h - 1 - width)])
+    else:
+        full = jnp.pad(V, lead[1:] + [(0, length - width)])
+        mirror = jnp.conj(jnp.concatenate(
+            [full[..., :1], jnp.flip(full[..., length - h + 1:], axis=-1)], axis=-1))
+        Z = full[..., :h]
+        HG = jnp.stack([Z + mirror, -1j * (Z - mirror)])
+    ab = jnp.fft.irfft(HG, n=length, axis=-1)
+    return 0.5 * modulus(ab[0], ab[1])
+
+
+def lowpass(R, stage, weight, geometry):
+    """Low-pass ``stage`` applied to the spectra ``R`` (``(..., l_in // 2 + 1)``), subsampled
+    and unpadded: ``(..., frames)``. ``weight`` is the stage's matrix (see
+    :func:`._plan.lowpass_matrix`) or, without one, its fold weight."""
+    if stage.matrix is not None:
+        Rk = R[..., : weight.shape[0] // 2]
+        return jnp.concatenate([jnp.real(Rk), jnp.imag(Rk)], axis=-1) @ weight
+    fold = stage.fold
+    vals = folded(R, fold, weight)[..., 0, :]
     pad = [(0, 0)] * (vals.ndim - 1) + [(0, fold.l_out - fold.width)]
     full = jnp.roll(jnp.pad(vals, pad), int(fold.start[0]) % fold.l_out, axis=-1)
-    return jnp.fft.irfft(full[..., : fold.l_out // 2 + 1], n=fold.l_out, axis=-1)
+    S = jnp.fft.irfft(full[..., : fold.l_out // 2 + 1], n=fold.l_out, axis=-1)
+    return S[..., geometry["ind_start"][stage.level]:geometry["ind_end"][stage.level]]
+
+
+def _chunk_rows(rows, length):
+    """Rows per loop iteration for FFTs of ``length``: about ``CHUNK / length`` (at least 1),
+    preferring a divisor of ``rows`` so that no padding rows are needed."""
+    target = max(1, min(rows, CHUNK // length))
+    best = max(d for d in range(1, target + 1) if rows % d == 0)
+    return best if 2 * best >= target else target
+
+
+def _rowwise(fn, V, length):
+    """``fn`` applied to chunks of the rows of ``V`` (``(rows, width)``) in a loop; ``fn``
+    returns a tuple of ``(chunk, ...)`` arrays, concatenated back to ``(rows, ...)``."""
+    rows = V.shape[0]
+    c = _chunk_rows(rows, length)
+    n_chunks = -(-rows // c)
+    if n_chunks * c != rows:
+        V = jnp.pad(V, [(0, n_chunks * c - rows), (0, 0)])
+    if n_chunks == 1:
+        out = fn(V)
+    else:
+        out = jax.lax.map(fn, V.reshape((n_chunks, c) + V.shape[1:]))
+        out = tuple(o.reshape((n_chunks * c,) + o.shape[2:]) for o in out)
+    return tuple(o[:rows] for o in out)
+
+
+def _second_order_sources(plan, group):
+    """Index arrays of the group's flat second-order window array (all its blocks, in order)."""
+    src, neg = zip(*(window_sources(plan.levels[li].blocks[bi].psi.fold)
+                     for li, bi in group.blocks))
+    return (np.concatenate([s.reshape(-1) for s in src]),
+            np.concatenate([n.reshape(-1) for n in neg]))
+
+
+def _first_order_stage(v, group, phi_w, sources, w2, geometry):
+    """One chunk of first-order rows: low-pass outputs and (if any) second-order windows."""
+    R1 = jnp.fft.rfft(window_modulus(v, group.psi.fold.l_out), axis=-1)
+    S1 = lowpass(R1, group.phi, phi_w, geometry)
+    if sources is None:
+        return (S1,)
+    return S1, _gather(R1, *sources) * w2
+
+
+def _second_order_stage(v, level, phi_w, geometry):
+    """One chunk of second-order rows: their low-pass outputs."""
+    R2 = jnp.fft.rfft(window_modulus(v, level.blocks[0].psi.fold.l_out), axis=-1)
+    return (lowpass(R2, level.phi, phi_w, geometry),)
+
+
+def _level_windows(plan, level, flats, B):
+    """Second-order windows of ``level``, ``(B * rows, width)``: each block's segment of its
+    group's flat window array, periodized, restricted to its kept pairs, padded to one width."""
+    Vs = []
+    for block in level.blocks:
+        fold = block.psi.fold
+        seg = flats[block.group][..., block.offset:block.offset + fold.weight.size]
+        seg = _periodize(seg.reshape(seg.shape[:-1] + fold.weight.shape), fold)
+        seg = seg.reshape((B, -1, fold.width))  # rows n1 * F2 + n2
+        Vs.append(seg if block.pairs is None else seg[:, block.pairs, :])
+    width = max(V.shape[-1] for V in Vs)
+    V = jnp.concatenate([jnp.pad(V, [(0, 0), (0, 0), (0, width - V.shape[-1])]) for V in Vs],
+                        axis=1)
+    return V.reshape((-1, width))
 
 
 def forward(plan, weights, x):
     """Scattering coefficients of ``x`` (``(B, n)`` float32) in path order,
     shape ``(B, n_paths, n_frames)``."""
     g = plan.geometry
+    B = x.shape[0]
     padded = jnp.pad(x, [(0, 0), (g["pad_left"], g["pad_right"])], mode="reflect")
     R0 = jnp.fft.rfft(padded, axis=-1)
-    outputs = [_unpad(lowpass(R0, plan.phi0.fold, weights["phi0"])[:, None, :], g,
-                      plan.phi0.level)]
+    outputs = [lowpass(R0, plan.phi0, weights["phi0"], g)[:, None, :]]
+    flats = []
     for gi, group in enumerate(plan.groups):
-        U1 = band_modulus(R0, group.psi.fold, weights[f"psi1_{gi}"])  # (B, F1, L1)
-        R1 = jnp.fft.rfft(U1, axis=-1)
-        outputs.append(_unpad(lowpass(R1, group.phi.fold, weights[f"phi1_{gi}"]), g,
-                              group.phi.level))
-        for si, sub in enumerate(group.subgroups):
-            U2 = band_modulus(R1, sub.psi.fold, weights[f"psi2_{gi}_{si}"])  # (B, F1, F2, L2)
-            U2 = U2.reshape((U2.shape[0], -1, U2.shape[-1]))
-            if sub.pairs is not None:
-                U2 = U2[:, sub.pairs, :]
-            R2 = jnp.fft.rfft(U2, axis=-1)
-            outputs.append(_unpad(lowpass(R2, sub.phi.fold, weights[f"phi2_{gi}_{si}"]), g,
-                                  sub.phi.level))
+        V = folded(R0, group.psi.fold, weights[f"psi1_{gi}"])  # (B, F1, width)
+        sources = w2 = None
+        if group.blocks:
+            sources = _second_order_sources(plan, group)
+            w2 = jnp.concatenate([weights[f"psi2_{li}_{bi}"].reshape(-1)
+                                  for li, bi in group.blocks])
+        stage = partial(_first_order_stage, group=group, phi_w=weights[f"phi1_{gi}"],
+                        sources=sources, w2=w2, geometry=g)
+        out = _rowwise(stage, V.reshape((-1, V.shape[-1])), group.psi.fold.l_out)
+        outputs.append(out[0].reshape((B, -1, out[0].shape[-1])))
+        flats.append(out[1].reshape((B, -1, out[1].shape[-1])) if group.blocks else None)
+    for li, level in enumerate(plan.levels):
+        stage = partial(_second_order_stage, level=level, phi_w=weights[f"phi2_{li}"],
+                        geometry=g)
+        (S2,) = _rowwise(stage, _level_windows(plan, level, flats, B),
+                         level.blocks[0].psi.fold.l_out)
+        outputs.append(S2.reshape((B, -1, S2.shape[-1])))
     S = jnp.concatenate(outputs, axis=1)
     return S[:, plan.order, :] if plan.order is not None else S
-
-
-def _unpad(S, geometry, level):
-    return S[..., geometry["ind_start"][level]:geometry["ind_end"][level]]

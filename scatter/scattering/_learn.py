@@ -51,7 +51,8 @@ def weights_from_params(plan, params, gabor, init_sigma1, init_sigma2):
     for gi, group in enumerate(plan.groups):
         out[f"psi1_{gi}"] = _stage_weights(group.psi, params["xi1"], params["sigma1"],
                                            init_sigma1, n, gabor)
-        for si, sub in enumerate(group.subgroups):
-            out[f"psi2_{gi}_{si}"] = _stage_weights(sub.psi, params["xi2"], params["sigma2"],
+    for li, level in enumerate(plan.levels):
+        for bi, block in enumerate(level.blocks):
+            out[f"psi2_{li}_{bi}"] = _stage_weights(block.psi, params["xi2"], params["sigma2"],
                                                     init_sigma2, n, gabor)
     return out

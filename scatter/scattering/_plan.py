@@ -3,7 +3,12 @@
 A :class:`Fold` multiplies a Hermitian spectrum (given by its ``rfft`` half, length ``l_in``) by a
 group of filters and periodizes the products to length ``l_out`` (the spectrum of the filtered
 signal subsampled by ``l_in / l_out``), touching only the bins where each filter is not
-negligible: the bins are gathered, weighted, summed over periods and scattered back by gathers.
+negligible: the bins are read with static slices, weighted and summed over periods.
+
+First-order wavelets are grouped by their output subsampling level (one batch of FFTs per
+group). Second-order paths are grouped by *their* output level across all first-order groups
+(a :class:`Level` of :class:`Block` s), so each level runs one batch of FFTs whatever the number
+of first-order groups feeding it: fewer, larger FFT calls and a smaller compiled program.
 Everything in a plan is NumPy and built once per transform.
 """
 
@@ -44,20 +49,39 @@ class Stage:
     level: int  # total subsampling exponent of the output (for unpadding)
     filters: tuple = ()  # filter indices in their bank (band-pass stages)
     in_level: int = 0  # periodization level of the filters (input subsampling exponent)
-
-
-@dataclass(frozen=True, eq=False)
-class Subgroup:
-    psi: Stage
-    phi: Stage
-    pairs: np.ndarray | None  # flat (n1, n2) indices kept, None when all are kept
+    matrix: np.ndarray | None = None  # low-pass stages: (2, K, frames) map, see lowpass_matrix
 
 
 @dataclass(frozen=True, eq=False)
 class Group:
+    """First-order wavelets sharing one output level: ``psi`` (band-pass) then ``phi``.
+
+    ``blocks`` lists the second-order blocks fed by this group as ``(level, block)`` indices, in
+    the order their windows are laid out (one after the other) in the group's flat window array.
+    """
+
     psi: Stage
     phi: Stage
-    subgroups: tuple
+    blocks: tuple = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Block:
+    """Second-order rows computed from the first-order group ``group``: every pair of one of its
+    wavelets with one of the wavelets of ``psi`` (row ``a * F2 + b``), restricted to ``pairs``."""
+
+    group: int
+    psi: Stage
+    pairs: np.ndarray | None  # flat (n1, n2) indices kept, None when all are kept
+    offset: int = 0  # start of this block's windows in its group's flat window array
+
+
+@dataclass(frozen=True, eq=False)
+class Level:
+    """Second-order blocks sharing one output level: one batch of FFTs, then ``phi``."""
+
+    blocks: tuple
+    phi: Stage
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +89,7 @@ class Plan:
     geometry: dict
     phi0: Stage
     groups: tuple
+    levels: tuple
     order: np.ndarray | None  # permutation from computation order to path order
 
 
@@ -97,6 +122,40 @@ def make_fold(filters, k, tau=TAU):
                 n_pieces, width, l_in, l_out)
 
 
+MATRIX_MAX = 2**18  # largest K * frames for which a low-pass is a matrix product
+
+
+def window_sources(fold):
+    """Half-spectrum bins read by each window position of ``fold``: ``(src, neg)`` of shape
+    ``(F, n_pieces * width)``; ``neg`` marks negative frequencies (read conjugated)."""
+    pos = (fold.start[:, None] + np.arange(fold.n_pieces * fold.width)[None, :]) % fold.l_in
+    neg = pos > fold.l_in // 2
+    return np.where(neg, fold.l_in - pos, pos), neg
+
+
+def lowpass_matrix(fold, lo, hi):
+    """Low-pass ``fold`` (one even filter) followed by unpadding to frames ``lo .. hi - 1`` as a
+    real linear map of the first ``K`` bins of the input ``rfft``: ``(2 K, hi - lo)`` float32
+    ``M`` with ``S = [Re(R[:K]), Im(R[:K])] @ M``, or None when ``K * (hi - lo)`` exceeds
+    :data:`MATRIX_MAX` (the FFT route is then cheaper).
+
+    For a real input, ``S[t] = (1/L) sum_i w_i Re(R[src_i] exp(2 pi i src_i t / L))`` over the
+    window positions ``i`` (``L = l_out``; a negative frequency reads ``conj(R[src])`` with the
+    conjugate exponent, which has the same real part).
+    """
+    src, _ = window_sources(fold)
+    src = src[0]
+    K = int(src.max()) + 1
+    if K * (hi - lo) > MATRIX_MAX:
+        return None
+    coef = np.zeros(K)
+    np.add.at(coef, src, fold.weight[0].astype(np.float64))
+    L = fold.l_out
+    phase = 2.0 * np.pi * ((np.arange(K)[:, None] * np.arange(lo, hi)[None, :]) % L) / L
+    M = coef[:, None] / L * np.exp(1j * phase)
+    return np.concatenate([M.real, -M.imag]).astype(np.float32)
+
+
 def symmetrize(h):
     """Even part ``(h[k] + h[-k]) / 2``: the low-pass seen by a real signal."""
     return 0.5 * (h + np.roll(h[::-1], 1))
@@ -125,56 +184,81 @@ def build_plan(geometry, psi1, j1s, psi2, j2s, phi, *, max_order, oversampling):
     log2_T = geometry["log2_T"]
     os_ = oversampling
     phi = symmetrize(phi)
+    phi_levels = {}
 
     def phi_stage(level_in, k):
-        return Stage(make_fold([periodize(phi, 2**level_in)], 2**k), level_in + k)
+        key = (level_in, k)
+        if key not in phi_levels:
+            fold = make_fold([periodize(phi, 2**level_in)], 2**k)
+            out = level_in + k
+            matrix = lowpass_matrix(fold, geometry["ind_start"][out], geometry["ind_end"][out])
+            phi_levels[key] = Stage(fold, out, matrix=matrix)
+        return phi_levels[key]
 
-    k0 = max(log2_T - os_, 0)
-    phi0 = phi_stage(0, k0)
-    order = [0]
-    n_out = 1
-    second = {}
+    phi0 = phi_stage(0, max(log2_T - os_, 0))
     by_k1 = {}
     for n1, j1 in enumerate(j1s):
         by_k1.setdefault(max(min(j1, log2_T) - os_, 0), []).append(n1)
     groups = []
-    for k1, n1s in sorted(by_k1.items()):
+    first_rows = []  # computation order of the first-order paths
+    blocks = {}  # output level -> list of (Block, [(n1, n2) per kept row])
+    for gi, (k1, n1s) in enumerate(sorted(by_k1.items())):
         psi = Stage(make_fold([psi1[n] for n in n1s], 2**k1), k1, tuple(n1s), 0)
-        phi1 = phi_stage(k1, max(log2_T - k1 - os_, 0))
-        first_pos = {n1: n_out + i for i, n1 in enumerate(n1s)}
-        n_out += len(n1s)
-        subgroups = []
-        if max_order == 2:
-            by_k2 = {}
-            for n2, j2 in enumerate(j2s):
-                if any(j2 > j1s[n1] for n1 in n1s):
-                    by_k2.setdefault(max(min(j2, log2_T) - k1 - os_, 0), []).append(n2)
-            for k2, n2s in sorted(by_k2.items()):
-                keep = [a * len(n2s) + b for a, n1 in enumerate(n1s)
-                        for b, n2 in enumerate(n2s) if j2s[n2] > j1s[n1]]
-                for flat in keep:
-                    second[(n1s[flat // len(n2s)], n2s[flat % len(n2s)])] = n_out
-                    n_out += 1
-                stage = Stage(make_fold([periodize(psi2[n], 2**k1) for n in n2s], 2**k2),
-                              k1 + k2, tuple(n2s), k1)
-                pairs = None if len(keep) == len(n1s) * len(n2s) else np.array(keep)
-                subgroups.append(Subgroup(stage, phi_stage(k1 + k2, max(log2_T - k1 - k2 - os_,
-                                                                        0)), pairs))
-        groups.append(Group(psi, phi1, tuple(subgroups)))
-        order.extend(first_pos[n1] for n1 in n1s)
-    order = [0] + sorted(order[1:])  # first order: computation order is already n1 order
-    order += [second[key] for key in sorted(second)]
-    order = np.array(order)
-    return Plan(geometry, phi0, tuple(groups), None if np.all(order == np.arange(n_out)) else order)
+        groups.append(Group(psi, phi_stage(k1, max(log2_T - k1 - os_, 0))))
+        first_rows.extend(n1s)
+        if max_order < 2:
+            continue
+        by_k2 = {}
+        for n2, j2 in enumerate(j2s):
+            if any(j2 > j1s[n1] for n1 in n1s):
+                by_k2.setdefault(max(min(j2, log2_T) - k1 - os_, 0), []).append(n2)
+        for k2, n2s in sorted(by_k2.items()):
+            keep = [a * len(n2s) + b for a, n1 in enumerate(n1s)
+                    for b, n2 in enumerate(n2s) if j2s[n2] > j1s[n1]]
+            stage = Stage(make_fold([periodize(psi2[n], 2**k1) for n in n2s], 2**k2),
+                          k1 + k2, tuple(n2s), k1)
+            pairs = None if len(keep) == len(n1s) * len(n2s) else np.array(keep)
+            rows = [(n1s[f // len(n2s)], n2s[f % len(n2s)]) for f in keep]
+            blocks.setdefault(k1 + k2, []).append((Block(gi, stage, pairs), rows))
+    levels = []
+    second_rows = []
+    group_blocks = [[] for _ in groups]
+    for li, (k, items) in enumerate(sorted(blocks.items())):
+        level_blocks = []
+        for bi, (block, rows) in enumerate(items):
+            flat = group_blocks[block.group]
+            offset = sum(b.psi.fold.weight.size for _, _, b in flat)
+            block = Block(block.group, block.psi, block.pairs, offset)
+            flat.append((li, bi, block))
+            level_blocks.append(block)
+            second_rows.extend(rows)
+        levels.append(Level(tuple(level_blocks), phi_stage(k, max(log2_T - k - os_, 0))))
+    groups = [Group(g.psi, g.phi, tuple((li, bi) for li, bi, _ in flat))
+              for g, flat in zip(groups, group_blocks)]
+    # permutation from computation order (phi0, first-order groups, second-order levels) to
+    # path order (``()``, ``(n1,)`` ascending, ``(n1, n2)`` lexicographic)
+    n_first = len(first_rows)
+    order = [0] + [1 + i for i in np.argsort(first_rows, kind="stable")]
+    rank = sorted(range(len(second_rows)), key=lambda i: second_rows[i])
+    order += [1 + n_first + i for i in rank]
+    order = np.array(order, dtype=np.int64)
+    return Plan(geometry, phi0, tuple(groups), tuple(levels),
+                None if np.all(order == np.arange(order.size)) else order)
+
+
+def _phi_weight(stage):
+    return stage.matrix if stage.matrix is not None else stage.fold.weight
 
 
 def default_weights(plan):
-    """The precomputed float32 weights of every fold, keyed like :func:`._core.forward` reads."""
-    out = {"phi0": plan.phi0.fold.weight}
+    """The precomputed float32 weights of every stage (fold weights; low-pass matrices where a
+    low-pass stage has one), keyed like :func:`._core.forward` reads them."""
+    out = {"phi0": _phi_weight(plan.phi0)}
     for gi, group in enumerate(plan.groups):
         out[f"psi1_{gi}"] = group.psi.fold.weight
-        out[f"phi1_{gi}"] = group.phi.fold.weight
-        for si, sub in enumerate(group.subgroups):
-            out[f"psi2_{gi}_{si}"] = sub.psi.fold.weight
-            out[f"phi2_{gi}_{si}"] = sub.phi.fold.weight
+        out[f"phi1_{gi}"] = _phi_weight(group.phi)
+    for li, level in enumerate(plan.levels):
+        out[f"phi2_{li}"] = _phi_weight(level.phi)
+        for bi, block in enumerate(level.blocks):
+            out[f"psi2_{li}_{bi}"] = block.psi.fold.weight
     return out
