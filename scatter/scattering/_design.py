@@ -31,23 +31,65 @@ def periodize(h, k):
     return h.reshape(k, h.shape[-1] // k).mean(axis=0)
 
 
-def morlet_spectrum(n, xi, sigma, gabor=False):
-    """Morlet (``xi > 0``) or Gaussian (``xi == 0``) spectrum on ``n`` bins, L1-normalised in time.
+_EXP_ZERO = 40.0  # exp(-u**2 / 2) is exactly 0.0 in float64 once |u| > 38.6
+
+
+def _periodized_gaussian(n, centre, sigma, P):
+    """Mean over ``2P - 1`` periods of ``exp(-(f - centre)**2 / (2 sigma**2))`` on the grid
+    ``f = k / n``, ``k = (1 - P) n .. P n - 1`` (``fftfreq(n)`` when ``P == 1`` and
+    ``centre == 0``), evaluated only where it is not exactly zero."""
+    if P == 1 and centre == 0.0:
+        f = np.fft.fftfreq(n)
+        keep = np.abs(f) <= _EXP_ZERO * sigma
+        out = np.zeros(n)
+        out[keep] = np.exp(-(f[keep] ** 2) / (2.0 * sigma**2))
+        return out
+    out = np.zeros(n)
+    for p in range(2 * P - 1):
+        base = (1 - P + p) * n
+        k0 = max(int(math.floor((centre - _EXP_ZERO * sigma) * n)) - base, 0)
+        k1 = min(int(math.ceil((centre + _EXP_ZERO * sigma) * n)) - base + 1, n)
+        if k1 > k0:
+            f = np.arange(base + k0, base + k1, dtype=np.float64) / n
+            out[k0:k1] += np.exp(-((f - centre) ** 2) / (2.0 * sigma**2))
+    return out / (2 * P - 1)
+
+
+def _l1_norms(h):
+    """``sum_t |ifft(h)[t]|`` for real spectra ``h`` (rows): from ``rfft``, as the inverse
+    transform of a real sequence is the conjugate of its forward transform over ``n``."""
+    n = h.shape[-1]
+    out = np.empty(h.shape[0])
+    for i in range(0, h.shape[0], 8):
+        F = np.abs(np.fft.rfft(h[i:i + 8], axis=-1))
+        inner = F[:, 1:(n + 1) // 2].sum(axis=-1)
+        out[i:i + 8] = (F[:, 0] + 2.0 * inner + (F[:, n // 2] if n % 2 == 0 else 0.0)) / n
+    return out
+
+
+def morlet_spectra(n, xis, sigmas, gabor=False):
+    """Morlet (``xi > 0``) or Gaussian (``xi == 0``) spectra on ``n`` bins, L1-normalised in
+    time, one row per ``(xi, sigma)``: ``(F, n)`` float64.
 
     The Gaussians are evaluated on ``2P - 1`` periods of the frequency axis and periodized; the
     Morlet subtracts ``kappa`` times the Gaussian so that its DC value is 0 (``gabor=True`` skips
-    that correction).
+    that correction). Only bins where a Gaussian is not exactly zero are computed.
     """
-    P = n_periods(sigma)
-    freqs = np.arange((1 - P) * n, P * n, dtype=np.float64) / n
-    low_freqs = np.fft.fftfreq(n) if P == 1 else freqs
-    low = periodize(np.exp(-(low_freqs**2) / (2.0 * sigma**2)), 2 * P - 1)
-    if xi:
-        band = periodize(np.exp(-((freqs - xi) ** 2) / (2.0 * sigma**2)), 2 * P - 1)
-        h = band if gabor else band - (band[0] / low[0]) * low
-    else:
-        h = low
-    return h / np.abs(np.fft.ifft(h)).sum()
+    h = np.zeros((len(xis), n))
+    for row, (xi, sigma) in enumerate(zip(xis, sigmas)):
+        P = n_periods(sigma)
+        low = _periodized_gaussian(n, 0.0, sigma, P)
+        if xi:
+            band = _periodized_gaussian(n, xi, sigma, P)
+            h[row] = band if gabor else band - (band[0] / low[0]) * low
+        else:
+            h[row] = low
+    return h / _l1_norms(h)[:, None]
+
+
+def morlet_spectrum(n, xi, sigma, gabor=False):
+    """One row of :func:`morlet_spectra`: shape ``(n,)``."""
+    return morlet_spectra(n, [xi], [sigma], gabor)[0]
 
 
 def sigma_for(xi, q, r=R_PSI):

@@ -120,10 +120,10 @@ class Scattering1D:
         self._order1 = {"xi": xi1, "sigma": s1, "j": self._j1}
         self._order2 = {"xi": xi2, "sigma": s2, "j": self._j2}
         N = self.n_padded
-        psi1 = [design.morlet_spectrum(N, xi, s, gabor) for xi, s in zip(xi1, s1)]
-        psi2 = [design.morlet_spectrum(N, xi, s, gabor) for xi, s in zip(xi2, s2)]
+        psi1 = design.morlet_spectra(N, xi1, s1, gabor)
+        psi2 = design.morlet_spectra(N, xi2, s2, gabor) if max_order == 2 else []
         phi = design.morlet_spectrum(N, 0.0, design.SIGMA0 / T)
-        self._plan = build_plan(geo, psi1, self._j1, psi2 if max_order == 2 else [], self._j2,
+        self._plan = build_plan(geo, psi1, self._j1, psi2, self._j2,
                                 phi, max_order=max_order, oversampling=oversampling)
         self._paths = design.paths(self._j1, self._j2, max_order)
         self._weights = None
