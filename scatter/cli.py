@@ -227,7 +227,7 @@ def _detect(args):
 
 def _train(args):
     from scatter.detect.features import FeatureConfig
-    from scatter.detect.train import TrainConfig, train
+    from scatter.detect.training import TrainConfig, train
 
     sr = args.sr
     window = round((args.window_s if args.window_s is not None else 2.6) * sr)
@@ -253,7 +253,7 @@ def _train(args):
 
 
 def _evaluate(args):
-    from scatter.detect.evaluate import evaluate
+    from scatter.detect.evaluation import evaluate
 
     report = evaluate(args.data, labels=args.labels, model=args.model,
                       batch_size=args.batch_size, threshold=args.threshold, out=args.out,

@@ -7,7 +7,7 @@
   over the local devices, with :meth:`Detector.detect` over files and folders;
 - :mod:`~scatter.detect.io`: models as ``.npz`` + JSON sidecar (:func:`load_model`,
   :func:`save_model`; ``load_model("default")`` is the model shipped in the package);
-- :mod:`~scatter.detect.train` and :mod:`~scatter.detect.evaluate`: ``scatter train`` and
+- :mod:`~scatter.detect.training` and :mod:`~scatter.detect.evaluation`: ``scatter train`` and
   ``scatter evaluate``; :mod:`~scatter.detect.plots`: PNG timelines and ROC curves
   (matplotlib, optional);
 - :mod:`~scatter.detect.synth`: synthetic bird-like calls and backgrounds (the demo).
@@ -51,14 +51,14 @@ def detect(paths, *, model="default", **kwargs):
 
 
 def train(data, **kwargs):
-    """Train a detector; see :func:`scatter.detect.train.train`."""
-    from scatter.detect.train import train as _train
+    """Train a detector; see :func:`scatter.detect.training.train`."""
+    from scatter.detect.training import train as _train
 
     return _train(data, **kwargs)
 
 
 def evaluate(data, **kwargs):
-    """Evaluate a detector; see :func:`scatter.detect.evaluate.evaluate`."""
-    from scatter.detect.evaluate import evaluate as _evaluate
+    """Evaluate a detector; see :func:`scatter.detect.evaluation.evaluate`."""
+    from scatter.detect.evaluation import evaluate as _evaluate
 
     return _evaluate(data, **kwargs)

@@ -138,6 +138,10 @@ def test_batch_is_sharded_over_two_devices(det, model_path, tmp_path):
 
 def test_package_level_entry_points(det, tmp_path):
     import scatter.detect as D
+    import scatter.detect.evaluation
+    import scatter.detect.training  # noqa: F401  (a submodule must not shadow the functions)
+
+    assert D.train.__module__ == D.evaluate.__module__ == "scatter.detect"
 
     y = (0.1 * np.random.default_rng(5).normal(size=3000)).astype(np.float32)
     sf.write(tmp_path / "a.wav", y, 16000)

@@ -1,4 +1,4 @@
-"""Tests of scatter.detect.train: a tiny synthetic corpus is learnt, runs are reproducible,
+"""Tests of scatter.detect.training: a tiny synthetic corpus is learnt, runs are reproducible,
 a resumed run ends where an uninterrupted one does, and bad input is refused."""
 
 import dataclasses
@@ -13,7 +13,7 @@ from scatter.detect import load_model
 from scatter.detect.features import FeatureConfig
 from scatter.detect.io import read_model
 from scatter.detect.synth import write_synthetic_corpus
-from scatter.detect.train import TrainConfig, train
+from scatter.detect.training import TrainConfig, train
 
 CFG = FeatureConfig(sr=16000, window=2048, hop=2048, J=4, Q=(2, 1), pool=2)
 TCFG = TrainConfig(epochs=3, batch_size=4, copies=1, hidden=(6,), pieces=2, max_windows=3,

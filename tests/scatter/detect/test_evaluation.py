@@ -1,4 +1,4 @@
-"""Tests of scatter.detect.evaluate: the report agrees with the scores ``detect`` writes."""
+"""Tests of scatter.detect.evaluation: the report agrees with the scores ``detect`` writes."""
 
 import csv
 import os
@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 
 from scatter import ScatterError
 from scatter.detect import FeatureConfig, save_model
-from scatter.detect.evaluate import evaluate
+from scatter.detect.evaluation import evaluate
 from scatter.detect.features import FeatureExtractor
 from scatter.detect.model import init_params
 from scatter.detect.synth import write_synthetic_corpus
