@@ -257,9 +257,11 @@ class FeatureExtractor:
             raise ScatterError(f"pool={config.pool} exceeds the {frames} scattering frames of a "
                                f"window of {config.window} samples at J={config.J}")
         self.n_frames = frames // config.pool
-        # Scattering1D builds its filter weights lazily and caches them; built for the first
-        # time inside a jit trace they would be cached as tracers (leaked), so build them now.
-        self.scattering._default_weights()
+        # The transform below is traced inside this class's own jit, so it uses the
+        # scattering's unjitted core with its fixed filter weights, built here, eagerly (built
+        # lazily inside a trace they would be cached as tracers; and a jitted function with
+        # compiler options cannot be nested in another jit).
+        self._weights = self.scattering._default_weights()
         self._jitted = jax.jit(self.transform)
 
     def transform(self, x):
@@ -274,7 +276,10 @@ class FeatureExtractor:
         -------
         jax.Array [shape=(..., n_features, n_frames), dtype=float32]
         """
-        S = self.scattering(x)
+        x = jnp.asarray(x, jnp.float32)
+        batch = x.shape[:-1]
+        S = self.scattering._forward(self._weights, x.reshape((-1, x.shape[-1])))
+        S = S.reshape(batch + S.shape[1:])
         S = jnp.take(S, jnp.asarray(self._keep), axis=-2)
         pool = self.config.pool
         S = S[..., :self.n_frames * pool]
