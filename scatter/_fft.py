@@ -1,6 +1,9 @@
-"""Small FFT and input-checking helpers shared by :mod:`scatter.cwt` and the scattering code."""
+"""Small FFT, compilation and input-checking helpers shared by :mod:`scatter.cwt` and the
+scattering code."""
 
 from __future__ import annotations
+
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -79,3 +82,33 @@ def fold(spectrum, d):
         return spectrum
     n = spectrum.shape[-1]
     return spectrum.reshape(spectrum.shape[:-1] + (d, n // d)).mean(axis=-2)
+
+
+# XLA's legacy CPU fusion emitters compile the many small fusions of these transforms about twice
+# as fast as the default ones, with the same run time (measured on jaxlib 0.10).
+_FAST_COMPILE = {"xla_cpu_use_fusion_emitters": False}
+
+
+def jit(fn, **kwargs):
+    """``jax.jit(fn, **kwargs)`` compiled with options that halve XLA's CPU compile time.
+
+    If the installed XLA does not know an option (it raises "No such compile option" at the
+    first compilation), the call is compiled with the default options instead. Under a JAX
+    transformation (an outer ``jit``, ``grad``, ``vmap``: traced arguments) the plain
+    ``jax.jit`` is used, as JAX only takes compile options at the top level.
+    """
+    fast = jax.jit(fn, compiler_options=_FAST_COMPILE, **kwargs)
+    plain = jax.jit(fn, **kwargs)
+
+    @functools.wraps(fn)
+    def call(*args, **kw):
+        if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves((args, kw))):
+            return plain(*args, **kw)
+        try:
+            return fast(*args, **kw)
+        except jax.errors.JaxRuntimeError as error:
+            if "No such compile option" not in str(error):
+                raise
+            return plain(*args, **kw)
+
+    return call

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from functools import partial
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scatter._fft import check_signal, fold, full_spectrum
+from scatter._fft import check_signal, fold, full_spectrum, jit
 from scatter.errors import ScatterError
 from scatter.filters import FilterBank
 
@@ -75,7 +74,7 @@ def cwt(x, *, bank, subsample=True):
     return _cwt(check_signal(x), bank, bool(subsample))
 
 
-@partial(jax.jit, static_argnums=(2,))
+@partial(jit, static_argnums=(2,))
 def _cwt(x, bank, subsample):
     n = x.shape[-1]
     K = bank.n_filters
@@ -162,7 +161,7 @@ def icwt(coeffs, *, bank, n, real=True, rcond=1e-6):
                  tuple(dec), batch)
 
 
-@partial(jax.jit, static_argnums=(2, 3, 4, 5, 6))
+@partial(jit, static_argnums=(2, 3, 4, 5, 6))
 def _icwt(coeffs, bank, n, real, rcond, dec, batch):
     K = bank.n_filters
     responses = bank.frequency_response(n)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 import numbers
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scatter._fft import check_signal
+from scatter._fft import check_signal, jit
 from scatter.errors import ScatterError
 from scatter.scattering import _design as design
 from scatter.scattering._core import forward
@@ -131,8 +130,8 @@ class Scattering1D:
                        "sigma1": jnp.asarray(s1, jnp.float32),
                        "xi2": jnp.asarray(xi2, jnp.float32),
                        "sigma2": jnp.asarray(s2, jnp.float32)}
-        self._jitted = jax.jit(self._forward)
-        self._jitted_apply = jax.jit(self._apply_forward)
+        self._jitted = jit(self._forward)
+        self._jitted_apply = jit(self._apply_forward)
 
     # -- metadata ---------------------------------------------------------------------------
     def meta(self):
