@@ -56,6 +56,13 @@ RAVEN_FIELDS = ("Selection", "View", "Channel", "Begin Time (s)", "End Time (s)"
 _ENCODING = {"encoding": "utf-8", "errors": "surrogateescape"}
 
 
+def _new_file_mode():
+    """The mode ``open()`` would give a new file: 0o666 less the process umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def atomic_open(path, mode="w"):
     """Open a temporary file beside ``path``; rename it over ``path`` when the block succeeds.
@@ -96,6 +103,7 @@ def atomic_open(path, mode="w"):
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _new_file_mode())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -50,6 +50,9 @@ def save(path, variables=None):
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **{v.name: v.value for v in variables})
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -204,3 +204,12 @@ def test_write_raven_table(tmp_path):
     assert path.read_text().splitlines() == ["\t".join(RAVEN_FIELDS)]
     with pytest.raises(ScatterError, match="0 <= low_hz < high_hz; got 5000, 4000"):
         write_raven_table(path, [], low_hz=5000, high_hz=4000)
+
+
+def test_atomic_open_gives_usual_permissions(tmp_path):
+    target = tmp_path / "results.csv"
+    with atomic_open(target) as fh:
+        fh.write("path,score\n")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask

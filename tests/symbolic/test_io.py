@@ -50,3 +50,11 @@ def test_failed_save_leaves_previous_file(tmp_path, monkeypatch):
     with np.load(path) as data:
         np.testing.assert_array_equal(data["a"], 0)
     assert sorted(os.listdir(tmp_path)) == ["m.npz"]
+
+
+def test_saved_file_has_usual_permissions(tmp_path):
+    a = S.Variable(np.zeros(2, "float32"), name="a")
+    S.save(tmp_path / "m.npz", [a])
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o666 & ~mask
