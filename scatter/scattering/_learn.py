@@ -19,40 +19,50 @@ def morlet_spectrum(n, xi, sigma, periods, gabor=False):
     low = jnp.exp(-(low_freqs**2) / (2.0 * sigma**2)).reshape(2 * P - 1, n).mean(axis=0)
     band = jnp.exp(-((freqs - xi) ** 2) / (2.0 * sigma**2)).reshape(2 * P - 1, n).mean(axis=0)
     h = band if gabor else band - (band[0] / low[0]) * low
-    return h / jnp.sum(jnp.abs(jnp.fft.ifft(h)))
+    # L1 norm of the impulse response: |ifft(h)| of a real h is |rfft(h)| / n, mirrored
+    F = jnp.abs(jnp.fft.rfft(h))
+    l1 = F[0] + 2.0 * jnp.sum(F[1:(n + 1) // 2]) + (F[n // 2] if n % 2 == 0 else 0.0)
+    return h / (l1 / n)
 
 
-def _stage_weights(stage, xis, sigmas, init_sigmas, n, gabor):
+def _bank_spectra(xis, sigmas, init_sigmas, n, gabor):
+    """Level-0 spectra of every wavelet of one order, ``(F, n)``: one vmapped evaluation per
+    number of periods (fixed by the initial widths)."""
+    by_periods = {}
+    for i, sigma in enumerate(init_sigmas):
+        by_periods.setdefault(n_periods(sigma), []).append(i)
+    parts, order = [], []
+    for periods, ids in by_periods.items():
+        ids = np.array(ids)
+        parts.append(jax.vmap(lambda xi, s, P=periods: morlet_spectrum(n, xi, s, P, gabor))(
+            xis[ids], sigmas[ids]))
+        order.extend(ids)
+    h = parts[0] if len(parts) == 1 else jnp.concatenate(parts)
+    return h if order == sorted(order) else h[np.argsort(order)]
+
+
+def _stage_weights(stage, h):
+    """Fold weights of ``stage`` from the level-0 spectra ``h`` of its bank."""
     fold = stage.fold
     total = fold.weight.shape[1]
     k = fold.l_in // fold.l_out
-    rows = [None] * len(stage.filters)
-    by_periods = {}
-    for f, idx in enumerate(stage.filters):
-        by_periods.setdefault(n_periods(init_sigmas[idx]), []).append(f)
-    for periods, fs in by_periods.items():
-        ids = np.array([stage.filters[f] for f in fs])
-        h = jax.vmap(lambda xi, s, P=periods: morlet_spectrum(n, xi, s, P, gabor))(
-            xis[ids], sigmas[ids])
-        if stage.in_level:
-            h = h.reshape(len(fs), 2**stage.in_level, -1).mean(axis=1)
-        pos = (fold.start[fs][:, None] + np.arange(total)[None, :]) % fold.l_in
-        valid = np.arange(total)[None, :] < fold.widths[fs][:, None]
-        w = jnp.where(valid, jnp.take_along_axis(h, jnp.asarray(pos), axis=1) / k, 0.0)
-        for row, f in enumerate(fs):
-            rows[f] = w[row]
-    return jnp.stack(rows).astype(jnp.float32)
+    rows = h[np.array(stage.filters)]
+    if stage.in_level:
+        rows = rows.reshape(len(stage.filters), 2**stage.in_level, -1).mean(axis=1)
+    pos = (fold.start[:, None] + np.arange(total)[None, :]) % fold.l_in
+    valid = np.arange(total)[None, :] < fold.widths[:, None]
+    w = jnp.where(valid, jnp.take_along_axis(rows, jnp.asarray(pos), axis=1) / k, 0.0)
+    return w.astype(jnp.float32)
 
 
 def weights_from_params(plan, params, gabor, init_sigma1, init_sigma2):
     """Band-pass fold weights computed from ``params`` (``xi1, sigma1, xi2, sigma2``)."""
     n = plan.geometry["n_padded"]
-    out = {}
-    for gi, group in enumerate(plan.groups):
-        out[f"psi1_{gi}"] = _stage_weights(group.psi, params["xi1"], params["sigma1"],
-                                           init_sigma1, n, gabor)
-    for li, level in enumerate(plan.levels):
-        for bi, block in enumerate(level.blocks):
-            out[f"psi2_{li}_{bi}"] = _stage_weights(block.psi, params["xi2"], params["sigma2"],
-                                                    init_sigma2, n, gabor)
+    h1 = _bank_spectra(params["xi1"], params["sigma1"], init_sigma1, n, gabor)
+    out = {f"psi1_{gi}": _stage_weights(group.psi, h1) for gi, group in enumerate(plan.groups)}
+    if plan.levels:
+        h2 = _bank_spectra(params["xi2"], params["sigma2"], init_sigma2, n, gabor)
+        for li, level in enumerate(plan.levels):
+            for bi, block in enumerate(level.blocks):
+                out[f"psi2_{li}_{bi}"] = _stage_weights(block.psi, h2)
     return out

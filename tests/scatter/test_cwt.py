@@ -9,7 +9,7 @@ from scatter import ScatterError, cwt, filterbank, icwt
 from scatter.filters import FAMILIES
 
 
-@pytest.fixture(params=FAMILIES)
+@pytest.fixture(scope="module", params=FAMILIES)
 def bank(request):
     return filterbank(request.param, J=4, Q=3)
 
@@ -47,8 +47,9 @@ def test_subsampled_bands_are_decimated_full_bands(bank, rng):
 
 @pytest.mark.parametrize("subsample", [True, False])
 def test_perfect_reconstruction(bank, rng, subsample):
-    x = rng.standard_normal((3, 2048)).astype(np.float32)
-    y = icwt(cwt(x, bank=bank, subsample=subsample), bank=bank, n=2048)
+    # same shape as above: the analysis transforms are already compiled
+    x = rng.standard_normal((2, 1024)).astype(np.float32)
+    y = icwt(cwt(x, bank=bank, subsample=subsample), bank=bank, n=1024)
     assert y.shape == x.shape and y.dtype == jnp.float32
     assert np.linalg.norm(np.asarray(y) - x) <= 1e-5 * np.linalg.norm(x)
 

@@ -9,7 +9,7 @@ from scatter import FilterBank, ScatterError, filterbank
 from scatter.filters import FAMILIES
 
 
-@pytest.fixture(params=FAMILIES)
+@pytest.fixture(scope="module", params=FAMILIES)
 def bank(request):
     return filterbank(request.param, J=5, Q=4, sr=16000)
 
