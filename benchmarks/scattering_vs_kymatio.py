@@ -2,9 +2,10 @@
 jax.jit), on 10-s clips at 22.05 kHz, J=10, Q=(8, 1), batch 8, float32, measured in one run.
 
 Prints progress to stderr and exactly one JSON line to stdout (the last output): seconds per
-batch (best of the repeats) for each implementation, first-call time including compilation, the
-speed-up over kymatio's fastest backend, an FFT-count FLOP estimate of our transform and the
-achieved GFLOP/s, and the relative error against kymatio.
+batch for each implementation (best of interleaved rounds, so that the load of a shared machine
+falls on all of them alike; wall clock, and process CPU time for the two JAX ones), first-call
+time including compilation, the speed-up over kymatio's fastest backend, an FFT-count FLOP
+estimate of our transform and the achieved GFLOP/s, and the relative error against kymatio.
 
 Usage: python benchmarks/scattering_vs_kymatio.py [--repeats 5] [--batch 8] [--seconds 10]
 """
@@ -26,13 +27,11 @@ if not hasattr(scipy.special, "sph_harm"):
     scipy.special.sph_harm = None
 
 
-def _best(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+def _timed(fn):
+    """Wall-clock and process CPU seconds of one call."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def fft_flops(sc, batch):
@@ -79,25 +78,34 @@ def main(argv=None):
     ours = np.asarray(sc(x))
     ours_first = time.perf_counter() - t0
     print(f"ours: first call (build + compile + run) {ours_first:.2f} s", file=log)
-    ours_t = _best(lambda: sc(x).block_until_ready(), args.repeats)
-    print(f"ours: {ours_t:.3f} s per batch", file=log)
 
     from kymatio.jax import Scattering1D as KymatioJax
     from kymatio.numpy import Scattering1D as KymatioNumpy
 
     kn = KymatioNumpy(J=J, shape=n, Q=Q)
-    ref = kn(x)
-    kn_t = _best(lambda: kn(x), args.kymatio_numpy_repeats)
-    print(f"kymatio numpy: {kn_t:.3f} s per batch", file=log)
-
     kj = KymatioJax(J=J, shape=n, Q=Q)
     kj_fn = jax.jit(kj.scattering)
     xj = jnp.asarray(x)
     t0 = time.perf_counter()
     kj_fn(xj).block_until_ready()
     kj_first = time.perf_counter() - t0
-    kj_t = _best(lambda: kj_fn(xj).block_until_ready(), args.repeats)
-    print(f"kymatio jax (jit): first call {kj_first:.2f} s, {kj_t:.3f} s per batch", file=log)
+    print(f"kymatio jax (jit): first call {kj_first:.2f} s", file=log)
+
+    # interleaved rounds, so that the load of the shared machine hits every implementation
+    # alike; the best round of each is reported
+    runs = {"ours": [], "kymatio_jax": [], "kymatio_numpy": []}
+    ref = None
+    for r in range(args.repeats):
+        runs["ours"].append(_timed(lambda: sc(x).block_until_ready()))
+        runs["kymatio_jax"].append(_timed(lambda: kj_fn(xj).block_until_ready()))
+        if r < args.kymatio_numpy_repeats:
+            if ref is None:
+                ref = kn(x)
+            runs["kymatio_numpy"].append(_timed(lambda: kn(x)))
+        print("round", r, {k: round(v[-1][0], 3) for k, v in runs.items() if v}, file=log)
+    ours_t, ours_cpu = (min(t[i] for t in runs["ours"]) for i in (0, 1))
+    kj_t, kj_cpu = (min(t[i] for t in runs["kymatio_jax"]) for i in (0, 1))
+    kn_t = min(t[0] for t in runs["kymatio_numpy"])
 
     per_path = np.linalg.norm(ours - ref, axis=-1) / np.maximum(np.linalg.norm(ref, axis=-1),
                                                                  1e-30)
@@ -110,12 +118,15 @@ def main(argv=None):
                    "batch": args.batch, "dtype": "float32", "n_paths": int(ours.shape[1]),
                    "n_frames": int(ours.shape[2])},
         "ours_s_per_batch": round(ours_t, 4),
+        "ours_cpu_s_per_batch": round(ours_cpu, 4),
         "ours_first_call_s": round(ours_first, 2),
         "kymatio_numpy_s_per_batch": round(kn_t, 4),
         "kymatio_jax_jit_s_per_batch": round(kj_t, 4),
+        "kymatio_jax_jit_cpu_s_per_batch": round(kj_cpu, 4),
         "kymatio_jax_first_call_s": round(kj_first, 2),
         "fastest_peer": "kymatio_numpy" if kn_t <= kj_t else "kymatio_jax_jit",
         "speedup_vs_fastest_peer": round(fastest / ours_t, 2),
+        "speedup_vs_kymatio_jax_cpu_time": round(kj_cpu / ours_cpu, 2),
         "clips_per_s_ours": round(args.batch / ours_t, 2),
         "clips_per_s_fastest_peer": round(args.batch / fastest, 2),
         "fft_gflop_estimate": round(flops / 1e9, 2),
