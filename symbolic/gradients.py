@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from symbolic.errors import SymbolicError
@@ -96,14 +97,25 @@ def grad(cost, wrt, *, disconnected_inputs="raise"):
             f"grad: cost {cost.name!r} must be real floating; got dtype {cost.dtype}"
         )
     _check_connected([cost], wrt, disconnected_inputs, "grad")
-    frontier, fn, _ = subgraph([cost], wrt)
-    k = len(wrt)
+    # A tensor of wrt computed from another one is not a cut point: the gradient with respect
+    # to the earlier tensor must include the paths through it. It gets a zero probe instead.
+    others = set(wrt)
+    downstream = [w for w in wrt if any(a in others and a is not w for a in toposort([w]))]
+    roots = [w for w in wrt if w not in downstream]
+    frontier, fn, _ = subgraph([cost], roots, probes=downstream)
+    k, m = len(roots), len(downstream)
 
     def grad_fn(*values):
-        fixed = values[k:]
-        return tuple(jax.grad(lambda ws: fn(ws, fixed)[0])(list(values[:k])))
+        root_values, probe_shapes, fixed = values[:k], values[k:k + m], values[k + m:]
+        zeros = [jnp.zeros_like(v) for v in probe_shapes]
+        g_roots, g_probes = jax.grad(lambda rp: fn(rp[0], fixed, rp[1])[0])(
+            (list(root_values), zeros)
+        )
+        by_node = dict(zip(roots, g_roots))
+        by_node.update(zip(downstream, g_probes))
+        return tuple(by_node[w] for w in wrt)
 
-    grads = apply(grad_fn, [*wrt, *frontier], name="grad")
+    grads = apply(grad_fn, [*roots, *downstream, *frontier], name="grad")
     grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
     return grads[0] if single else grads
 

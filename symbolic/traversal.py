@@ -54,7 +54,7 @@ def evaluate(order, env):
     return env
 
 
-def subgraph(outputs, inner_inputs):
+def subgraph(outputs, inner_inputs, probes=()):
     """Split the graph of ``outputs`` at ``inner_inputs``.
 
     Nodes that depend on an inner input are recomputed by the returned function; the others
@@ -65,12 +65,17 @@ def subgraph(outputs, inner_inputs):
     outputs : list of Node
     inner_inputs : list of Node
 
+    probes : list of Node, optional
+        Recomputed nodes to which ``fn`` adds a given value (a zero "probe": differentiating
+        with respect to it gives the derivative with respect to that node, all paths through
+        it included).
+
     Returns
     -------
     frontier : list of Node
         Nodes whose values the function needs besides the inner inputs.
     fn : callable
-        ``fn(inner_values, frontier_values) -> list of output values``.
+        ``fn(inner_values, frontier_values, probe_values=()) -> list of output values``.
     depends : set of Node
         The nodes recomputed (those depending on an inner input), inner inputs included.
     """
@@ -106,13 +111,16 @@ def subgraph(outputs, inner_inputs):
             fset.add(node)
             frontier.append(node)
     outputs = list(outputs)
+    probe_index = {node: i for i, node in enumerate(probes)}
 
-    def fn(inner_values, frontier_values):
+    def fn(inner_values, frontier_values, probe_values=()):
         env = dict(zip(inner, inner_values))
         env.update(zip(frontier, frontier_values))
         for node in order:
             if node not in inner_set:
                 env[node] = node.fn(*[env[p] for p in node.inputs])
+                if node in probe_index:
+                    env[node] = env[node] + probe_values[probe_index[node]]
         return [env[o] for o in outputs]
 
     return frontier, fn, depends

@@ -98,3 +98,19 @@ def test_grad_errors():
     i = S.placeholder((), "int32", name="i")
     with pytest.raises(S.SymbolicError, match="'i' of dtype int32"):
         S.grad((x @ w).sum(), i)
+
+
+def test_grad_wrt_chained_intermediates_includes_all_paths():
+    """Theano semantics: d cost / d h1 counts the path through h2 even when h2 is also in wrt."""
+    x = S.placeholder(())
+    h1 = x * 2.0
+    h2 = S.sin(h1)
+    cost = h2 * h1
+    g1, g2 = S.grad(cost, [h1, h2])
+    g2_alone, g1_alone = S.grad(cost, [h2, h1])
+    v = 0.3
+    out = [float(a) for a in S.function([x], [g1, g2, g1_alone, g2_alone])(v)]
+    h = 2 * v
+    np.testing.assert_allclose(out[0], np.cos(h) * h + np.sin(h), rtol=1e-6)
+    np.testing.assert_allclose(out[1], h, rtol=1e-6)
+    np.testing.assert_allclose(out[2:], out[:2], rtol=1e-6)
