@@ -9,9 +9,10 @@ anti-Hermitian parts of ``z``'s spectrum (two real FFTs of length ``L`` cost abo
 one, and XLA's real FFTs are markedly faster than its complex ones on CPU). Low-pass outputs,
 a few hundred bins, are a small matrix product (an ``irfft`` when they are large).
 
-Rows sharing an FFT size run in a loop over chunks of about :data:`CHUNK` bins, so that each
-chunk's intermediates (window, inverse FFT, modulus, forward FFT) stay in cache; only windows
-and low-pass outputs go through memory.
+Rows sharing an FFT size run in a loop over chunks of about :data:`CHUNK` bins (``lax.map``):
+large enough for the FFTs to vectorise over rows, small enough that each stage's intermediates
+(window, inverse FFT, modulus, forward FFT) are never allocated for all rows at once; only
+windows and low-pass outputs go through memory in full.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 
 from scatter.scattering._plan import window_sources
 
-CHUNK = 2**20  # FFT bins per loop iteration
+CHUNK = 2**22  # FFT bins per loop iteration (measured: 2**22 a little faster than 2**20 or 2**24)
 
 
 @jax.custom_jvp
