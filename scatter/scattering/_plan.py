@@ -3,7 +3,7 @@
 A :class:`Fold` multiplies a Hermitian spectrum (given by its ``rfft`` half, length ``l_in``) by a
 group of filters and periodizes the products to length ``l_out`` (the spectrum of the filtered
 signal subsampled by ``l_in / l_out``), touching only the bins where each filter is not
-negligible: the bins are read with static slices, weighted and summed over periods.
+negligible: the bins are gathered, weighted and summed over periods.
 
 First-order wavelets are grouped by their output subsampling level (one batch of FFTs per
 group). Second-order paths are grouped by *their* output level across all first-order groups
