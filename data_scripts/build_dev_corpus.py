@@ -5,19 +5,23 @@ model is trained on is made from what is: the real bird and non-bird recordings 
 package ``tuxpaint-stamps-default`` (fetched by ``fetch_tuxpaint_sounds.py``), placed into real
 and synthetic backgrounds at a range of SNRs, plus synthetic bird-like vocalisations.
 
-Each clip (default 10 s at 22.05 kHz, 16-bit WAV) is:
+Each clip (default 5 s at 22.05 kHz, 16-bit WAV; two detector windows) is:
 
 - a background of one or two layers: a real non-bird recording of the clip's split (tiled to the
   clip length) or a synthetic one (pink/brown noise, rain, wind, traffic, insects, babble; see
   ``dev_corpus_synth.py``), at -50 to -20 dBFS RMS; one clip in ten has a near-silent background
-  (-75 to -55 dBFS), i.e. the sounds alone;
+  (-75 to -55 dBFS) and about one in twelve digital silence (exact zeros, as in recordings cut
+  from sound archives), i.e. the sounds alone;
 - for a *positive* clip (label 1, every other clip), one to four bird events: real bird recordings
-  of the split (speed changed by up to 8 %) or, with probability 0.35, synthetic vocalisations
-  (whistles, trills, harmonic stacks, songs), each at an SNR drawn uniformly in [-5, 20] dB;
+  of the split (speed changed by up to 8 %) or, with probability 0.5, synthetic vocalisations
+  (whistles, trills, harmonic stacks, chirps, quacks, coos, rattles, screeches, songs with
+  repeated motifs; ``dev_corpus_synth.py``), each at an SNR drawn uniformly in [-5, 20] dB;
   three in ten positive clips also get one or two non-bird events;
-- for a *negative* clip (label 0), zero to three non-bird events (real non-bird recordings of the
-  split: mammals, frogs, insects, music, engines, household sounds, speech, ...), kind first,
-  then recording, so that the 300 spoken numbers do not swamp the rest.
+- for a *negative* clip (label 0), zero to three non-bird events: real non-bird recordings of the
+  split (mammals, frogs, insects, music, engines, household sounds, speech, ...; kind first,
+  then recording, so that the 300 spoken numbers do not swamp the rest) or, with probability
+  0.3, synthetic hard negatives (sirens, beeps, instrument notes, engines, frog croaks;
+  ``dev_corpus_distractors.py``). Non-bird events in positive clips are drawn the same way.
 
 The SNR of an event is the ratio of its power over its calls (found from short-time energy, see
 ``dev_corpus_sources.call_segments``) to the background's power over the same samples.
@@ -47,9 +51,12 @@ corpus is reproducible bit for bit (same library versions).
 
 Command line::
 
-    python data_scripts/build_dev_corpus.py [--out DIR] [--n-train 800] [--n-val 200]
-        [--n-test 200] [--seconds 10] [--sr 22050] [--seed 0] [--split-seed 0]
+    python data_scripts/build_dev_corpus.py [--out DIR] [--n-train 2000] [--n-val 300]
+        [--n-test 200] [--seconds 5] [--sr 22050] [--seed 0] [--split-seed 0]
         [--manifest PATH] [--force] [--quiet] [--json]
+
+(defaults: 2,000 / 300 / 200 clips of 5 s; version 1 of the corpus had 800 / 200 / 200 clips of
+10 s, fewer synthetic kinds and no synthetic negatives.)
 """
 
 from __future__ import annotations
@@ -94,9 +101,9 @@ class CorpusConfig:
     """Everything that decides the corpus content (stored in ``summary.json``)."""
 
     sr: int = 22050
-    seconds: float = 10.0
-    n_train: int = 800
-    n_val: int = 200
+    seconds: float = 5.0
+    n_train: int = 2000
+    n_val: int = 300
     n_test: int = 200
     seed: int = 0
     split_seed: int = 0
@@ -105,8 +112,10 @@ class CorpusConfig:
     snr_db: tuple = (-5.0, 20.0)
     background_dbfs: tuple = (-50.0, -20.0)
     quiet_background_prob: float = 0.1
+    silent_background_prob: float = 0.08
     real_background_prob: float = 0.35
-    synthetic_bird_prob: float = 0.35
+    synthetic_bird_prob: float = 0.5
+    synthetic_distractor_prob: float = 0.3
     max_bird_events: int = 4
     distractor_prob: float = 0.3
     speed_change: float = 0.08
@@ -127,11 +136,14 @@ class CorpusConfig:
             if not lo <= hi:
                 raise ValueError(f"{name} must be a (low, high) pair with low <= high; "
                                  f"got {getattr(self, name)!r}")
-        for name in ("quiet_background_prob", "real_background_prob", "synthetic_bird_prob",
-                     "distractor_prob"):
+        for name in ("quiet_background_prob", "silent_background_prob", "real_background_prob",
+                     "synthetic_bird_prob", "synthetic_distractor_prob", "distractor_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be a probability in [0, 1]; "
                                  f"got {getattr(self, name)!r}")
+        if self.quiet_background_prob + self.silent_background_prob > 1.0:
+            raise ValueError("quiet_background_prob + silent_background_prob must be at most 1; "
+                             f"got {self.quiet_background_prob + self.silent_background_prob!r}")
         if not 0.0 <= self.speed_change < 0.5:
             raise ValueError(f"speed_change must be in [0, 0.5); got {self.speed_change!r}")
 
@@ -247,7 +259,10 @@ def _background(rng, cfg, pool, n):
         rms = np.sqrt(np.mean(np.square(layer)))
         layers.append(layer / max(rms, 1e-12) * _db_to_amp(rng.uniform(-10.0, 0.0)))
     bg = np.sum(layers, axis=0)
-    quiet = rng.random() < cfg.quiet_background_prob
+    u = rng.random()
+    if u < cfg.silent_background_prob:  # digital silence: the sounds alone, as in many archives
+        return np.zeros(n), "silence", [], True
+    quiet = u < cfg.silent_background_prob + cfg.quiet_background_prob
     level = rng.uniform(-75.0, -55.0) if quiet else rng.uniform(*cfg.background_dbfs)
     bg *= _db_to_amp(level) / max(np.sqrt(np.mean(np.square(bg))), 1e-12)
     return bg, "+".join(names) + (" (quiet)" if quiet else ""), used, quiet
@@ -259,6 +274,11 @@ def _event_audio(rng, cfg, pool, bird):
         Y = _sibling("dev_corpus_synth")
         kind = Y.VOCALISATIONS[int(rng.integers(len(Y.VOCALISATIONS)))]
         x, segs = Y.vocalisation(rng, kind, sr=cfg.sr)
+        return x.astype(np.float64), segs, f"synthetic-{kind}", None
+    if not bird and (not pool.kinds or rng.random() < cfg.synthetic_distractor_prob):
+        D = _sibling("dev_corpus_distractors")
+        kind = D.DISTRACTORS[int(rng.integers(len(D.DISTRACTORS)))]
+        x, segs = D.distractor(rng, kind, sr=cfg.sr)
         return x.astype(np.float64), segs, f"synthetic-{kind}", None
     src = pool.birds[int(rng.integers(len(pool.birds)))] if bird else pool.non_bird(rng)
     factor = 1.0 + rng.uniform(-cfg.speed_change, cfg.speed_change)
@@ -274,10 +294,10 @@ def make_clip(rng, cfg, pool, *, positive):
     mix = bg.copy()
     if positive:
         plan = [True] * int(rng.integers(1, cfg.max_bird_events + 1))
-        if pool.kinds and rng.random() < cfg.distractor_prob:
+        if rng.random() < cfg.distractor_prob:
             plan += [False] * int(rng.integers(1, 3))
     else:
-        plan = [False] * (int(rng.integers(0, 4)) if pool.kinds else 0)
+        plan = [False] * int(rng.integers(0, 4))
     rng.shuffle(plan)
     events, calls = [], []
     for bird in plan:
@@ -490,7 +510,7 @@ def build(records, out=None, *, config=None, force=False, quiet=True):
     held = {sp: sorted(s.id for s in sources if s.split == sp and s.is_bird)
             for sp in ("train", "val", "test")}
     summary = {
-        "version": 1,
+        "version": 2,
         "complete": True,
         "config": cfg.as_json(),
         "folder": str(out),

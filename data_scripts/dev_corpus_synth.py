@@ -25,7 +25,16 @@ note onsets/offsets in seconds:
 - ``trill``: a fast series (8-25 per s) of short frequency-modulated notes;
 - ``stack``: harmonic stacks (fundamental 300-1500 Hz, 3-10 harmonics with spectral tilt), the
   calls of crows, ducks, gulls;
-- ``song``: a phrase of two to six different elements of the kinds above.
+- ``chirp``: a series of short, fast frequency sweeps (10-60 ms, 2-9.5 kHz) at 2-15 per second;
+- ``quack``: nasal calls: a harmonic series (fundamental 200-700 Hz) through two or three
+  formant resonances with a breathy noise part, repeated one to six times (ducks, geese,
+  corvids);
+- ``coo``: low hoots (300-900 Hz) with weak harmonics and soft envelopes (doves, owls);
+- ``rattle``: a rapid train (10-40 per s) of short harmonic or noisy pulses (chatter, gobbles);
+- ``screech``: a harsh, noisy harmonic call with a jittering fundamental of 0.7-3 kHz (gulls,
+  jays, parrots);
+- ``song``: a phrase of two to six elements of the kinds above, or a motif of two to four
+  elements repeated two to four times (syllable structure).
 """
 
 from __future__ import annotations
@@ -36,7 +45,8 @@ from scipy import signal
 __all__ = ["BACKGROUNDS", "VOCALISATIONS", "background", "vocalisation"]
 
 BACKGROUNDS = ("pink", "brown", "rain", "wind", "traffic", "insects", "babble")
-VOCALISATIONS = ("whistle", "trill", "stack", "song")
+VOCALISATIONS = ("whistle", "trill", "stack", "chirp", "quack", "coo", "rattle", "screech",
+                 "song")
 
 
 def _unit(x):
@@ -318,10 +328,112 @@ def _stack(rng, sr):
     return _place(notes, sr, rng.uniform(0.08, 0.5, size=k))
 
 
+def _chirp(rng, sr):
+    count = int(rng.integers(2, 13))
+    period = 1.0 / rng.uniform(2.0, 15.0)
+    f_hi = rng.uniform(3000.0, max(3001.0, min(9500.0, 0.44 * sr)))
+    f_lo = f_hi * rng.uniform(0.3, 0.8)
+    up = rng.random() < 0.3
+    notes = []
+    for _ in range(count):
+        m = max(8, int(rng.uniform(0.01, min(0.06, 0.8 * period)) * sr))
+        t = np.linspace(0.0, 1.0, m)
+        a, b = (f_lo, f_hi) if up else (f_hi, f_lo)
+        f = a * (b / a) ** (t ** rng.uniform(0.5, 2.0))
+        notes.append(np.sin(2 * np.pi * np.cumsum(f) / sr) * np.hanning(m))
+    gaps = [max(0.0, period - n.size / sr) for n in notes]
+    return _place(notes, sr, gaps)
+
+
+def _quack_note(rng, sr, dur, f0):
+    m = max(8, int(dur * sr))
+    t = np.arange(m) / sr
+    f = f0 * (1 + rng.uniform(-0.2, 0.1) * t / max(t[-1], 1e-9))
+    f = f * (1 + 0.02 * np.sin(2 * np.pi * rng.uniform(5, 20) * t))
+    phase = 2 * np.pi * np.cumsum(f) / sr
+    x = np.zeros(m)
+    for k in range(1, 25):
+        x += np.sin(k * phase + rng.uniform(0, 2 * np.pi)) * (k * f < 0.45 * sr) / k ** 0.5
+    x = x / (np.std(x) + 1e-12) + rng.uniform(0.0, 0.6) * rng.standard_normal(m)
+    formants = sorted(rng.uniform(700, min(4000, 0.4 * sr), size=int(rng.integers(2, 4))))
+    x = _formant_filter(x, sr, formants, bw=rng.uniform(150, 500))
+    return x * _envelope(m, rng)
+
+
+def _quack(rng, sr):
+    k = int(rng.integers(1, 7))
+    f0 = rng.uniform(200, 700)
+    notes = [_quack_note(rng, sr, rng.uniform(0.08, 0.35), f0 * rng.uniform(0.9, 1.1))
+             for _ in range(k)]
+    return _place(notes, sr, rng.uniform(0.05, 0.3, size=k))
+
+
+def _coo_note(rng, sr, dur):
+    m = max(8, int(dur * sr))
+    t = np.arange(m) / sr
+    f0 = rng.uniform(300, 900)
+    f = f0 * (1 + rng.uniform(-0.15, 0.15) * np.sin(np.pi * t / max(t[-1], 1e-9)))
+    phase = 2 * np.pi * np.cumsum(f) / sr
+    x = np.sin(phase) + sum(rng.uniform(0.0, 0.25) * np.sin(k * phase) for k in (2, 3))
+    env = np.sin(np.pi * np.arange(m) / m) ** rng.uniform(0.5, 2.0)
+    return x * env
+
+
+def _coo(rng, sr):
+    k = int(rng.integers(1, 6))
+    notes = [_coo_note(rng, sr, rng.uniform(0.15, 0.8)) for _ in range(k)]
+    return _place(notes, sr, rng.uniform(0.1, 0.6, size=k))
+
+
+def _rattle(rng, sr):
+    rate = rng.uniform(10.0, 40.0)
+    count = int(rng.integers(4, 40))
+    period = 1.0 / rate
+    f0 = rng.uniform(300, 2500)
+    noisy = rng.uniform(0.0, 1.0)
+    notes = []
+    for _ in range(count):
+        m = max(8, int(period * rng.uniform(0.3, 0.8) * sr))
+        t = np.arange(m) / sr
+        ff = f0 * rng.uniform(0.95, 1.05)
+        x = sum(np.sin(2 * np.pi * k * ff * t) / k for k in range(1, 6) if k * ff < 0.45 * sr)
+        x = (1 - noisy) * x + noisy * _band(rng.standard_normal(m), sr, 0.7 * ff, 4 * ff)
+        notes.append(x * np.hanning(m))
+    x, _ = _place(notes, sr, [period - n.size / sr for n in notes])
+    return x, [(0.0, x.size / sr)]
+
+
+def _screech_note(rng, sr, dur):
+    m = max(8, int(dur * sr))
+    t = np.arange(m) / sr
+    f0 = rng.uniform(700, 3000) * (1 + rng.uniform(-0.3, 0.2) * t / max(t[-1], 1e-9))
+    f0 = f0 * (1 + rng.uniform(0.01, 0.05) * _lowpass_noise(rng, m, sr, rng.uniform(20, 80)))
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    x = sum(np.sin(k * phase) / k for k in range(1, 8)) * (f0 < 0.2 * sr)
+    x = x / (np.std(x) + 1e-12)
+    x = x + rng.uniform(0.3, 1.5) * _band(rng.standard_normal(m), sr, 800, _fmax(sr))
+    return x * _envelope(m, rng)
+
+
+def _screech(rng, sr):
+    k = int(rng.integers(1, 4))
+    notes = [_screech_note(rng, sr, rng.uniform(0.15, 0.9)) for _ in range(k)]
+    return _place(notes, sr, rng.uniform(0.1, 0.5, size=k))
+
+
+_ELEMENTS = (_whistle, _trill, _stack, _chirp, _quack, _coo, _rattle, _screech)
+
+
 def _song(rng, sr):
+    if rng.random() < 0.5:  # a motif of 2-4 elements, repeated
+        motif = [_ELEMENTS[int(rng.integers(len(_ELEMENTS)))](rng, sr)
+                 for _ in range(int(rng.integers(2, 5)))]
+        pieces = motif * int(rng.integers(2, 5))
+    else:
+        pieces = [_ELEMENTS[int(rng.integers(len(_ELEMENTS)))](rng, sr)
+                  for _ in range(int(rng.integers(2, 7)))]
     parts, segs, at = [], [], 0.0
-    for _ in range(int(rng.integers(2, 7))):
-        x, s = (_whistle, _trill, _stack)[int(rng.integers(0, 3))](rng, sr)
+    for x, s in pieces:
         parts.append(x)
         segs.extend((a + at, b + at) for a, b in s)
         gap = rng.uniform(0.03, 0.3)
@@ -330,7 +442,9 @@ def _song(rng, sr):
     return np.concatenate(parts[:-1]), segs
 
 
-_VOCAL_FUNCS = {"whistle": _whistle, "trill": _trill, "stack": _stack, "song": _song}
+_VOCAL_FUNCS = {"whistle": _whistle, "trill": _trill, "stack": _stack, "chirp": _chirp,
+                "quack": _quack, "coo": _coo, "rattle": _rattle, "screech": _screech,
+                "song": _song}
 
 
 def vocalisation(rng, kind, *, sr):

@@ -51,7 +51,7 @@ from scatter.detect.metrics import roc_auc
 from scatter.errors import ScatterError
 from scatter.outputs import atomic_open
 
-__all__ = ["TrainConfig", "train"]
+__all__ = ["TrainConfig", "fit", "train"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,6 +217,135 @@ def _read_ckpt(path, params, opt_state):
     return p, best, opt, meta["history"], meta["epoch"], meta["stale"]
 
 
+def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resume=False,
+        quiet=True):
+    """Train the spline network on bags of window features; keep the best validation epoch.
+
+    The core of :func:`train` (module docstring, steps 3-5), usable on features computed in
+    other ways (ablations, other corpora).
+
+    Parameters
+    ----------
+    train_bags, val_bags : Bags
+        ``feats`` of shape ``(n_clips, n_copies, max_windows, n_features, n_frames)``; each
+        epoch draws one copy of every training clip; validation uses copy 0.
+    n_features : int
+        Channels per feature frame.
+    config : TrainConfig or None
+    checkpoint : str or None
+        Checkpoint file written after every epoch (None: none).
+    resume : bool
+        Continue from ``checkpoint`` when it exists.
+    quiet : bool
+        No progress bar.
+
+    Returns
+    -------
+    dict
+        ``params`` (the best epoch's), ``history``, ``threshold`` (maximising balanced accuracy
+        on validation), ``val_balanced_accuracy``, ``stopped_early``.
+
+    Raises
+    ------
+    ScatterError
+        If either set holds one label only.
+
+    Examples
+    --------
+    >>> result = fit(bags["train"], bags["val"], n_features=480)   # doctest: +SKIP
+    >>> result["history"][-1]["val_auc"]                            # doctest: +SKIP
+    """
+    from tqdm import tqdm
+
+    config = TrainConfig() if config is None else config
+    tb, vb = train_bags, val_bags
+    for name, b in (("training", tb), ("validation", vb)):
+        if len(set(np.asarray(b.labels).tolist())) < 2:
+            raise ScatterError(f"the decodable {name} clips hold one label only; "
+                               f"need both birds and no birds")
+    mean, std = _stats(tb)
+    key = jax.random.PRNGKey(config.seed)
+    params = M.init_params(key, n_features=n_features, hidden=config.hidden,
+                           pieces=config.pieces, mean=mean, std=std)
+    opt = optax.chain(optax.clip_by_global_norm(1.0),
+                      optax.adamw(config.learning_rate, weight_decay=config.weight_decay))
+    opt_state = opt.init(params)
+    n_pos = int(tb.labels.sum())
+    pos_weight = (len(tb.labels) - n_pos) / max(n_pos, 1)
+
+    def loss_fn(p, feats, valid, y, w, key):
+        if config.dropout > 0:
+            # dropout on the standardised inputs: x' = mean + (x - mean) * m / (1 - p)
+            keep = jax.random.bernoulli(key, 1 - config.dropout, feats.shape)
+            mean = p["mean"][:, None]
+            feats = jnp.where(keep, mean + (feats - mean) / (1 - config.dropout), mean)
+        z = M.bag_logits(p, feats, valid)
+        ll = optax.sigmoid_binary_cross_entropy(z, y)
+        cw = jnp.where(y > 0.5, pos_weight, 1.0) * w
+        return jnp.sum(ll * cw) / jnp.maximum(jnp.sum(cw), 1e-9)
+
+    @jax.jit
+    def step(p, s, feats, valid, y, w, key):
+        loss, g = jax.value_and_grad(loss_fn)(p, feats, valid, y, w, key)
+        g = {k: (jnp.zeros_like(v) if k in ("mean", "std") else v) for k, v in g.items()}
+        upd, s = opt.update(g, s, p)
+        return optax.apply_updates(p, upd), s, loss
+
+    window_probs = jax.jit(lambda p, f: jax.nn.sigmoid(M.window_logits(p, f)))
+
+    history, epoch0, stale, best = [], 0, 0, dict(params)
+    ckpt = checkpoint
+    if resume and ckpt is not None and os.path.isfile(ckpt):
+        params, best, opt_state, history, epoch0, stale = _read_ckpt(ckpt, params, opt_state)
+    best_auc = max((h["val_auc"] for h in history), default=-1.0)
+    n, B = len(tb.labels), min(config.batch_size, len(tb.labels))
+    n_copies = tb.feats.shape[1]
+    stopped_early = stale >= config.patience
+    bar = tqdm(total=config.epochs, initial=epoch0, desc="train", unit="epoch", disable=quiet)
+    try:
+        for epoch in range(epoch0, config.epochs):
+            if stale >= config.patience:
+                stopped_early = True
+                break
+            rng = np.random.default_rng([config.seed, epoch])
+            order = rng.permutation(n)
+            copy = rng.integers(0, n_copies, size=n)
+            losses = []
+            for i in range(0, n, B):
+                idx = order[i:i + B]
+                w = np.ones(B, np.float32)
+                if len(idx) < B:  # pad the last batch; padding rows get weight 0
+                    w[len(idx):] = 0
+                    idx = np.r_[idx, np.zeros(B - len(idx), int)]
+                feats = tb.feats[idx, copy[idx]].astype(np.float32)
+                key = jax.random.fold_in(jax.random.PRNGKey(config.seed),
+                                         epoch * 1_000_003 + i)
+                params, opt_state, loss = step(params, opt_state, feats, tb.valid[idx],
+                                               tb.labels[idx].astype(np.float32), w, key)
+                losses.append(float(loss))
+            auc = roc_auc(vb.labels, _window_scores(params, vb, window_probs))
+            history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)),
+                            "val_auc": auc})
+            if auc > best_auc:
+                best_auc, best, stale = auc, dict(params), 0
+            else:
+                stale += 1
+            if ckpt is not None:
+                _write_ckpt(ckpt, (params, best, opt_state, history, epoch + 1, stale))
+            bar.set_postfix(loss=f"{np.mean(losses):.4f}", val_auc=f"{auc:.4f}",
+                            best=f"{best_auc:.4f}")
+            bar.update(1)
+        else:
+            stopped_early = False
+    finally:
+        bar.close()
+
+    val_scores = _window_scores(best, vb, window_probs)
+    threshold, bal_acc = _balanced_threshold(vb.labels, val_scores)
+    return {"params": best, "history": history, "threshold": threshold,
+            "val_balanced_accuracy": bal_acc, "stopped_early": stopped_early}
+
+
 def train(data, *, labels, out, features=None, config=None, resume=False, quiet=False,
           provenance=None, keep_cache=False, cache=None):
     """Train a detector on labelled clips and save it (module docstring).
@@ -260,8 +389,6 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
         For a missing ``data`` folder, an invalid labels CSV or split, an output path not
         ending in ``.npz`` or in a missing folder, or no decodable clip.
     """
-    from tqdm import tqdm
-
     features = FeatureConfig() if features is None else features
     config = TrainConfig() if config is None else config
     if not isinstance(features, FeatureConfig) or not isinstance(config, TrainConfig):
@@ -301,89 +428,12 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
                                     desc="val features")}
         _save_bags(cache, bags, fingerprint)
     tb, vb = bags["train"], bags["val"]
-    for name, b in (("training", tb), ("validation", vb)):
-        if len(set(b.labels.tolist())) < 2:
-            raise ScatterError(f"the decodable {name} clips hold one label only; "
-                               f"need both birds and no birds")
 
-    mean, std = _stats(tb)
-    key = jax.random.PRNGKey(config.seed)
-    params = M.init_params(key, n_features=extractor.n_features, hidden=config.hidden,
-                           pieces=config.pieces, mean=mean, std=std)
-    opt = optax.chain(optax.clip_by_global_norm(1.0),
-                      optax.adamw(config.learning_rate, weight_decay=config.weight_decay))
-    opt_state = opt.init(params)
-    n_pos = int(tb.labels.sum())
-    pos_weight = (len(tb.labels) - n_pos) / max(n_pos, 1)
-
-    def loss_fn(p, feats, valid, y, w, key):
-        if config.dropout > 0:
-            # dropout on the standardised inputs: x' = mean + (x - mean) * m / (1 - p)
-            keep = jax.random.bernoulli(key, 1 - config.dropout, feats.shape)
-            mean = p["mean"][:, None]
-            feats = jnp.where(keep, mean + (feats - mean) / (1 - config.dropout), mean)
-        z = M.bag_logits(p, feats, valid)
-        ll = optax.sigmoid_binary_cross_entropy(z, y)
-        cw = jnp.where(y > 0.5, pos_weight, 1.0) * w
-        return jnp.sum(ll * cw) / jnp.maximum(jnp.sum(cw), 1e-9)
-
-    @jax.jit
-    def step(p, s, feats, valid, y, w, key):
-        loss, g = jax.value_and_grad(loss_fn)(p, feats, valid, y, w, key)
-        g = {k: (jnp.zeros_like(v) if k in ("mean", "std") else v) for k, v in g.items()}
-        upd, s = opt.update(g, s, p)
-        return optax.apply_updates(p, upd), s, loss
-
-    window_probs = jax.jit(lambda p, f: jax.nn.sigmoid(M.window_logits(p, f)))
-
-    history, epoch0, stale, best = [], 0, 0, dict(params)
-    ckpt = _ckpt_path(out)
-    if resume and os.path.isfile(ckpt):
-        params, best, opt_state, history, epoch0, stale = _read_ckpt(ckpt, params, opt_state)
-    best_auc = max((h["val_auc"] for h in history), default=-1.0)
-    n, B = len(tb.labels), min(config.batch_size, len(tb.labels))
-    n_copies = tb.feats.shape[1]
-    stopped_early = stale >= config.patience
-    bar = tqdm(total=config.epochs, initial=epoch0, desc="train", unit="epoch", disable=quiet)
-    try:
-        for epoch in range(epoch0, config.epochs):
-            if stale >= config.patience:
-                stopped_early = True
-                break
-            rng = np.random.default_rng([config.seed, epoch])
-            order = rng.permutation(n)
-            copy = rng.integers(0, n_copies, size=n)
-            losses = []
-            for i in range(0, n, B):
-                idx = order[i:i + B]
-                w = np.ones(B, np.float32)
-                if len(idx) < B:  # pad the last batch; padding rows get weight 0
-                    w[len(idx):] = 0
-                    idx = np.r_[idx, np.zeros(B - len(idx), int)]
-                feats = tb.feats[idx, copy[idx]].astype(np.float32)
-                key = jax.random.fold_in(jax.random.PRNGKey(config.seed),
-                                         epoch * 1_000_003 + i)
-                params, opt_state, loss = step(params, opt_state, feats, tb.valid[idx],
-                                               tb.labels[idx].astype(np.float32), w, key)
-                losses.append(float(loss))
-            auc = roc_auc(vb.labels, _window_scores(params, vb, window_probs))
-            history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)),
-                            "val_auc": auc})
-            if auc > best_auc:
-                best_auc, best, stale = auc, dict(params), 0
-            else:
-                stale += 1
-            _write_ckpt(ckpt, (params, best, opt_state, history, epoch + 1, stale))
-            bar.set_postfix(loss=f"{np.mean(losses):.4f}", val_auc=f"{auc:.4f}",
-                            best=f"{best_auc:.4f}")
-            bar.update(1)
-        else:
-            stopped_early = False
-    finally:
-        bar.close()
-
-    val_scores = _window_scores(best, vb, window_probs)
-    threshold, bal_acc = _balanced_threshold(vb.labels, val_scores)
+    fitted = fit(tb, vb, n_features=extractor.n_features, config=config,
+                 checkpoint=_ckpt_path(out), resume=resume, quiet=quiet)
+    best, history, threshold, bal_acc, stopped_early = (
+        fitted["params"], fitted["history"], fitted["threshold"],
+        fitted["val_balanced_accuracy"], fitted["stopped_early"])
     best_entry = max(history, key=lambda h: h["val_auc"])
     metadata = {
         "features": features.to_dict(),
