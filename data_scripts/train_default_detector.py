@@ -24,6 +24,13 @@ Steps:
 
 The sidecar's ``training.provenance.description`` says in words what the model was trained on.
 Nothing from BirdNET is used.
+
+Ablation (``--ablation N``): what each design choice contributes, measured on the corpus's
+**validation** split only (never on the benchmark's held-out recordings). The first ``N``
+training clips are featurised once per feature variant (orders 1+2 with the SURE activity mask,
+the same without the mask, order 1 only) with ``--copies`` augmented copies, and the classifier
+is fitted on each (``scatter.detect.training.fit``, seeds ``--ablation-seeds``), plus once on the
+clean copies only (no augmentation); it prints one JSON line per variant and a table.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ sys.path.insert(0, str(REPO))
 
 from scatter.detect.features import FeatureConfig  # noqa: E402
 from scatter.detect.io import read_model, save_model  # noqa: E402
-from scatter.detect.training import TrainConfig, train  # noqa: E402
+from scatter.detect.training import TrainConfig, fit, train  # noqa: E402
 
 
 def default_corpus():
@@ -51,15 +58,93 @@ def default_corpus():
 
 
 def ensure_corpus(corpus, quiet):
-    """Build the development corpus with build_dev_corpus.py unless it is complete."""
+    """Build the development corpus with build_dev_corpus.py (with its default settings); the
+    script returns at once when the corpus there is complete and of the same settings."""
     summary = corpus / "summary.json"
-    if not summary.is_file():
-        cmd = [sys.executable, str(HERE / "build_dev_corpus.py"), "--out", str(corpus)]
-        if quiet:
-            cmd.append("--quiet")
-        subprocess.run(cmd, check=True)
+    cmd = [sys.executable, str(HERE / "build_dev_corpus.py"), "--out", str(corpus)]
+    if quiet:
+        cmd.append("--quiet")
+    subprocess.run(cmd, check=True)
     with open(summary, encoding="utf-8") as fh:
         return json.load(fh)
+
+
+def ablation(corpus, features, config, *, n_train, seeds=(0,), quiet=True):
+    """Validation AUC of design variants (module docstring); one dict per variant.
+
+    Parameters
+    ----------
+    corpus : Path
+        Development corpus folder (its ``labels.csv`` split column decides train and val).
+    features : FeatureConfig
+        The full feature settings; the variants change ``mask`` and ``max_order``.
+    config : TrainConfig
+        Classifier and augmentation settings (``copies`` > 0 for the augmentation row).
+    n_train : int
+        Training clips used (the first ones of the split; balanced by construction).
+    seeds : sequence of int
+        Classifier seeds; the AUCs are averaged.
+    quiet : bool
+
+    Returns
+    -------
+    list of dict
+        ``variant``, ``val_auc`` (mean), ``val_auc_per_seed``, ``epochs``, ``n_train``,
+        ``n_val``, ``features``.
+    """
+    import dataclasses
+
+    import numpy as np
+
+    from scatter.detect.bags import Bags, extract_bags
+    from scatter.detect.data import read_labels, split_records
+    from scatter.detect.features import FeatureExtractor
+
+    records = read_labels(corpus / "labels.csv", root=corpus)
+    train_recs, val_recs = split_records(records, seed=config.seed)
+    train_recs = train_recs[:n_train]
+    variants = [("orders 1+2, SURE mask, augmented (full)", features, True),
+                ("no augmentation", features, False),
+                ("no thresholding mask", dataclasses.replace(features, mask="none"), True),
+                ("order 1 only", dataclasses.replace(features, max_order=1), True)]
+    rows, cache = [], {}
+    for name, fcfg, augmented in variants:
+        key = json.dumps(fcfg.to_dict(), sort_keys=True)
+        if key not in cache:
+            fx = FeatureExtractor(fcfg)
+            cache[key] = (fx.n_features,
+                          extract_bags(train_recs, fx, copies=config.copies, seed=config.seed,
+                                       max_windows=config.max_windows, quiet=quiet,
+                                       desc=f"{name}: train"),
+                          extract_bags(val_recs, fx, copies=0, seed=config.seed,
+                                       max_windows=config.max_windows, quiet=quiet,
+                                       desc=f"{name}: val"))
+        n_features, tb, vb = cache[key]
+        if not augmented:
+            tb = Bags(feats=tb.feats[:, :1], valid=tb.valid, labels=tb.labels, paths=tb.paths,
+                      skipped=tb.skipped)
+        aucs, epochs = [], []
+        for seed in seeds:
+            res = fit(tb, vb, n_features=n_features,
+                      config=dataclasses.replace(config, seed=seed), quiet=quiet)
+            best = max(res["history"], key=lambda h: h["val_auc"])
+            aucs.append(round(best["val_auc"], 4))
+            epochs.append(best["epoch"])
+        rows.append({"variant": name, "val_auc": round(float(np.mean(aucs)), 4),
+                     "val_auc_per_seed": aucs, "best_epochs": epochs,
+                     "n_train": len(tb.labels), "n_val": len(vb.labels),
+                     "features": fcfg.to_dict()})
+    return rows
+
+
+def format_table(rows):
+    """A plain-text table of :func:`ablation` rows, with the change against the first row."""
+    base = rows[0]["val_auc"]
+    lines = [f"{'variant (validation split)':44s} {'val AUC':>8s} {'change':>8s}  per seed"]
+    for r in rows:
+        lines.append(f"{r['variant']:44s} {r['val_auc']:8.4f} {r['val_auc'] - base:+8.4f}  "
+                     f"{r['val_auc_per_seed']}")
+    return "\n".join(lines)
 
 
 def main(argv=None):
@@ -80,18 +165,38 @@ def main(argv=None):
     p.add_argument("--hidden", type=int, nargs="+", default=[32, 16])
     p.add_argument("--weight-decay", type=float, default=1e-2)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--pieces", type=int, default=3)
+    p.add_argument("--max-windows", type=int, default=2,
+                   help="windows per clip (the corpus clips are two windows long)")
+    p.add_argument("--Q", type=int, nargs=2, default=list(FeatureConfig().Q),
+                   help="wavelets per octave at orders 1 and 2 of the features")
+    p.add_argument("--mask", default=FeatureConfig().mask, help="activity-mask threshold")
+    p.add_argument("--max-order", type=int, default=FeatureConfig().max_order)
     p.add_argument("--keep-cache", action="store_true",
                    help="keep (and reuse) the feature cache WORK/features.npz")
     p.add_argument("--resume", action="store_true")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--ablation", type=int, default=0, metavar="N",
+                   help="run the validation ablation on the first N training clips instead")
+    p.add_argument("--ablation-seeds", type=int, nargs="+", default=[0, 1])
     args = p.parse_args(argv)
 
     work = args.work or Path(tempfile.mkdtemp(prefix="symscatter-train-"))
     work.mkdir(parents=True, exist_ok=True)
-    features = FeatureConfig()
+    features = FeatureConfig(Q=tuple(args.Q), mask=args.mask, max_order=args.max_order)
     config = TrainConfig(epochs=args.epochs, copies=args.copies, seed=args.seed,
                          dropout=args.dropout, hidden=tuple(args.hidden),
-                         weight_decay=args.weight_decay, learning_rate=args.lr)
+                         weight_decay=args.weight_decay, learning_rate=args.lr,
+                         pieces=args.pieces, max_windows=args.max_windows)
+    if args.ablation:
+        corpus = args.corpus or default_corpus()
+        ensure_corpus(corpus, args.quiet)
+        rows = ablation(corpus, features, config, n_train=args.ablation,
+                        seeds=args.ablation_seeds, quiet=args.quiet)
+        for row in rows:
+            print(json.dumps(row))
+        print(format_table(rows))
+        return 0
     if args.synthetic:
         from scatter.detect.synth import write_synthetic_corpus
 

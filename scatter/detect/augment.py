@@ -10,7 +10,9 @@ length and the label:
 - :func:`speed_change`: resampling by a factor near 1 (a small pitch and time stretch together,
   as a slightly faster or slower bird), cropped or zero-padded to the length;
 - :func:`band_filter`: a random high-pass or low-pass Butterworth filter (microphones, distance,
-  vegetation).
+  vegetation);
+- :func:`reverb`: convolution with a synthetic room or forest impulse response (exponentially
+  decaying noise, reverberation time 0.1-1.2 s) mixed with the dry signal.
 
 :func:`augment` draws a random combination.
 
@@ -31,7 +33,7 @@ from scipy import signal as sps
 from scatter.detect.synth import background
 from scatter.errors import ScatterError
 
-__all__ = ["augment", "band_filter", "mix_background", "random_gain", "speed_change",
+__all__ = ["augment", "band_filter", "mix_background", "random_gain", "reverb", "speed_change",
            "time_shift"]
 
 
@@ -123,6 +125,52 @@ def band_filter(y, rng, *, sr=22050):
     return sps.sosfilt(sos, y).astype(np.float32)
 
 
+def reverb(y, rng, *, sr=22050, rt60=(0.1, 1.2), wet=(0.2, 0.8)):
+    """Add reverberation: ``(1 - w) y + w (h * y)`` with a random exponential-decay response.
+
+    The impulse response ``h`` is white noise under the envelope ``10 ** (-3 t / rt60)``
+    (60 dB of decay in ``rt60`` seconds; Schroeder's statistical model of a diffuse late
+    reverberation), normalised to unit energy, so the wet part keeps the signal's power on
+    average. The output keeps the length (the tail past the end is cut).
+
+    Parameters
+    ----------
+    y : numpy.ndarray [shape=(n,)]
+    rng : numpy.random.Generator
+    sr : int
+    rt60 : (float, float)
+        Range of the reverberation time (s).
+    wet : (float, float)
+        Range of the wet share ``w``.
+
+    Returns
+    -------
+    numpy.ndarray [shape=(n,), dtype=float32]
+
+    Raises
+    ------
+    ScatterError
+        For an empty or multi-dimensional ``y``.
+
+    Examples
+    --------
+    >>> y = np.zeros(22050, "float32"); y[0] = 1.0
+    >>> out = reverb(y, np.random.default_rng(0))
+    >>> out.shape, bool(np.abs(out[2000:]).max() > 0)
+    ((22050,), True)
+    """
+    y = _as_signal(y)
+    t60 = rng.uniform(*rt60)
+    m = max(2, int(t60 * sr))
+    t = np.arange(m) / sr
+    h = rng.standard_normal(m) * 10.0 ** (-3.0 * t / t60)
+    h /= np.sqrt(np.sum(h**2))
+    w = rng.uniform(*wet)
+    out = (1 - w) * y + w * sps.fftconvolve(y.astype(np.float64), h)[:y.size]
+    peak = np.max(np.abs(out))
+    return (out / peak if peak > 1 else out).astype(np.float32)
+
+
 def augment(y, rng, *, sr=22050, noises=(), p=0.5):
     """A random chain of the augmentations, each applied with probability ``p``.
 
@@ -154,6 +202,8 @@ def augment(y, rng, *, sr=22050, noises=(), p=0.5):
         y = mix_background(y, rng, noise=noise, sr=sr)
     if rng.random() < p:
         y = band_filter(y, rng, sr=sr)
+    if rng.random() < p / 2:
+        y = reverb(y, rng, sr=sr)
     if rng.random() < p:
         y = random_gain(y, rng)
     return y

@@ -10,6 +10,7 @@ from scatter.detect.augment import (
     band_filter,
     mix_background,
     random_gain,
+    reverb,
     speed_change,
     time_shift,
 )
@@ -70,6 +71,20 @@ def test_band_filter_attenuates_one_side(rng):
         at = [np.argmin(np.abs(f - 60)), np.argmin(np.abs(f - 10500))]
         # one of the two tones loses at least 20 dB
         assert np.min(10 * np.log10(p[at] / p0[at])) < -20
+
+
+def test_reverb_decays_at_the_drawn_rate(rng):
+    y = np.zeros(2 * SR, np.float32)
+    y[0] = 1.0
+    out = reverb(y, rng, sr=SR, rt60=(0.5, 0.5), wet=(1.0, 1.0)).astype(np.float64)
+    # energy decay: 60 dB per 0.5 s = 12 dB per 0.1 s (Schroeder backward integral)
+    edc = np.cumsum((out**2)[::-1])[::-1]
+    db = 10 * np.log10(edc / edc[0])
+    slope = (db[int(0.3 * SR)] - db[int(0.1 * SR)]) / 0.2
+    assert slope == pytest.approx(-120.0, rel=0.1)
+    assert np.sum(out[: int(0.5 * SR)] ** 2) == pytest.approx(1.0, abs=0.01)  # unit energy
+    dry = reverb(y, rng, sr=SR, wet=(0.0, 0.0))
+    np.testing.assert_allclose(dry, y, atol=1e-7)
 
 
 def test_augment_is_seeded_and_keeps_shape():
