@@ -1,0 +1,38 @@
+"""Tests of data_scripts/train_default_detector.py: the validation ablation and its table."""
+
+import json
+
+import numpy as np
+import pytest
+
+from scatter.detect.features import FeatureConfig
+from scatter.detect.synth import write_synthetic_corpus
+from scatter.detect.training import TrainConfig
+
+
+@pytest.fixture(scope="module")
+def T(scripts):
+    return scripts("train_default_detector")
+
+
+def test_ablation_rows_and_table(T, tmp_path):
+    labels = write_synthetic_corpus(tmp_path, n_clips=16, seconds=0.3, sr=16000, seed=2)
+    assert labels == tmp_path / "labels.csv" or str(labels) == str(tmp_path / "labels.csv")
+    fcfg = FeatureConfig(sr=16000, window=2048, hop=2048, J=4, Q=(2, 1), pool=2)
+    tcfg = TrainConfig(epochs=2, batch_size=4, copies=1, hidden=(4,), pieces=2, max_windows=3,
+                       patience=5, learning_rate=1e-2)
+    rows = T.ablation(tmp_path, fcfg, tcfg, n_train=8, seeds=(0, 1))  # two seeds: the mean
+    names = [r["variant"] for r in rows]
+    assert names[0].endswith("(full)") and "no augmentation" in names
+    assert "no thresholding mask" in names and "order 1 only" in names
+    by = {r["variant"]: r for r in rows}
+    assert by["no thresholding mask"]["features"]["mask"] == "none"
+    assert by["order 1 only"]["features"]["max_order"] == 1
+    for r in rows:
+        assert r["n_train"] == 8 and len(r["val_auc_per_seed"]) == 2
+        assert r["val_auc"] == pytest.approx(np.mean(r["val_auc_per_seed"]), abs=1e-4)
+        assert 0.0 <= r["val_auc"] <= 1.0
+        json.dumps(r)
+    table = T.format_table(rows).splitlines()
+    assert len(table) == len(rows) + 1 and "val AUC" in table[0]
+    assert table[1].split()[-3] == "+0.0000"  # the first row is the reference
