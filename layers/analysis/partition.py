@@ -17,10 +17,13 @@ References
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
+from layers.analysis import _cut
 from layers.analysis import _polygon as poly
 from layers.analysis.spec import SplineNet, as_spline_net
 from layers.errors import LayersError
@@ -39,10 +42,8 @@ class Partition2D:
     Attributes
     ----------
     vertices : np.ndarray [shape=(P, V, 2)]
-        Region vertices, counter-clockwise, padded by repeating the last valid vertex.
+        Region vertices, counter-clockwise, padded by repeating the first vertex.
     n_vertices : np.ndarray [shape=(P,)]
-    codes : np.ndarray [shape=(P, n_codes), dtype=int]
-        Concatenated VQ codes of every layer (see :func:`layers.analysis.vq_codes`).
     code_dims : tuple of int
         Length of each layer's block of ``codes``.
     A : np.ndarray [shape=(P, out, 2)]
@@ -54,28 +55,64 @@ class Partition2D:
         Orthonormal rows spanning the slice.
     domain : np.ndarray [shape=(m, 2)]
         The convex domain polygon (counter-clockwise), in slice coordinates.
+    net : SplineNet
+    codes : np.ndarray [shape=(P, n_codes), dtype=int16]
+        Concatenated VQ codes of every layer (see :func:`layers.analysis.vq_codes`);
+        assembled on first access.
     boundary : np.ndarray [shape=(S, 2, 2)]
-        Decision-boundary segments (exact), in slice coordinates.
+        Decision-boundary segments (exact), in slice coordinates; computed on first access
+        (empty if the partition was built with ``decision_boundary=False``).
     boundary_region : np.ndarray [shape=(S,)]
         Region holding each segment.
     boundary_classes : np.ndarray [shape=(S, 2)]
         The two tied classes of each segment (``(0, 0)`` for a single-output threshold).
-    net : SplineNet
     """
 
     vertices: np.ndarray
     n_vertices: np.ndarray
-    codes: np.ndarray
     code_dims: tuple
     A: np.ndarray
     b: np.ndarray
     origin: np.ndarray
     basis: np.ndarray
     domain: np.ndarray
-    boundary: np.ndarray
-    boundary_region: np.ndarray
-    boundary_classes: np.ndarray
     net: SplineNet
+    code_blocks: tuple = ()
+    boundary_args: tuple | None = None
+
+    @cached_property
+    def codes(self) -> np.ndarray:
+        """Concatenated per-layer codes of every region, ``(P, n_codes)`` int16."""
+        blocks, lineage = [], np.arange(self.n_regions)
+        for code, parent in reversed(self.code_blocks):
+            blocks.append(code[lineage].astype(np.int16))
+            lineage = parent[lineage]
+        if not blocks:
+            return np.zeros((self.n_regions, 0), np.int16)
+        return np.concatenate(blocks[::-1], axis=1)
+
+    @cached_property
+    def _boundary(self):
+        if self.boundary_args is None:
+            return np.zeros((0, 2, 2)), np.zeros(0, np.int64), np.zeros((0, 2), np.int64)
+        eps, threshold = self.boundary_args
+        G = np.transpose(self.A, (0, 2, 1))
+        return _decision_boundary(self.vertices, self.n_vertices, G, self.b, eps, threshold)
+
+    @property
+    def boundary(self) -> np.ndarray:
+        """Exact decision-boundary segments ``(S, 2, 2)`` in slice coordinates."""
+        return self._boundary[0]
+
+    @property
+    def boundary_region(self) -> np.ndarray:
+        """Region holding each boundary segment, ``(S,)``."""
+        return self._boundary[1]
+
+    @property
+    def boundary_classes(self) -> np.ndarray:
+        """The two tied classes of each boundary segment, ``(S, 2)``."""
+        return self._boundary[2]
 
     @property
     def n_regions(self) -> int:
@@ -253,102 +290,6 @@ def _check_domain(domain) -> np.ndarray:
     return d
 
 
-class _Store:
-    """Growable padded polygon store with a parent index per piece."""
-
-    def __init__(self, verts, nv, parent):
-        self.n = len(verts)
-        cap = max(2 * self.n, 64)
-        self.verts = np.empty((cap,) + verts.shape[1:])
-        self.verts[: self.n] = verts
-        self.nv = np.empty(cap, np.int64)
-        self.nv[: self.n] = nv
-        self.parent = np.empty(cap, np.int64)
-        self.parent[: self.n] = parent
-
-    def _ensure(self, n_new, V):
-        cap = len(self.nv)
-        if V > self.verts.shape[1]:
-            self.verts = poly.widen(self.verts, V)
-        if self.n + n_new > cap:
-            cap = max(2 * cap, self.n + n_new)
-            for name in ("verts", "nv", "parent"):
-                old = getattr(self, name)
-                new = np.empty((cap,) + old.shape[1:], old.dtype)
-                new[: self.n] = old[: self.n]
-                setattr(self, name, new)
-
-    def write(self, idx, verts, nv):
-        self._ensure(0, verts.shape[1])
-        self.verts[idx] = poly.widen(verts, self.verts.shape[1])
-        self.nv[idx] = nv
-
-    def append(self, verts, nv, parent):
-        self._ensure(len(verts), verts.shape[1])
-        sl = slice(self.n, self.n + len(verts))
-        self.verts[sl] = poly.widen(verts, self.verts.shape[1])
-        self.nv[sl] = nv
-        self.parent[sl] = parent
-        self.n += len(verts)
-
-    def result(self):
-        V = int(self.nv[: self.n].max())
-        verts = self.verts[: self.n, :V].copy()
-        return verts, self.nv[: self.n].copy(), self.parent[: self.n].copy()
-
-
-def _crossing_candidates(verts, S):
-    """(R, n) mask of the units whose zero line may cross each region (a superset).
-
-    A unit's pre-activation over a region's bounding box spans
-    ``z(centre) +- (|g0| h0 + |g1| h1)``; regions it cannot reach are skipped, the others are
-    checked exactly at their vertices when cut.
-    """
-    lo, hi = verts[:, 0].copy(), verts[:, 0].copy()
-    for j in range(1, verts.shape[1]):
-        np.minimum(lo, verts[:, j], out=lo)
-        np.maximum(hi, verts[:, j], out=hi)
-    mid = np.concatenate([0.5 * (lo + hi), np.ones((len(lo), 1))], axis=1)
-    z = np.einsum("ri,rin->rn", mid, S)
-    reach = np.einsum("ri,rin->rn", 0.5 * (hi - lo), np.abs(S[:, :2]))
-    return np.abs(z) < reach
-
-
-def _split_lines(verts, nv, S, eps):
-    """Cut every region by the zero lines of its units' pre-activations.
-
-    Round ``t`` cuts all current pieces of every region by that region's ``t``-th candidate
-    line, so the number of NumPy passes is the largest number of lines crossing one region,
-    not the layer width.
-    """
-    R = len(verts)
-    cand = _crossing_candidates(verts, S)
-    counts = cand.sum(axis=1)
-    store = _Store(verts, nv, np.arange(R))
-    if not counts.any():
-        return store.result()
-    rows, cols = np.nonzero(cand)
-    starts = np.cumsum(counts) - counts
-    units = np.zeros((R, int(counts.max())), np.int64)
-    units[rows, np.arange(len(rows)) - starts[rows]] = cols
-    for t in range(units.shape[1]):
-        idx = np.flatnonzero(counts[store.parent[: store.n]] > t)
-        pr = store.parent[idx]
-        k = units[pr, t]
-        pv = store.verts[idx]
-        g0, g1 = S[pr, 0, k][:, None], S[pr, 1, k][:, None]
-        s = pv[:, :, 0] * g0 + pv[:, :, 1] * g1 + S[pr, 2, k][:, None]
-        sg = poly.signs(s, eps * np.sqrt(g0 * g0 + g1 * g1))
-        cut = np.any(sg > 0, axis=1) & np.any(sg < 0, axis=1)
-        if not cut.any():
-            continue
-        idx, pr = idx[cut], pr[cut]
-        pos, npos, neg, nneg = poly.split(pv[cut], store.nv[idx], s[cut], sg[cut])
-        store.write(idx, pos, npos)
-        store.append(neg, nneg, pr)
-    return store.result()
-
-
 def _split_max(verts, nv, G, c, groups, eps):
     """Cut every region into the cells where each member of each group is the maximum."""
     parent = np.arange(len(verts))
@@ -438,6 +379,7 @@ def partition_2d(
     tol: float = 1e-9,
     threshold: float = 0.0,
     decision_boundary: bool = True,
+    workers: int = 2,
 ) -> Partition2D:
     """Exact partition of a piecewise-affine network's input space on a 2-D slice.
 
@@ -460,7 +402,11 @@ def partition_2d(
         Decision level of a single-output network (ignored for several outputs, where the
         boundary is where the two largest outputs tie).
     decision_boundary : bool
-        Compute the exact decision-boundary segments.
+        Provide the exact decision-boundary segments (computed on first access of
+        ``partition.boundary``).
+    workers : int
+        Threads refining the regions after the first layer (1: no threads). The result is
+        identical for every value.
 
     Returns
     -------
@@ -501,63 +447,109 @@ def partition_2d(
         origin, basis = np.zeros(2), np.eye(2)
     if not (np.isfinite(tol) and 0 <= tol < 1e-2):
         raise LayersError(f"tol: expected a small non-negative number, got {tol}")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise LayersError(
+            f"workers: expected a positive integer number of threads, got {workers!r}"
+        )
     diam = float(np.max(np.linalg.norm(dom[:, None] - dom[None], axis=-1)))
     eps = tol * diam
 
     verts = dom[None].copy()
     nv = np.array([len(dom)])
-    # S[r] = [[slope row u0], [slope row u1], [offset]]: slice -> current layer input
+    # S[r] = [[slope row u0], [slope row u1], [offset]]: slice -> current layer's input
     S = np.concatenate([basis, origin[None]])[None]
-    blocks = []  # (code, parent) per coded layer; codes are gathered once at the end
-    for layer in net.layers:
+    coded = [i for i, layer in enumerate(net.layers) if layer.activation.kind != "identity"]
+    head = coded[0] + 1 if coded else len(net.layers)
+    verts, nv, S, blocks = _run_layers(verts, nv, S, net.layers[:head], eps)
+    if head < len(net.layers):
+        verts, nv, S, more = _run_chunked(verts, nv, S, net.layers[head:], eps, workers)
+        blocks += more
+    G = S[:, :2]
+    return Partition2D(
+        vertices=verts,
+        n_vertices=nv,
+        code_dims=net.code_dims,
+        A=np.transpose(G, (0, 2, 1)).copy(),
+        b=S[:, 2].copy(),
+        origin=origin,
+        basis=basis,
+        domain=dom,
+        net=net,
+        code_blocks=tuple(blocks),
+        boundary_args=(eps, threshold) if decision_boundary else None,
+    )
+
+
+# regions after the first coded layer are refined in this many independent chunks (fixed, so
+# that the result, region order included, does not depend on the number of worker threads)
+_CHUNKS = 4
+
+
+def _run_layers(verts, nv, S, layers, eps):
+    """Refine regions through ``layers``; ``S`` maps slice coordinates to their input.
+
+    Returns the regions, the map to the last layer's output, and one ``(codes, parent)`` block
+    per coded layer (``parent`` indexes the regions before that layer).
+    """
+    blocks = []
+    cen = None  # interior points of the current regions, when known
+    for layer in layers:
         if layer.W is not None:
-            W = np.asarray(layer.W, dtype=float)
-            S = (S.reshape(-1, S.shape[2]) @ W).reshape(S.shape[0], 3, -1)
+            S = _cut.apply_weights(S, np.asarray(layer.W, dtype=float))
+        else:
+            S = S.copy()
         if layer.b is not None:
             S[:, 2] += np.asarray(layer.b, dtype=float)
         act = layer.activation
         if act.kind == "identity":
             continue
-        G, c = S[:, :2], S[:, 2]
         if act.kind == "max_pool":
-            verts, nv, parent = _split_max(verts, nv, G, c, act.groups, eps)
-        else:
-            verts, nv, parent = _split_lines(verts, nv, S, eps)
-        S = np.take(S, parent, axis=0)
-        cen = poly.centroids(verts, nv)
-        pre = np.einsum("pi,pin->pn", cen, S[:, :2]) + S[:, 2]
-        if act.kind == "max_pool":
+            verts, nv, parent = _split_max(verts, nv, S[:, :2], S[:, 2], act.groups, eps)
+            S = np.take(S, parent, axis=0)
+            cen = poly.centroids(verts, nv)
+            pre = np.einsum("pi,pin->pn", cen, S[:, :2]) + S[:, 2]
             code = np.argmax(pre[:, act.groups], axis=2)
             sel = act.groups[np.arange(act.groups.shape[0])[None, :], code]
             sel3 = np.broadcast_to(sel[:, None, :], (len(S), 3, sel.shape[1]))
             S = np.take_along_axis(S, sel3, axis=2)
         else:
-            code = pre > 0
+            if cen is None:
+                cen = poly.centroids(verts, nv)
+            rows, cols, coef, ref = _cut.crossing_pairs(verts, nv, cen, S, eps)
+            verts, nv, parent = _cut.split_by_lines(verts, nv, rows, coef)
+            cen = poly.centroids(verts, nv)
+            S = np.take(S, parent, axis=0)
+            code = _cut.child_codes(cen, parent, S, rows, cols, ref)
             S *= np.where(code, 1.0, act.negative_slope())[:, None, :]
-        blocks.append((code.astype(np.int16), parent))
-    codes, lineage = [], np.arange(len(verts))
-    for code, parent in reversed(blocks):
-        codes.append(code[lineage])
-        lineage = parent[lineage]
-    codes = np.concatenate(codes[::-1], axis=1) if codes else np.zeros((len(verts), 0), np.int16)
-    G, c = S[:, :2], S[:, 2]
+        blocks.append((code, parent))
+    return verts, nv, S, blocks
 
-    if decision_boundary:
-        seg, seg_reg, seg_cls = _decision_boundary(verts, nv, G, c, eps, threshold)
+
+def _run_chunked(verts, nv, S, layers, eps, workers):
+    """:func:`_run_layers` on contiguous chunks of the regions, optionally in threads.
+
+    Regions never interact, so the chunks' results, concatenated, are the partition; NumPy
+    releases the GIL inside its array loops, so two threads use two cores.
+    """
+    R = len(verts)
+    bounds = np.linspace(0, R, min(_CHUNKS, R) + 1).astype(int)
+    jobs = [
+        (verts[lo:hi], nv[lo:hi], S[lo:hi], layers, eps) for lo, hi in zip(bounds[:-1], bounds[1:])
+    ]
+    if workers > 1 and len(jobs) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(lambda job: _run_layers(*job), jobs))
     else:
-        seg, seg_reg, seg_cls = np.zeros((0, 2, 2)), np.zeros(0, np.int64), np.zeros((0, 2), int)
-    return Partition2D(
-        vertices=verts,
-        n_vertices=nv,
-        codes=codes,
-        code_dims=net.code_dims,
-        A=np.transpose(G, (0, 2, 1)).copy(),
-        b=c.copy(),
-        origin=origin,
-        basis=basis,
-        domain=dom,
-        boundary=seg,
-        boundary_region=seg_reg,
-        boundary_classes=seg_cls,
-        net=net,
-    )
+        parts = [_run_layers(*job) for job in jobs]
+    V = max(p[0].shape[1] for p in parts)
+    out_v = np.concatenate([poly.widen(p[0], V) for p in parts])
+    out_n = np.concatenate([p[1] for p in parts])
+    out_S = np.concatenate([p[2] for p in parts])
+    blocks = []
+    offsets = [int(lo) for lo in bounds[:-1]]  # region offsets of each chunk, layer by layer
+    for j in range(len(parts[0][3])):
+        codes = np.concatenate([p[3][j][0] for p in parts])
+        parent = np.concatenate([p[3][j][1] + off for p, off in zip(parts, offsets)])
+        blocks.append((codes, parent))
+        offsets = np.cumsum([0] + [len(p[3][j][1]) for p in parts])[:-1].tolist()
+    return out_v, out_n, out_S, blocks
