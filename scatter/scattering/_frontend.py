@@ -180,12 +180,7 @@ class Scattering1D:
             raise ScatterError("x must be real, got a complex array")
         batch = x.shape[:-1]
         S = fn(weights, x.reshape((-1, x.shape[-1])))
-        S = S.reshape(batch + S.shape[1:])
-        if self.out_type == "array":
-            return S
-        sizes = self.output_size(detail=True)
-        bounds = np.cumsum([0] + sizes)
-        return {k: S[..., bounds[k]:bounds[k + 1], :] for k in range(len(sizes))}
+        return self._shape_output(S.reshape(batch + S.shape[1:]))
 
     def __call__(self, x):
         """Scattering transform of ``x``.
@@ -221,6 +216,86 @@ class Scattering1D:
         params = {k: params[k] for k in self.params}
         return self._run(self._default_weights(), x,
                          lambda w, v: self._jitted_apply(params, w, v))
+
+    def as_function(self, *, learnable=False):
+        """A pure function of the transform and the arrays it needs, for use inside your own
+        ``jax.jit``, ``jax.vmap`` or ``jax.grad``.
+
+        The object's lazily cached state (compiled calls, filter weights) is not involved:
+        ``fn(params, x)`` depends only on its arguments, so it can be traced, vmapped,
+        differentiated and nested in a larger jitted program. Pass ``params`` as an argument
+        (not a closure) so that the weights stay buffers instead of compile-time constants.
+
+        Parameters
+        ----------
+        learnable : bool
+            False: ``params`` is ``{"weights": ...}``, the precomputed float32 filter weights
+            (differentiate with respect to ``x`` only). True: ``params`` also holds
+            ``"filters"``, the Morlet parameters of :attr:`params` (``xi1, sigma1, xi2,
+            sigma2``), from which the band-pass weights are rebuilt inside ``fn`` (as
+            :meth:`apply` does), so ``jax.grad`` reaches them.
+
+        Returns
+        -------
+        params : dict of jax.Array
+            Arrays to pass as ``fn``'s first argument.
+        fn : callable
+            ``fn(params, x)`` with ``x : jax.Array [shape=(..., n)]`` real, returning
+            ``jax.Array [shape=(..., n_paths, n_frames), dtype=float32]`` (or a dict by order
+            when ``out_type="dict"``). Inputs are not checked for NaN/inf (they may be traced).
+
+        Raises
+        ------
+        ScatterError
+            From ``fn``: ``x`` has rank 0, a last axis other than ``n``, or complex values;
+            ``params`` lacks a key.
+
+        Examples
+        --------
+        >>> import jax, numpy as np
+        >>> from scatter import Scattering1D
+        >>> sc = Scattering1D(J=4, shape=512, Q=(4, 1))
+        >>> params, fn = sc.as_function()
+        >>> x = np.random.default_rng(0).standard_normal((3, 512)).astype("float32")
+        >>> S = jax.jit(fn)(params, x)                          # compiled by the caller
+        >>> S_each = jax.vmap(fn, in_axes=(None, 0))(params, x)  # one clip per call
+        >>> g = jax.grad(lambda x: fn(params, x).sum())(x)       # gradient w.r.t. the input
+        >>> S.shape == (3, sc.output_size(), sc.n_frames) and g.shape == x.shape
+        True
+        """
+        weights = dict(self._default_weights())
+        params = {"weights": weights}
+        if learnable:
+            params["filters"] = dict(self.params)
+        n = self.shape[0]
+
+        def fn(params, x):
+            for key in ("weights",) + (("filters",) if learnable else ()):
+                if key not in params:
+                    raise ScatterError(f"params must have the key {key!r} (the dict returned "
+                                       f"by as_function), got keys {sorted(params)}")
+            x = jnp.asarray(x)
+            if x.ndim < 1 or x.shape[-1] != n:
+                raise ScatterError(f"x must have shape (..., {n}) (time last), got shape "
+                                   f"{tuple(x.shape)}")
+            if jnp.iscomplexobj(x):
+                raise ScatterError("x must be real, got a complex array")
+            batch = x.shape[:-1]
+            x = x.astype(jnp.float32).reshape((-1, n))
+            if learnable:
+                S = self._apply_forward(params["filters"], params["weights"], x)
+            else:
+                S = forward(self._plan, params["weights"], x)
+            return self._shape_output(S.reshape(batch + S.shape[1:]))
+
+        return params, fn
+
+    def _shape_output(self, S):
+        if self.out_type == "array":
+            return S
+        sizes = self.output_size(detail=True)
+        bounds = np.cumsum([0] + sizes)
+        return {k: S[..., bounds[k]:bounds[k + 1], :] for k in range(len(sizes))}
 
     def __repr__(self):
         return (f"Scattering1D(J={self.J}, shape={self.shape[0]}, Q={self.Q}, T={self.T}, "

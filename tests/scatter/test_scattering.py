@@ -169,3 +169,67 @@ def test_input_errors(small):
         small(np.zeros(256, np.complex64))
     with pytest.raises(ScatterError, match=r"params is missing \['xi2'\]"):
         small.apply({k: v for k, v in small.params.items() if k != "xi2"}, np.zeros(256))
+
+
+def test_pure_function_under_jit_vmap_grad(small, rng):
+    x = rng.standard_normal((6, 256)).astype(np.float32)  # the batch size compiled above
+    params, fn = small.as_function()
+    ref = np.asarray(small(x))
+    fn_jit = jax.jit(fn)
+    np.testing.assert_allclose(fn_jit(params, x), ref, rtol=1e-5, atol=1e-7)
+    each = jax.jit(jax.vmap(fn, in_axes=(None, 0)))(params, x.reshape(2, 3, 256))
+    np.testing.assert_allclose(each.reshape(ref.shape), ref, rtol=1e-5, atol=1e-7)
+    # fn reads the weights it is given, not the object's cached ones
+    doubled = {"weights": dict(params["weights"], phi0=2 * params["weights"]["phi0"])}
+    out = np.asarray(fn_jit(doubled, x))
+    np.testing.assert_allclose(out[:, 0], 2 * ref[:, 0], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(out[:, 1:], ref[:, 1:], rtol=1e-5, atol=1e-7)
+
+    # nested in a larger jitted program, with the weights as arguments (not constants)
+    @jax.jit
+    def loss(params, s):
+        return jnp.sum(jnp.log1p(fn(params, s)))
+
+    v = rng.standard_normal((1, 256)).astype(np.float32)
+    g = jax.jit(jax.grad(loss, argnums=1))(params, x[:1])
+    assert g.shape == (1, 256) and np.all(np.isfinite(g))
+    eps = 1e-2
+    fd = (loss(params, x[:1] + eps * v) - loss(params, x[:1] - eps * v)) / (2 * eps)
+    np.testing.assert_allclose(jnp.vdot(g, v), fd, rtol=2e-2)
+
+
+def test_pure_function_learnable_filters(rng):
+    sc = Scattering1D(3, 128, Q=(2, 1))
+    x = rng.standard_normal((2, 128)).astype(np.float32)
+    params, fn = sc.as_function(learnable=True)
+    assert set(params) == {"weights", "filters"} and set(params["filters"]) == set(sc.params)
+    np.testing.assert_allclose(jax.jit(fn)(params, x), sc(x), rtol=1e-4, atol=1e-6)
+    target = jnp.asarray(sc(x)) * 1.1
+
+    @jax.jit
+    def loss(filters):
+        return jnp.mean((fn(dict(params, filters=filters), x) - target) ** 2)
+
+    grads = jax.jit(jax.grad(loss))(params["filters"])
+    direction = {k: jnp.asarray(rng.standard_normal(g.shape), jnp.float32) * 1e-4
+                 for k, g in grads.items()}
+    for key in sc.params:
+        assert float(jnp.abs(grads[key]).sum()) > 0
+    slope = sum(float(jnp.vdot(grads[k], direction[k])) for k in grads)
+    shifted = [{k: params["filters"][k] + sign * direction[k] for k in grads} for sign in (1, -1)]
+    fd = (float(loss(shifted[0])) - float(loss(shifted[1]))) / 2
+    np.testing.assert_allclose(slope, fd, rtol=5e-2)
+
+
+def test_pure_function_errors(small):
+    params, fn = small.as_function()
+    with pytest.raises(ScatterError,
+                       match=r"x must have shape \(\.\.\., 256\).*got shape \(3, 100\)"):
+        fn(params, np.zeros((3, 100), np.float32))
+    with pytest.raises(ScatterError, match="x must be real, got a complex array"):
+        fn(params, np.zeros(256, np.complex64))
+    with pytest.raises(ScatterError, match=r"params must have the key 'weights'.*got keys \[\]"):
+        fn({}, np.zeros(256, np.float32))
+    _, fn_learn = small.as_function(learnable=True)
+    with pytest.raises(ScatterError, match=r"params must have the key 'filters'"):
+        fn_learn(params, np.zeros(256, np.float32))
