@@ -2,12 +2,14 @@
 2-D partitions, boundary geometry, complexity measures and generative-network statistics.
 
 Works on piecewise-affine networks described by :func:`as_spline_net` (plain ``[(W, b), ...]``
-lists, :class:`SplineNet`, or any object with ``to_spline_net()``); the affine map, templates
+lists, :class:`SplineNet`, ``layers`` networks through :func:`to_spline_net`, or any object
+with ``to_spline_net()``); the affine map, templates
 and the tangent-Hessian complexity also accept arbitrary JAX functions (autodiff fallback).
 Importing this package imports neither ``symbolic`` nor matplotlib (plots live in
 :mod:`layers.analysis.plot`).
 """
 
+from layers.analysis.adapter import to_spline_net
 from layers.analysis.affine import (
     affine_map,
     forward,
@@ -90,6 +92,7 @@ __all__ = [
     "tangent_hessian_complexity",
     "template_angles",
     "templates",
+    "to_spline_net",
     "vq_codes",
     "vq_distance",
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from layers.analysis.spec import SplineNet, as_spline_net
+from layers.analysis.spec import as_spline_net, is_network
 from layers.errors import LayersError
 
 __all__ = [
@@ -181,7 +181,7 @@ def affine_map(net, x):
     >>> float(A[0, 0]), float(b[0])
     (1.0, 0.0)
     """
-    if callable(net) and not isinstance(net, SplineNet) and not hasattr(net, "to_spline_net"):
+    if callable(net) and not is_network(net):
         x = jnp.asarray(x)
         if x.ndim < 1:
             raise LayersError(f"x: expected shape (..., d), got {tuple(x.shape)}")

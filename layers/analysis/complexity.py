@@ -27,7 +27,7 @@ import numpy as np
 
 from layers.analysis.affine import _check_x, affine_map, forward
 from layers.analysis.geometry import region_radius
-from layers.analysis.spec import SplineNet, as_spline_net
+from layers.analysis.spec import SplineNet, as_spline_net, is_network
 from layers.errors import LayersError
 
 __all__ = [
@@ -40,7 +40,7 @@ __all__ = [
 
 
 def _as_function(net):
-    if isinstance(net, (SplineNet, list, tuple)) or hasattr(net, "to_spline_net"):
+    if isinstance(net, (SplineNet, list, tuple)) or is_network(net):
         spec = as_spline_net(net)
         return lambda v: forward(spec, v)[0], spec.in_dim
     if callable(net):

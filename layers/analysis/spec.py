@@ -3,8 +3,9 @@
 A network made of affine maps and max-affine nonlinearities (ReLU, leaky ReLU, absolute value,
 max-pooling, identity) is a composition of max-affine spline operators (MASOs) [1]_. This module
 holds that description: a :class:`SplineNet` is a tuple of :class:`SplineLayer` (an affine map
-``h @ W + b`` followed by an :class:`Activation`). Anything else (a plain parameter list, or a
-future ``layers`` network exposing ``to_spline_net()``) is converted with :func:`as_spline_net`.
+``h @ W + b`` followed by an :class:`Activation`). Anything else (a plain parameter list, a
+``layers`` network, or an object exposing ``to_spline_net()``) is converted with
+:func:`as_spline_net`.
 
 References
 ----------
@@ -13,6 +14,7 @@ References
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -316,6 +318,27 @@ def _check_pair(i, W, b, n_in):
             )
 
 
+def _is_layers_network(net) -> bool:
+    """A ``layers`` Layer / Sequential, or a list of them (without importing ``layers.base``:
+    if it is not loaded, no such object exists)."""
+    base = sys.modules.get("layers.base")
+    if base is None:
+        return False
+    if isinstance(net, (list, tuple)) and net:
+        return all(isinstance(item, base.Layer) for item in net)
+    return isinstance(net, base.Layer)
+
+
+def is_network(net) -> bool:
+    """Whether ``net`` is an explicit network description rather than a plain function: a
+    :class:`SplineNet`, a ``layers`` network, or an object with ``to_spline_net()``."""
+    return (
+        isinstance(net, SplineNet)
+        or _is_layers_network(net)
+        or callable(getattr(net, "to_spline_net", None))
+    )
+
+
 def as_spline_net(
     net,
     *,
@@ -332,8 +355,9 @@ def as_spline_net(
         - a sequence whose items are ``(W, b)`` pairs (``W`` of shape ``(in, out)``),
           ``(W, b, activation)`` triples or :class:`SplineLayer`; pairs get
           ``activation_fn`` except the last, which gets ``output_activation``;
-        - any object with a ``to_spline_net()`` method returning one of the above (the
-          adapter protocol for ``layers`` networks).
+        - a ``layers`` network: a :class:`~layers.Sequential`, an output layer or a list
+          of layers (converted by :func:`layers.analysis.to_spline_net`);
+        - any object with a ``to_spline_net()`` method returning one of the above.
     in_dim : int, optional
         Input dimension; required only when the first layer has ``W=None``.
     activation_fn : str, tuple or Activation
@@ -361,6 +385,10 @@ def as_spline_net(
     """
     if isinstance(net, SplineNet):
         return net
+    if _is_layers_network(net):
+        from layers.analysis.adapter import to_spline_net
+
+        return to_spline_net(net)
     if hasattr(net, "to_spline_net") and callable(net.to_spline_net):
         return as_spline_net(
             net.to_spline_net(),
