@@ -173,3 +173,27 @@ def test_errors(rng):
         partition_2d(net5, anchors=[[0, 0], [1, 0], [0, 1]])
     with pytest.raises(LayersError, match="tol: expected a small non-negative number, got 0.5"):
         partition_2d(net, domain=SQUARE, tol=0.5)
+
+
+def test_threads_give_the_identical_partition(rng):
+    net = _mlp(rng, [2, 16, 16, 16, 3], kinds=["relu", "abs", ("leaky_relu", 0.1)])
+    one = partition_2d(net, domain=SQUARE, workers=1)
+    two = partition_2d(net, domain=SQUARE, workers=2)
+    assert one.n_regions > 100
+    for name in ("vertices", "n_vertices", "codes", "A", "b", "boundary", "boundary_region"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
+    _check(two, net, rng.uniform(-1, 1, size=(300, 2)))
+    with pytest.raises(LayersError, match="workers: expected a positive integer .* got 0"):
+        partition_2d(net, domain=SQUARE, workers=0)
+
+
+def test_lazy_fields_match_eager_computation(rng):
+    net = _mlp(rng, [2, 12, 12, 2])
+    part = partition_2d(net, domain=SQUARE)
+    assert "codes" not in vars(part) and "_boundary" not in vars(part)  # nothing computed yet
+    cen = part.interior_points
+    np.testing.assert_array_equal(
+        part.codes, np.asarray(vq_codes(net, part.to_input(cen), concat=True)).astype(np.int16)
+    )
+    assert part.codes is part.codes  # computed once
+    assert len(partition_2d(net, domain=SQUARE, decision_boundary=False).boundary) == 0
