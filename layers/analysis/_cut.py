@@ -4,7 +4,7 @@ A layer's pre-activation over region ``r`` (in slice coordinates ``u``) is
 ``u @ S[r, :2] + S[r, 2]`` with ``S`` of shape ``(R, 3, n)``. Cutting works on all regions of
 the layer at once: the (region, unit) pairs whose zero line crosses the region are found with a
 bounding-box bound and then checked exactly at the vertices; round ``t`` cuts every piece of
-every region by that region's ``t``-th crossing line (batched, :func:`cut_xy`), so the number
+every region by that region's ``t``-th crossing line (batched, :func:`cut_z`), so the number
 of NumPy passes is the largest number of lines crossing one region, not the layer width.
 
 A piece's code differs from its parent's reference code only on the units crossing the parent,
@@ -14,12 +14,6 @@ so only those (piece, unit) pairs are evaluated when they are few.
 from __future__ import annotations
 
 import numpy as np
-
-
-def _successor(a):
-    """``a[:, i + 1]`` cyclically; with padding that repeats vertex 0 this is the successor of
-    every valid vertex."""
-    return np.concatenate([a[:, 1:], a[:, :1]], axis=1)
 
 
 def crossing_pairs(verts, nv, cen, S, eps):
@@ -73,17 +67,23 @@ def crossing_pairs(verts, nv, cen, S, eps):
     return rows[cross], cols[cross], coef[cross], ref
 
 
-def cut_xy(x, y, nv, s, pos, neg):
+def _as_complex(verts):
+    """``(R, V, 2)`` float64 -> ``(R, V)`` complex128 view ``x + iy`` (no copy if contiguous)."""
+    return np.ascontiguousarray(verts, dtype=np.float64).view(np.complex128)[..., 0]
+
+
+def cut_z(z, nv, s, pos, neg):
     """Cut convex polygons in two along the zero line of a linear function.
 
-    The part where ``s >= 0`` is the cyclic run of vertices that are not negative, preceded and
-    followed by the crossing points of the edges entering and leaving that run (only where the
-    edge goes from a strictly negative to a strictly positive vertex); likewise for ``s <= 0``.
+    The part where ``s >= 0`` is the cyclic run of vertices that are not strictly negative,
+    preceded and followed by the crossing points of the edges entering and leaving the run
+    (where such an edge joins two strictly signed vertices); likewise for ``s <= 0``. Both
+    parts are built in one batch.
 
     Parameters
     ----------
-    x, y : np.ndarray [shape=(A, V)]
-        Vertex coordinates, counter-clockwise, padded by repeating vertex 0.
+    z : np.ndarray [shape=(A, V), dtype=complex128]
+        Vertices ``x + iy``, counter-clockwise, padded by repeating vertex 0.
     nv : np.ndarray [shape=(A,)]
     s : np.ndarray [shape=(A, V)]
         Values of the linear function at the vertices.
@@ -92,67 +92,53 @@ def cut_xy(x, y, nv, s, pos, neg):
 
     Returns
     -------
-    (px, py, npos), (qx, qy, nneg)
-        The parts where ``s >= 0`` and ``s <= 0``, padded by repeating their vertex 0.
+    parts : np.ndarray [shape=(2 A, V'), dtype=complex128]
+        The ``s >= 0`` parts of the ``A`` polygons, then their ``s <= 0`` parts, padded by
+        repeating their vertex 0.
+    counts : np.ndarray [shape=(2 A,)]
     """
-    A, V = x.shape
+    A, V = z.shape
     valid = np.arange(V)[None, :] < nv[:, None]
-    pos_n, neg_n = _successor(pos), _successor(neg)
-    # last vertex before each run, and last vertex of each run
-    before_p = np.argmax(valid & neg & ~neg_n, axis=1)
-    end_p = np.argmax(valid & ~neg & neg_n, axis=1)
-    before_n = np.argmax(valid & pos & ~pos_n, axis=1)
-    end_n = np.argmax(valid & ~pos & pos_n, axis=1)
-    rows = np.arange(A)
-
-    def after(i):
-        return np.where(i + 1 < nv, i + 1, 0)
-
-    def crossing(i):
-        j = after(i)
-        si, sj = s[rows, i], s[rows, j]
-        den = si - sj
-        t = si / np.where(den != 0, den, 1.0)
-        xi, yi = x[rows, i], y[rows, i]
-        return xi + t * (x[rows, j] - xi), yi + t * (y[rows, j] - yi)
-
-    # an edge is cut where it joins two strictly signed vertices: then the run starts (ends)
-    # at a strict vertex
-    p_in = pos[rows, after(before_p)]
-    p_out = pos[rows, end_p]
-    n_in = neg[rows, after(before_n)]
-    n_out = neg[rows, end_n]
-    xa, ya = crossing(np.where(p_in, before_p, 0))
-    xb, yb = crossing(np.where(p_out, end_p, 0))
-    first = _run(x, y, nv, before_p, end_p, p_in, p_out, (xa, ya), (xb, yb))
-    second = _run(x, y, nv, before_n, end_n, n_in, n_out, (xb, yb), (xa, ya))
-    return first, second
-
-
-def _run(x, y, nv, before, end, enter, leave, p_in, p_out):
-    """``[p_in] + vertices before+1 .. end (cyclic) + [p_out]`` of each polygon, padded."""
+    out = np.stack([neg, pos])  # the vertices each part leaves out
+    out_next = np.concatenate([out[:, :, 1:], out[:, :, :1]], axis=2)  # cyclic successor
+    before = np.argmax(valid & out & ~out_next, axis=2).ravel()  # last vertex before the run
+    end = np.argmax(valid & ~out & out_next, axis=2).ravel()  # last vertex of the run
+    nv2 = np.concatenate([nv, nv])
+    rows = np.arange(2 * A)
+    first = before + 1
+    first -= np.where(first >= nv2, nv2, 0)
+    strict = np.concatenate([pos, neg])  # strictly inside each part
+    enter, leave = strict[rows, first], strict[rows, end]
+    # the two crossing points: on the edges after before[:A] (entering the s >= 0 part) and
+    # after end[:A] (leaving it); the s <= 0 part enters and leaves through the same two
+    src_rows = rows % A
+    i = np.concatenate([before[:A], end[:A]])
+    j = i + 1
+    j -= np.where(j >= nv2, nv2, 0)
+    si, sj = s[src_rows, i], s[src_rows, j]
+    den = si - sj
+    t = si / np.where(den != 0, den, 1.0)
+    zi = z[src_rows, i]
+    point = zi + t * (z[src_rows, j] - zi)
+    p_in = point  # the s <= 0 part enters where the s >= 0 part leaves, and vice versa
+    p_out = np.concatenate([point[A:], point[:A]])
     m = end - before
-    m += np.where(m < 0, nv, 0)
+    m += np.where(m < 0, nv2, 0)
     e_in = enter.astype(np.int64)
     count = m + e_in + leave
-    V = int(count.max())
-    j = np.arange(V)[None, :]
-    src = (before + 1 - e_in)[:, None] + j
-    src -= np.where(src >= nv[:, None], nv[:, None], 0)
-    np.minimum(src, x.shape[1] - 1, out=src)  # slots past the count: any index, padded below
-    rows = np.arange(len(nv))[:, None]
-    ox, oy = x[rows, src], y[rows, src]
-    ox[enter, 0], oy[enter, 0] = p_in[0][enter], p_in[1][enter]
+    slot = np.arange(int(count.max()))[None, :]
+    src = (first - e_in)[:, None] + slot
+    src -= np.where(src >= nv2[:, None], nv2[:, None], 0)
+    np.minimum(src, V - 1, out=src)  # slots past the count: any index, padded below
+    parts = z[src_rows[:, None], src]
+    parts[enter, 0] = p_in[enter]
     k = np.flatnonzero(leave)
-    last = (e_in + m)[k]
-    ox[k, last], oy[k, last] = p_out[0][k], p_out[1][k]
-    pad = j >= count[:, None]
-    ox = np.where(pad, ox[:, :1], ox)
-    oy = np.where(pad, oy[:, :1], oy)
-    return ox, oy, count
+    parts[k, (e_in + m)[k]] = p_out[k]
+    return np.where(slot < count[:, None], parts, parts[:, :1]), count
 
 
 def _widen(a, V):
+    """Pad ``(P, V0)`` to ``(P, V)`` columns by repeating column 0."""
     if a.shape[1] >= V:
         return a
     return np.concatenate([a, np.repeat(a[:, :1], V - a.shape[1], axis=1)], axis=1)
@@ -175,46 +161,40 @@ def split_by_lines(verts, nv, rows, coef):
         regions; ``parent`` indexes the input regions.
     """
     R = len(verts)
+    z = _as_complex(verts)
     counts = np.bincount(rows, minlength=R)
     starts = np.cumsum(counts) - counts
     whole = np.flatnonzero(counts == 0)
-    done = [(verts[whole, :, 0], verts[whole, :, 1], nv[whole], whole)]
+    done = [(z[whole], nv[whole], whole)]
     act = np.flatnonzero(counts)
-    ax, ay, an, ap = verts[act, :, 0], verts[act, :, 1], nv[act], act
+    az, an, ap = z[act], nv[act], act
     t = 0
     while len(ap):
         g = coef[starts[ap] + t]
-        s = ax * g[:, :1]
-        s += ay * g[:, 1:2]
+        s = az.real * g[:, :1]
+        s += az.imag * g[:, 1:2]
         s += g[:, 2:3]
         pos = s > g[:, 3:]
         neg = s < -g[:, 3:]
         cut = np.any(pos, axis=1) & np.any(neg, axis=1)
         if cut.any():
             keep = ~cut
-            (px, py, npos), (qx, qy, nneg) = cut_xy(
-                ax[cut], ay[cut], an[cut], s[cut], pos[cut], neg[cut]
-            )
-            V = max(ax.shape[1], px.shape[1], qx.shape[1])
+            parts, n_parts = cut_z(az[cut], an[cut], s[cut], pos[cut], neg[cut])
+            V = max(az.shape[1], parts.shape[1])
             pc = ap[cut]
-            ax = np.concatenate([_widen(ax[keep], V), _widen(px, V), _widen(qx, V)])
-            ay = np.concatenate([_widen(ay[keep], V), _widen(py, V), _widen(qy, V)])
-            an = np.concatenate([an[keep], npos, nneg])
+            az = np.concatenate([_widen(az[keep], V), _widen(parts, V)])
+            an = np.concatenate([an[keep], n_parts])
             ap = np.concatenate([ap[keep], pc, pc])
         t += 1
         fin = counts[ap] <= t
         if fin.any():
-            done.append((ax[fin], ay[fin], an[fin], ap[fin]))
+            done.append((az[fin], an[fin], ap[fin]))
             live = ~fin
-            ax, ay, an, ap = ax[live], ay[live], an[live], ap[live]
+            az, an, ap = az[live], an[live], ap[live]
     V = max(d[0].shape[1] for d in done)
-    out = np.empty((sum(len(d[2]) for d in done), V, 2))
-    i = 0
-    for dx, dy, dn, _ in done:
-        out[i : i + len(dn), :, 0] = _widen(dx, V)
-        out[i : i + len(dn), :, 1] = _widen(dy, V)
-        i += len(dn)
-    return out, np.concatenate([d[2] for d in done]), np.concatenate([d[3] for d in done])
+    out = np.concatenate([_widen(d[0], V) for d in done])
+    verts_out = out.view(np.float64).reshape(len(out), V, 2)
+    return verts_out, np.concatenate([d[1] for d in done]), np.concatenate([d[2] for d in done])
 
 
 def child_codes(cen, parent, S_child, rows, cols, ref):

@@ -482,7 +482,7 @@ def partition_2d(
 
 # regions after the first coded layer are refined in this many independent chunks (fixed, so
 # that the result, region order included, does not depend on the number of worker threads)
-_CHUNKS = 4
+_CHUNKS = 2
 
 
 def _run_layers(verts, nv, S, layers, eps):

@@ -25,7 +25,7 @@ def _same_polygon(a, b):
     )
 
 
-def test_cut_xy_matches_mask_compaction(rng):
+def test_cut_z_matches_mask_compaction(rng):
     verts, nv = _random_convex(rng, 400)
     g = rng.normal(size=(400, 2))
     c = 0.3 * rng.normal(size=400)
@@ -36,12 +36,14 @@ def test_cut_xy_matches_mask_compaction(rng):
     ok = np.any(sg > 0, axis=1) & np.any(sg < 0, axis=1)
     assert ok.sum() > 200 and (ok & through).sum() > 30
     ref_pos, ref_npos, ref_neg, ref_nneg = poly.split(verts[ok], nv[ok], s[ok], sg[ok])
-    (px, py, npos), (qx, qy, nneg) = _cut.cut_xy(
-        verts[ok, :, 0], verts[ok, :, 1], nv[ok], s[ok], sg[ok] > 0, sg[ok] < 0
-    )
+    A = int(ok.sum())
+    z = verts[ok, :, 0] + 1j * verts[ok, :, 1]
+    parts, counts = _cut.cut_z(z, nv[ok], s[ok], sg[ok] > 0, sg[ok] < 0)
+    npos, nneg = counts[:A], counts[A:]
     np.testing.assert_array_equal(npos, ref_npos)
     np.testing.assert_array_equal(nneg, ref_nneg)
-    pos, neg = np.stack([px, py], -1), np.stack([qx, qy], -1)
+    pos = np.stack([parts[:A].real, parts[:A].imag], -1)
+    neg = np.stack([parts[A:].real, parts[A:].imag], -1)
     for got, n, ref in ((pos, npos, ref_pos), (neg, nneg, ref_neg)):
         for a, k, b in zip(got, n, ref):
             assert _same_polygon(a[:k], b[:k])
