@@ -153,6 +153,32 @@ def _enable_compilation_cache():
     jax.config.update("jax_compilation_cache_dir", path)
 
 
+def _use_every_core():
+    """Split the host CPU into one JAX device per core (before JAX starts its backend).
+
+    One XLA CPU device runs the scattering mostly on one core; the detector shards its batches
+    over the local devices (:class:`scatter.detect.Detector`), so one device per core puts
+    every core to work. Skipped when ``XLA_FLAGS`` already sets
+    ``--xla_force_host_platform_device_count``, when ``SYMSCATTER_CPU_DEVICES`` gives the
+    count (``1`` turns the split off), or when JAX's backend is already running (in-process
+    callers keep their devices).
+    """
+    if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
+        return
+    wanted = os.environ.get("SYMSCATTER_CPU_DEVICES", "")
+    try:
+        n = int(wanted) if wanted.strip() else len(os.sched_getaffinity(0))
+    except (ValueError, AttributeError):
+        n = os.cpu_count() or 1
+    n = max(1, min(n, 64))
+    import jax
+
+    try:
+        jax.config.update("jax_num_cpu_devices", n)
+    except (AttributeError, RuntimeError, ValueError):  # older JAX, or its backend is up
+        return
+
+
 def _err(msg):
     print(f"scatter: error: {msg}", file=sys.stderr)
 
@@ -182,6 +208,7 @@ def _detect(args):
         raise _UsageError("scatter detect: error: give at least one PATH (or --demo)")
     if args.out is None:
         raise _UsageError("scatter detect: error: --out results.csv is required")
+    _use_every_core()
     det = load_model(args.model)
     json_out = os.path.splitext(args.out)[0] + ".json" if args.json else None
     on_file = None
@@ -207,7 +234,9 @@ def _detect(args):
                          resume=args.resume, quiet=args.quiet, recursive=args.recursive,
                          on_file=on_file)
     if args.json:
-        print(json.dumps({k: v for k, v in summary.items() if k != "results"}))
+        info = {k: v for k, v in summary.items() if k != "results"}
+        info["devices"] = det.n_devices
+        print(json.dumps(info))
     elif not args.quiet:
         if demo_dir is not None:
             print(f"{'file':40s} {'score':>6s}  label  expected")

@@ -95,6 +95,32 @@ def test_unreadable_files_exit_3_then_resume(tmp_path, tiny_model, capsys):
     assert [r["path"] for r in _rows(out)] == [r["path"] for r in rows.values()]
 
 
+def test_detect_splits_the_host_into_one_device_per_core(tmp_path, tiny_model, capsys):
+    d = tmp_path / "rec"
+    d.mkdir()
+    rng = np.random.default_rng(5)
+    for name in ("a.wav", "b.wav", "c.wav"):
+        sf.write(d / name, (0.1 * rng.normal(size=7000)).astype(np.float32), 16000)
+    common = ["detect", str(d), "--model", tiny_model, "--batch-size", "3", "--json",
+              "--quiet"]
+    env = dict(os.environ, SYMSCATTER_CPU_DEVICES="2", JAX_PLATFORMS="cpu",
+               SYMSCATTER_NO_JAX_CACHE="1")
+    env.pop("XLA_FLAGS", None)
+    res = subprocess.run([sys.executable, "-m", "scatter", *common, "--out",
+                          str(tmp_path / "two.csv")], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout.strip().splitlines()[-1])["devices"] == 2
+    # in this process JAX is already running: its devices are kept, the scores are the same
+    assert main(common + ["--out", str(tmp_path / "one.csv")]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["devices"] == len(jax.local_devices())
+    two, one = _rows(tmp_path / "two.csv"), _rows(tmp_path / "one.csv")
+    assert [r["path"] for r in two] == [r["path"] for r in one]
+    np.testing.assert_allclose([float(r["score"]) for r in two],
+                               [float(r["score"]) for r in one], rtol=1e-4, atol=1e-6)
+
+
 def test_train_then_evaluate(tmp_path, capsys):
     labels = write_synthetic_corpus(tmp_path / "c", n_clips=8, seconds=0.3, sr=16000)
     model = str(tmp_path / "m.npz")
