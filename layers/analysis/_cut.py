@@ -16,6 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 
+def _gather_units(S, rows, cols):
+    """``S[rows, :, cols]`` ``(Q, 3)`` through flat indices (faster than mixed indexing)."""
+    n = S.shape[2]
+    idx = (rows * (3 * n) + cols)[:, None] + np.arange(0, 3 * n, n)[None, :]
+    return np.take(S.reshape(-1), idx)
+
+
 def crossing_pairs(verts, nv, cen, S, eps):
     """Exact (region, unit) pairs whose line crosses the region, and reference signs.
 
@@ -44,21 +51,20 @@ def crossing_pairs(verts, nv, cen, S, eps):
         np.minimum(lo, verts[:, j], out=lo)
         np.maximum(hi, verts[:, j], out=hi)
     mid, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
-    g0, g1, c = S[:, 0], S[:, 1], S[:, 2]
-    z = g0 * mid[:, :1]
-    z += g1 * mid[:, 1:]
-    z += c
-    reach = np.abs(g0)
-    reach *= half[:, :1]
-    reach += np.abs(g1) * half[:, 1:]
+    R, _, n = S.shape
+    # z at the box centre and its largest change over the box, as stacks of tiny products
+    w = np.concatenate([mid, np.ones((R, 1))], axis=1)[:, None, :]
+    z = np.matmul(w, S)[:, 0]
+    reach = np.matmul(half[:, None, :], np.abs(S[:, :2]))[:, 0]
     ref = z > 0
     np.abs(z, out=z)
-    rows, cols = np.nonzero(z < reach)
+    flat = np.flatnonzero(z < reach)
+    rows, cols = np.divmod(flat, n)
     coef = np.empty((len(rows), 4))
     if not len(rows):
         return rows, cols, coef, ref
     # the box centre may lie outside the polygon: candidates get their sign at ``cen``
-    coef[:, :3] = S[rows, :, cols]
+    coef[:, :3] = _gather_units(S, rows, cols)
     ref[rows, cols] = np.einsum("qi,qi->q", cen[rows], coef[:, :2]) + coef[:, 2] > 0
     coef[:, 3] = eps * np.hypot(coef[:, 0], coef[:, 1])
     pv = verts[rows]
@@ -217,25 +223,29 @@ def child_codes(cen, parent, S_child, rows, cols, ref):
     child = np.repeat(np.arange(len(parent)), n_child)
     offset = np.arange(total) - np.repeat(np.cumsum(n_child) - n_child, n_child)
     unit = cols[starts[parent[child]] + offset]
-    gv = S_child[child, :, unit]
+    gv = _gather_units(S_child, child, unit)
     code[child, unit] = np.einsum("qi,qi->q", cen[child], gv[:, :2]) + gv[:, 2] > 0
     return code
 
 
-def apply_weights(S, W, *, block: int = 32):
+def apply_weights(S, W, *, block: int | None = None):
     """``S @ W`` over the last axis of ``S (R, 3, n)``, as a stack of small products.
 
-    Each product has ``block`` rows, small enough that a threaded BLAS runs it on the calling
-    thread: a big product wakes the BLAS worker threads, which then compete for the cores
-    with the rest of the computation (and with the partition's own worker threads).
+    Each product has ``block`` rows, few enough that a threaded BLAS runs it on the calling
+    thread (OpenBLAS does so below ``rows * n * m = 2**18``): one big product wakes the BLAS
+    worker threads, which then spin and compete for the cores with the rest of the
+    computation (and with the partition's own worker threads).
     """
     R, three, n = S.shape
+    m = W.shape[1]
+    if block is None:
+        block = int(np.clip((1 << 18) // max(n * m, 1), 8, 64))
     flat = S.reshape(R * three, n)
     M = R * three
     full = M - M % block
-    out = np.empty((M, W.shape[1]))
+    out = np.empty((M, m))
     if full:
-        out[:full].reshape(-1, block, W.shape[1])[...] = flat[:full].reshape(-1, block, n) @ W
+        out[:full].reshape(-1, block, m)[...] = flat[:full].reshape(-1, block, n) @ W
     if full < M:
         out[full:] = flat[full:] @ W
-    return out.reshape(R, three, -1)
+    return out.reshape(R, three, m)

@@ -520,7 +520,11 @@ def _run_layers(verts, nv, S, layers, eps):
             cen = poly.centroids(verts, nv)
             S = np.take(S, parent, axis=0)
             code = _cut.child_codes(cen, parent, S, rows, cols, ref)
-            S *= np.where(code, 1.0, act.negative_slope())[:, None, :]
+            slope = act.negative_slope()
+            if slope == 0.0:
+                np.multiply(S, code[:, None, :], out=S)
+            else:
+                S *= np.where(code, 1.0, slope)[:, None, :]
         blocks.append((code, parent))
     return verts, nv, S, blocks
 
