@@ -150,7 +150,7 @@ def _widen(a, V):
     return np.concatenate([a, np.repeat(a[:, :1], V - a.shape[1], axis=1)], axis=1)
 
 
-def split_by_lines(verts, nv, rows, coef):
+def split_by_lines(verts, nv, rows, coef, *, rounds: int = 8):
     """Cut every region by all its crossing lines.
 
     Parameters
@@ -159,6 +159,11 @@ def split_by_lines(verts, nv, rows, coef):
     nv : np.ndarray [shape=(R,)]
     rows, coef
         From :func:`crossing_pairs`.
+    rounds : int
+        After this many rounds, the pieces of regions that still have lines to go are
+        checked against those lines (most no longer cross a given small piece) and cut
+        recursively, so a region crossed by many lines costs about its number of pieces
+        times the lines that really cross each, not pieces times all its lines.
 
     Returns
     -------
@@ -166,8 +171,13 @@ def split_by_lines(verts, nv, rows, coef):
         The pieces: regions that no line crosses first, in order, then the pieces of the cut
         regions; ``parent`` indexes the input regions.
     """
-    R = len(verts)
-    z = _as_complex(verts)
+    z, n_out, parent = _split_z(_as_complex(verts), nv, rows, coef, rounds)
+    V = z.shape[1]
+    return np.ascontiguousarray(z).view(np.float64).reshape(len(z), V, 2), n_out, parent
+
+
+def _split_z(z, nv, rows, coef, rounds):
+    R = len(z)
     counts = np.bincount(rows, minlength=R)
     starts = np.cumsum(counts) - counts
     whole = np.flatnonzero(counts == 0)
@@ -175,7 +185,7 @@ def split_by_lines(verts, nv, rows, coef):
     act = np.flatnonzero(counts)
     az, an, ap = z[act], nv[act], act
     t = 0
-    while len(ap):
+    while len(ap) and t < rounds:
         g = coef[starts[ap] + t]
         s = az.real * g[:, :1]
         s += az.imag * g[:, 1:2]
@@ -197,10 +207,20 @@ def split_by_lines(verts, nv, rows, coef):
             done.append((az[fin], an[fin], ap[fin]))
             live = ~fin
             az, an, ap = az[live], an[live], ap[live]
+    if len(ap):
+        # remaining lines of every live piece, kept only where they cross that piece
+        left = counts[ap] - t
+        piece = np.repeat(np.arange(len(ap)), left)
+        offset = np.arange(len(piece)) - np.repeat(np.cumsum(left) - left, left)
+        g = coef[starts[ap][piece] + t + offset]
+        pz = az[piece]
+        s = pz.real * g[:, :1] + pz.imag * g[:, 1:2] + g[:, 2:3]
+        cross = np.any(s > g[:, 3:], axis=1) & np.any(s < -g[:, 3:], axis=1)
+        sz, sn, sp = _split_z(az, an, piece[cross], g[cross], rounds)
+        done.append((sz, sn, ap[sp]))
     V = max(d[0].shape[1] for d in done)
     out = np.concatenate([_widen(d[0], V) for d in done])
-    verts_out = out.view(np.float64).reshape(len(out), V, 2)
-    return verts_out, np.concatenate([d[1] for d in done]), np.concatenate([d[2] for d in done])
+    return out, np.concatenate([d[1] for d in done]), np.concatenate([d[2] for d in done])
 
 
 def child_codes(cen, parent, S_child, rows, cols, ref):
