@@ -223,19 +223,20 @@ def _split_z(z, nv, rows, coef, rounds):
     return out, np.concatenate([d[1] for d in done]), np.concatenate([d[2] for d in done])
 
 
-def child_codes(cen, parent, S_child, rows, cols, ref):
+def child_codes(cen, parent, S, rows, cols, ref):
     """Codes ``pre > 0`` of every piece, ``(R_new, n)`` bool.
 
     A piece inherits its parent's reference signs except on the units crossing the parent,
     which are evaluated at the piece's interior point ``cen`` (all units at once when most of
-    them cross).
+    them cross). ``S`` holds the parents' maps.
     """
     R, n = ref.shape
     counts = np.bincount(rows, minlength=R)
     n_child = counts[parent]
     total = int(n_child.sum())
     if total > len(parent) * n // 4:
-        return np.einsum("pi,pin->pn", cen, S_child[:, :2]) + S_child[:, 2] > 0
+        Sp = np.take(S, parent, axis=0)
+        return np.einsum("pi,pin->pn", cen, Sp[:, :2]) + Sp[:, 2] > 0
     code = ref[parent]
     if total == 0:
         return code
@@ -243,9 +244,44 @@ def child_codes(cen, parent, S_child, rows, cols, ref):
     child = np.repeat(np.arange(len(parent)), n_child)
     offset = np.arange(total) - np.repeat(np.cumsum(n_child) - n_child, n_child)
     unit = cols[starts[parent[child]] + offset]
-    gv = _gather_units(S_child, child, unit)
+    gv = _gather_units(S, parent[child], unit)
     code[child, unit] = np.einsum("qi,qi->q", cen[child], gv[:, :2]) + gv[:, 2] > 0
     return code
+
+
+def through_affine_tail(S, parent, code, ref, slope, W, b):
+    """Children's maps through their activation and an affine tail ``h @ W + b``.
+
+    Used when the tail is narrow (the network's output layer): the tail is applied to every
+    *parent* with its reference code, then each child gets one rank-one correction
+    ``delta * S[p, :, k] (x) W[k]`` per unit whose sign differs from the reference, instead
+    of materialising every child's full-width map.
+
+    Parameters
+    ----------
+    S : np.ndarray [shape=(R, 3, n)]
+        Parents' pre-activation maps.
+    parent : np.ndarray [shape=(R_new,)]
+    code, ref : np.ndarray [shape=(R_new, n) and (R, n), dtype=bool]
+    slope : float
+        Slope where the code is 0 (1 where it is 1).
+    W : np.ndarray [shape=(n, m)]
+    b : np.ndarray [shape=(m,)]
+
+    Returns
+    -------
+    np.ndarray [shape=(R_new, 3, m)]
+    """
+    ref_slope = np.where(ref, 1.0, slope)
+    Q = apply_weights(S * ref_slope[:, None, :], W)
+    Q[:, 2] += b
+    out = np.take(Q, parent, axis=0)
+    child, unit = np.nonzero(code != ref[parent])
+    if len(child):
+        delta = np.where(code[child, unit], 1.0 - slope, slope - 1.0)
+        col = _gather_units(S, parent[child], unit) * delta[:, None]
+        np.add.at(out, child, col[:, :, None] * W[unit][:, None, :])
+    return out
 
 
 def apply_weights(S, W, *, block: int | None = None):

@@ -493,7 +493,7 @@ def _run_layers(verts, nv, S, layers, eps):
     """
     blocks = []
     cen = None  # interior points of the current regions, when known
-    for layer in layers:
+    for i, layer in enumerate(layers):
         if layer.W is not None:
             S = _cut.apply_weights(S, np.asarray(layer.W, dtype=float))
         else:
@@ -512,21 +512,41 @@ def _run_layers(verts, nv, S, layers, eps):
             sel = act.groups[np.arange(act.groups.shape[0])[None, :], code]
             sel3 = np.broadcast_to(sel[:, None, :], (len(S), 3, sel.shape[1]))
             S = np.take_along_axis(S, sel3, axis=2)
-        else:
-            if cen is None:
-                cen = poly.centroids(verts, nv)
-            rows, cols, coef, ref = _cut.crossing_pairs(verts, nv, cen, S, eps)
-            verts, nv, parent = _cut.split_by_lines(verts, nv, rows, coef)
+            blocks.append((code, parent))
+            continue
+        if cen is None:
             cen = poly.centroids(verts, nv)
-            S = np.take(S, parent, axis=0)
-            code = _cut.child_codes(cen, parent, S, rows, cols, ref)
-            slope = act.negative_slope()
-            if slope == 0.0:
-                np.multiply(S, code[:, None, :], out=S)
-            else:
-                S *= np.where(code, 1.0, slope)[:, None, :]
+        rows, cols, coef, ref = _cut.crossing_pairs(verts, nv, cen, S, eps)
+        verts, nv, parent = _cut.split_by_lines(verts, nv, rows, coef)
+        cen = poly.centroids(verts, nv)
+        code = _cut.child_codes(cen, parent, S, rows, cols, ref)
         blocks.append((code, parent))
+        slope = act.negative_slope()
+        tail = _affine_tail(layers[i + 1 :], S.shape[2])
+        if tail is not None:  # only affine layers follow, into few outputs
+            S = _cut.through_affine_tail(S, parent, code, ref, slope, *tail)
+            break
+        S = np.take(S, parent, axis=0)
+        if slope == 0.0:
+            np.multiply(S, code[:, None, :], out=S)
+        else:
+            S *= np.where(code, 1.0, slope)[:, None, :]
     return verts, nv, S, blocks
+
+
+def _affine_tail(layers, n):
+    """``(W, b)`` of trailing identity-activation layers if they narrow ``n`` units to at
+    most ``n // 4`` outputs (else ``None``)."""
+    if not layers or any(layer.activation.kind != "identity" for layer in layers):
+        return None
+    W, b = np.eye(n), np.zeros(n)
+    for layer in layers:
+        if layer.W is not None:
+            Wl = np.asarray(layer.W, dtype=float)
+            W, b = W @ Wl, b @ Wl
+        if layer.b is not None:
+            b = b + np.asarray(layer.b, dtype=float)
+    return (W, b) if W.shape[1] <= n // 4 else None
 
 
 def _run_chunked(verts, nv, S, layers, eps, workers):
