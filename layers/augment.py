@@ -100,13 +100,23 @@ def _check_nonneg(value, name, what):
 
 def _sample(images, coords):
     """Bilinear samples of ``images (batch, c, h, w)`` at ``coords (batch, 2, h', w')``
-    (row, column), zero outside the image."""
-
-    def one(img, yx):
-        return jax.vmap(lambda ch: jax.scipy.ndimage.map_coordinates(
-            ch, [yx[0], yx[1]], order=1, mode="constant", cval=0.0))(img)
-
-    return jax.vmap(one)(images, coords.astype(images.dtype))
+    (row, column), zero outside the image (SciPy's ``mode="grid-constant"``)."""
+    b, c, h, w = images.shape
+    coords = coords.astype(images.dtype)
+    flat = images.reshape(b, c, h * w)
+    r0, c0 = jnp.floor(coords[:, 0]), jnp.floor(coords[:, 1])
+    fr, fc = coords[:, 0] - r0, coords[:, 1] - c0
+    r0, c0 = r0.astype(jnp.int32), c0.astype(jnp.int32)
+    out = jnp.zeros((b, c) + coords.shape[2:], images.dtype)
+    for dr, wr in ((0, 1 - fr), (1, fr)):
+        for dc, wc in ((0, 1 - fc), (1, fc)):
+            rr, cc = r0 + dr, c0 + dc
+            ok = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+            idx = (jnp.clip(rr, 0, h - 1) * w + jnp.clip(cc, 0, w - 1)).reshape(b, 1, -1)
+            vals = jnp.take_along_axis(flat, jnp.broadcast_to(idx, (b, c, idx.shape[-1])), -1)
+            weight = jnp.where(ok, wr * wc, 0.0).astype(images.dtype)
+            out = out + vals.reshape(out.shape) * weight[:, None]
+    return out
 
 
 def affine(images, matrices, offsets):
@@ -223,7 +233,10 @@ def random_affine(images, *, rotation=15.0, scale=(0.85, 1.15), shear=15.0, max_
     if not 0.0 < lo <= hi:
         raise LayersError(f"{what}: scale must be a pair 0 < low <= high; got {scale!r}")
     base = 0 if seed is None else int(seed)
-    draw = (lambda lo_, hi_, k: _uniform(images, lo_, hi_, None if seed is None else base + k))
+
+    def draw(lo_, hi_, k):
+        return _uniform(images, lo_, hi_, None if seed is None else base + k)
+
     angle = draw(-np.deg2rad(rotation), np.deg2rad(rotation), 0)
     sc = draw(lo, hi, 1)
     sh = draw(-np.deg2rad(shear), np.deg2rad(shear), 2)
