@@ -508,9 +508,14 @@ def _run_layers(verts, nv, S, layers, eps):
     """
     blocks = []
     cen = None  # interior points of the current regions, when known
+    pending = None  # children's maps not yet built: (S, parent, code, slope)
     for i, layer in enumerate(layers):
-        if layer.W is not None:
-            S = _cut.apply_weights(S, np.asarray(layer.W, dtype=float))
+        W = None if layer.W is None else np.asarray(layer.W, dtype=float)
+        if pending is not None:
+            S = _cut.children_maps(*pending, W)
+            pending = None
+        elif W is not None:
+            S = _cut.apply_weights(S, W)
         else:
             S = S.copy()
         if layer.b is not None:
@@ -541,11 +546,9 @@ def _run_layers(verts, nv, S, layers, eps):
         if tail is not None:  # only affine layers follow, into few outputs
             S = _cut.through_affine_tail(S, parent, code, ref, slope, *tail)
             break
-        S = np.take(S, parent, axis=0)
-        if slope == 0.0:
-            np.multiply(S, code[:, None, :], out=S)
-        else:
-            S *= np.where(code, 1.0, slope)[:, None, :]
+        pending = (S, parent, code, slope)
+    if pending is not None:
+        S = _cut.children_maps(*pending)
     return verts, nv, S, blocks
 
 
