@@ -8,6 +8,7 @@ time including compilation, the speed-up over kymatio's fastest backend, an FFT-
 estimate of our transform and the achieved GFLOP/s, and the relative error against kymatio.
 
 Usage: python benchmarks/scattering_vs_kymatio.py [--repeats 5] [--batch 8] [--seconds 10]
+       [--workers N]
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
@@ -25,6 +27,9 @@ import scipy.special
 # it, so a placeholder lets the import succeed.
 if not hasattr(scipy.special, "sph_harm"):
     scipy.special.sph_harm = None
+
+# measure the working tree this script belongs to, not an installed copy
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
 def _timed(fn):
@@ -37,22 +42,33 @@ def _timed(fn):
 def fft_flops(sc, batch):
     """FLOPs of the FFTs of our plan, counted as 2.5 L log2 L per real FFT of length L (half a
     complex one): per band-pass row two inverse real FFTs (real and imaginary parts of the
-    wavelet output) and one forward real FFT of its modulus; the low-pass outputs, small matrix
-    products, are not counted."""
+    wavelet output) and, where its modulus is filtered in the frequency domain, one forward
+    real FFT of that modulus. Returns ``(fft_flops, other_flops)``: the second is the
+    time-domain low-pass products (2 flops per multiply-add); the small low-pass matrix
+    products on spectra are not counted."""
     plan = sc._plan
 
     def r(length):
         return 2.5 * length * math.log2(length)
 
     total = r(plan.geometry["n_padded"])
+    other = 0.0
     for group in plan.groups:
         total += len(group.psi.filters) * 3 * r(group.psi.fold.l_out)
     for level in plan.levels:
+        kernel = level.phi.kernel
         for block in level.blocks:
             f1 = len(plan.groups[block.group].psi.filters)
             rows = len(block.pairs) if block.pairs is not None else f1 * len(block.psi.filters)
-            total += rows * 3 * r(block.psi.fold.l_out)
-    return batch * total
+            length = block.psi.fold.l_out
+            total += rows * (2 if kernel is not None else 3) * r(length)
+            if kernel is not None:
+                other += rows * 2.0 * kernel.shape[0] * length
+    return batch * total, batch * other
+
+
+def _load():
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
 
 def main(argv=None):
@@ -61,6 +77,8 @@ def main(argv=None):
     parser.add_argument("--kymatio-numpy-repeats", type=int, default=2)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="Scattering1D(workers=...); default: its own (one per core)")
     args = parser.parse_args(argv)
 
     import jax
@@ -73,8 +91,9 @@ def main(argv=None):
     x = np.random.default_rng(0).standard_normal((args.batch, n)).astype(np.float32)
     log = sys.stderr
 
+    load_start = _load()
     t0 = time.perf_counter()
-    sc = Scattering1D(J, n, Q=Q)
+    sc = Scattering1D(J, n, Q=Q, workers=args.workers)
     ours = np.asarray(sc(x))
     ours_first = time.perf_counter() - t0
     print(f"ours: first call (build + compile + run) {ours_first:.2f} s", file=log)
@@ -111,7 +130,7 @@ def main(argv=None):
                                                                  1e-30)
     overall = float(np.linalg.norm(ours - ref) / np.linalg.norm(ref))
     fastest = min(kn_t, kj_t)
-    flops = fft_flops(sc, args.batch)
+    flops, other_flops = fft_flops(sc, args.batch)
     result = {
         "benchmark": "scattering_vs_kymatio",
         "config": {"sr": sr, "seconds": args.seconds, "n": n, "J": J, "Q": list(Q),
@@ -131,6 +150,10 @@ def main(argv=None):
         "clips_per_s_fastest_peer": round(args.batch / fastest, 2),
         "fft_gflop_estimate": round(flops / 1e9, 2),
         "achieved_gflop_per_s": round(flops / 1e9 / ours_t, 2),
+        "achieved_gflop_per_cpu_s": round(flops / 1e9 / ours_cpu, 2),
+        "lowpass_matmul_gflop": round(other_flops / 1e9, 2),
+        "workers": sc._n_workers(args.batch),
+        "load_avg_1min_start_end": [load_start, _load()],
         "max_per_path_rel_err_vs_kymatio": float(per_path.max()),
         "overall_rel_err_vs_kymatio": overall,
     }

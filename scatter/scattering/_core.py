@@ -144,10 +144,23 @@ def _first_order_stage(v, group, phi_w, sources, w2, geometry):
     return S1, _gather(R1, *sources) * w2
 
 
+def lowpass_time(u, stage, kernel):
+    """Low-pass ``stage`` applied in the time domain to real signals ``u`` (``(..., l_in)``),
+    subsampled and unpadded: ``(..., frames)`` (see :func:`._plan.lowpass_kernel`)."""
+    blocks = u.reshape(u.shape[:-1] + (stage.fold.l_out, kernel.shape[1]))
+    G = jnp.einsum("...as,ds->...ad", blocks, kernel)
+    return jnp.take(G.reshape(G.shape[:-2] + (-1,)),
+                    jnp.asarray(stage.frames * kernel.shape[0]
+                                + np.arange(kernel.shape[0])[None, :], jnp.int32),
+                    axis=-1).sum(axis=-1)
+
+
 def _second_order_stage(v, level, phi_w, geometry):
     """One chunk of second-order rows: their low-pass outputs."""
-    R2 = jnp.fft.rfft(window_modulus(v, level.blocks[0].psi.fold.l_out), axis=-1)
-    return (lowpass(R2, level.phi, phi_w, geometry),)
+    U2 = window_modulus(v, level.blocks[0].psi.fold.l_out)
+    if level.phi.kernel is not None:
+        return (lowpass_time(U2, level.phi, phi_w),)
+    return (lowpass(jnp.fft.rfft(U2, axis=-1), level.phi, phi_w, geometry),)
 
 
 def _level_windows(plan, level, flats, B):

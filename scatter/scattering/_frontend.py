@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+from concurrent.futures import ThreadPoolExecutor
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -51,6 +54,12 @@ class Scattering1D:
         ``"array"``: one array ``(..., n_paths, n_frames)``; ``"dict"``: ``{order: array of shape
         (..., n_paths_of_that_order, n_frames)}``. (kymatio's ``"dict"`` is keyed by path: use
         ``meta()["key"]`` to map rows to paths.)
+    workers : int or None
+        Threads per call: the batch is split into ``workers`` equal parts (the last one
+        zero-padded) transformed concurrently by the same compiled program. ``None`` (default):
+        the number of CPU cores this process may use, at most one per signal. ``1``: one
+        call, no threads. Only :meth:`__call__` and :meth:`apply` on concrete arrays are
+        split; :meth:`as_function` and traced inputs are not.
 
     Attributes
     ----------
@@ -65,7 +74,7 @@ class Scattering1D:
     ScatterError
         ``J`` too large for the signal, ``Q < 1``, ``T`` outside ``[1, n]`` (``T = 0``, the
         unaveraged transform, is not provided), bad ``max_order``, ``oversampling``,
-        ``wavelet`` or ``out_type``.
+        ``wavelet``, ``out_type`` or ``workers``.
 
     Examples
     --------
@@ -78,7 +87,7 @@ class Scattering1D:
     """
 
     def __init__(self, J, shape, Q=(8, 1), T=None, max_order=2, oversampling=0,
-                 wavelet="morlet", *, out_type="array"):
+                 wavelet="morlet", *, out_type="array", workers=None):
         if isinstance(shape, tuple) and len(shape) == 1:
             shape = shape[0]
         n = _int("shape", shape, 2)
@@ -104,6 +113,7 @@ class Scattering1D:
             raise ScatterError(f"wavelet must be one of {WAVELETS}, got {wavelet!r}")
         if out_type not in ("array", "dict"):
             raise ScatterError(f"out_type must be 'array' or 'dict', got {out_type!r}")
+        self.workers = None if workers is None else _int("workers", workers, 1)
         self.J, self.shape, self.Q, self.T = J, (n,), Q, T
         self.max_order, self.oversampling = max_order, oversampling
         self.wavelet, self.out_type = wavelet, out_type
@@ -174,13 +184,42 @@ class Scattering1D:
             self._weights = {k: jnp.asarray(v) for k, v in default_weights(self._plan).items()}
         return self._weights
 
-    def _run(self, weights, x, fn):
+    def _run(self, weights, x, fn, traced=False):
         x = check_signal(x, length=self.shape[0])
         if jnp.iscomplexobj(x):
             raise ScatterError("x must be real, got a complex array")
         batch = x.shape[:-1]
-        S = fn(weights, x.reshape((-1, x.shape[-1])))
+        S = self._split_rows(weights, x.reshape((-1, x.shape[-1])), fn, traced)
         return self._shape_output(S.reshape(batch + S.shape[1:]))
+
+    def _n_workers(self, rows):
+        workers = self.workers
+        if workers is None:
+            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+                os.cpu_count() or 1)
+        return max(1, min(workers, rows))
+
+    def _split_rows(self, weights, x, fn, traced=False):
+        """``fn(weights, x)`` for ``x`` of shape ``(rows, n)``, the rows split into equal
+        chunks (the last one zero-padded) run from ``workers`` threads: XLA's CPU runtime
+        releases the GIL and runs one program mostly on one thread, so concurrent calls on
+        parts of the batch use the other cores. One compiled program serves every chunk; the
+        first chunk is dispatched from this thread, so a new shape is compiled only once.
+        Never split under a JAX transformation (``traced``, or a traced ``x``): traces are
+        per thread."""
+        rows = x.shape[0]
+        k = self._n_workers(rows)
+        if k == 1 or traced or isinstance(x, jax.core.Tracer):
+            return fn(weights, x)
+        size = -(-rows // k)
+        k = -(-rows // size)
+        if k * size != rows:
+            x = jnp.pad(x, [(0, k * size - rows), (0, 0)])
+        chunks = [x[i * size:(i + 1) * size] for i in range(k)]
+        first = fn(weights, chunks[0])  # compiles on the first use of this shape
+        with ThreadPoolExecutor(k - 1) as pool:
+            rest = list(pool.map(lambda c: fn(weights, c).block_until_ready(), chunks[1:]))
+        return jnp.concatenate([first] + rest)[:rows]
 
     def __call__(self, x):
         """Scattering transform of ``x``.
@@ -214,8 +253,10 @@ class Scattering1D:
         if missing:
             raise ScatterError(f"params is missing {missing}; expected keys {sorted(self.params)}")
         params = {k: params[k] for k in self.params}
+        leaves = jax.tree_util.tree_leaves(params)
+        traced = any(isinstance(leaf, jax.core.Tracer) for leaf in leaves)
         return self._run(self._default_weights(), x,
-                         lambda w, v: self._jitted_apply(params, w, v))
+                         lambda w, v: self._jitted_apply(params, w, v), traced)
 
     def as_function(self, *, learnable=False):
         """A pure function of the transform and the arrays it needs, for use inside your own

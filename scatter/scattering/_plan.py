@@ -50,6 +50,8 @@ class Stage:
     filters: tuple = ()  # filter indices in their bank (band-pass stages)
     in_level: int = 0  # periodization level of the filters (input subsampling exponent)
     matrix: np.ndarray | None = None  # low-pass stages: (2, K, frames) map, see lowpass_matrix
+    kernel: np.ndarray | None = None  # low-pass stages: (n_d, stride) blocks, see lowpass_kernel
+    frames: np.ndarray | None = None  # (n_out, n_d) frame indices read with ``kernel``
 
 
 @dataclass(frozen=True, eq=False)
@@ -156,6 +158,42 @@ def lowpass_matrix(fold, lo, hi):
     return np.concatenate([M.real, -M.imag]).astype(np.float32)
 
 
+KERNEL_TAU = 1e-8  # time-domain low-pass taps below KERNEL_TAU * peak are dropped
+KERNEL_MAX_BLOCKS = 64  # most stride-long blocks of a time-domain low-pass
+
+
+def lowpass_kernel(fold, lo, hi, tau=KERNEL_TAU):
+    """Low-pass ``fold`` (one even filter) followed by subsampling and unpadding to frames
+    ``lo .. hi - 1``, as a time-domain operation on the real input ``u`` (length ``l_in``):
+    ``(kernel, frames)`` or None when the filter spans more than :data:`KERNEL_MAX_BLOCKS`
+    blocks (the frequency route is then cheaper).
+
+    With stride ``s = l_in // l_out``, ``u`` cut into ``l_out`` blocks ``U[a] = u[a s:(a+1) s]``
+    and ``g`` the filter's impulse response (periodic, length ``l_in``), the output is
+    ``S[t] = sum_n u[n] g[t s - n] = sum_d U[t + d] . kernel[d]`` with
+    ``kernel[d][r] = g[-d s - r]``, over the block offsets ``d`` where ``g`` exceeds
+    ``tau * max|g|`` (a Gaussian low-pass: about 20 blocks). ``frames[i, j]`` is the block
+    ``(lo + i + d_j) mod l_out``. Cost: ``n_d * l_in`` multiply-adds per signal, one matrix
+    product, instead of a real FFT of length ``l_in``.
+    """
+    l_in, l_out = fold.l_in, fold.l_out
+    stride = l_in // l_out
+    k = stride
+    spectrum = np.zeros(l_in, np.complex128)
+    pos = (fold.start[0] + np.arange(fold.weight.shape[1])) % l_in
+    np.add.at(spectrum, pos, fold.weight[0].astype(np.float64) * k)
+    g = np.fft.ifft(spectrum).real
+    offsets = np.arange(-(l_out // 2), l_out - l_out // 2)
+    taps = g[(-offsets[:, None] * stride - np.arange(stride)[None, :]) % l_in]  # (l_out, s)
+    big = np.flatnonzero(np.abs(taps).max(axis=1) > tau * np.abs(g).max())
+    d = offsets[big.min():big.max() + 1]
+    if d.size > KERNEL_MAX_BLOCKS or d.size >= l_out:
+        return None
+    kernel = taps[big.min():big.max() + 1].astype(np.float32)
+    frames = (np.arange(lo, hi)[:, None] + d[None, :]) % l_out
+    return kernel, frames
+
+
 def symmetrize(h):
     """Even part ``(h[k] + h[-k]) / 2``: the low-pass seen by a real signal."""
     return 0.5 * (h + np.roll(h[::-1], 1))
@@ -186,13 +224,16 @@ def build_plan(geometry, psi1, j1s, psi2, j2s, phi, *, max_order, oversampling):
     phi = symmetrize(phi)
     phi_levels = {}
 
-    def phi_stage(level_in, k):
-        key = (level_in, k)
+    def phi_stage(level_in, k, time_domain=False):
+        key = (level_in, k, time_domain)
         if key not in phi_levels:
             fold = make_fold([periodize(phi, 2**level_in)], 2**k)
             out = level_in + k
-            matrix = lowpass_matrix(fold, geometry["ind_start"][out], geometry["ind_end"][out])
-            phi_levels[key] = Stage(fold, out, matrix=matrix)
+            lo, hi = geometry["ind_start"][out], geometry["ind_end"][out]
+            kernel = lowpass_kernel(fold, lo, hi) if time_domain else None
+            phi_levels[key] = Stage(fold, out, matrix=lowpass_matrix(fold, lo, hi),
+                                    kernel=None if kernel is None else kernel[0],
+                                    frames=None if kernel is None else kernel[1])
         return phi_levels[key]
 
     phi0 = phi_stage(0, max(log2_T - os_, 0))
@@ -232,7 +273,8 @@ def build_plan(geometry, psi1, j1s, psi2, j2s, phi, *, max_order, oversampling):
             flat.append((li, bi, block))
             level_blocks.append(block)
             second_rows.extend(rows)
-        levels.append(Level(tuple(level_blocks), phi_stage(k, max(log2_T - k - os_, 0))))
+        levels.append(Level(tuple(level_blocks),
+                            phi_stage(k, max(log2_T - k - os_, 0), time_domain=True)))
     groups = [Group(g.psi, g.phi, tuple((li, bi) for li, bi, _ in flat))
               for g, flat in zip(groups, group_blocks)]
     # permutation from computation order (phi0, first-order groups, second-order levels) to
@@ -247,6 +289,8 @@ def build_plan(geometry, psi1, j1s, psi2, j2s, phi, *, max_order, oversampling):
 
 
 def _phi_weight(stage):
+    if stage.kernel is not None:
+        return stage.kernel
     return stage.matrix if stage.matrix is not None else stage.fold.weight
 
 

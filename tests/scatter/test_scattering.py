@@ -233,3 +233,19 @@ def test_pure_function_errors(small):
     _, fn_learn = small.as_function(learnable=True)
     with pytest.raises(ScatterError, match=r"params must have the key 'filters'"):
         fn_learn(params, np.zeros(256, np.float32))
+
+
+def test_workers_split_the_batch_without_changing_results(rng):
+    x = rng.standard_normal((3, 128)).astype(np.float32)  # 2 workers: rows 2 + (1 + padding)
+    one = Scattering1D(3, 128, Q=(2, 1), workers=1)
+    two = Scattering1D(3, 128, Q=(2, 1), workers=2)
+    assert one._n_workers(3) == 1 and two._n_workers(3) == 2 and two._n_workers(1) == 1
+    ref = np.asarray(one(x))
+    np.testing.assert_allclose(two(x), ref, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(two.apply(two.params, x), ref, rtol=1e-4, atol=1e-6)
+    # traced filter parameters: one call on this thread (traces do not cross threads)
+    grads = jax.grad(lambda p: jnp.sum(two.apply(p, x)))(two.params)
+    assert all(np.all(np.isfinite(g)) for g in grads.values())
+    assert Scattering1D(3, 128, Q=(2, 1))._n_workers(1000) >= 1  # default: the usable cores
+    with pytest.raises(ScatterError, match="workers must be an integer >= 1, got 0"):
+        Scattering1D(3, 128, workers=0)
