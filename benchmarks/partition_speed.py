@@ -146,18 +146,19 @@ def main(argv=None):
     widths = [16, 32, 64] if args.quick else [16, 32, 64, 96, 128]
     depths = [1, 2, 3, 4] if args.quick else [1, 2, 3, 4, 5, 6]
     by_width, by_depth = {}, {}
+    def entry(p, t, c):
+        return {"regions": p.n_regions, "seconds": round(t, 4), "cpu_seconds": round(c, 4),
+                "regions_per_s": round(p.n_regions / t),
+                "regions_per_cpu_s": round(p.n_regions / c)}
+
     for w in widths:
-        p, t, _ = timed(lambda w=w: partition_2d(he_mlp([2] + [w] * 4 + [3], 1), domain=SQUARE), 2)
-        by_width[w] = {"regions": p.n_regions, "seconds": round(t, 4),
-                       "regions_per_s": round(p.n_regions / t)}
-        print(f"width {w:4d} depth 4: {p.n_regions:7d} regions, {p.n_regions / t:,.0f}/s")
+        by_width[w] = entry(*timed(
+            lambda w=w: partition_2d(he_mlp([2] + [w] * 4 + [3], 1), domain=SQUARE), 2))
+        print(f"width {w:4d} depth 4: {by_width[w]}")
     for dpt in depths:
-        p, t, _ = timed(
-            lambda d=dpt: partition_2d(he_mlp([2] + [64] * d + [3], 2), domain=SQUARE), 2
-        )
-        by_depth[dpt] = {"regions": p.n_regions, "seconds": round(t, 4),
-                         "regions_per_s": round(p.n_regions / t)}
-        print(f"width   64 depth {dpt}: {p.n_regions:7d} regions, {p.n_regions / t:,.0f}/s")
+        by_depth[dpt] = entry(*timed(
+            lambda d=dpt: partition_2d(he_mlp([2] + [64] * d + [3], 2), domain=SQUARE), 2))
+        print(f"width   64 depth {dpt}: {by_depth[dpt]}")
 
     result = {
         "benchmark": "partition_speed",
