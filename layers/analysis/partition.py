@@ -473,12 +473,18 @@ def partition_2d(
     nv = np.array([len(dom)])
     # S[r] = [[slope row u0], [slope row u1], [offset]]: slice -> current layer's input
     S = np.concatenate([basis, origin[None]])[None]
-    coded = [i for i, layer in enumerate(net.layers) if layer.activation.kind != "identity"]
-    head = coded[0] + 1 if coded else len(net.layers)
-    verts, nv, S, blocks = _run_layers(verts, nv, S, net.layers[:head], eps)
-    if head < len(net.layers):
-        verts, nv, S, more = _run_chunked(verts, nv, S, net.layers[head:], eps, workers)
-        blocks += more
+    halves = _halve_domain(verts, nv, S, net.layers, eps)
+    if halves is not None:  # both halves go through every layer, in parallel
+        verts, nv = halves
+        S = np.repeat(S, 2, axis=0)
+        verts, nv, S, blocks = _run_chunked(verts, nv, S, net.layers, eps, workers)
+    else:
+        coded = [i for i, layer in enumerate(net.layers) if layer.activation.kind != "identity"]
+        head = coded[0] + 1 if coded else len(net.layers)
+        verts, nv, S, blocks = _run_layers(verts, nv, S, net.layers[:head], eps)
+        if head < len(net.layers):
+            verts, nv, S, more = _run_chunked(verts, nv, S, net.layers[head:], eps, workers)
+            blocks += more
     G = S[:, :2]
     return Partition2D(
         vertices=verts,
@@ -495,9 +501,39 @@ def partition_2d(
     )
 
 
-# regions after the first coded layer are refined in this many independent chunks (fixed, so
-# that the result, region order included, does not depend on the number of worker threads)
+# regions are refined in this many independent chunks (fixed, so that the result, region
+# order included, does not depend on the number of worker threads)
 _CHUNKS = 2
+
+
+def _halve_domain(verts, nv, S, layers, eps):
+    """Cut the domain along one line of the first coded (element-wise) layer, if any.
+
+    That line is part of the partition anyway, so the two halves can be refined independently
+    from the first layer on. The line passing closest to the domain's vertex mean is used,
+    for balance. Returns ``(verts, nv)`` of the two halves, or ``None``.
+    """
+    for layer in layers:
+        if layer.W is not None:
+            S = S @ np.asarray(layer.W, dtype=float)
+        if layer.b is not None:
+            S = S.copy()
+            S[:, 2] += np.asarray(layer.b, dtype=float)
+        kind = layer.activation.kind
+        if kind == "max_pool":
+            return None
+        if kind != "identity":
+            break
+    else:
+        return None
+    cen = poly.centroids(verts, nv)
+    rows, cols, coef, _ = _cut.crossing_pairs(verts, nv, cen, S, eps)
+    if not len(cols):
+        return None
+    dist = np.abs(cen[0] @ coef[:, :2].T + coef[:, 2]) / np.hypot(coef[:, 0], coef[:, 1])
+    k = int(np.argmin(dist))
+    halves, n_halves, _ = _cut.split_by_lines(verts, nv, rows[k : k + 1], coef[k : k + 1])
+    return halves, n_halves
 
 
 def _run_layers(verts, nv, S, layers, eps):
