@@ -167,17 +167,28 @@ def make_step(args, optimizer):
     return chunk
 
 
-def reconstruction(params, state, x):
-    """Multiscale inversion reconstruction error (Balestriero, Glotin & Baraniuk 2018):
-    at the input of every convolution and of the dense layer, compare the layer input ``h``
-    with the template reconstruction ``(dz/dh)^T p`` (``p`` the predicted distribution, no
-    gradient through it), each error divided by ``||h||^2`` and averaged over scales."""
+def reconstructions(params, state, x):
+    """Template reconstructions at the input of every layer with weights.
+
+    The CNN with batch norm (batch statistics) and ReLU is, around ``x``, a continuous
+    piecewise-affine map of its input; the gradient of the logits with respect to a layer's
+    input ``h`` holds the templates, and ``(dz/dh)^T p`` (``p`` the softmax prediction, no
+    gradient through it) is the inversion reconstruction of ``h`` (Balestriero, Glotin &
+    Baraniuk, "Semi-supervised learning enabled by multiscale deep neural network
+    inversion", 2018). Computed by one reverse pass with zero probes added to every layer
+    input.
+
+    Returns
+    -------
+    inputs, recs : list of jax.Array
+        Layer inputs (image NHWC, two feature maps, pooled features) and their
+        reconstructions, same shapes.
+    """
+    n = sum(1 for k in params if k.startswith("conv"))
 
     def logits_from(probes):
-        # probes are added to the input of each layer; gradients w.r.t. them are dz/dh
         h = jnp.transpose(x, (0, 2, 3, 1)) + probes[0]
         inputs = [h]
-        n = len(probes) - 1
         for i in range(n):
             pad = "SAME" if STRIDES[i] == 2 else "VALID"
             h = jax.lax.conv_general_dilated(h, params[f"conv{i}"], (STRIDES[i],) * 2, pad,
@@ -186,20 +197,22 @@ def reconstruction(params, state, x):
             h = (h - mean) * jax.lax.rsqrt(var + 1e-5) * params[f"gamma{i}"] \
                 + params[f"beta{i}"]
             h = jax.nn.relu(h)
-            if i + 1 < n:
-                h = h + probes[i + 1]
-            else:
-                h = jnp.mean(h, (1, 2)) + probes[i + 1]
+            h = (h if i + 1 < n else jnp.mean(h, (1, 2))) + probes[i + 1]
             inputs.append(h)
         return h @ params["dense_w"] + params["dense_b"], inputs
 
     _, _, shapes = forward(params, state, x, train=True, with_inputs=True)
-    zeros = [jnp.zeros_like(s) for s in shapes]
-    logits, vjp_fn, inputs = jax.vjp(logits_from, zeros, has_aux=True)
-    p = jax.lax.stop_gradient(jax.nn.softmax(logits))
-    (recs,) = vjp_fn(p)
+    logits, vjp_fn, inputs = jax.vjp(logits_from, [jnp.zeros_like(s) for s in shapes],
+                                     has_aux=True)
+    (recs,) = vjp_fn(jax.lax.stop_gradient(jax.nn.softmax(logits)))
+    return inputs, recs
+
+
+def reconstruction(params, state, x):
+    """Multiscale inversion loss: each layer's ``||h - r||^2 / ||h||^2`` (no gradient through
+    the denominator), averaged over examples and layers (see :func:`reconstructions`)."""
     errs = []
-    for h, r in zip(inputs, recs):
+    for h, r in zip(*reconstructions(params, state, x)):
         axes = tuple(range(1, h.ndim))
         e = jnp.sum((h - r) ** 2, axes) / (jnp.sum(jax.lax.stop_gradient(h) ** 2, axes) + 1e-6)
         errs.append(jnp.mean(e))
@@ -296,6 +309,7 @@ def main(argv=None):
         "test_accuracy_ema": acc(ema, data["x_test"], data["y_test"]),
         "unlabelled_accuracy": acc(params, xu_all, data["y_unlabelled"]),
         "seconds": round(time.time() - t0, 1),
+        "cpu_seconds": round(time.process_time(), 1),
         "final_losses": history[-1] if history else {},
     }
     print(json.dumps(result))

@@ -1,0 +1,74 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def mod(scripts):
+    return scripts("train_ssl_mnist")
+
+
+@pytest.fixture(scope="module")
+def net(mod):
+    params, state = mod.init_net(jax.random.PRNGKey(0), (4, 6, 8))
+    return params, state
+
+
+def test_forward_shapes_and_running_stats(mod, net, rng):
+    params, state = net
+    x = jnp.asarray(rng.uniform(size=(5, 1, 28, 28)).astype("float32"))
+    logits, new_state = mod.forward(params, state, x, train=True)
+    assert logits.shape == (5, 10)
+    # running mean moves 10% of the way to the batch mean
+    h = jax.lax.conv_general_dilated(jnp.transpose(x, (0, 2, 3, 1)), params["conv0"], (2, 2),
+                                     "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    np.testing.assert_allclose(new_state["mean0"], 0.1 * np.asarray(h).mean((0, 1, 2)),
+                               rtol=1e-5, atol=1e-7)
+    eval_logits, same = mod.forward(params, state, x, train=False)
+    assert same is state and eval_logits.shape == (5, 10)
+
+
+def test_reconstructions_are_backprojected_predictions(mod, net, rng):
+    params, state = net
+    x = jnp.asarray(rng.uniform(size=(3, 1, 28, 28)).astype("float32"))
+    inputs, recs = mod.reconstructions(params, state, x)
+    assert [r.shape for r in recs] == [h.shape for h in inputs]
+    logits = mod.forward(params, state, x, train=True)[0]
+    p = jax.nn.softmax(logits)
+    # last scale (pooled features feeding the dense layer): closed form W p
+    np.testing.assert_allclose(recs[-1], p @ params["dense_w"].T, rtol=1e-5, atol=1e-6)
+    # input scale: gradient of <p, logits> with respect to the image
+    g = jax.grad(lambda v: jnp.sum(p * mod.forward(params, state, v, train=True)[0]))(x)
+    np.testing.assert_allclose(recs[0], jnp.transpose(g, (0, 2, 3, 1)), rtol=1e-4, atol=1e-6)
+    loss, grads = jax.value_and_grad(mod.reconstruction)(params, state, x)
+    assert np.isfinite(float(loss)) and all(np.isfinite(v).all() for v in grads.values())
+
+
+def test_augmentations_keep_shape_and_range(mod, rng):
+    x = jnp.asarray(rng.uniform(size=(6, 1, 28, 28)).astype("float32"))
+    key = jax.random.PRNGKey(1)
+    weak = mod.weak_augment(key, x, 2)
+    strong = mod.strong_augment(key, x, rotation=25.0, elastic=1.5, cutout=10)
+    for v in (weak, strong):
+        assert v.shape == x.shape and float(v.min()) >= -1e-6 and float(v.max()) <= 1 + 1e-6
+    assert not np.allclose(strong, x)
+
+
+def test_main_smoke(mod, capsys):
+    result = mod.main(["--steps", "2", "--chunk", "1", "--widths", "4", "4", "4",
+                       "--batch-unlabelled", "8", "--reconstruction-size", "4",
+                       "--terms", "entropy,reconstruction,consistency", "--json", "--quiet"])
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert '"test_accuracy"' in last
+    for k in ("test_accuracy", "test_accuracy_ema", "unlabelled_accuracy"):
+        assert 0.0 <= result[k] <= 1.0
+    assert set(result["final_losses"]) >= {"cross_entropy", "entropy", "reconstruction",
+                                           "consistency", "total"}
+
+
+def test_parse_errors(mod):
+    with pytest.raises(SystemExit):
+        mod.parse(["--terms", "bogus"])
+    with pytest.raises(SystemExit):
+        mod.parse(["--steps", "10", "--chunk", "3"])
