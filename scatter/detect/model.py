@@ -8,15 +8,23 @@ Baraniuk 2018, "A spline theory of deep networks", ICML)
 ``h_k = max_{r = 1..R} (W[:, k, r] . x + b[k, r])``,
 
 each unit a convex piecewise-affine function of its input with ``R`` pieces (``R = 2`` with one
-piece fixed at zero would be a ReLU), and a linear read-out to one logit per frame. A window's
+piece fixed at zero would be a ReLU), and a linear read-out to one logit per frame. With
+temporal *context* (``context=(-4, -2, 0, 2, 4)`` frames, say) the first layer sees the
+standardised frames at those offsets side by side (edge frames repeated), a dilated temporal
+convolution in the manner of time-delay networks (Waibel et al. 1989, "Phoneme recognition
+using time-delay neural networks", IEEE TASSP 37(3)), so that a unit can respond to a sweep, a
+note onset or a syllable rhythm rather than to one spectral slice. A window's
 logit is the smooth maximum of its frame logits (log-mean-exp with a learned sharpness
 ``beta > 0``): a bird anywhere in the window raises it. Training with one label per clip pools
 all frames of the clip's windows the same way (multiple-instance learning).
 
 The parameters are a flat dict of arrays (what the ``.npz`` of a model holds):
-``mean``, ``std`` (``(n_features,)``, fixed statistics), ``w0``, ``b0``, ... ``w{L-1}``,
-``b{L-1}`` (``(n_in, H, R)`` and ``(H, R)``), ``w_out`` (``(H_last,)``), ``b_out`` (``()``),
-``beta_raw`` (``()``). Inference is a pure JAX function of that dict: no graph is needed.
+``mean``, ``std`` (``(n_features,)``, fixed statistics), optionally ``context`` (``(K,)``,
+fixed frame offsets, whole numbers stored as float32; absent means ``K = 1``, offset 0),
+``w0``, ``b0``, ... ``w{L-1}``, ``b{L-1}`` (``(n_in, H, R)`` and ``(H, R)``, with
+``n_in = K * n_features`` for the first layer, offsets outermost), ``w_out`` (``(H_last,)``),
+``b_out`` (``()``), ``beta_raw`` (``()``). Inference is a pure JAX function of that dict: no
+graph is needed. :data:`FIXED` names the entries that training never updates.
 
 Example
 -------
@@ -34,11 +42,15 @@ import numpy as np
 
 from scatter.errors import ScatterError
 
-__all__ = ["bag_logits", "check_params", "frame_logits", "init_params", "n_layers",
+__all__ = ["FIXED", "bag_logits", "check_params", "frame_logits", "init_params", "n_layers",
            "pool_logits", "window_logits"]
 
+#: Parameter entries that are fixed statistics or settings, not trained.
+FIXED = ("mean", "std", "context")
 
-def init_params(key, *, n_features, hidden=(48, 24), pieces=3, mean=None, std=None):
+
+def init_params(key, *, n_features, hidden=(48, 24), pieces=3, mean=None, std=None,
+                context=None):
     """Random initial parameters.
 
     Parameters
@@ -53,6 +65,8 @@ def init_params(key, *, n_features, hidden=(48, 24), pieces=3, mean=None, std=No
         Affine pieces per unit, ``R >= 2``.
     mean, std : array_like [shape=(n_features,)] or None
         Standardisation statistics (None: 0 and 1).
+    context : sequence of int or None
+        Frame offsets the first layer sees (None: the frame alone).
 
     Returns
     -------
@@ -76,6 +90,13 @@ def init_params(key, *, n_features, hidden=(48, 24), pieces=3, mean=None, std=No
                            f"hidden layer); got n_features={n_features!r}, hidden={hidden!r}")
     if isinstance(pieces, bool) or not isinstance(pieces, (int, np.integer)) or pieces < 2:
         raise ScatterError(f"pieces must be an integer >= 2; got {pieces!r}")
+    if context is not None:
+        ctx = np.asarray(context)
+        if (ctx.ndim != 1 or ctx.size < 1 or not np.all(ctx == np.round(ctx))
+                or np.unique(ctx).size != ctx.size):
+            raise ScatterError(f"context must be distinct whole frame offsets, e.g. "
+                               f"(-2, 0, 2); got {context!r}")
+        sizes[0] = n_features * ctx.size
     params = {
         "mean": jnp.zeros(n_features) if mean is None else jnp.asarray(mean, jnp.float32),
         "std": jnp.ones(n_features) if std is None else jnp.asarray(std, jnp.float32),
@@ -84,6 +105,8 @@ def init_params(key, *, n_features, hidden=(48, 24), pieces=3, mean=None, std=No
         if params[name].shape != (n_features,):
             raise ScatterError(f"{name} must have shape ({n_features},); "
                                f"got {params[name].shape}")
+    if context is not None:
+        params["context"] = jnp.asarray(ctx, jnp.float32)
     keys = jax.random.split(key, 2 * len(hidden) + 1)
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         params[f"w{i}"] = (jax.random.normal(keys[2 * i], (n_in, n_out, pieces))
@@ -123,9 +146,15 @@ def check_params(params, *, n_features=None):
         raise ScatterError(f"params is missing {missing or ['w0', 'b0']}; a detector model "
                            f"needs {need or ['mean', 'std', 'w0', 'b0', 'w_out', 'b_out']}")
     n_in = params["w0"].shape[0]
-    if n_features is not None and n_in != n_features:
-        raise ScatterError(f"the model expects {n_in} feature channels but the features have "
+    k = np.asarray(params["context"]).size if "context" in params else 1
+    n_stat = np.asarray(params["mean"]).shape[0]
+    if n_features is not None and (n_in != k * n_features or n_stat != n_features):
+        expects = n_in // k if n_in % k == 0 else n_in
+        raise ScatterError(f"the model expects {expects} feature channels but the features have "
                            f"{n_features}; the model and feature settings do not match")
+    if n_in != k * n_stat:
+        raise ScatterError(f"params w0 has {n_in} inputs but {k} context offsets of {n_stat} "
+                           f"channels make {k * n_stat}; the parameters are inconsistent")
     for i in range(L):
         w, b = params[f"w{i}"], params[f"b{i}"]
         if w.ndim != 3 or w.shape[0] != n_in or b.shape != w.shape[1:]:
@@ -158,6 +187,12 @@ def frame_logits(params, feats):
     mean = jax.lax.stop_gradient(params["mean"])
     std = jax.lax.stop_gradient(params["std"])
     h = (x - mean) / std
+    if "context" in params:  # frames at the offsets side by side, edge frames repeated
+        n = h.shape[-2]
+        offsets = jax.lax.stop_gradient(params["context"]).astype(jnp.int32)
+        idx = jnp.clip(jnp.arange(n)[:, None] + offsets[None, :], 0, n - 1)  # (n, K)
+        h = jnp.take(h, idx, axis=-2)  # (..., n, K, C)
+        h = h.reshape(h.shape[:-2] + (-1,))
     for i in range(n_layers(params)):
         h = jnp.einsum("...i,ihr->...hr", h, params[f"w{i}"]) + params[f"b{i}"]
         h = jnp.max(h, axis=-1)

@@ -83,6 +83,9 @@ class TrainConfig:
     dropout : float
         Share of standardised input features zeroed at random in each training step
         (``0 <= dropout < 1``; the rest are scaled by ``1 / (1 - dropout)``).
+    context : tuple of int
+        Frame offsets the first layer sees side by side (:mod:`scatter.detect.model`); empty:
+        each frame alone.
     """
 
     epochs: int = 40
@@ -97,9 +100,13 @@ class TrainConfig:
     pieces: int = 3
     max_windows: int = 8
     dropout: float = 0.0
+    context: tuple = ()
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(self.hidden))
+        object.__setattr__(self, "context", tuple(int(c) for c in self.context))
+        if len(set(self.context)) != len(self.context):
+            raise ScatterError(f"context must be distinct frame offsets; got {self.context!r}")
         for name in ("epochs", "batch_size", "patience", "pieces", "max_windows"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
@@ -266,7 +273,8 @@ def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resum
     mean, std = _stats(tb)
     key = jax.random.PRNGKey(config.seed)
     params = M.init_params(key, n_features=n_features, hidden=config.hidden,
-                           pieces=config.pieces, mean=mean, std=std)
+                           pieces=config.pieces, mean=mean, std=std,
+                           context=config.context or None)
     opt = optax.chain(optax.clip_by_global_norm(1.0),
                       optax.adamw(config.learning_rate, weight_decay=config.weight_decay))
     opt_state = opt.init(params)
@@ -287,8 +295,10 @@ def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resum
     @jax.jit
     def step(p, s, feats, valid, y, w, key):
         loss, g = jax.value_and_grad(loss_fn)(p, feats, valid, y, w, key)
-        g = {k: (jnp.zeros_like(v) if k in ("mean", "std") else v) for k, v in g.items()}
+        g = {k: (jnp.zeros_like(v) if k in M.FIXED else v) for k, v in g.items()}
         upd, s = opt.update(g, s, p)
+        # fixed entries never move (AdamW's weight decay would otherwise shrink them)
+        upd = {k: (jnp.zeros_like(v) if k in M.FIXED else v) for k, v in upd.items()}
         return optax.apply_updates(p, upd), s, loss
 
     window_probs = jax.jit(lambda p, f: jax.nn.sigmoid(M.window_logits(p, f)))
@@ -438,10 +448,12 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
     metadata = {
         "features": features.to_dict(),
         "model": {"hidden": list(config.hidden), "pieces": config.pieces,
-                  "threshold": threshold, "aggregate": "max"},
+                  "context": list(config.context), "threshold": threshold,
+                  "aggregate": "max"},
         "training": {
             "data": os.path.abspath(data), "labels": os.path.abspath(os.fsdecode(labels)),
-            "config": dataclasses.asdict(config) | {"hidden": list(config.hidden)},
+            "config": dataclasses.asdict(config) | {"hidden": list(config.hidden),
+                                                    "context": list(config.context)},
             "n_train": int(len(tb.labels)), "n_train_positive": int(tb.labels.sum()),
             "n_val": int(len(vb.labels)), "n_val_positive": int(vb.labels.sum()),
             "validation_split": ("labels CSV split column" if any(r.split == "val"

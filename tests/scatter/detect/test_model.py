@@ -29,6 +29,11 @@ def _numpy_frames(p, feats):
     p = {k: np.asarray(v, np.float64) for k, v in p.items()}
     x = np.swapaxes(feats, -1, -2)
     h = (x - p["mean"]) / p["std"]
+    if "context" in p:  # explicit loops: frame t sees frames t + offset, clipped to the ends
+        n = h.shape[-2]
+        cols = [np.stack([h[..., min(max(t + int(o), 0), n - 1), :] for t in range(n)], axis=-2)
+                for o in p["context"]]
+        h = np.concatenate(cols, axis=-1)
     for i in range(n_layers(p)):
         w, b = p[f"w{i}"], p[f"b{i}"]
         pre = np.stack([h @ w[:, :, r] + b[:, r] for r in range(w.shape[2])], axis=-1)
@@ -40,6 +45,28 @@ def test_frame_logits_match_numpy(params, rng):
     feats = rng.normal(size=(3, 6, 7)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(frame_logits(params, feats)),
                                _numpy_frames(params, feats), rtol=1e-4, atol=1e-4)
+
+
+def test_context_frames_match_numpy_and_see_neighbours(rng):
+    p = init_params(jax.random.PRNGKey(2), n_features=6, hidden=(5,), pieces=2,
+                    context=(-2, 0, 1))
+    assert p["w0"].shape == (18, 5, 2)
+    check_params(p, n_features=6)
+    feats = rng.normal(size=(2, 6, 7)).astype(np.float32)
+    z = np.asarray(frame_logits(p, feats))
+    np.testing.assert_allclose(z, _numpy_frames(p, feats), rtol=1e-4, atol=1e-4)
+    # changing frame 3 moves the logits of frames 3 (offset 0), 5 (offset -2) and 2 (offset 1)
+    moved = feats.copy()
+    moved[:, :, 3] += 5.0
+    changed = np.abs(np.asarray(frame_logits(p, moved)) - z).max(axis=0) > 1e-6
+    assert changed.tolist() == [False, False, True, True, False, True, False]
+    g = jax.grad(lambda q: jnp.sum(window_logits(q, feats)))(p)
+    assert float(jnp.abs(g["context"]).max()) == 0.0
+    with pytest.raises(ScatterError, match="context must be distinct whole frame offsets"):
+        init_params(jax.random.PRNGKey(0), n_features=3, context=(0, 0))
+    with pytest.raises(ScatterError, match="3 context offsets of 6 channels make 18"):
+        check_params(p | {"context": jnp.zeros(3).at[0].set(1.0)}
+                     | {"w0": jnp.zeros((6, 5, 2))})
 
 
 def test_units_are_convex_piecewise_affine(rng):

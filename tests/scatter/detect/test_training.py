@@ -17,7 +17,8 @@ from scatter.detect.training import TrainConfig, train
 
 CFG = FeatureConfig(sr=16000, window=2048, hop=2048, J=4, Q=(2, 1), pool=2)
 TCFG = TrainConfig(epochs=3, batch_size=4, copies=1, hidden=(6,), pieces=2, max_windows=3,
-                   patience=10, dropout=0.1, learning_rate=1e-2)
+                   patience=10, dropout=0.1, learning_rate=1e-2, weight_decay=0.1,
+                   context=(-1, 0, 1))
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +49,10 @@ def test_training_writes_a_usable_model(full_run):
     assert meta["metrics"]["val_auc"] == summary["best"]["val_auc"]
     assert meta["model"]["threshold"] == summary["threshold"]
     assert meta["features"] == CFG.to_dict()
+    assert meta["model"]["context"] == [-1, 0, 1]
+    # fixed entries are never updated (weight decay would shrink them): exact values kept
+    np.testing.assert_array_equal(params["context"], [-1.0, 0.0, 1.0])
+    assert params["w0"].shape[0] == 3 * params["mean"].shape[0]
     assert os.path.isfile(os.path.splitext(out)[0] + ".ckpt.npz")
     det = load_model(out)
     assert det.threshold == summary["threshold"]
@@ -78,6 +83,8 @@ def test_config_errors():
         TrainConfig(val_fraction=0.0)
     with pytest.raises(ScatterError, match="copies must be"):
         TrainConfig(copies=-1)
+    with pytest.raises(ScatterError, match="context must be distinct frame offsets"):
+        TrainConfig(context=(1, 1))
 
 
 def test_input_errors(corpus, tmp_path):
