@@ -249,3 +249,23 @@ def test_workers_split_the_batch_without_changing_results(rng):
     assert Scattering1D(3, 128, Q=(2, 1))._n_workers(1000) >= 1  # default: the usable cores
     with pytest.raises(ScatterError, match="workers must be an integer >= 1, got 0"):
         Scattering1D(3, 128, workers=0)
+
+
+def test_time_domain_lowpass_equals_frequency_route(rng):
+    from scatter.scattering._core import lowpass, lowpass_time
+
+    sc = Scattering1D(6, 1000, Q=(4, 1), T=48, workers=1)
+    plan = sc._plan
+    checked = 0
+    for level in plan.levels:
+        stage = level.phi
+        if stage.kernel is None:
+            continue
+        u = rng.random((3, stage.fold.l_in)).astype(np.float32)  # a modulus: non-negative
+        weight = stage.matrix if stage.matrix is not None else stage.fold.weight
+        freq = lowpass(jnp.fft.rfft(u), stage, jnp.asarray(weight), plan.geometry)
+        time_ = lowpass_time(jnp.asarray(u), stage, jnp.asarray(stage.kernel))
+        assert time_.shape == freq.shape
+        np.testing.assert_allclose(time_, freq, rtol=1e-5, atol=1e-6 * float(jnp.abs(freq).max()))
+        checked += 1
+    assert checked >= 2
