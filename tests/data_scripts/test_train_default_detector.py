@@ -19,11 +19,16 @@ def test_ablation_rows_and_table(T, tmp_path):
     labels = write_synthetic_corpus(tmp_path, n_clips=16, seconds=0.3, sr=16000, seed=2)
     assert labels == tmp_path / "labels.csv" or str(labels) == str(tmp_path / "labels.csv")
     fcfg = FeatureConfig(sr=16000, window=2048, hop=2048, J=4, Q=(2, 1), pool=2)
-    tcfg = TrainConfig(epochs=2, batch_size=4, copies=1, hidden=(4,), pieces=2, max_windows=3,
+    tcfg = TrainConfig(epochs=1, batch_size=4, copies=1, hidden=(4,), pieces=2, max_windows=3,
                        patience=5, learning_rate=1e-2)
-    rows = T.ablation(tmp_path, fcfg, tcfg, n_train=8, seeds=(0, 1))  # two seeds: the mean
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    rows = T.ablation(tmp_path, fcfg, tcfg, n_train=8, seeds=(0, 1), cache_dir=cache)
     names = [r["variant"] for r in rows]
-    assert names[0].endswith("(full)") and "no augmentation" in names
+    assert names[0].startswith("full: orders 1+2, Q=(2, 1), sure mask")
+    assert "no augmentation" in names
+    # one feature cache per feature setting (full and no-augmentation share one)
+    assert len(list(cache.glob("ablation-*.npz"))) == 3
     assert "no thresholding mask" in names and "order 1 only" in names
     by = {r["variant"]: r for r in rows}
     assert by["no thresholding mask"]["features"]["mask"] == "none"
