@@ -219,6 +219,32 @@ def reconstruction(params, state, x):
     return sum(errs) / len(errs)
 
 
+def save_checkpoint(path, carry, meta):
+    """``path.npz`` (every array of the training state: parameters, batch-norm statistics,
+    optimizer state, EMA, key, step) and ``path.json`` (``meta``), each written to a
+    temporary file and renamed."""
+    leaves = jax.tree.leaves(carry)
+    arrays = {f"leaf_{i:04d}": np.asarray(v) for i, v in enumerate(leaves)}
+    with open(path + ".npz.tmp", "wb") as f:
+        np.savez(f, **arrays)
+    os.replace(path + ".npz.tmp", path + ".npz")
+    with open(path + ".json.tmp", "w") as f:
+        json.dump(meta, f, indent=1)
+    os.replace(path + ".json.tmp", path + ".json")
+
+
+def load_checkpoint(path, like):
+    """The training state saved by :func:`save_checkpoint`, in the structure of ``like``, and
+    its step."""
+    leaves, treedef = jax.tree.flatten(like)
+    with np.load(path + ".npz") as z:
+        stored = [z[f"leaf_{i:04d}"] for i in range(len(leaves))]
+    with open(path + ".json") as f:
+        step = int(json.load(f)["step"])
+    return jax.tree.unflatten(treedef, [jnp.asarray(v, jnp.asarray(ref).dtype)
+                                        for v, ref in zip(stored, leaves)]), step
+
+
 def parse(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--labels-per-class", type=int, default=5)
@@ -244,6 +270,9 @@ def parse(argv):
     p.add_argument("--cutout", type=int, default=10)
     p.add_argument("--ema", type=float, default=0.99)
     p.add_argument("--checkpoint-dir", default=os.path.expanduser("~/.cache/symscatter/ssl_mnist"))
+    p.add_argument("--checkpoint-every", type=int, default=250)
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the checkpoint of the same labels/seed, if any")
     p.add_argument("--json", action="store_true", help="print only the JSON line on stdout")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
@@ -277,10 +306,19 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     from tqdm import tqdm
 
-    bar = tqdm(total=args.steps, disable=args.quiet, file=sys.stderr, desc="train")
-    history = []
     nu = args.batch_unlabelled
-    for done in range(0, args.steps, args.chunk):
+    os.makedirs(args.checkpoint_dir, exist_ok=True)
+    ckpt = os.path.join(args.checkpoint_dir, f"ssl_mnist_l{args.labels_per_class}_s{args.seed}")
+    start = 0
+    if args.resume and os.path.exists(ckpt + ".npz"):
+        carry, start = load_checkpoint(ckpt, carry)
+        for _ in range(start):  # replay the batch draws so that a resumed run is the same run
+            rng.choice(len(xu_all), nu, replace=False)
+        log(f"resumed from step {start}")
+    bar = tqdm(total=args.steps, initial=start, disable=args.quiet, file=sys.stderr,
+               desc="train")
+    history = []
+    for done in range(start, args.steps, args.chunk):
         iu = np.stack([rng.choice(len(xu_all), nu, replace=False) for _ in range(args.chunk)])
         xl = np.broadcast_to(xl_all, (args.chunk,) + xl_all.shape)
         yl = np.broadcast_to(yl_all, (args.chunk,) + yl_all.shape)
@@ -289,6 +327,10 @@ def main(argv=None):
         history.append({"step": done + args.chunk, **means})
         bar.update(args.chunk)
         bar.set_postfix({k: f"{v:.3f}" for k, v in means.items()})
+        step = done + args.chunk
+        if step % args.checkpoint_every == 0 or step == args.steps:
+            save_checkpoint(ckpt, carry, {"step": step, "config": vars(args),
+                                          "losses": history[-1]})
     bar.close()
     params, state, _, ema, _, _ = carry
 
