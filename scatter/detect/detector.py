@@ -113,16 +113,20 @@ class Detector:
             # shardings let XLA's partitioner replicate parts of the scattering on every
             # device: twice the CPU time on 2 host devices, no gain in wall time.)
             body = jax.shard_map(self._probabilities, mesh=mesh,
-                                 in_specs=(PartitionSpec(), PartitionSpec("batch")),
+                                 in_specs=(PartitionSpec(), PartitionSpec(),
+                                           PartitionSpec("batch")),
                                  out_specs=PartitionSpec("batch"))
             self._fn = jax.jit(body)
             self.params = jax.device_put(self.params, replicated)
+            self._feature_params = jax.device_put(self.features.params, replicated)
         else:
             self._batch_sharding = None
             self._fn = jax.jit(self._probabilities)
+            self._feature_params = self.features.params
 
-    def _probabilities(self, params, x):
-        return jax.nn.sigmoid(window_logits(params, self.features.transform(x)))
+    def _probabilities(self, params, feature_params, x):
+        feats = self.features.apply(feature_params, x)
+        return jax.nn.sigmoid(window_logits(params, feats))
 
     @property
     def n_devices(self):
@@ -146,7 +150,7 @@ class Detector:
     def _run(self, x):
         if self._batch_sharding is not None:
             x = jax.device_put(x, self._batch_sharding)
-        return self._fn(self.params, x)
+        return self._fn(self.params, self._feature_params, x)
 
     def scorer(self, batch):
         """Probabilities of a batch of windows; returns a JAX array without waiting for it.

@@ -223,6 +223,8 @@ class FeatureExtractor:
     Attributes
     ----------
     scattering : scatter.Scattering1D
+    params : dict of jax.Array
+        The scattering's filter weights (the first argument of :meth:`apply`).
     n_paths : int
         Scattering paths kept (orders 1 to ``max_order``).
     n_features : int
@@ -257,15 +259,38 @@ class FeatureExtractor:
             raise ScatterError(f"pool={config.pool} exceeds the {frames} scattering frames of a "
                                f"window of {config.window} samples at J={config.J}")
         self.n_frames = frames // config.pool
-        # The transform below is traced inside this class's own jit, so it uses the
-        # scattering's unjitted core with its fixed filter weights, built here, eagerly (built
-        # lazily inside a trace they would be cached as tracers; and a jitted function with
-        # compiler options cannot be nested in another jit).
-        self._weights = self.scattering._default_weights()
-        self._jitted = jax.jit(self.transform)
+        # The scattering's public pure function: its filter weights are passed as arguments
+        # (buffers of the compiled program, not constants folded into it).
+        self.params, self._scatter = self.scattering.as_function()
+        self._jitted = jax.jit(self.apply)
+
+    def apply(self, params, x):
+        """Features of a batch of windows with explicit filter weights (pure, traceable).
+
+        Parameters
+        ----------
+        params : dict of jax.Array
+            The scattering's weights, :attr:`params` (from ``Scattering1D.as_function``).
+        x : jax.Array [shape=(..., window)]
+            Windows, float32, finite.
+
+        Returns
+        -------
+        jax.Array [shape=(..., n_features, n_frames), dtype=float32]
+        """
+        x = jnp.asarray(x, jnp.float32)
+        S = self._scatter(params, x)
+        S = jnp.take(S, jnp.asarray(self._keep), axis=-2)
+        pool = self.config.pool
+        S = S[..., :self.n_frames * pool]
+        S = S.reshape(S.shape[:-1] + (self.n_frames, pool)).mean(axis=-1)
+        return activity_features(S, mask=self.config.mask, rule=self.config.rule)
 
     def transform(self, x):
-        """Features of a batch of windows, as a traceable JAX function.
+        """Features of a batch of windows, as a traceable JAX function of ``x`` alone.
+
+        The filter weights become constants of whatever program traces this; use
+        :meth:`apply` to pass them as arguments instead.
 
         Parameters
         ----------
@@ -276,15 +301,7 @@ class FeatureExtractor:
         -------
         jax.Array [shape=(..., n_features, n_frames), dtype=float32]
         """
-        x = jnp.asarray(x, jnp.float32)
-        batch = x.shape[:-1]
-        S = self.scattering._forward(self._weights, x.reshape((-1, x.shape[-1])))
-        S = S.reshape(batch + S.shape[1:])
-        S = jnp.take(S, jnp.asarray(self._keep), axis=-2)
-        pool = self.config.pool
-        S = S[..., :self.n_frames * pool]
-        S = S.reshape(S.shape[:-1] + (self.n_frames, pool)).mean(axis=-1)
-        return activity_features(S, mask=self.config.mask, rule=self.config.rule)
+        return self.apply(self.params, x)
 
     def __call__(self, x):
         """Compiled :meth:`transform` with the fixed filters.
@@ -308,4 +325,4 @@ class FeatureExtractor:
                                f"got {x.shape}")
         if not np.isfinite(x).all():
             raise ScatterError("x must be finite; got NaN or infinite samples")
-        return self._jitted(x)
+        return self._jitted(self.params, x)

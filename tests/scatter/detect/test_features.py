@@ -85,6 +85,25 @@ def test_transform_is_scattering_then_activity(fx, rng):
     np.testing.assert_allclose(np.asarray(fx(x)), np.asarray(want), rtol=1e-4, atol=1e-4)
 
 
+def test_apply_takes_the_filter_weights_as_arguments(fx, rng):
+    x = rng.normal(size=(3, SMALL.window)).astype(np.float32)
+    f = jax.jit(fx.apply)
+    got = np.asarray(f(fx.params, x))
+    np.testing.assert_allclose(got, np.asarray(fx(x)), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(got, np.asarray(jax.jit(fx.transform)(x)), rtol=1e-5,
+                               atol=1e-5)
+    mapped = jax.vmap(fx.apply, in_axes=(None, 0))(fx.params, x[:, None, :])[:, 0]
+    np.testing.assert_allclose(np.asarray(mapped), got, rtol=1e-4, atol=1e-4)
+    # other weights, same compiled program: zero filters give zero envelopes, hence zero
+    # activity and a flat level
+    zero = jax.tree_util.tree_map(jnp.zeros_like, fx.params)
+    flat = np.asarray(f(zero, x))
+    assert f._cache_size() == 1
+    np.testing.assert_array_equal(flat[:, :fx.n_paths], 0.0)
+    np.testing.assert_allclose(flat[:, fx.n_paths:], 0.0, atol=1e-4)  # log(1e-8) rounding
+    assert np.abs(got[:, fx.n_paths:]).max() > 0.1
+
+
 def test_activity_under_jit_and_vmap(rng):
     S = jnp.asarray(np.abs(rng.normal(size=(3, 5, 32))), jnp.float32)
     direct = np.asarray(activity_features(S, mask="universal"))
