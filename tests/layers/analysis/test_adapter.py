@@ -137,3 +137,14 @@ def test_unsupported_layers_raise(rng):
         to_spline_net("not a network")
     with pytest.raises(LayersError, match="max_matrix_entries: expected a positive int, got 0"):
         to_spline_net(d, max_matrix_entries=0)
+
+
+def test_dense_on_the_last_axis_of_a_3d_input(rng):
+    d1 = L.Dense((None, 2, 3), 4, nonlinearity=S.nn.relu, b=rng.normal(size=4))
+    maxaff = L.MaxAffine(d1, init="abs", axis=None)
+    flat = L.Flatten(maxaff)
+    out = L.Dense(flat, 2)
+    spline = _check(out, rng.normal(size=(30, 2, 3)).astype("float32"))
+    assert [layer.activation.kind for layer in spline.layers] == ["relu", "abs", "identity"]
+    W = np.asarray(spline.layers[0].W)  # block-diagonal: each row of 3 maps to its 4 units
+    assert W.shape == (6, 8) and np.all(W[:3, 4:] == 0) and np.all(W[3:, :4] == 0)
