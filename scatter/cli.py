@@ -5,6 +5,9 @@ and returns the exit status.
 
 Compiled programs are cached in ``~/.cache/symscatter/jax`` (JAX's persistent compilation
 cache), so only the first run pays the compilation; ``SYMSCATTER_NO_JAX_CACHE=1`` turns it off.
+``scatter detect`` splits the host CPU into one JAX device per core and shards its batches over
+them (``SYMSCATTER_CPU_DEVICES=N`` sets the count, ``1`` turns the split off; an
+``XLA_FLAGS=--xla_force_host_platform_device_count=N`` already set is kept).
 
 Exit status: 0 when every file was processed; 3 when some files could not be read (each has a
 results row with its ``error`` text); 2 for usage errors (bad option, no such path or model);
