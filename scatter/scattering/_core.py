@@ -7,7 +7,10 @@ blind to the cyclic shift that the window placement applies, and ``|z|`` is comp
 *real* inverse transforms: ``Re z`` and ``Im z`` are the ``irfft`` s of the Hermitian and
 anti-Hermitian parts of ``z``'s spectrum (two real FFTs of length ``L`` cost about one complex
 one, and XLA's real FFTs are markedly faster than its complex ones on CPU). Low-pass outputs,
-a few hundred bins, are a small matrix product (an ``irfft`` when they are large).
+a few hundred bins, are a small matrix product (an ``irfft`` when they are large). Second-order
+moduli feed nothing but the low-pass, so they are averaged in the time domain instead
+(:func:`lowpass_time`: one matrix product over about 20 stride-long blocks per output frame),
+which saves their forward FFT.
 
 Rows sharing an FFT size run in a loop over chunks of about :data:`CHUNK` bins (``lax.map``):
 large enough for the FFTs to vectorise over rows, small enough that each stage's intermediates
