@@ -178,3 +178,31 @@ def test_main_json(B, fake_manifest, tmp_path, capsys):
     assert B.main(["--manifest", str(fake_manifest), "--out", str(tmp_path / "d"),
                    "--n-train", "0", "--quiet"]) == 2
     assert "n_train must be an integer of at least 1" in capsys.readouterr().err
+
+
+def test_silent_backgrounds_and_synthetic_negatives(B, fake_manifest, scripts):
+    """Digital-silence clips without events are exact zeros; synthetic hard negatives
+    are used for non-bird events when asked, and never in positives as birds."""
+    S = scripts("dev_corpus_sources")
+    records = scripts("fetch_tuxpaint_sounds").load_manifest(fake_manifest)
+    sources = S.assign_splits(S.load_sources(records, sr=16000))
+    pool = B._SplitPool([s for s in sources if s.split == "train"], 16000)
+    cfg = small_config(B, silent_background_prob=1.0, quiet_background_prob=0.0,
+                       synthetic_distractor_prob=1.0, synthetic_bird_prob=0.0)
+    kinds, empty = set(), 0
+    for i in range(12):
+        rng = np.random.default_rng(i)
+        audio, info = B.make_clip(rng, cfg, pool, positive=(i % 2 == 0))
+        assert info["background"] == "silence"
+        assert audio.dtype == np.float32 and np.all(np.isfinite(audio))
+        for e in info["events"]:
+            kinds.add((e["label"], e["kind"]))
+        if not info["events"]:  # a negative without events: digital silence throughout
+            assert np.all(audio == 0.0)
+            empty += 1
+    assert empty >= 1
+    D = scripts("dev_corpus_distractors")
+    assert {k for lab, k in kinds if lab == 0} <= {f"synthetic-{d}" for d in D.DISTRACTORS}
+    assert {k for lab, k in kinds if lab == 1} == {"bird"}  # real birds only (prob 0)
+    with pytest.raises(ValueError, match="quiet_background_prob \\+ silent_background_prob"):
+        small_config(B, silent_background_prob=0.6, quiet_background_prob=0.6).check()
