@@ -187,21 +187,9 @@ class Detector:
         ScatterError
             For a wrong shape or non-finite samples.
         """
-        w = np.asarray(windows, dtype=np.float32)
-        if w.ndim != 2 or w.shape[1] != self.config.window:
-            raise ScatterError(f"windows must have shape (n, {self.config.window}); "
-                               f"got {w.shape}")
-        if not np.isfinite(w).all():
-            raise ScatterError("windows must be finite; got NaN or infinite samples")
-        bs = self.round_batch(batch_size)
-        out = []
-        for i in range(0, len(w), bs):
-            chunk = w[i:i + bs]
-            pad = bs - len(chunk)
-            if pad:
-                chunk = np.concatenate([chunk, np.zeros((pad, w.shape[1]), np.float32)])
-            out.append(np.asarray(self._run(chunk), dtype=np.float64)[:bs - pad])
-        return np.concatenate(out) if out else np.zeros(0)
+        w = self._check_windows(windows)
+        out = _in_batches(w, self.round_batch(batch_size), self._run)
+        return out.astype(np.float64) if out is not None else np.zeros(0)
 
     def window_features(self, windows, *, batch_size=8):
         """Features of windows, computed in fixed-size batches (one compilation for any count).
@@ -220,19 +208,19 @@ class Detector:
         ScatterError
             For a wrong shape or non-finite samples.
         """
+        w = self._check_windows(windows)
+        out = _in_batches(w, batch_size, self.features)
+        shape = (0, self.features.n_features, self.features.n_frames)
+        return out if out is not None else np.zeros(shape, np.float32)
+
+    def _check_windows(self, windows):
         w = np.asarray(windows, dtype=np.float32)
         if w.ndim != 2 or w.shape[1] != self.config.window:
             raise ScatterError(f"windows must have shape (n, {self.config.window}); "
                                f"got {w.shape}")
-        out = []
-        for i in range(0, len(w), batch_size):
-            chunk = w[i:i + batch_size]
-            pad = batch_size - len(chunk)
-            if pad:
-                chunk = np.concatenate([chunk, np.zeros((pad, w.shape[1]), np.float32)])
-            out.append(np.asarray(self.features(chunk))[:batch_size - pad])
-        shape = (0, self.features.n_features, self.features.n_frames)
-        return np.concatenate(out) if out else np.zeros(shape, np.float32)
+        if not np.isfinite(w).all():
+            raise ScatterError("windows must be finite; got NaN or infinite samples")
+        return w
 
     def frame(self, y):
         """Cut a mono signal at ``config.sr`` into the detector's windows.
@@ -331,3 +319,16 @@ class Detector:
     def __repr__(self):
         return (f"Detector(path={self.path!r}, sr={self.config.sr}, "
                 f"window_s={self.config.window_s:.3f}, devices={self.n_devices})")
+
+
+def _in_batches(w, batch_size, fn):
+    """``fn`` over rows of ``w`` in batches of exactly ``batch_size`` (the last one zero-padded,
+    so one compiled shape serves any count); the results concatenated, or None for no rows."""
+    out = []
+    for i in range(0, len(w), batch_size):
+        chunk = w[i:i + batch_size]
+        pad = batch_size - len(chunk)
+        if pad:
+            chunk = np.concatenate([chunk, np.zeros((pad,) + w.shape[1:], w.dtype)])
+        out.append(np.asarray(fn(chunk))[:batch_size - pad])
+    return np.concatenate(out) if out else None
