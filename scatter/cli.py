@@ -168,12 +168,18 @@ def _use_every_core():
     """
     if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
         return
-    wanted = os.environ.get("SYMSCATTER_CPU_DEVICES", "")
-    try:
-        n = int(wanted) if wanted.strip() else len(os.sched_getaffinity(0))
-    except (ValueError, AttributeError):
-        n = os.cpu_count() or 1
-    n = max(1, min(n, 64))
+    wanted = os.environ.get("SYMSCATTER_CPU_DEVICES", "").strip()
+    if wanted:
+        if not wanted.isdigit() or int(wanted) < 1:
+            raise _UsageError("scatter detect: error: SYMSCATTER_CPU_DEVICES must be a positive "
+                              f"integer; got {wanted!r}")
+        n = int(wanted)
+    else:
+        try:
+            n = len(os.sched_getaffinity(0))
+        except AttributeError:  # no sched_getaffinity on this platform
+            n = os.cpu_count() or 1
+    n = min(n, 64)
     import jax
 
     try:

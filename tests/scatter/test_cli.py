@@ -145,3 +145,16 @@ def test_python_dash_m_scatter_help():
         assert option in res.stdout
     assert {"detect", "train", "evaluate"} <= set(
         build_parser()._subparsers._group_actions[0].choices)
+
+
+@pytest.mark.parametrize("value", ["two", "0", "-1"])
+def test_bad_cpu_device_count_exits_2(value, tmp_path, tiny_model, monkeypatch, capsys):
+    monkeypatch.setenv("SYMSCATTER_CPU_DEVICES", value)
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    (tmp_path / "a.wav").touch()
+    code = main(["detect", str(tmp_path), "--out", str(tmp_path / "r.csv"), "--quiet",
+                 "--model", tiny_model])
+    assert code == 2
+    assert f"SYMSCATTER_CPU_DEVICES must be a positive integer; got '{value}'" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "r.csv").exists()
