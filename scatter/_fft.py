@@ -4,12 +4,22 @@ scattering code."""
 from __future__ import annotations
 
 import functools
+import os
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from scatter.errors import ScatterError
+
+
+def usable_cores():
+    """Number of CPU cores this process may run on (its affinity mask where the platform has
+    one, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # no sched_getaffinity on this platform
+        return os.cpu_count() or 1
 
 
 def check_signal(x, name="x", *, min_rank=1, length=None):

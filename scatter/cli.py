@@ -175,10 +175,9 @@ def _use_every_core():
                               f"integer; got {wanted!r}")
         n = int(wanted)
     else:
-        try:
-            n = len(os.sched_getaffinity(0))
-        except AttributeError:  # no sched_getaffinity on this platform
-            n = os.cpu_count() or 1
+        from scatter._fft import usable_cores
+
+        n = usable_cores()
     n = min(n, 64)
     import jax
 

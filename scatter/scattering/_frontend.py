@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scatter._fft import check_signal, jit
+from scatter._fft import check_signal, jit, usable_cores
 from scatter.errors import ScatterError
 from scatter.scattering import _design as design
 from scatter.scattering._core import forward
@@ -195,8 +194,7 @@ class Scattering1D:
     def _n_workers(self, rows):
         workers = self.workers
         if workers is None:
-            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-                os.cpu_count() or 1)
+            workers = usable_cores()
         return max(1, min(workers, rows))
 
     def _split_rows(self, weights, x, fn, traced=False):
