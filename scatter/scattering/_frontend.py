@@ -17,6 +17,8 @@ from scatter.scattering._core import forward
 from scatter.scattering._plan import build_plan, default_weights
 
 WAVELETS = ("morlet", "gabor")
+#: Subsampling schemes of the wavelet moduli (see :class:`Scattering1D`).
+SUBSAMPLING = ("kymatio", "coarse")
 
 
 def _int(name, value, minimum):
@@ -59,6 +61,17 @@ class Scattering1D:
         the number of CPU cores this process may use, at most one per signal. ``1``: one
         call, no threads. Only :meth:`__call__` and :meth:`apply` on concrete arrays are
         split; :meth:`as_function` and traced inputs are not.
+    subsampling : {"kymatio", "coarse"}
+        Rate at which each wavelet modulus ``|u * psi|`` is computed. ``"kymatio"`` (default):
+        kymatio's alias-free rate, set by the wavelet's highest frequency ``xi + 5 sigma``, which
+        gives kymatio's values. ``"coarse"``: one dyadic level coarser (never coarser than the
+        output frames). The samples of ``u * psi`` are still exact (the modulus does not see the
+        frequency shift that the coarser periodization applies to a band-pass signal), and the
+        first wavelet of every second-order path still fits below the new Nyquist frequency, so
+        the paths and the scale of every coefficient are kymatio's; only the envelope's own
+        spectral tails alias. About half the FFT work: 1.4-1.9x faster, with per-path
+        differences to the default of about 1e-3 to 1e-2 (relative L2) — fine for features
+        (``scatter.detect`` can use it), not for reproducing kymatio bit for bit.
 
     Attributes
     ----------
@@ -73,7 +86,7 @@ class Scattering1D:
     ScatterError
         ``J`` too large for the signal, ``Q < 1``, ``T`` outside ``[1, n]`` (``T = 0``, the
         unaveraged transform, is not provided), bad ``max_order``, ``oversampling``,
-        ``wavelet``, ``out_type`` or ``workers``.
+        ``wavelet``, ``out_type``, ``workers`` or ``subsampling``.
 
     Examples
     --------
@@ -86,7 +99,7 @@ class Scattering1D:
     """
 
     def __init__(self, J, shape, Q=(8, 1), T=None, max_order=2, oversampling=0,
-                 wavelet="morlet", *, out_type="array", workers=None):
+                 wavelet="morlet", *, out_type="array", workers=None, subsampling="kymatio"):
         if isinstance(shape, tuple) and len(shape) == 1:
             shape = shape[0]
         n = _int("shape", shape, 2)
@@ -112,6 +125,9 @@ class Scattering1D:
             raise ScatterError(f"wavelet must be one of {WAVELETS}, got {wavelet!r}")
         if out_type not in ("array", "dict"):
             raise ScatterError(f"out_type must be 'array' or 'dict', got {out_type!r}")
+        if not isinstance(subsampling, str) or subsampling not in SUBSAMPLING:
+            raise ScatterError(f"subsampling must be one of {SUBSAMPLING}, got {subsampling!r}")
+        self.subsampling = subsampling
         self.workers = None if workers is None else _int("workers", workers, 1)
         self.J, self.shape, self.Q, self.T = J, (n,), Q, T
         self.max_order, self.oversampling = max_order, oversampling
@@ -132,7 +148,8 @@ class Scattering1D:
         psi2 = design.morlet_spectra(N, xi2, s2, gabor) if max_order == 2 else []
         phi = design.morlet_spectrum(N, 0.0, design.SIGMA0 / T)
         self._plan = build_plan(geo, psi1, self._j1, psi2, self._j2,
-                                phi, max_order=max_order, oversampling=oversampling)
+                                phi, max_order=max_order, oversampling=oversampling,
+                                envelope=int(subsampling == "coarse"))
         self._paths = design.paths(self._j1, self._j2, max_order)
         self._weights = None
         self.params = {"xi1": jnp.asarray(xi1, jnp.float32),

@@ -52,6 +52,8 @@ def _stage_weights(stage, h):
     pos = (fold.start[:, None] + np.arange(total)[None, :]) % fold.l_in
     valid = np.arange(total)[None, :] < fold.widths[:, None]
     w = jnp.where(valid, jnp.take_along_axis(rows, jnp.asarray(pos), axis=1) / k, 0.0)
+    if stage.scale is not None:
+        w = w * jnp.asarray(stage.scale, jnp.float32)[:, None]
     return w.astype(jnp.float32)
 
 

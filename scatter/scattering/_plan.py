@@ -52,6 +52,7 @@ class Stage:
     matrix: np.ndarray | None = None  # low-pass stages: (2, K, frames) map, see lowpass_matrix
     kernel: np.ndarray | None = None  # low-pass stages: (n_d, stride) blocks, see lowpass_kernel
     frames: np.ndarray | None = None  # (n_out, n_d) frame indices read with ``kernel``
+    scale: np.ndarray | None = None  # (F,) factors applied to the band-pass weights, see build_plan
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,9 +107,10 @@ def _window(h, tau):
     return int(keep[(i + 1) % keep.size]), int(n - gaps[i] + 1)
 
 
-def make_fold(filters, k, tau=TAU):
+def make_fold(filters, k, tau=TAU, scale=None):
     """Build a :class:`Fold` for spectra ``filters`` (list of float64 arrays of one length
-    ``l_in``) followed by subsampling by ``k``."""
+    ``l_in``) followed by subsampling by ``k``; ``scale`` (one factor per filter) multiplies the
+    weights."""
     l_in = filters[0].shape[-1]
     l_out = l_in // k
     windows = [_window(h, tau) for h in filters]
@@ -119,7 +121,8 @@ def make_fold(filters, k, tau=TAU):
         n_pieces, width = math.ceil(widest / l_out), l_out
     weight = np.zeros((len(filters), n_pieces * width), np.float32)
     for f, (h, (start, w)) in enumerate(zip(filters, windows)):
-        weight[f, :w] = h[(start + np.arange(w)) % l_in] / k
+        weight[f, :w] = h[(start + np.arange(w)) % l_in] / k * (1.0 if scale is None
+                                                                  else scale[f])
     return Fold(np.array([s for s, _ in windows]), np.array([w for _, w in windows]), weight,
                 n_pieces, width, l_in, l_out)
 
@@ -199,7 +202,7 @@ def symmetrize(h):
     return 0.5 * (h + np.roll(h[::-1], 1))
 
 
-def build_plan(geometry, psi1, j1s, psi2, j2s, phi, *, max_order, oversampling):
+def build_plan(geometry, psi1, j1s, psi2, j2s, phi, *, max_order, oversampling, envelope=0):
     """Group the paths by FFT size and build every fold.
 
     Parameters
@@ -212,6 +215,10 @@ def build_plan(geometry, psi1, j1s, psi2, j2s, phi, *, max_order, oversampling):
         Their subsampling exponents.
     phi : numpy.ndarray
         Level-0 low-pass spectrum.
+    envelope : int
+        Extra subsampling exponent of every wavelet modulus beyond the alias-free one
+        (``0``: kymatio's levels; ``1``: see :class:`~scatter.Scattering1D`'s ``subsampling``),
+        capped at the output level.
 
     Returns
     -------
@@ -236,28 +243,47 @@ def build_plan(geometry, psi1, j1s, psi2, j2s, phi, *, max_order, oversampling):
                                     frames=None if kernel is None else kernel[1])
         return phi_levels[key]
 
-    phi0 = phi_stage(0, max(log2_T - os_, 0))
+    out_level = max(log2_T - os_, 0)
+
+    def base_level(j):
+        return max(min(j, log2_T) - os_, 0)
+
+    def level_of(j):
+        """Subsampling exponent of the modulus of a wavelet with alias-free exponent ``j``."""
+        return min(base_level(j) + envelope, out_level)
+
+    def gains(js):
+        """Factors that keep kymatio's scale when a modulus is taken ``d`` levels coarser than
+        kymatio takes it: its periodized filters (means over periods) shrink by ``2**-d``."""
+        if not envelope:
+            return None
+        return np.array([2.0 ** (level_of(j) - base_level(j)) for j in js])
+
+    phi0 = phi_stage(0, out_level)
     by_k1 = {}
     for n1, j1 in enumerate(j1s):
-        by_k1.setdefault(max(min(j1, log2_T) - os_, 0), []).append(n1)
+        by_k1.setdefault(level_of(j1), []).append(n1)
     groups = []
     first_rows = []  # computation order of the first-order paths
     blocks = {}  # output level -> list of (Block, [(n1, n2) per kept row])
     for gi, (k1, n1s) in enumerate(sorted(by_k1.items())):
-        psi = Stage(make_fold([psi1[n] for n in n1s], 2**k1), k1, tuple(n1s), 0)
-        groups.append(Group(psi, phi_stage(k1, max(log2_T - k1 - os_, 0))))
+        scale = gains([j1s[n] for n in n1s])
+        psi = Stage(make_fold([psi1[n] for n in n1s], 2**k1, scale=scale), k1, tuple(n1s), 0,
+                    scale=scale)
+        groups.append(Group(psi, phi_stage(k1, out_level - k1)))
         first_rows.extend(n1s)
         if max_order < 2:
             continue
         by_k2 = {}
         for n2, j2 in enumerate(j2s):
             if any(j2 > j1s[n1] for n1 in n1s):
-                by_k2.setdefault(max(min(j2, log2_T) - k1 - os_, 0), []).append(n2)
+                by_k2.setdefault(level_of(j2) - k1, []).append(n2)
         for k2, n2s in sorted(by_k2.items()):
             keep = [a * len(n2s) + b for a, n1 in enumerate(n1s)
                     for b, n2 in enumerate(n2s) if j2s[n2] > j1s[n1]]
-            stage = Stage(make_fold([periodize(psi2[n], 2**k1) for n in n2s], 2**k2),
-                          k1 + k2, tuple(n2s), k1)
+            scale = gains([j2s[n] for n in n2s])
+            stage = Stage(make_fold([periodize(psi2[n], 2**k1) for n in n2s], 2**k2,
+                                    scale=scale), k1 + k2, tuple(n2s), k1, scale=scale)
             pairs = None if len(keep) == len(n1s) * len(n2s) else np.array(keep)
             rows = [(n1s[f // len(n2s)], n2s[f % len(n2s)]) for f in keep]
             blocks.setdefault(k1 + k2, []).append((Block(gi, stage, pairs), rows))
@@ -274,7 +300,7 @@ def build_plan(geometry, psi1, j1s, psi2, j2s, phi, *, max_order, oversampling):
             level_blocks.append(block)
             second_rows.extend(rows)
         levels.append(Level(tuple(level_blocks),
-                            phi_stage(k, max(log2_T - k - os_, 0), time_domain=True)))
+                            phi_stage(k, out_level - k, time_domain=True)))
     groups = [Group(g.psi, g.phi, tuple((li, bi) for li, bi, _ in flat))
               for g, flat in zip(groups, group_blocks)]
     # permutation from computation order (phi0, first-order groups, second-order levels) to

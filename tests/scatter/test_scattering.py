@@ -150,6 +150,8 @@ def test_gabor_wavelet_differs_only_slightly(small, rng):
     ({"J": 4, "shape": 256, "oversampling": -1}, "oversampling must be an integer >= 0"),
     ({"J": 4, "shape": 256, "wavelet": "paul"}, "wavelet must be one of"),
     ({"J": 4, "shape": 256, "out_type": "list"}, "out_type must be 'array' or 'dict'"),
+    ({"J": 4, "shape": 256, "subsampling": "fast"},
+     r"subsampling must be one of \('kymatio', 'coarse'\), got 'fast'"),
 ])
 def test_construction_errors(kwargs, match):
     with pytest.raises(ScatterError, match=match):
@@ -269,3 +271,36 @@ def test_time_domain_lowpass_equals_frequency_route(rng):
         np.testing.assert_allclose(time_, freq, rtol=1e-5, atol=1e-6 * float(jnp.abs(freq).max()))
         checked += 1
     assert checked >= 2
+
+
+@pytest.mark.parametrize("i", range(5))
+def test_coarse_subsampling_stays_close_to_kymatio(i):
+    data, configs = _stored()
+    cfg = dict(configs[i])
+    cfg["Q"] = tuple(cfg["Q"])
+    default, coarse = Scattering1D(**cfg), Scattering1D(**cfg, subsampling="coarse")
+    out = np.asarray(coarse(data[f"x{i}"]))
+    ref = data[f"S{i}"]
+    assert out.shape == ref.shape and coarse.meta()["key"] == default.meta()["key"]
+    per_path = np.linalg.norm(out - ref, axis=-1) / np.linalg.norm(ref, axis=-1)
+    # the envelope's spectral tails alias: small differences, largest on weak paths
+    assert np.linalg.norm(out - ref) / np.linalg.norm(ref) <= 1e-2
+    assert np.percentile(per_path, 95) <= 2e-2 and per_path.max() <= 0.2
+    # every modulus is taken one level coarser than kymatio's (capped at the output level)
+    out_level = max(int(np.log2(cfg["T"] or 2 ** cfg["J"])) - cfg["oversampling"], 0)
+    def first_levels(sc):
+        return {n: g.psi.level for g in sc._plan.groups for n in g.psi.filters}
+
+    fine, rough = first_levels(default), first_levels(coarse)
+    assert rough == {n: min(k + 1, out_level) for n, k in fine.items()}
+    levels = [b.psi.level for lv in coarse._plan.levels for b in lv.blocks]
+    assert levels == sorted(levels) and max(levels, default=0) <= out_level
+    assert coarse._plan.groups[0].psi.fold.l_out < default._plan.groups[0].psi.fold.l_out
+
+
+def test_coarse_subsampling_learnable_filters(rng):
+    sc = Scattering1D(4, 256, Q=(4, 2), subsampling="coarse")
+    x = rng.standard_normal((2, 256)).astype(np.float32)
+    np.testing.assert_allclose(sc.apply(sc.params, x), sc(x), rtol=1e-4, atol=1e-6)
+    grads = jax.grad(lambda p: jnp.sum(sc.apply(p, x)))(sc.params)
+    assert all(float(jnp.abs(g).sum()) > 0 for g in grads.values())
