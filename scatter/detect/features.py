@@ -6,7 +6,9 @@ scattering path (band) ``p``:
 1. ``S = Scattering1D(J, shape=n, Q)(x)`` without order 0, averaged over ``pool`` frames:
    ``S[b, p, t] >= 0`` (Andén & Mallat 2014, "Deep scattering spectrum", IEEE TSP 62(16));
 2. background and noise level of the band within the window: ``floor = median_t S`` and the
-   deviation ``c = S - floor`` with MAD noise level ``sigma = median_t |c| / 0.6745``;
+   deviation ``c = S - floor`` with MAD noise level ``sigma = median_t |c| / 0.6745``, raised
+   to the *noise floor* ``sigma >= noise_floor * m_o`` where ``m_o`` is the window's mean
+   envelope over the frames and the paths of the band's scattering order (see below);
 3. a risk-minimizing threshold ``t`` per band (SURE by default, Donoho & Johnstone 1995, through
    :func:`scatter.threshold.select_thresholds`) and the activity mask
    ``m = gain(|c|, t) * [c > 0]`` in ``[0, 1]`` (:func:`scatter.threshold.gain`): what rises
@@ -15,6 +17,19 @@ scattering path (band) ``p``:
    with the local signal-to-noise ratio; invariant to gain and to stationary background), and
    the *level* ``log(S + tiny) - mean_{p,t} log(S + tiny)`` (the spectral shape of the window,
    gain-invariant, which keeps a sound that lasts the whole window).
+
+Noise floor. In a window that is mostly exact zeros (digital silence), a band's median and MAD
+are 0, so without a floor the activity ``log1p(c / 1e-8)`` is about 18 for any sound at all,
+however faint the band's share of it (spectral leakage included). The floor ties the noise
+level to a window-level scale instead: with ``noise_floor = 0.02`` a band's noise is taken to be
+at least 2 % (-34 dB) of the mean envelope of its order in the window, so the activity is
+bounded by ``log1p(n_paths_of_order * n_frames / noise_floor)`` and stays gain-invariant, while
+bands of ordinary recordings (whose MAD noise is 1-30 % of that mean) are left alone. The
+constant ``1e-8`` added to ``sigma`` and to ``S`` in the level stays as the absolute floor: it is
+about the MAD of first-order coefficients of 16-bit quantisation noise at the detector's
+settings (``J=8, Q=(4, 1)``, 22.05 kHz), so sounds below one quantisation step of a 16-bit
+recording read as silence. ``noise_floor=0`` is the behaviour of models trained before the
+floor existed (:meth:`FeatureConfig.from_dict` gives it to sidecars without the field).
 
 The output is ``(batch, 2 * n_paths, n_frames)``: activity channels first, then level channels.
 Every step is a pure JAX function of ``x``: it works under ``jax.jit`` and ``jax.vmap`` and
@@ -43,12 +58,22 @@ from scatter.errors import ScatterError
 from scatter.scattering import Scattering1D
 from scatter.threshold import gain, mad_sigma, select_thresholds
 
-__all__ = ["MASK_METHODS", "FeatureConfig", "FeatureExtractor", "activity_features"]
+__all__ = ["LEGACY_DEFAULTS", "MASK_METHODS", "FeatureConfig", "FeatureExtractor",
+           "activity_features"]
 
 #: Threshold selectors usable for the activity mask ("none": no mask, activity = log1p(c+/s)).
 MASK_METHODS = ("sure", "universal", "bayes", "none")
 _RULES = ("soft", "garrote", "firm")
 _TINY = 1e-8
+#: Values of fields added after the first models shipped, as those models were trained: a
+#: sidecar without the field loads with them (:meth:`FeatureConfig.from_dict`).
+LEGACY_DEFAULTS = {"noise_floor": 0.0}
+
+
+def _fraction(name, value):
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not 0 <= value < 1):
+        raise ScatterError(f"{name} must be a number in [0, 1); got {value!r}")
 
 
 def _int(name, value, minimum):
@@ -79,6 +104,10 @@ class FeatureConfig:
         Threshold selector of the activity mask.
     rule : {"soft", "garrote", "firm"}
         Thresholding rule of the mask.
+    noise_floor : float
+        Lower bound of a band's noise level relative to the window's mean envelope of the
+        band's scattering order (module docstring); ``0 <= noise_floor < 1``; 0: none (the
+        behaviour of older models).
 
     Raises
     ------
@@ -95,6 +124,7 @@ class FeatureConfig:
     pool: int = 4
     mask: str = "sure"
     rule: str = "soft"
+    noise_floor: float = 0.02
 
     def __post_init__(self):
         object.__setattr__(self, "Q", tuple(self.Q) if isinstance(self.Q, (list, tuple))
@@ -123,6 +153,7 @@ class FeatureConfig:
             raise ScatterError(f"mask must be one of {MASK_METHODS}; got {self.mask!r}")
         if self.rule not in _RULES:
             raise ScatterError(f"rule must be one of {_RULES}; got {self.rule!r}")
+        _fraction("noise_floor", self.noise_floor)
 
     @property
     def window_s(self):
@@ -144,6 +175,11 @@ class FeatureConfig:
     def from_dict(cls, d):
         """Inverse of :meth:`to_dict`.
 
+        Fields missing from ``d`` that were added after the first models shipped take the
+        values those models were trained with (:data:`LEGACY_DEFAULTS`, e.g. no noise floor),
+        so an old sidecar loads with the features its model saw; other missing fields take
+        the dataclass defaults.
+
         Raises
         ------
         ScatterError
@@ -156,10 +192,10 @@ class FeatureConfig:
         if unknown:
             raise ScatterError(f"feature settings have unknown keys {unknown}; "
                                f"expected a subset of {sorted(names)}")
-        return cls(**d)
+        return cls(**(LEGACY_DEFAULTS | d))
 
 
-def activity_features(S, *, mask="sure", rule="soft"):
+def activity_features(S, *, mask="sure", rule="soft", noise_floor=0.0, groups=None):
     """Activity and level channels of non-negative band envelopes (module docstring, 2-4).
 
     Parameters
@@ -170,6 +206,12 @@ def activity_features(S, *, mask="sure", rule="soft"):
         Threshold selector of the activity mask.
     rule : {"soft", "garrote", "firm"}
         Thresholding rule.
+    noise_floor : float
+        Each band's noise level is at least ``noise_floor`` times the mean of ``S`` over the
+        frames and the bands of its group (module docstring); 0: MAD only.
+    groups : array_like of int [shape=(n_bands,)] or None
+        Group of each band (the scattering order in :class:`FeatureExtractor`); None: one
+        group.
 
     Returns
     -------
@@ -179,7 +221,8 @@ def activity_features(S, *, mask="sure", rule="soft"):
     Raises
     ------
     ScatterError
-        For an unknown ``mask`` or ``rule`` or fewer than 2 dimensions.
+        For an unknown ``mask`` or ``rule``, fewer than 2 dimensions, a ``noise_floor``
+        outside [0, 1) or ``groups`` not of length ``n_bands``.
 
     Examples
     --------
@@ -196,10 +239,13 @@ def activity_features(S, *, mask="sure", rule="soft"):
     S = jnp.asarray(S, jnp.float32)
     if S.ndim < 2:
         raise ScatterError(f"S must have shape (..., n_bands, n_frames); got {S.shape}")
+    _fraction("noise_floor", noise_floor)
     S = jnp.maximum(S, 0.0)
     floor = jnp.median(S, axis=-1, keepdims=True)
     c = S - floor
     sigma = mad_sigma(c)
+    if noise_floor > 0:
+        sigma = jnp.maximum(sigma, noise_floor * _group_means(S, groups))
     above = jnp.maximum(c, 0.0)
     if mask == "none":
         m = jnp.ones_like(c)
@@ -211,6 +257,23 @@ def activity_features(S, *, mask="sure", rule="soft"):
     level = jnp.log(S + _TINY)
     level = level - jnp.mean(level, axis=(-2, -1), keepdims=True)
     return jnp.concatenate([activity, level], axis=-2)
+
+
+def _group_means(S, groups):
+    """Mean of ``S`` over frames and the bands of each band's group, per band: (..., n_bands)."""
+    n_bands = S.shape[-2]
+    band_means = jnp.mean(S, axis=-1)
+    if groups is None:
+        return jnp.broadcast_to(jnp.mean(band_means, axis=-1, keepdims=True), band_means.shape)
+    groups = np.asarray(groups)
+    if groups.shape != (n_bands,):
+        raise ScatterError(f"groups must have one entry per band, shape ({n_bands},); got "
+                           f"shape {groups.shape}")
+    ids, index = np.unique(groups, return_inverse=True)
+    onehot = np.zeros((n_bands, ids.size), np.float32)
+    onehot[np.arange(n_bands), index] = 1.0 / np.bincount(index)[index]
+    per_group = band_means @ jnp.asarray(onehot)            # (..., n_groups)
+    return per_group @ jnp.asarray((onehot > 0).T.astype(np.float32))
 
 
 class FeatureExtractor:
@@ -252,6 +315,7 @@ class FeatureExtractor:
                                        max_order=config.max_order)
         order = np.asarray(self.scattering.meta()["order"])
         self._keep = np.flatnonzero(order >= 1)
+        self._orders = order[self._keep]
         self.n_paths = int(self._keep.size)
         self.n_features = 2 * self.n_paths
         frames = self.scattering.n_frames
@@ -284,7 +348,8 @@ class FeatureExtractor:
         pool = self.config.pool
         S = S[..., :self.n_frames * pool]
         S = S.reshape(S.shape[:-1] + (self.n_frames, pool)).mean(axis=-1)
-        return activity_features(S, mask=self.config.mask, rule=self.config.rule)
+        return activity_features(S, mask=self.config.mask, rule=self.config.rule,
+                                 noise_floor=self.config.noise_floor, groups=self._orders)
 
     def transform(self, x):
         """Features of a batch of windows, as a traceable JAX function of ``x`` alone.

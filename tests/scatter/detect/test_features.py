@@ -158,3 +158,95 @@ def test_config_round_trip():
 def test_pool_larger_than_frames():
     with pytest.raises(ScatterError, match="exceeds the"):
         FeatureExtractor(dataclasses.replace(SMALL, pool=10_000))
+
+
+def _burst_in_digital_silence():
+    """Band envelopes of a window that is exact zeros but for a short burst: band 0 carries
+    the burst, band 1 a leak of it a million times weaker, bands 2-3 nothing at all."""
+    S = np.zeros((4, 50), np.float32)
+    S[0, 20:25] = 1.0
+    S[1, 20:25] = 1e-6
+    return jnp.asarray(S)
+
+
+@pytest.mark.parametrize("mask", ["sure", "none"])
+def test_noise_floor_bounds_activity_over_digital_silence(mask):
+    S = _burst_in_digital_silence()
+    old = np.asarray(activity_features(S, mask=mask))[:4]
+    # the defect the floor fixes: MAD = 0, so any sound, even the leak, reads as ~log(1/1e-8)
+    assert old[0].max() > 13 and old[1].max() > 4
+    rho = 0.02
+    new = np.asarray(activity_features(S, mask=mask, noise_floor=rho))[:4]
+    # c <= S <= n_bands * n_frames * mean(S), so activity <= log1p(n_bands * n_frames / rho)
+    assert new.max() <= np.log1p(4 * 50 / rho) + 1e-4
+    # the floor is rho * mean(S) = 0.02 * 5 / 200 = 5e-4: the burst's band stands out at
+    # log1p(1 / 5e-4), the leak barely registers, the empty bands stay at zero
+    np.testing.assert_allclose(new[0, 20:25].max(), np.log1p(1 / 5e-4), rtol=1e-3)
+    assert new[1].max() < 0.01
+    np.testing.assert_array_equal(new[2:], 0.0)
+    assert np.isfinite(new).all()
+
+
+def test_noise_floor_keeps_gain_invariance_and_leaves_noisy_bands_alone(rng):
+    S = 1.0 + 0.2 * np.abs(rng.normal(size=(2, 6, 64)))
+    S[:, 2, 30:34] += 4.0
+    S = jnp.asarray(S, jnp.float32)
+    # MAD noise of these bands (about 0.15) is far above 0.02 * mean(S) (about 0.024)
+    np.testing.assert_allclose(np.asarray(activity_features(S, noise_floor=0.02)),
+                               np.asarray(activity_features(S)), rtol=1e-6, atol=1e-6)
+    quiet = _burst_in_digital_silence()
+    a = np.asarray(activity_features(quiet, noise_floor=0.05))
+    b = np.asarray(activity_features(quiet * 1e3, noise_floor=0.05))
+    np.testing.assert_allclose(a[:4], b[:4], rtol=1e-4, atol=1e-4)
+
+
+def test_noise_floor_groups_use_their_own_mean():
+    # band 0 (group 0) is loud; bands 1-2 (group 1, e.g. second order) are 1000x weaker but
+    # shaped alike: with per-group means their activity matches band 0's
+    S = np.zeros((3, 40), np.float32)
+    S[0, 10:14] = 1.0
+    S[1:, 10:14] = 1e-3
+    S = jnp.asarray(S)
+    grouped = np.asarray(activity_features(S, mask="none", noise_floor=0.02,
+                                           groups=[0, 1, 1]))
+    # (equal up to the absolute floor 1e-8 added to sigma, 0.5 % of group 1's floor)
+    np.testing.assert_allclose(grouped[1], grouped[0], rtol=1e-2)
+    pooled = np.asarray(activity_features(S, mask="none", noise_floor=0.02))
+    assert pooled[1].max() < pooled[0].max() - 3
+    f = jax.jit(lambda s: activity_features(s, mask="none", noise_floor=0.02,
+                                            groups=[0, 1, 1]))
+    np.testing.assert_allclose(np.asarray(f(S)), grouped, rtol=1e-5)
+    with pytest.raises(ScatterError, match=r"groups must have one entry per band, shape \(3,\)"):
+        activity_features(S, noise_floor=0.02, groups=[0, 1])
+    with pytest.raises(ScatterError, match=r"noise_floor must be a number in \[0, 1\); got 2"):
+        activity_features(S, noise_floor=2)
+
+
+def test_extractor_noise_floor_on_digital_silence(rng):
+    # a short chirp in exact zeros: without the floor every path the chirp touches reads ~18
+    x = np.zeros((1, SMALL.window), np.float32)
+    t = np.arange(300) / SMALL.sr
+    x[0, 900:1200] = 0.3 * np.sin(2 * np.pi * (1500 + 4e6 * t) * t) * np.hanning(300)
+    old = FeatureExtractor(dataclasses.replace(SMALL, noise_floor=0.0))
+    new = FeatureExtractor(dataclasses.replace(SMALL, noise_floor=0.02))
+    a_old = np.asarray(old(x))[0, :old.n_paths]
+    a_new = np.asarray(new(x))[0, :new.n_paths]
+    assert a_old.max() > 14
+    paths = np.bincount(new._orders)
+    bound = np.log1p(paths.max() * new.n_frames / 0.02)
+    assert a_new.max() <= bound + 1e-3
+    # the same chirp over faint noise scores about as it does over digital silence
+    noisy = x + rng.normal(scale=1e-4, size=x.shape).astype(np.float32)
+    a_noisy = np.asarray(new(noisy))[0, :new.n_paths]
+    assert abs(a_new.max() - a_noisy.max()) < abs(a_old.max() - a_noisy.max())
+
+
+def test_old_sidecars_load_without_the_noise_floor():
+    d = SMALL.to_dict()
+    assert d["noise_floor"] == 0.02 == FeatureConfig().noise_floor
+    legacy = {k: v for k, v in d.items() if k != "noise_floor"}
+    assert FeatureConfig.from_dict(legacy).noise_floor == 0.0
+    assert FeatureConfig.from_dict(d) == SMALL
+    with pytest.raises(ScatterError, match=r"noise_floor must be a number in \[0, 1\); "
+                                           r"got -0.1"):
+        dataclasses.replace(SMALL, noise_floor=-0.1)
