@@ -356,4 +356,6 @@ class Scattering1D:
     def __repr__(self):
         return (f"Scattering1D(J={self.J}, shape={self.shape[0]}, Q={self.Q}, T={self.T}, "
                 f"max_order={self.max_order}, oversampling={self.oversampling}, "
-                f"wavelet={self.wavelet!r})")
+                f"wavelet={self.wavelet!r}"
+                + (f", subsampling={self.subsampling!r})" if self.subsampling != "kymatio"
+                   else ")"))

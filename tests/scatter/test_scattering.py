@@ -300,6 +300,8 @@ def test_coarse_subsampling_stays_close_to_kymatio(i):
 
 def test_coarse_subsampling_learnable_filters(rng):
     sc = Scattering1D(4, 256, Q=(4, 2), subsampling="coarse")
+    assert repr(sc).endswith("subsampling='coarse')")
+    assert "subsampling" not in repr(Scattering1D(4, 256, Q=(4, 2)))
     x = rng.standard_normal((2, 256)).astype(np.float32)
     np.testing.assert_allclose(sc.apply(sc.params, x), sc(x), rtol=1e-4, atol=1e-6)
     grads = jax.grad(lambda p: jnp.sum(sc.apply(p, x)))(sc.params)
