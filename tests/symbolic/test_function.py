@@ -1,3 +1,4 @@
+import importlib
 import os
 import subprocess
 import sys
@@ -95,6 +96,7 @@ def test_scan_runs_steps_in_one_call(rng):
     step = S.function([x], loss, updates={w: w - 0.1 * S.grad(loss, w)})
     w_init = w.value
     losses_scan = step.scan(xs)
+    assert step._block_jit is None  # no convolution: one lax.scan call on every backend
     w_scan = w.value
     assert losses_scan.shape == (20,)
     w.value = w_init
@@ -104,6 +106,69 @@ def test_scan_runs_steps_in_one_call(rng):
     counter = S.Variable(0, name="counter")
     tick = S.function([], counter, updates={counter: counter + 1})
     np.testing.assert_array_equal(tick.scan(n_steps=4), [0, 1, 2, 3])
+
+
+F = importlib.import_module("symbolic.function")  # the attribute is the function
+
+
+def _conv_step(seed=0):
+    x = S.placeholder((None, 1, 6, 6), name="x")
+    y = S.placeholder((None,), "int32", name="y")
+    k = S.Variable(np.random.default_rng(seed).normal(size=(3, 1, 3, 3)).astype("float32"),
+                   name="k")
+    w = S.Variable(np.zeros((108, 2), "float32"), name="w")
+    noise = S.random.normal((), seed=seed)  # a random key is state too
+    h = S.nn.relu(S.conv(x, k, padding="same")).reshape((-1, 108))
+    logits = h @ w
+    loss = -S.take_along_axis(S.nn.log_softmax(logits, axis=1), y[:, None], axis=1).mean()
+    gk, gw = S.grad(loss, [k, w])
+    step = S.function([x, y], [loss, noise], updates={k: k - 0.1 * gk, w: w - 0.1 * gw})
+    return step, (k, w)
+
+
+@pytest.mark.parametrize("unroll", [None, 1, 3, True])
+def test_scan_unroll_gives_the_results_of_step_by_step_calls(rng, monkeypatch, unroll):
+    # None on CPU: blocks of budget // n steps written out (7 steps: blocks 3, 3, 1 here);
+    # an int or True: lax.scan's unroll. Every choice must give the one-call-per-step results.
+    xs = rng.normal(size=(7, 4, 1, 6, 6)).astype("float32")
+    ys = rng.integers(0, 2, size=(7, 4)).astype("int32")
+    with S.Graph(seed=0):
+        step, params = _conv_step()
+        one_by_one = [step(x, y) for x, y in zip(xs, ys)]
+        after = [p.value for p in params]
+    with S.Graph(seed=0):
+        step, params = _conv_step()
+        size, n_conv = F._count_equations(jax.make_jaxpr(step._program.pure)(
+            *[tuple(v) for v in step.state()], (xs[0], ys[0])).jaxpr, ("conv_general_dilated",))
+        assert n_conv >= 2  # the forward convolution and its gradient
+        monkeypatch.setattr(F, "SCAN_UNROLL_BUDGET", 3 * size + 1)
+        traces = step.n_compilations
+        losses, draws = step.scan(xs, ys, unroll=unroll)
+        assert step.n_compilations == traces + 1  # one trace, whatever the number of blocks
+        assert losses.shape == draws.shape == (7,)
+        np.testing.assert_allclose(losses, [float(o[0]) for o in one_by_one], rtol=1e-5)
+        np.testing.assert_array_equal(draws, [float(o[1]) for o in one_by_one])
+        for p, ref in zip(params, after):
+            np.testing.assert_allclose(p.value, ref, rtol=1e-5, atol=1e-6)
+        traces = step.n_compilations
+        if unroll is None:  # on CPU three compiled calls: blocks of 3, 3 and 1 steps
+            calls = []
+            inner = step._block_jit
+            step._block_jit = lambda *a: calls.append(a[3]) or inner(*a)
+            step.scan(xs, ys)
+            assert calls == ([3, 3, 1] if jax.default_backend() == "cpu" else [])
+        else:
+            step.scan(xs, ys, unroll=unroll)
+        assert step.n_compilations == traces
+
+
+def test_scan_unroll_errors():
+    x = S.placeholder((None,), name="x")
+    f = S.function([x], x.sum())
+    for bad in (0, -2, 1.5, "full"):
+        with pytest.raises(S.SymbolicError, match=r"unroll must be None, a bool or a positive "
+                                                  rf"int; got {bad!r}"):
+            f.scan(np.ones((2, 3), "float32"), unroll=bad)
 
 
 def test_input_errors():
