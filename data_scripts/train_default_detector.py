@@ -69,7 +69,12 @@ def ensure_corpus(corpus, quiet):
         return json.load(fh)
 
 
-def ablation(corpus, features, config, *, n_train, seeds=(0,), quiet=True, cache_dir=None):
+#: Variants of :func:`ablation`, by the name ``--ablation-variants`` takes.
+VARIANTS = ("full", "no-augmentation", "no-mask", "other-order")
+
+
+def ablation(corpus, features, config, *, n_train, seeds=(0,), quiet=True, cache_dir=None,
+             variants=VARIANTS):
     """Validation AUC of design variants (module docstring); one dict per variant.
 
     Parameters
@@ -91,6 +96,9 @@ def ablation(corpus, features, config, *, n_train, seeds=(0,), quiet=True, cache
         and ``--keep-cache`` leaves) and ``ablation-<settings hash>.npz`` files, each used
         only when its fingerprint (clips, feature settings, seed, copies, windows) matches;
         new extractions are saved there.
+    variants : sequence of str
+        Which of :data:`VARIANTS` to run (``("full",)``: the classifier seeds on the full
+        settings only, e.g. on the cache a training run left).
 
     Returns
     -------
@@ -112,12 +120,17 @@ def ablation(corpus, features, config, *, n_train, seeds=(0,), quiet=True, cache
     train_recs, val_recs = split_records(records, seed=config.seed)
     train_recs = train_recs[:n_train]
     other_order = ("order 1 only", 1) if features.max_order == 2 else ("orders 1+2", 2)
-    variants = [("full: " + _describe(features), features, True),
-                ("no augmentation", features, False),
-                ("no thresholding mask", dataclasses.replace(features, mask="none"), True),
-                (other_order[0], dataclasses.replace(features, max_order=other_order[1]), True)]
+    unknown = sorted(set(variants) - set(VARIANTS))
+    if unknown:
+        raise ValueError(f"variants must be among {VARIANTS}; got {unknown}")
+    table = {"full": ("full: " + _describe(features), features, True),
+             "no-augmentation": ("no augmentation", features, False),
+             "no-mask": ("no thresholding mask", dataclasses.replace(features, mask="none"),
+                         True),
+             "other-order": (other_order[0],
+                             dataclasses.replace(features, max_order=other_order[1]), True)}
     rows, cache = [], {}
-    for name, fcfg, augmented in variants:
+    for name, fcfg, augmented in (table[v] for v in VARIANTS if v in variants):
         key = json.dumps(fcfg.to_dict(), sort_keys=True)
         if key not in cache:
             fingerprint = TR._fingerprint(train_recs + val_recs, fcfg, config)
@@ -202,6 +215,11 @@ def main(argv=None):
                    help="wavelets per octave at orders 1 and 2 of the features")
     p.add_argument("--mask", default=FeatureConfig().mask, help="activity-mask threshold")
     p.add_argument("--max-order", type=int, default=2)
+    p.add_argument("--noise-floor", type=float, default=FeatureConfig().noise_floor,
+                   help="activity noise floor relative to the window's mean envelope "
+                        "(scatter.detect.features)")
+    p.add_argument("--sr", type=int, default=FeatureConfig().sr,
+                   help="sample rate of the features (the corpus is resampled to it)")
     p.add_argument("--keep-cache", action="store_true",
                    help="keep (and reuse) the feature cache WORK/features.npz")
     p.add_argument("--resume", action="store_true")
@@ -209,11 +227,14 @@ def main(argv=None):
     p.add_argument("--ablation", type=int, default=0, metavar="N",
                    help="run the validation ablation on the first N training clips instead")
     p.add_argument("--ablation-seeds", type=int, nargs="+", default=[0, 1])
+    p.add_argument("--ablation-variants", nargs="+", choices=VARIANTS, default=list(VARIANTS),
+                   help="which ablation variants to run")
     args = p.parse_args(argv)
 
     work = args.work or Path(tempfile.mkdtemp(prefix="symscatter-train-"))
     work.mkdir(parents=True, exist_ok=True)
-    features = FeatureConfig(Q=tuple(args.Q), mask=args.mask, max_order=args.max_order)
+    features = FeatureConfig(sr=args.sr, Q=tuple(args.Q), mask=args.mask,
+                             max_order=args.max_order, noise_floor=args.noise_floor)
     config = TrainConfig(epochs=args.epochs, copies=args.copies, seed=args.seed,
                          dropout=args.dropout, hidden=tuple(args.hidden),
                          weight_decay=args.weight_decay, learning_rate=args.lr,
@@ -222,7 +243,8 @@ def main(argv=None):
         corpus = args.corpus or default_corpus()
         ensure_corpus(corpus, args.quiet)
         rows = ablation(corpus, features, config, n_train=args.ablation,
-                        seeds=args.ablation_seeds, quiet=args.quiet, cache_dir=args.work)
+                        seeds=args.ablation_seeds, quiet=args.quiet, cache_dir=args.work,
+                        variants=args.ablation_variants)
         for row in rows:
             print(json.dumps(row))
         print(format_table(rows))

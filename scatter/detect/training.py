@@ -45,7 +45,7 @@ import optax
 from scatter.detect import model as M
 from scatter.detect.bags import Bags, extract_bags
 from scatter.detect.data import read_labels, split_records
-from scatter.detect.features import FeatureConfig, FeatureExtractor
+from scatter.detect.features import LEGACY_DEFAULTS, FeatureConfig, FeatureExtractor
 from scatter.detect.io import save_model
 from scatter.detect.metrics import roc_auc
 from scatter.errors import ScatterError
@@ -124,8 +124,12 @@ class TrainConfig:
 
 
 def _fingerprint(records, cfg, tcfg):
+    # feature fields at the values models had before the fields existed are left out, so a
+    # cache made then still matches the same settings now
+    settings = {k: v for k, v in cfg.to_dict().items()
+                if not (k in LEGACY_DEFAULTS and v == LEGACY_DEFAULTS[k])}
     h = hashlib.sha256()
-    h.update(json.dumps(cfg.to_dict(), sort_keys=True).encode())
+    h.update(json.dumps(settings, sort_keys=True).encode())
     h.update(json.dumps([tcfg.seed, tcfg.copies, tcfg.max_windows]).encode())
     for r in records:
         try:

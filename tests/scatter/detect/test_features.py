@@ -76,12 +76,19 @@ def test_extractor_shapes_and_paths(fx):
     assert out.shape == (2, fx.n_features, fx.n_frames) and out.dtype == jnp.float32
 
 
-def test_transform_is_scattering_then_activity(fx, rng):
+@pytest.mark.parametrize("subsampling", ["kymatio", "coarse"])
+def test_transform_is_scattering_then_activity(fx, rng, subsampling):
+    if subsampling != SMALL.subsampling:
+        fx = FeatureExtractor(dataclasses.replace(SMALL, subsampling=subsampling))
+    assert fx.scattering.subsampling == subsampling
     x = rng.normal(size=(2, SMALL.window)).astype(np.float32)
-    S = np.asarray(fx.scattering(x))[:, 1:]  # drop order 0
+    sc = Scattering1D(J=SMALL.J, shape=SMALL.window, Q=SMALL.Q, subsampling=subsampling)
+    S = np.asarray(sc(x))[:, 1:]  # drop order 0
     S = S[..., :fx.n_frames * 2].reshape(2, fx.n_paths, fx.n_frames, 2).mean(-1)
-    want = jax.jit(activity_features, static_argnames=("mask", "rule"))(
-        jnp.asarray(S), mask=SMALL.mask, rule=SMALL.rule)
+    # noise_floor traced, groups static (they set the program's structure)
+    want = jax.jit(activity_features, static_argnames=("mask", "rule", "groups"))(
+        jnp.asarray(S), mask=SMALL.mask, rule=SMALL.rule, noise_floor=SMALL.noise_floor,
+        groups=tuple(int(o) for o in sc.meta()["order"][1:]))
     np.testing.assert_allclose(np.asarray(fx(x)), np.asarray(want), rtol=1e-4, atol=1e-4)
 
 
@@ -138,6 +145,9 @@ def test_input_errors(fx):
     ({"rule": "hard"}, "rule must be one of"),
     ({"sr": 0}, "sr must be an integer >= 1"),
     ({"pool": 0}, "pool must be an integer >= 1"),
+    ({"noise_floor": 1.0}, r"noise_floor must be a number in \[0, 1\); got 1.0"),
+    ({"subsampling": "fine"}, r"subsampling must be one of \('kymatio', 'coarse'\); "
+                              r"got 'fine'"),
 ])
 def test_config_errors(change, match):
     with pytest.raises(ScatterError, match=match):
@@ -241,12 +251,14 @@ def test_extractor_noise_floor_on_digital_silence(rng):
     assert abs(a_new.max() - a_noisy.max()) < abs(a_old.max() - a_noisy.max())
 
 
-def test_old_sidecars_load_without_the_noise_floor():
-    d = SMALL.to_dict()
+def test_old_sidecars_load_without_the_noise_floor_and_subsampling():
+    d = dataclasses.replace(SMALL, subsampling="coarse").to_dict()
     assert d["noise_floor"] == 0.02 == FeatureConfig().noise_floor
-    legacy = {k: v for k, v in d.items() if k != "noise_floor"}
-    assert FeatureConfig.from_dict(legacy).noise_floor == 0.0
-    assert FeatureConfig.from_dict(d) == SMALL
+    assert d["subsampling"] == "coarse"
+    legacy = {k: v for k, v in d.items() if k not in ("noise_floor", "subsampling")}
+    old = FeatureConfig.from_dict(legacy)
+    assert old.noise_floor == 0.0 and old.subsampling == "kymatio"
+    assert FeatureConfig.from_dict(d) == dataclasses.replace(SMALL, subsampling="coarse")
     with pytest.raises(ScatterError, match=r"noise_floor must be a number in \[0, 1\); "
                                            r"got -0.1"):
         dataclasses.replace(SMALL, noise_floor=-0.1)

@@ -102,3 +102,28 @@ def test_input_errors(corpus, tmp_path):
     with pytest.raises(ScatterError, match="must hold both labels"):
         train(data, labels=str(one_class), out=str(tmp_path / "m.npz"), features=CFG)
     json.dumps(TCFG.__dict__)  # settings are JSON-ready (stored in the sidecar)
+
+
+def test_feature_cache_fingerprint_of_settings_older_than_a_field(tmp_path):
+    import hashlib
+
+    from scatter.detect.data import Record
+    from scatter.detect.training import _fingerprint
+
+    clip = tmp_path / "a.wav"
+    clip.write_bytes(b"x")
+    recs = [Record(path=str(clip), label=1)]
+    old = dataclasses.replace(CFG, noise_floor=0.0, subsampling="kymatio")
+    # the fingerprint a cache got before noise_floor and subsampling existed
+    st = os.stat(clip)
+    h = hashlib.sha256()
+    h.update(json.dumps({k: v for k, v in old.to_dict().items()
+                         if k not in ("noise_floor", "subsampling")}, sort_keys=True).encode())
+    h.update(json.dumps([TCFG.seed, TCFG.copies, TCFG.max_windows]).encode())
+    h.update(json.dumps([str(clip), 1, [st.st_size, st.st_mtime_ns]]).encode())
+    assert _fingerprint(recs, old, TCFG) == h.hexdigest()
+    # any other value of a new field is a different cache
+    prints = {_fingerprint(recs, c, TCFG) for c in (
+        old, dataclasses.replace(old, noise_floor=0.02),
+        dataclasses.replace(old, subsampling="coarse"))}
+    assert len(prints) == 3
