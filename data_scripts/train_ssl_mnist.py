@@ -255,6 +255,141 @@ def reconstruction(params, state, x):
     return sum(errs) / len(errs)
 
 
+def build_layers_net(widths, seed):
+    """The same CNN as :func:`forward`, built with ``layers``: 3x3 convolutions (stride 2,
+    2, 1; no bias), batch norm and a ReLU max-affine spline operator after each, global
+    average pooling, dense logits."""
+    import layers as L
+
+    seq, shape = [], (None, 1, 28, 28)
+    for i, c in enumerate(widths):
+        pad = "same" if STRIDES[i] == 2 else "valid"
+        conv = L.Conv2D(seq[-1] if seq else shape, c, 3, stride=STRIDES[i], padding=pad,
+                        b=None, seed=seed + i)
+        bn = L.BatchNorm(conv)
+        seq += [conv, bn, L.MaxAffine(bn, init="relu", learnable=False)]
+    seq.append(L.GlobalPool(seq[-1], mode="mean"))
+    seq.append(L.Dense(seq[-1], 10, seed=seed + len(widths)))
+    return L.Sequential(seq, name="net")
+
+
+def make_layers_trainer(args, n_labelled):
+    """The training step on the library: ``layers`` network, ``layers.ssl.ssl_loss``
+    (cross-entropy, entropy, multiscale inversion reconstruction, FixMatch consistency with
+    all views in one batch), ``layers.augment`` views, ``L.adamw`` with a warm-up + cosine
+    schedule of a step Variable, ``L.ema``; compiled by ``symbolic.function``. Call inside
+    an ``S.Graph``.
+
+    Returns
+    -------
+    train : symbolic.Function
+        ``train(x_labelled, y_labelled, x_unlabelled) -> [total, cross_entropy, *terms,
+        mask_rate]``; run over chunks with ``train.scan``.
+    names : list of str
+        The names of ``train``'s outputs.
+    predict, predict_ema : symbolic.Function
+        Class of each image, with the trained and the averaged weights.
+    """
+    import layers as L
+    import symbolic as S
+    from layers import ssl
+
+    terms = set(args.terms)
+    net = build_layers_net(tuple(args.widths), seed=1000 * args.seed)
+    xl = S.placeholder((n_labelled, 1, 28, 28), name="x_labelled")
+    yl = S.placeholder((n_labelled,), "int32", name="y_labelled")
+    xu = S.placeholder((args.batch_unlabelled, 1, 28, 28), name="x_unlabelled")
+    strong = None
+    if "consistency" in terms:
+        strong = augment.random_affine(xu, rotation=args.strong_rotation, scale=(0.8, 1.2),
+                                       shear=args.strong_rotation, max_shift=3.0)
+        if args.elastic > 0:
+            strong = augment.random_elastic(strong, alpha=args.elastic, grid=4)
+        if args.cutout > 0:
+            strong = augment.random_cutout(strong, size=args.cutout)
+    t = L.schedules.step()
+    ramp = S.minimum(t.astype("float32") / max(1.0, args.ramp_up * args.steps), 1.0)
+    weights = {"entropy": args.entropy_weight, "reconstruction": args.reconstruction_weight,
+               "consistency": args.consistency_weight}
+    weights = {k: (w * ramp if args.ramp_up > 0 else w) if k in terms else 0.0
+               for k, w in weights.items()}
+    total, out = ssl.ssl_loss(
+        net, augment.random_translate(xl, max_shift=2), yl,
+        augment.random_translate(xu, max_shift=2), weights=weights, strong_view=strong,
+        threshold=args.threshold, joint_batch=True,
+        reconstruction_size=args.reconstruction_size)
+    params = net.get_params(trainable=True)
+    warm = max(1, args.steps // 20)
+    lr = L.schedules.warmup(t, peak=args.lr, warmup_steps=warm, then=lambda s: (
+        L.schedules.cosine(s, init=args.lr, decay_steps=max(1, args.steps - warm),
+                           alpha=0.02)))
+    updates = L.adamw(total, params, learning_rate=lr, weight_decay=args.weight_decay)
+    updates.update(L.get_updates(net))  # batch-norm running statistics
+    shadows, ema_updates = L.ema(params, decay=args.ema)
+    updates.update(ema_updates)
+    updates[t] = t + 1
+    names = ["total"] + [k for k in ("cross_entropy", *ALL_TERMS) if k in out]
+    outputs = [total] + [out[k] for k in names[1:]]
+    if "consistency" in terms:
+        p = S.nn.softmax(out["logits_unlabelled"], axis=-1)
+        outputs.append((p.max(axis=-1) >= args.threshold).astype("float32").mean())
+        names.append("mask_rate")
+    train = S.function([xl, yl, xu], outputs, updates=updates)
+    x = S.placeholder((None, 1, 28, 28), name="x")
+    labels = S.argmax(net(x, deterministic=True), -1)
+    predict = S.function([x], labels)
+    predict_ema = S.function([x], labels, givens=dict(zip(params, shadows)))
+    return train, names, predict, predict_ema
+
+
+def run_layers(args, data, rng, ckpt, log):
+    """Train with :func:`make_layers_trainer` on the same batches as the plain-JAX path,
+    checkpointing every variable (``S.save``). Returns ``(predict, predict_ema, history)``:
+    the label of each image with the trained and the averaged weights, and the per-chunk
+    mean losses."""
+    from tqdm import tqdm
+
+    import symbolic as S
+
+    xl_all = np.asarray(data["x_labelled"], np.float32)
+    yl_all = np.asarray(data["y_labelled"], np.int32)
+    xu_all = np.asarray(data["x_unlabelled"], np.float32)
+    nu = args.batch_unlabelled
+    history = []
+    with S.Graph(seed=args.seed) as graph:
+        train, names, predict, predict_ema = make_layers_trainer(args, len(yl_all))
+        variables = S.get_variables(graph=graph)
+        start = 0
+        if args.resume and os.path.exists(ckpt + ".npz"):
+            S.load(ckpt + ".npz", variables)
+            with open(ckpt + ".json") as f:
+                start = int(json.load(f)["step"])
+            for _ in range(start):  # replay the batch draws: a resumed run is the same run
+                rng.choice(len(xu_all), nu, replace=False)
+            log(f"resumed from step {start}")
+        bar = tqdm(total=args.steps, initial=start, disable=args.quiet, file=sys.stderr,
+                   desc="train")
+        for done in range(start, args.steps, args.chunk):
+            iu = np.stack([rng.choice(len(xu_all), nu, replace=False)
+                           for _ in range(args.chunk)])
+            xl = np.broadcast_to(xl_all, (args.chunk,) + xl_all.shape)
+            yl = np.broadcast_to(yl_all, (args.chunk,) + yl_all.shape)
+            out = train.scan(xl, yl, xu_all[iu])
+            means = {n: float(np.mean(np.asarray(o))) for n, o in zip(names, out)}
+            step = done + args.chunk
+            history.append({"step": step, **means})
+            bar.update(args.chunk)
+            bar.set_postfix({k: f"{v:.3f}" for k, v in means.items()})
+            if step % args.checkpoint_every == 0 or step == args.steps:
+                S.save(ckpt + ".npz", variables)
+                with open(ckpt + ".json.tmp", "w") as f:
+                    json.dump({"step": step, "config": vars(args), "losses": history[-1]},
+                              f, indent=1)
+                os.replace(ckpt + ".json.tmp", ckpt + ".json")
+        bar.close()
+    return predict, predict_ema, history
+
+
 def save_checkpoint(path, carry, meta):
     """``path.npz`` (every array of the training state: parameters, batch-norm statistics,
     optimizer state, EMA, key, step) and ``path.json`` (``meta``), each written to a
@@ -285,6 +420,9 @@ def parse(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--labels-per-class", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--engine", choices=("jax", "layers"), default="jax",
+                   help="plain JAX (make_step) or the library (layers + layers.ssl + "
+                        "symbolic.function)")
     p.add_argument("--steps", type=int, default=600)
     p.add_argument("--chunk", type=int, default=50, help="steps fused per compiled call")
     p.add_argument("--batch-unlabelled", type=int, default=96)
@@ -322,15 +460,14 @@ def parse(argv):
     return args
 
 
-def main(argv=None):
-    args = parse(argv)
-    t0 = time.time()
-    data = mnist_5k_protocol(labels_per_class=args.labels_per_class, seed=args.seed)
-    log = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
+def run_jax(args, data, rng, ckpt, log):
+    """Train the plain-JAX step (:func:`make_step`). Returns ``(predict, predict_ema,
+    history)`` as :func:`run_layers` does."""
+    from tqdm import tqdm
+
     xl_all = np.asarray(data["x_labelled"], np.float32)
     yl_all = np.asarray(data["y_labelled"], np.int32)
     xu_all = np.asarray(data["x_unlabelled"], np.float32)
-    log(f"labelled {len(yl_all)}, unlabelled {len(xu_all)}, test {len(data['y_test'])}")
     key = jax.random.PRNGKey(args.seed)
     key, kinit = jax.random.split(key)
     params, state = init_net(kinit, tuple(args.widths))
@@ -339,12 +476,7 @@ def main(argv=None):
     optimizer = optax.adamw(sched, weight_decay=args.weight_decay)
     chunk = make_step(args, optimizer)
     carry = (params, state, optimizer.init(params), params, key, jnp.float32(0))
-    rng = np.random.default_rng(args.seed)
-    from tqdm import tqdm
-
     nu = args.batch_unlabelled
-    os.makedirs(args.checkpoint_dir, exist_ok=True)
-    ckpt = os.path.join(args.checkpoint_dir, f"ssl_mnist_l{args.labels_per_class}_s{args.seed}")
     start = 0
     if args.resume and os.path.exists(ckpt + ".npz"):
         carry, start = load_checkpoint(ckpt, carry)
@@ -369,23 +501,40 @@ def main(argv=None):
                                           "losses": history[-1]})
     bar.close()
     params, state, _, ema, _, _ = carry
+    labels = jax.jit(lambda p, s, x: jnp.argmax(forward(p, s, x, train=False)[0], -1))
+    return (lambda x: labels(params, state, x)), (lambda x: labels(ema, state, x)), history
 
-    predict = jax.jit(lambda p, s, x: jnp.argmax(forward(p, s, x, train=False)[0], -1))
 
-    def acc(p, xs, ys):
+def main(argv=None):
+    args = parse(argv)
+    t0 = time.time()
+    data = mnist_5k_protocol(labels_per_class=args.labels_per_class, seed=args.seed)
+    log = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
+    log(f"labelled {len(data['y_labelled'])}, unlabelled {len(data['y_unlabelled'])}, "
+        f"test {len(data['y_test'])}")
+    rng = np.random.default_rng(args.seed)
+    os.makedirs(args.checkpoint_dir, exist_ok=True)
+    ckpt = os.path.join(args.checkpoint_dir, f"ssl_mnist_{args.engine}_l{args.labels_per_class}"
+                                             f"_s{args.seed}")
+    run = run_layers if args.engine == "layers" else run_jax
+    predict, predict_ema, history = run(args, data, rng, ckpt, log)
+
+    def acc(f, xs, ys):
         xs = np.asarray(xs, np.float32)
-        preds = np.concatenate([np.asarray(predict(p, state, xs[i:i + 500]))
-                                for i in range(0, len(xs), 500)])
+        preds = np.concatenate([np.asarray(f(xs[i:i + 500])) for i in range(0, len(xs), 500)])
         return float(np.mean(preds == np.asarray(ys)))
 
+    xu, yu = data["x_unlabelled"], data["y_unlabelled"]
     result = {
         "labels_per_class": args.labels_per_class,
         "seed": args.seed,
+        "engine": args.engine,
         "terms": args.terms,
         "steps": args.steps,
-        "test_accuracy": acc(params, data["x_test"], data["y_test"]),
-        "test_accuracy_ema": acc(ema, data["x_test"], data["y_test"]),
-        "unlabelled_accuracy": acc(params, xu_all, data["y_unlabelled"]),
+        "test_accuracy": acc(predict, data["x_test"], data["y_test"]),
+        "test_accuracy_ema": acc(predict_ema, data["x_test"], data["y_test"]),
+        "unlabelled_accuracy": acc(predict, xu, yu),
+        "unlabelled_accuracy_ema": acc(predict_ema, xu, yu),
         "seconds": round(time.time() - t0, 1),
         "cpu_seconds": round(time.process_time(), 1),
         "final_losses": history[-1] if history else {},

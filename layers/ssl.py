@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 import symbolic as S
 from layers.compose import Sequential
@@ -194,7 +195,8 @@ def consistency(strong_logits, weak_logits, *, kind="pseudo_label", threshold=0.
 
 def ssl_loss(net, x_labelled, y_labelled, x_unlabelled, *, weights=None, scales="all",
              target="softmax", normalize=True, strong_view=None, consistency_kind="pseudo_label",
-             threshold=0.95, reconstruction_size=None, deterministic=False):
+             threshold=0.95, joint_batch=False, reconstruction_size=None,
+             deterministic=False):
     """The semi-supervised loss: cross-entropy + entropy + multiscale reconstruction
     (+ consistency), see the module docstring.
 
@@ -218,16 +220,21 @@ def ssl_loss(net, x_labelled, y_labelled, x_unlabelled, *, weights=None, scales=
     normalize : bool, default True
         Scale-free reconstruction errors (see :func:`reconstruction_error`).
     strong_view : symbolic.Tensor [shape=(n_u, ...)], optional
-        Another augmentation of ``x_unlabelled`` for the consistency term. Its forward pass
-        (and a separate reconstruction pass) is built before the main one, so batch-norm
+        Another augmentation of ``x_unlabelled`` for the consistency term. Unless
+        ``joint_batch``, its forward pass is built before the main one, so batch-norm
         running statistics follow the main batch, not the strongly perturbed one.
     consistency_kind, threshold
         See :func:`consistency`.
+    joint_batch : bool, default False
+        Put the strong view in the main batch (labelled, unlabelled, strong: one forward
+        pass), so that batch normalisation uses the statistics of all views, as FixMatch
+        does (Sohn et al., NeurIPS 2020). Separately normalised strong views see other
+        statistics than the weak views they are compared with.
     reconstruction_size : int, optional
-        Reconstruct only the first ``reconstruction_size`` examples of the joint batch
-        (labelled first), through a separate forward pass built before the main one (so the
-        batch-norm updates come from the main pass). The reconstruction needs second-order
-        derivatives, which dominate the cost of a step; this bounds it.
+        Reconstruct only the first ``reconstruction_size`` unlabelled examples, through a
+        separate forward pass built before the main one (so the batch-norm updates come
+        from the main pass). The reconstruction needs second-order derivatives, which
+        dominate the cost of a step; this bounds it.
     deterministic : bool, default False
 
     Returns
@@ -261,27 +268,36 @@ def ssl_loss(net, x_labelled, y_labelled, x_unlabelled, *, weights=None, scales=
     if (isinstance(w["consistency"], S.Tensor) or w["consistency"] > 0) and strong_view is None:
         raise LayersError("ssl_loss: a consistency weight needs strong_view")
     x_labelled, x_unlabelled = S.as_tensor(x_labelled), S.as_tensor(x_unlabelled)
-    n_l = x_labelled.shape[0]
-    if n_l is None:
-        raise LayersError("ssl_loss: the labelled batch size must be known (fixed placeholder "
-                          "shape)")
-    x = S.concatenate([x_labelled, x_unlabelled], axis=0)
+    n_l, n_u = x_labelled.shape[0], x_unlabelled.shape[0]
+    if n_l is None or (joint_batch and n_u is None):
+        raise LayersError(f"ssl_loss: the labelled batch size (and with joint_batch the "
+                          f"unlabelled one) must be known (fixed placeholder shapes); got "
+                          f"{n_l} and {n_u}")
     on = {k: isinstance(v, S.Tensor) or v > 0 for k, v in w.items()}
-    strong = net(strong_view, deterministic=deterministic) if on["consistency"] else None
+    joint = bool(joint_batch) and on["consistency"]
+    parts = [x_labelled, x_unlabelled] + ([strong_view] if joint else [])
+    x = S.concatenate(parts, axis=0)
+    strong = None
+    if on["consistency"] and not joint:
+        strong = net(strong_view, deterministic=deterministic)
     picked = _scales(net, scales) if on["reconstruction"] else []
     if reconstruction_size is not None and picked:
-        k = int(reconstruction_size)
-        if k < 1:
+        k = reconstruction_size
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise LayersError(f"ssl_loss: reconstruction_size must be a positive int; got "
                               f"{reconstruction_size!r}")
-        rec_logits, inputs, probes = probed_forward(net, x[:k], scales=picked,
+        rec_logits, inputs, probes = probed_forward(net, x_unlabelled[:int(k)], scales=picked,
                                                     deterministic=deterministic)
         logits = net(x, deterministic=deterministic)
     else:
         logits, inputs, probes = probed_forward(net, x, scales=picked,
                                                 deterministic=deterministic)
         rec_logits = logits
-    logits_l, logits_u = logits[:n_l], logits[n_l:]
+    logits_l = logits[:n_l]
+    if joint:
+        logits_u, strong = logits[n_l:n_l + n_u], logits[n_l + n_u:]
+    else:
+        logits_u = logits[n_l:]
     terms = {"logits_labelled": logits_l, "logits_unlabelled": logits_u}
     total = S.constant(0.0, dtype="float32")
     if on["cross_entropy"]:

@@ -45,6 +45,50 @@ def test_reconstructions_are_backprojected_predictions(mod, net, rng):
     np.testing.assert_allclose(recs[0], jnp.transpose(g, (0, 2, 3, 1)), rtol=1e-4, atol=1e-6)
 
 
+def _layers_copy(mod, params):
+    """The layers network of the script (built in the caller's graph) with the plain-JAX
+    parameters copied in, batch-norm scales and shifts moved off their initial values."""
+    net = mod.build_layers_net((4, 6, 8), seed=0)
+    convs = [layer for layer in net.layers if type(layer).__name__ == "Conv2D"]
+    norms = [layer for layer in net.layers if type(layer).__name__ == "BatchNorm"]
+    for i, (conv, bn) in enumerate(zip(convs, norms)):
+        conv.W.value = np.transpose(np.asarray(params[f"conv{i}"]), (3, 2, 0, 1))  # HWIO->OIHW
+        bn.gamma.value = np.asarray(params[f"gamma{i}"]) + 0.1 * (i + 1)
+        bn.beta.value = np.asarray(params[f"beta{i}"]) + 0.05
+    net.layers[-1].W.value = np.asarray(params["dense_w"])
+    net.layers[-1].b.value = np.asarray(params["dense_b"])
+    return net, {**params, **{f"gamma{i}": jnp.asarray(bn.gamma.value)
+                              for i, bn in enumerate(norms)},
+                 **{f"beta{i}": jnp.asarray(bn.beta.value) for i, bn in enumerate(norms)}}
+
+
+def test_layers_engine_computes_the_plain_jax_network_and_loss(mod, net, rng):
+    # the port onto layers/layers.ssl computes what the plain-JAX step computes: the same
+    # logits (batch statistics and running statistics) and the same multiscale
+    # reconstruction loss, from the same weights
+    import symbolic as S
+    from layers import ssl
+
+    params, state = net
+    xv = rng.uniform(size=(5, 1, 28, 28)).astype("float32")
+    with S.Graph(seed=0):
+        lnet, params = _layers_copy(mod, params)
+        x = S.placeholder((5, 1, 28, 28))
+        xl = S.placeholder((2, 1, 28, 28))
+        yl = S.placeholder((2,), "int32")
+        _, terms = ssl.ssl_loss(lnet, xl, yl, x, weights={"entropy": 0},
+                                reconstruction_size=5)
+        f = S.function([x, xl, yl], [lnet(x), lnet(x, deterministic=True),
+                                     terms["reconstruction"]])
+        train_logits, eval_logits, rec = f(xv, xv[:2], np.zeros(2, "int32"))
+    np.testing.assert_allclose(train_logits, mod.forward(params, state, xv, train=True)[0],
+                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(eval_logits, mod.forward(params, state, xv, train=False)[0],
+                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(float(rec), float(mod.reconstruction(params, state, xv)),
+                               rtol=1e-4)
+
+
 def test_augmentations_keep_shape_and_range(mod, rng):
     x = jnp.asarray(rng.uniform(size=(6, 1, 28, 28)).astype("float32"))
     key = jax.random.PRNGKey(1)
@@ -55,9 +99,11 @@ def test_augmentations_keep_shape_and_range(mod, rng):
     assert not np.allclose(strong, x)
 
 
-def test_main_smoke_checkpoint_and_resume(mod, tmp_path, capsys):
-    argv = ["--steps", "2", "--chunk", "1", "--widths", "4", "4", "4", "--batch-unlabelled",
-            "8", "--reconstruction-size", "4", "--terms", "entropy,reconstruction,consistency",
+@pytest.mark.parametrize("engine", ["jax", "layers"])
+def test_main_smoke_checkpoint_and_resume(mod, tmp_path, capsys, engine):
+    argv = ["--engine", engine, "--steps", "2", "--chunk", "1", "--widths", "4", "4", "4",
+            "--batch-unlabelled", "8", "--reconstruction-size", "4",
+            "--terms", "entropy,reconstruction,consistency",
             "--checkpoint-dir", str(tmp_path), "--json", "--quiet"]
     result = mod.main(argv)
     last = capsys.readouterr().out.strip().splitlines()[-1]
@@ -66,7 +112,7 @@ def test_main_smoke_checkpoint_and_resume(mod, tmp_path, capsys):
         assert 0.0 <= result[k] <= 1.0
     assert set(result["final_losses"]) >= {"cross_entropy", "entropy", "reconstruction",
                                            "consistency", "total"}
-    meta = json.loads((tmp_path / "ssl_mnist_l5_s0.json").read_text())
+    meta = json.loads((tmp_path / f"ssl_mnist_{engine}_l5_s0.json").read_text())
     assert meta["step"] == 2 and meta["config"]["widths"] == [4, 4, 4]
     # resuming a finished run trains no more and evaluates the same weights
     again = mod.main(argv + ["--resume"])

@@ -78,18 +78,20 @@ def test_ssl_loss_terms_and_gradients(rng):
         rng.normal(size=(4, 6)).astype("float32"), np.zeros(4, "int32"),
         rng.normal(size=(6, 6)).astype("float32"))
     assert all(np.abs(np.asarray(v)).sum() > 0 for v in g)
-    # reconstructing the first 4 examples (the labelled ones) only: the same value as the
+    # reconstructing the first 4 unlabelled examples only: the same value as the
     # reconstruction term computed by hand on them (examples are independent without BN)
     _, sub_terms = ssl.ssl_loss(net, xl, yl, xu, reconstruction_size=4,
                                 weights={"entropy": 0})
-    logits, inputs, probes = ssl.probed_forward(net, xl, scales=[0, 2])
+    logits, inputs, probes = ssl.probed_forward(net, xu[:4], scales=[0, 2])
     recs = ssl.reconstructions(logits, probes)
     by_hand = (ssl.reconstruction_error(inputs[0], recs[0])
                + ssl.reconstruction_error(inputs[1], recs[1])) / 2
-    xv = rng.normal(size=(4, 6)).astype("float32")
+    uv = rng.normal(size=(6, 6)).astype("float32")
     a, b = S.function([xl, yl, xu], [sub_terms["reconstruction"], by_hand])(
-        xv, np.zeros(4, "int32"), rng.normal(size=(6, 6)).astype("float32"))
+        rng.normal(size=(4, 6)).astype("float32"), np.zeros(4, "int32"), uv)
     np.testing.assert_allclose(float(a), float(b), rtol=1e-5)
+    with pytest.raises(L.LayersError, match="reconstruction_size must be a positive int; got 0"):
+        ssl.ssl_loss(net, xl, yl, xu, reconstruction_size=0)
     # zero weights remove the terms
     total_ce, terms_ce = ssl.ssl_loss(net, xl, yl, xu, weights={"entropy": 0,
                                                                 "reconstruction": 0})
@@ -147,6 +149,35 @@ def test_tensor_weights_and_batchnorm_follows_main_batch(rng):
     np.testing.assert_allclose(out[0], out[1] + 0.5 * out[2] + out[3] + 0.5 * out[4], rtol=1e-5)
     joint = np.concatenate([xv, uv]) @ d1.W.value + d1.b.value
     np.testing.assert_allclose(bn.mean.value, joint.mean(0), rtol=1e-4, atol=1e-5)
+
+
+def test_joint_batch_normalises_all_views_together(rng):
+    # joint_batch: labelled, unlabelled and strong views in one forward pass, so batch norm
+    # sees all of them (FixMatch); the consistency term compares rows of that one pass
+    d1 = L.Dense((None, 3), 4)
+    bn = L.BatchNorm(d1, momentum=1.0)
+    net = L.Sequential([d1, bn, L.Dense(bn, 2)])
+    xl = S.placeholder((2, 3))
+    yl = S.placeholder((2,), "int32")
+    xu = S.placeholder((4, 3))
+    strong = xu * 3.0 + 1.0
+    total, terms = ssl.ssl_loss(net, xl, yl, xu, strong_view=strong, joint_batch=True,
+                                threshold=0.0, weights={"reconstruction": 0})
+    bn_updates = L.get_updates(net)  # those of ssl_loss's pass, before the reference pass
+    logits_all = net(S.concatenate([xl, xu, strong], axis=0))
+    f = S.function([xl, yl, xu], [terms["consistency"], logits_all], updates=bn_updates)
+    xv, uv = rng.normal(size=(2, 3)).astype("float32"), rng.normal(size=(4, 3)).astype("float32")
+    cons, z = f(xv, np.array([0, 1], "int32"), uv)
+    joint = np.concatenate([xv, uv, uv * 3 + 1]) @ d1.W.value + d1.b.value
+    np.testing.assert_allclose(bn.mean.value, joint.mean(0), rtol=1e-4, atol=1e-5)
+    z = np.asarray(z)
+    weak, strong_z = z[2:6], z[6:]
+    logp = strong_z - np.log(np.exp(strong_z).sum(1, keepdims=True))
+    expected = -logp[np.arange(4), weak.argmax(1)].mean()  # threshold 0: every example
+    np.testing.assert_allclose(float(cons), expected, rtol=1e-4)
+    with pytest.raises(L.LayersError, match="labelled batch size .* must be known"):
+        ssl.ssl_loss(net, xl, yl, S.placeholder((None, 3)), strong_view=strong,
+                     joint_batch=True)
 
 
 def test_ssl_errors():
