@@ -4,7 +4,9 @@ A thin layer over :mod:`scatter.detect`: ``main(argv)`` parses the options, call
 and returns the exit status.
 
 Compiled programs are cached in ``~/.cache/symscatter/jax`` (JAX's persistent compilation
-cache), so only the first run pays the compilation; ``SYMSCATTER_NO_JAX_CACHE=1`` turns it off.
+cache) and the detector's traced programs in ``~/.cache/symscatter/programs``
+(:mod:`scatter.detect.programs`), so only the first run pays the compilation and the tracing;
+``SYMSCATTER_NO_JAX_CACHE=1`` turns both off.
 ``scatter detect`` splits the host CPU into one JAX device per core and shards its batches over
 them (``SYMSCATTER_CPU_DEVICES=N`` sets the count, ``1`` turns the split off; an
 ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` already set is kept).
@@ -137,23 +139,29 @@ def build_parser():
 
 
 def _enable_compilation_cache():
-    """Keep compiled XLA programs in ``~/.cache/symscatter/jax`` between runs.
+    """Keep compiled XLA programs in ``~/.cache/symscatter/jax`` between runs; returns the
+    folder for the detector's traced programs (:mod:`scatter.detect.programs`), or None.
 
     Compiling the detector takes tens of seconds on a small CPU; JAX's persistent cache makes
-    the next run start in a few. Skipped when ``JAX_COMPILATION_CACHE_DIR`` is set (JAX then
-    uses it) or ``SYMSCATTER_NO_JAX_CACHE`` is set, or when the folder cannot be created.
+    the next run start in a few, and the program cache saves the tracing too. When
+    ``JAX_COMPILATION_CACHE_DIR`` is set, JAX uses it and the programs go in its
+    ``symscatter-programs`` subfolder. Both are off when ``SYMSCATTER_NO_JAX_CACHE`` is set or
+    the folder cannot be created.
     """
-    if os.environ.get("JAX_COMPILATION_CACHE_DIR") or os.environ.get("SYMSCATTER_NO_JAX_CACHE"):
-        return
+    if os.environ.get("SYMSCATTER_NO_JAX_CACHE"):
+        return None
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return os.path.join(os.environ["JAX_COMPILATION_CACHE_DIR"], "symscatter-programs")
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     path = os.path.join(base, "symscatter", "jax")
     try:
         os.makedirs(path, exist_ok=True)
     except OSError:
-        return
+        return None
     import jax
 
     jax.config.update("jax_compilation_cache_dir", path)
+    return os.path.join(base, "symscatter", "programs")
 
 
 def _use_every_core():
@@ -217,7 +225,7 @@ def _detect(args):
     if args.out is None:
         raise _UsageError("scatter detect: error: --out results.csv is required")
     _use_every_core()
-    det = load_model(args.model)
+    det = load_model(args.model, program_cache=getattr(args, "program_cache", None))
     json_out = os.path.splitext(args.out)[0] + ".json" if args.json else None
     on_file = None
     if args.plots:
@@ -328,7 +336,7 @@ def main(argv=None):
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         run = {"detect": _detect, "train": _train, "evaluate": _evaluate}[args.command]
-        _enable_compilation_cache()
+        args.program_cache = _enable_compilation_cache()
         return run(args)
     except _UsageError as exc:
         print(str(exc), file=sys.stderr)

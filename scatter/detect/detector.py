@@ -65,6 +65,10 @@ class Detector:
         ``model.aggregate`` are used when present).
     path : str or None
         Where the model was read from (for messages and outputs).
+    program_cache : str or os.PathLike or None
+        Folder of :class:`scatter.detect.programs.ProgramCache`: the traced scoring program
+        and the filter weights are saved there, so that the next detector of the same model
+        (in a later run) skips building the filters and tracing. None: no cache.
 
     Attributes
     ----------
@@ -87,20 +91,46 @@ class Detector:
     (16,)
     """
 
-    def __init__(self, params, metadata, *, path=None):
+    def __init__(self, params, metadata, *, path=None, program_cache=None):
         if not isinstance(metadata, dict) or "features" not in metadata:
             raise ScatterError("metadata must be a dict holding 'features' (feature settings)")
         self.metadata = metadata
         self.path = path
         self.config = FeatureConfig.from_dict(metadata["features"])
-        self.features = FeatureExtractor(self.config)
+        self._features = None
         params = {k: jnp.asarray(v, jnp.float32) for k, v in params.items()}
-        check_params(params, n_features=self.features.n_features)
+        self.devices = jax.local_devices()
+        self._cache = self._key = None
+        feature_params = n_features = None
+        if program_cache is not None:
+            from scatter.detect.programs import ProgramCache, source_fingerprint
+
+            self._cache = ProgramCache(program_cache)
+            self._key = self._cache.key({
+                "kind": "detector-programs-1", "features": self.config.to_dict(),
+                "model": metadata.get("model"),
+                "params": {k: [list(v.shape), str(v.dtype)] for k, v in params.items()},
+                "devices": [self.devices[0].platform, len(self.devices)],
+            }, fingerprint=source_fingerprint())
+            cached = self._cache.load_arrays(self._key)
+            if cached is not None and "__n_features__" in cached:
+                n_features = int(cached.pop("__n_features__"))
+                feature_params = _unflatten(cached)
+        if feature_params is None:
+            feature_params, n_features = self.features.params, self.features.n_features
+            if self._cache is not None:
+                arrays = _flatten(feature_params)
+                arrays["__n_features__"] = np.asarray(n_features)
+                try:
+                    self._cache.save_arrays(self._key, arrays)
+                except OSError:
+                    pass  # a read-only or full cache only costs the next run its start-up
+        check_params(params, n_features=n_features)
         self.params = params
         info = metadata.get("model", {})
         self.threshold = float(info.get("threshold", 0.5))
         self.aggregate = info.get("aggregate", "max")
-        self.devices = jax.local_devices()
+        self._programs = {}
         n = len(self.devices)
         if n > 1:
             from jax.sharding import Mesh, NamedSharding, PartitionSpec
@@ -118,11 +148,19 @@ class Detector:
                                  out_specs=PartitionSpec("batch"))
             self._fn = jax.jit(body)
             self.params = jax.device_put(self.params, replicated)
-            self._feature_params = jax.device_put(self.features.params, replicated)
+            self._feature_params = jax.device_put(feature_params, replicated)
         else:
             self._batch_sharding = None
             self._fn = jax.jit(self._probabilities)
-            self._feature_params = self.features.params
+            self._feature_params = feature_params
+
+    @property
+    def features(self):
+        """The :class:`FeatureExtractor` (built on first use: a warm program cache does not
+        need it to score)."""
+        if self._features is None:
+            self._features = FeatureExtractor(self.config)
+        return self._features
 
     def _probabilities(self, params, feature_params, x):
         feats = self.features.apply(feature_params, x)
@@ -150,7 +188,28 @@ class Detector:
     def _run(self, x):
         if self._batch_sharding is not None:
             x = jax.device_put(x, self._batch_sharding)
-        return self._fn(self.params, self._feature_params, x)
+        return self._program(x)(self.params, self._feature_params, x)
+
+    def _program(self, x):
+        """The compiled scoring function for batches shaped like ``x``: with a program cache,
+        the exported program (loaded, or traced once and saved), else the jitted function."""
+        key = (x.shape, str(x.dtype))
+        if key not in self._programs:
+            fn = self._fn
+            if self._cache is not None:
+                name = self._cache.key({"detector": self._key, "x": [list(x.shape),
+                                                                     str(x.dtype)]},
+                                       fingerprint="")
+                exported = self._cache.load_program(name)
+                if exported is None:
+                    exported = jax.export.export(self._fn)(self.params, self._feature_params, x)
+                    try:
+                        self._cache.save_program(name, exported)
+                    except OSError:
+                        pass  # as in __init__: only the next start-up pays
+                fn = jax.jit(exported.call)
+            self._programs[key] = fn
+        return self._programs[key]
 
     def scorer(self, batch):
         """Probabilities of a batch of windows; returns a JAX array without waiting for it.
@@ -319,6 +378,29 @@ class Detector:
     def __repr__(self):
         return (f"Detector(path={self.path!r}, sr={self.config.sr}, "
                 f"window_s={self.config.window_s:.3f}, devices={self.n_devices})")
+
+
+def _flatten(tree, prefix=""):
+    """Nested dicts of arrays as one flat dict keyed ``"a/b"`` (for the program cache)."""
+    out = {}
+    for k, v in tree.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}/"))
+        else:
+            out[f"{prefix}{k}"] = np.asarray(v)
+    return out
+
+
+def _unflatten(flat):
+    """Inverse of :func:`_flatten`, with JAX arrays as leaves."""
+    out = {}
+    for name, v in flat.items():
+        *parents, leaf = name.split("/")
+        node = out
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = jnp.asarray(v)
+    return out
 
 
 def _in_batches(w, batch_size, fn):

@@ -167,13 +167,15 @@ def read_model(path):
     return params, metadata
 
 
-def load_model(model="default"):
+def load_model(model="default", *, program_cache=None):
     """Load a detector: ``"default"`` (shipped in the package) or a path to a ``.npz``.
 
     Parameters
     ----------
     model : str or os.PathLike
         ``"default"`` or a model path.
+    program_cache : str or os.PathLike or None
+        Folder where traced programs are kept between runs (see :class:`Detector`).
 
     Returns
     -------
@@ -194,4 +196,4 @@ def load_model(model="default"):
 
     path = default_model_path() if model == "default" else os.fsdecode(model)
     params, metadata = read_model(path)
-    return Detector(params, metadata, path=path)
+    return Detector(params, metadata, path=path, program_cache=program_cache)

@@ -158,3 +158,22 @@ def test_bad_cpu_device_count_exits_2(value, tmp_path, tiny_model, monkeypatch, 
     assert f"SYMSCATTER_CPU_DEVICES must be a positive integer; got '{value}'" in \
         capsys.readouterr().err
     assert not (tmp_path / "r.csv").exists()
+
+
+def test_detect_keeps_traced_programs_beside_the_jax_cache(tmp_path, tiny_model, monkeypatch):
+    d = tmp_path / "rec"
+    d.mkdir()
+    sf.write(d / "a.wav", (0.1 * np.random.default_rng(6).normal(size=9000)).astype(np.float32),
+             16000)
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", str(tmp_path / "jax"))
+    common = ["detect", str(d), "--model", tiny_model, "--quiet"]
+    assert main(common + ["--out", str(tmp_path / "1.csv")]) == 0
+    programs = tmp_path / "jax" / "symscatter-programs"
+    assert len(list(programs.glob("*.jaxexport"))) == 1
+    assert main(common + ["--out", str(tmp_path / "2.csv")]) == 0
+    assert _rows(tmp_path / "1.csv") == _rows(tmp_path / "2.csv")
+    monkeypatch.setenv("SYMSCATTER_NO_JAX_CACHE", "1")
+    for f in programs.iterdir():
+        f.unlink()
+    assert main(common + ["--out", str(tmp_path / "3.csv")]) == 0
+    assert not any(programs.iterdir())

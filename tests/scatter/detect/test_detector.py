@@ -154,3 +154,37 @@ def test_package_level_entry_points(det, tmp_path):
         D.train(str(tmp_path / "none"), labels="l.csv", out=str(tmp_path / "m.npz"))
     with pytest.raises(ScatterError, match="data folder"):
         D.evaluate(str(tmp_path / "none"), labels="l.csv", model=det)
+
+
+def test_program_cache_skips_the_filters_and_the_tracing(model_path, det, tmp_path):
+    x = (0.05 * np.random.default_rng(5).normal(size=(5, CFG.window))).astype(np.float32)
+    want = det.score_windows(x, batch_size=4)
+    cache = tmp_path / "programs"
+    first = load_model(model_path, program_cache=cache)
+    np.testing.assert_allclose(first.score_windows(x, batch_size=4), want, rtol=1e-6, atol=1e-7)
+    assert len(list(cache.glob("*.npz"))) == 1 and len(list(cache.glob("*.jaxexport"))) == 1
+    second = load_model(model_path, program_cache=cache)
+    np.testing.assert_allclose(second.score_windows(x, batch_size=4), want, rtol=1e-6,
+                               atol=1e-7)
+    assert second._features is None  # weights and program came from the cache
+    assert second.features.n_features == det.features.n_features  # still built on demand
+    # another batch shape: one more program, same weights entry
+    np.testing.assert_allclose(second.score_windows(x, batch_size=2), want, rtol=1e-6,
+                               atol=1e-7)
+    assert len(list(cache.glob("*.jaxexport"))) == 2
+    # corrupt entries are misses: rebuilt, rewritten, same scores
+    for f in cache.iterdir():
+        f.write_bytes(b"corrupt")
+    third = load_model(model_path, program_cache=cache)
+    np.testing.assert_allclose(third.score_windows(x, batch_size=4), want, rtol=1e-6,
+                               atol=1e-7)
+    assert third._features is not None
+    assert load_model(model_path, program_cache=cache)._features is None
+
+
+def test_program_cache_that_cannot_be_written_is_ignored(model_path, det, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder should be")
+    x = np.zeros((2, CFG.window), np.float32)
+    got = load_model(model_path, program_cache=blocker / "programs").score_windows(x)
+    np.testing.assert_allclose(got, det.score_windows(x), rtol=1e-6, atol=1e-7)
