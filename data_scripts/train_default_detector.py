@@ -50,6 +50,7 @@ sys.path.insert(0, str(REPO))
 from scatter.detect.features import FeatureConfig  # noqa: E402
 from scatter.detect.io import read_model, save_model  # noqa: E402
 from scatter.detect.training import TrainConfig, fit, train  # noqa: E402
+from scatter.errors import ScatterError  # noqa: E402
 
 
 def default_corpus():
@@ -122,7 +123,7 @@ def ablation(corpus, features, config, *, n_train, seeds=(0,), quiet=True, cache
     other_order = ("order 1 only", 1) if features.max_order == 2 else ("orders 1+2", 2)
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
-        raise ValueError(f"variants must be among {VARIANTS}; got {unknown}")
+        raise ScatterError(f"variants must be among {VARIANTS}; got {unknown}")
     table = {"full": ("full: " + _describe(features), features, True),
              "no-augmentation": ("no augmentation", features, False),
              "no-mask": ("no thresholding mask", dataclasses.replace(features, mask="none"),
@@ -218,6 +219,9 @@ def main(argv=None):
     p.add_argument("--noise-floor", type=float, default=FeatureConfig().noise_floor,
                    help="activity noise floor relative to the window's mean envelope "
                         "(scatter.detect.features)")
+    p.add_argument("--subsampling", choices=("kymatio", "coarse"),
+                   default=FeatureConfig().subsampling,
+                   help="time subsampling of the scattering (scatter.Scattering1D)")
     p.add_argument("--sr", type=int, default=FeatureConfig().sr,
                    help="sample rate of the features (the corpus is resampled to it)")
     p.add_argument("--keep-cache", action="store_true",
@@ -234,7 +238,8 @@ def main(argv=None):
     work = args.work or Path(tempfile.mkdtemp(prefix="symscatter-train-"))
     work.mkdir(parents=True, exist_ok=True)
     features = FeatureConfig(sr=args.sr, Q=tuple(args.Q), mask=args.mask,
-                             max_order=args.max_order, noise_floor=args.noise_floor)
+                             max_order=args.max_order, noise_floor=args.noise_floor,
+                             subsampling=args.subsampling)
     config = TrainConfig(epochs=args.epochs, copies=args.copies, seed=args.seed,
                          dropout=args.dropout, hidden=tuple(args.hidden),
                          weight_decay=args.weight_decay, learning_rate=args.lr,

@@ -41,3 +41,28 @@ def test_ablation_rows_and_table(T, tmp_path):
     table = T.format_table(rows).splitlines()
     assert len(table) == len(rows) + 1 and "val AUC" in table[0]
     assert table[1].split()[-3] == "+0.0000"  # the first row is the reference
+
+
+def test_ablation_variants_subset_reuses_a_training_cache(T, tmp_path):
+    # "full" only, with classifier seeds, on the features a training run left behind
+    write_synthetic_corpus(tmp_path, n_clips=16, seconds=0.3, sr=16000, seed=3)
+    fcfg = FeatureConfig(sr=16000, window=2048, hop=2048, J=4, Q=(2, 1), pool=2,
+                         noise_floor=0.05, subsampling="coarse")
+    tcfg = TrainConfig(epochs=1, batch_size=4, copies=1, hidden=(4,), pieces=2, max_windows=3,
+                       patience=5, learning_rate=1e-2)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    rows = T.ablation(tmp_path, fcfg, tcfg, n_train=10_000, seeds=(2,), cache_dir=cache,
+                      variants=("full",))
+    assert len(rows) == 1 and rows[0]["variant"].startswith("full: orders 1+2")
+    assert rows[0]["features"]["subsampling"] == "coarse"
+    assert rows[0]["features"]["noise_floor"] == 0.05
+    made = list(cache.glob("ablation-*.npz"))
+    assert len(made) == 1
+    made[0].rename(cache / "features.npz")  # as a training run with --keep-cache leaves it
+    again = T.ablation(tmp_path, fcfg, tcfg, n_train=10_000, seeds=(2,), cache_dir=cache,
+                       variants=("full",))
+    assert again[0]["val_auc_per_seed"] == rows[0]["val_auc_per_seed"]
+    assert not list(cache.glob("ablation-*.npz"))  # nothing extracted again
+    with pytest.raises(ValueError, match=r"variants must be among .*; got \['colour'\]"):
+        T.ablation(tmp_path, fcfg, tcfg, n_train=8, variants=("colour",))
