@@ -64,6 +64,19 @@ def count_le(sorted_r: jax.Array, t: jax.Array) -> jax.Array:
     return k.reshape(lead + (t.shape[-1],)).astype(jnp.int32)
 
 
+def count_le_self(sorted_r: jax.Array) -> jax.Array:
+    """:func:`count_le` for the candidates ``[0, sorted_r...]`` (:func:`candidates` without the
+    firm extras), without a search: the count at ``sorted_r[j]`` is one past the last entry
+    equal to it (ties included, as ``searchsorted(side="right")`` counts them)."""
+    n = sorted_r.shape[-1]
+    idx = jnp.arange(n)
+    run_end = jnp.concatenate([sorted_r[..., 1:] > sorted_r[..., :-1],
+                               jnp.ones(sorted_r.shape[:-1] + (1,), bool)], axis=-1)
+    last_equal = jax.lax.cummin(jnp.where(run_end, idx, n), axis=sorted_r.ndim - 1, reverse=True)
+    zeros = jnp.where(sorted_r[..., :1] <= 0, last_equal[..., :1] + 1, 0)
+    return jnp.concatenate([zeros, last_equal + 1], axis=-1).astype(jnp.int32)
+
+
 def safe_inverse(r: jax.Array, power: int) -> jax.Array:
     """``r ** -power`` where ``r > 0``, 0 where ``r == 0``."""
     pos = r > 0
@@ -83,11 +96,13 @@ def candidates(sorted_r: jax.Array, rule: str, firm_ratio: float) -> jax.Array:
     return jnp.concatenate(parts, axis=-1)
 
 
-def best(risks: jax.Array, cands: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """The candidate with the smallest risk per row (the smallest such threshold on ties)."""
+def best(risks: jax.Array, cands: jax.Array, *,
+         presorted: bool = False) -> tuple[jax.Array, jax.Array]:
+    """The candidate with the smallest risk per row (the smallest such threshold on ties);
+    ``presorted``: the candidates are already in ascending order along each row."""
     risks = jnp.where(jnp.isfinite(risks), risks, jnp.inf)
-    order = jnp.argsort(cands, axis=-1, stable=True)
-    risks_sorted = take(risks, order)
-    i = jnp.argmin(risks_sorted, axis=-1)[..., None]
-    t = take(take(cands, order), i)[..., 0]
-    return t, take(risks_sorted, i)[..., 0]
+    if not presorted:
+        order = jnp.argsort(cands, axis=-1, stable=True)
+        risks, cands = take(risks, order), take(cands, order)
+    i = jnp.argmin(risks, axis=-1)[..., None]
+    return take(cands, i)[..., 0], take(risks, i)[..., 0]

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from scatter.errors import ScatterError
+from scatter.threshold import _sortnet
 from scatter.threshold._checks import (
     as_coeffs,
     check_finite_concrete,
@@ -69,7 +70,7 @@ def mad_sigma(coeffs: jax.Array, *, dof=None) -> jax.Array:
     coeffs = as_coeffs(coeffs, "coeffs", min_ndim=2)
     check_finite_concrete(coeffs, "coeffs")
     d = resolve_dof(coeffs, dof)
-    med = jnp.median(jnp.abs(coeffs), axis=-1)
+    med = _sortnet.median(jnp.abs(coeffs))
     return med / jnp.where(d > 1.5, MAD_COMPLEX, MAD_REAL).astype(med.dtype)
 
 

@@ -62,6 +62,7 @@ import jax.numpy as jnp
 
 from scatter.errors import ScatterError
 from scatter.threshold import _sorted as srt
+from scatter.threshold import _sortnet
 from scatter.threshold._checks import (
     as_coeffs,
     check_finite_concrete,
@@ -226,12 +227,13 @@ def sure(
 
 @partial(jax.jit, static_argnames=("rule", "firm_ratio"))
 def _search(coeffs, s2, kd, lengths, rule, firm_ratio):
-    r = jnp.sort(srt.moduli(coeffs, lengths), axis=-1)
+    r = _sortnet.sort(srt.moduli(coeffs, lengths))
     n = srt.counts(r, lengths)
     cands = srt.candidates(r, rule, firm_ratio)
     s2c, kdc = s2[..., None], kd[..., None]
     p2 = srt.prefix(srt.finite(r * r))
-    k = srt.count_le(r, cands)
+    # soft and garrote: the candidates are 0 and the sorted moduli themselves
+    k = srt.count_le(r, cands) if rule == "firm" else srt.count_le_self(r)
     below = srt.take(p2, k) - k * s2c
     if rule == "soft":
         inv1 = srt.suffix(srt.safe_inverse(r, 1))
@@ -252,7 +254,7 @@ def _search(coeffs, s2, kd, lengths, rule, firm_ratio):
                + (a * cands) ** 2 * m + s2c * (2.0 * a - 1.0) * m
                - 2.0 * s2c * a * kdc * cands * (srt.take(inv1, k) - srt.take(inv1, k2)))
         risk = below + mid + (n - k2) * s2c
-    return srt.best(risk, cands)
+    return srt.best(risk, cands, presorted=rule != "firm")
 
 
 def sure_threshold(
