@@ -19,18 +19,22 @@ unsupervised terms, for ablations):
 - ``reconstruction``: the multiscale deep-network-inversion loss (Balestriero, Glotin &
   Baraniuk, 2018), see :func:`reconstructions`.
 
-Default: all three terms (entropy and reconstruction weighted 0.1, consistency 1). Seed 0,
-600 steps, test accuracy: supervised only 0.719; + entropy 0.720; + reconstruction 0.734;
-+ consistency 0.860; all three 0.907. Defaults over seeds 0-4: mean test accuracy 0.916
-(0.907, 0.911, 0.909, 0.931, 0.923), about 200 s of CPU per run. 1500 steps of consistency
-alone gave 0.934 on seed 0: longer training still helps.
+Default: all three terms (entropy and reconstruction weighted 0.1, consistency 1), 2,000
+steps. Test accuracy at 2,000 steps: seed 0 0.967 (EMA weights 0.968), seed 1 0.958 (EMA
+0.958); about 670 s of CPU per run (one thread). At 600 steps (the former default) seeds
+0-4 gave 0.907, 0.911, 0.909, 0.931, 0.923 (mean 0.916), and the seed-0 ablation: supervised
+only 0.719; + entropy 0.720; + reconstruction 0.734; + consistency 0.860; all three 0.907.
+The schedule was lengthened because the unlabelled pool's accuracy (a validation signal:
+the pool's labels are never used in training) kept rising with it: seed 0, 0.915 at 600
+steps, 0.965 at 2,000.
 
 All views go through the network as one batch (batch-norm statistics from all of them, as in
 FixMatch). AdamW with warm-up and cosine decay; ``test_accuracy`` uses the trained weights and
 batch-norm running statistics, ``test_accuracy_ema`` an exponential moving average of the
 weights. Hyper-parameters: FixMatch's published ones where they apply (threshold 0.95,
-unlabelled weight 1, no ramp-up); learning rate, steps, batch sizes, widths and the 0.1
-weights were set a priori and from the compute budget, not tuned. The default set of terms
+unlabelled weight 1, no ramp-up); learning rate, batch sizes, widths and the 0.1
+weights were set a priori and from the compute budget, not tuned (the steps: see above). The
+default set of terms
 follows the seed-0 ablation above (the unlabelled pool's accuracy ranks the variants the same
 way: 0.714, 0.712, 0.732, 0.863, 0.915), which also looked at the test images once.
 
@@ -436,7 +440,7 @@ def parse(argv):
     p.add_argument("--engine", choices=("jax", "layers"), default="jax",
                    help="plain JAX (make_step) or the library (layers + layers.ssl + "
                         "symbolic.function)")
-    p.add_argument("--steps", type=int, default=600)
+    p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--chunk", type=int, default=50, help="steps fused per compiled call")
     p.add_argument("--batch-unlabelled", type=int, default=96)
     p.add_argument("--widths", type=int, nargs=3, default=(32, 64, 64))
