@@ -163,6 +163,11 @@ def lowpass_matrix(fold, lo, hi):
 
 KERNEL_TAU = 1e-8  # time-domain low-pass taps below KERNEL_TAU * peak are dropped
 KERNEL_MAX_BLOCKS = 64  # most stride-long blocks of a time-domain low-pass
+# Smallest stride for which a second-order low-pass runs in the time domain. Measured on XLA:CPU
+# (J=8 and J=10, 2**12..2**17 samples): with strides of 64 and more, the stride-long blocks make
+# one efficient matrix product and save the forward FFT; below, the products are too thin and
+# the forward FFT plus the low-pass matrix is 1.3-6x cheaper.
+KERNEL_MIN_STRIDE = 64
 
 
 def lowpass_kernel(fold, lo, hi, tau=KERNEL_TAU):
@@ -237,7 +242,8 @@ def build_plan(geometry, psi1, j1s, psi2, j2s, phi, *, max_order, oversampling, 
             fold = make_fold([periodize(phi, 2**level_in)], 2**k)
             out = level_in + k
             lo, hi = geometry["ind_start"][out], geometry["ind_end"][out]
-            kernel = lowpass_kernel(fold, lo, hi) if time_domain else None
+            kernel = (lowpass_kernel(fold, lo, hi)
+                      if time_domain and 2**k >= KERNEL_MIN_STRIDE else None)
             phi_levels[key] = Stage(fold, out, matrix=lowpass_matrix(fold, lo, hi),
                                     kernel=None if kernel is None else kernel[0],
                                     frames=None if kernel is None else kernel[1])
