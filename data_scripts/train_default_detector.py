@@ -230,8 +230,9 @@ def main(argv=None):
                         "(scatter.detect.features)")
     # noise floor 0.02 and subsampling "coarse" (about 1.4x faster scattering): chosen on the
     # validation split (classifier seeds 0-2, mean AUC): noise floor, kymatio subsampling
-    # 0.834; + coarse 0.839; + coarse at sr=16000 (27 % fewer windows per hour) 0.82 (seed 0),
-    # outside the noise, so 22.05 kHz is kept.
+    # 0.834; + coarse 0.839; + coarse at sr=16000 (27 % fewer windows per hour) 0.81 (seeds
+    # 0-1), outside the noise, so 22.05 kHz is kept. For reference, the earlier features
+    # without the floor (which misread sounds over digital silence) gave 0.857.
     p.add_argument("--subsampling", choices=("kymatio", "coarse"), default="coarse",
                    help="time subsampling of the scattering (scatter.Scattering1D)")
     p.add_argument("--sr", type=int, default=FeatureConfig().sr,
