@@ -252,13 +252,14 @@ def test_extractor_noise_floor_on_digital_silence(rng):
 
 
 def test_old_sidecars_load_without_the_noise_floor_and_subsampling():
-    d = dataclasses.replace(SMALL, subsampling="coarse").to_dict()
-    assert d["noise_floor"] == 0.02 == FeatureConfig().noise_floor
+    d = dataclasses.replace(SMALL, subsampling="coarse", noise_floor=0.02).to_dict()
+    assert d["noise_floor"] == 0.02 and FeatureConfig().noise_floor == 0.0
     assert d["subsampling"] == "coarse"
     legacy = {k: v for k, v in d.items() if k not in ("noise_floor", "subsampling")}
     old = FeatureConfig.from_dict(legacy)
     assert old.noise_floor == 0.0 and old.subsampling == "kymatio"
-    assert FeatureConfig.from_dict(d) == dataclasses.replace(SMALL, subsampling="coarse")
+    assert FeatureConfig.from_dict(d) == dataclasses.replace(SMALL, subsampling="coarse",
+                                                             noise_floor=0.02)
     with pytest.raises(ScatterError, match=r"noise_floor must be a number in \[0, 1\); "
                                            r"got -0.1"):
         dataclasses.replace(SMALL, noise_floor=-0.1)
