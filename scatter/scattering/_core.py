@@ -32,7 +32,7 @@ from scatter.scattering._plan import window_sources
 
 CHUNK = 2**21  # FFT bins per loop iteration for long FFTs (measured best of 2**18 .. 2**24)
 SHORT = 2**15  # FFTs up to this length: one complex inverse FFT per row, chunks of SHORT_CHUNK
-SHORT_CHUNK = 2**18  # (measured on XLA:CPU: c2c beats two real FFTs up to 2**15, loses beyond)
+SHORT_CHUNK = 2**16  # (measured on XLA:CPU: c2c beats two real FFTs up to 2**15, loses beyond)
 
 
 @jax.custom_jvp
