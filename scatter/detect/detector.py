@@ -40,6 +40,7 @@ Example
 from __future__ import annotations
 
 import math
+import threading
 
 import jax
 import jax.numpy as jnp
@@ -98,6 +99,7 @@ class Detector:
         self.path = path
         self.config = FeatureConfig.from_dict(metadata["features"])
         self._features = None
+        self._features_lock = threading.Lock()
         params = {k: jnp.asarray(v, jnp.float32) for k, v in params.items()}
         self.devices = jax.local_devices()
         self._cache = self._key = None
@@ -158,8 +160,9 @@ class Detector:
     def features(self):
         """The :class:`FeatureExtractor` (built on first use: a warm program cache does not
         need it to score)."""
-        if self._features is None:
-            self._features = FeatureExtractor(self.config)
+        with self._features_lock:  # callbacks (plots) may ask for it from worker threads
+            if self._features is None:
+                self._features = FeatureExtractor(self.config)
         return self._features
 
     def _probabilities(self, params, feature_params, x):
