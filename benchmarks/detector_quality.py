@@ -8,6 +8,11 @@ used: the whole source recordings that ``data_scripts/build_dev_corpus.py`` held
 the corpus's ``sources.csv`` when the corpus is there, else recomputed with the same function and
 seed), so no window of them was seen in training or used for model selection.
 
+Model selection uses ``--split validation`` instead: the same conditions and rules built from the
+corpus's **validation** source recordings (those the training's validation split is made of, never
+seen in training), so that choices are made without looking at the test recordings. With
+``--no-birdnet`` (same as ``--peer none``) only ours is scored: a quick run for model selection.
+
 Evaluation clips (``--seconds`` long, default 9 s = three BirdNET windows, 44.1 kHz, written as
 float WAV files):
 
@@ -49,6 +54,7 @@ Run::
 
     python benchmarks/detector_quality.py                   # ours = scatter.detect default model
     python benchmarks/detector_quality.py --ours baseline   # sanity check of the harness
+    python benchmarks/detector_quality.py --split validation --no-birdnet   # model selection
 """
 
 from __future__ import annotations
@@ -69,6 +75,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 CONDITIONS = ("alone", "snr10", "snr0")
+#: ``--split`` choices and the corpus split (``sources.csv``) each reads its recordings from.
+SPLITS = {"test": "test", "validation": "val"}
 
 
 def _load(path: Path, key: str):
@@ -484,6 +492,11 @@ def main(argv=None):
                         "'module:function'")
     p.add_argument("--model", default="default", help="scatter.detect model name or path")
     p.add_argument("--peer", choices=("birdnet", "none"), default="birdnet")
+    p.add_argument("--no-birdnet", action="store_true",
+                   help="score ours only (same as --peer none; quick, for model selection)")
+    p.add_argument("--split", choices=tuple(SPLITS), default="test",
+                   help="held-out recordings the clips are built from: the corpus's test split "
+                        "(the reported benchmark) or its validation split (model selection)")
     p.add_argument("--manifest", type=Path, default=None, help="tuxpaint manifest.json")
     p.add_argument("--corpus", type=Path, default=None,
                    help="development corpus folder whose sources.csv gives the splits "
@@ -512,7 +525,7 @@ def main(argv=None):
         corpus = B.default_out_dir()
     split_of, split_how = held_out_splits(records, corpus=corpus, split_seed=args.split_seed)
     held = [s for s in S.load_sources(records, sr=args.sr, quiet=args.quiet)
-            if split_of.get(s.id) == "test"]
+            if split_of.get(s.id) == SPLITS[args.split]]
     clips = make_eval_clips(held, sr=args.sr, seconds=args.seconds,
                             backgrounds=args.backgrounds, max_per_kind=args.max_per_kind,
                             seed=args.seed)
@@ -524,6 +537,8 @@ def main(argv=None):
         ours = ("scatter.detect", lambda: scatter_scorer(args.model))
     else:
         ours = (args.ours, lambda: plugin_scorer(args.ours))
+    if args.no_birdnet:
+        args.peer = "none"
     peer = (("birdnet", _birdnet_factory) if args.peer == "birdnet" else
             ("none", lambda: (_ for _ in ()).throw(RuntimeError("peer disabled (--peer none)"))))
 
@@ -544,6 +559,7 @@ def main(argv=None):
         "clips": len(clips),
         "positives": sum(c.label for c in clips),
         "negatives": sum(1 - c.label for c in clips),
+        "split": args.split,
         "clip_seconds": args.seconds,
         "held_out_birds": held_birds,
         "held_out_non_birds": len({s.id for s in held if not s.is_bird}),

@@ -275,3 +275,25 @@ def test_main_prints_one_json_line(Q, rng, tmp_path, capsys):
     assert out["positives"] == len(out["held_out_birds"]) * 4
     assert out["splits"].startswith("recomputed")
     assert out["leak_check"].startswith("skipped")
+
+
+def test_main_validation_split_uses_validation_recordings(Q, rng, tmp_path, capsys):
+    manifest = _fake_manifest(tmp_path / "cache", rng)
+    common = ["--ours", "baseline", "--manifest", str(manifest), "--corpus",
+              str(tmp_path / "no-corpus"), "--seconds", "2", "--sr", "16000",
+              "--backgrounds", "1", "--boot", "50", "--quiet"]
+    outs = {}
+    for split in ("test", "validation"):
+        assert Q.main(common + ["--no-birdnet", "--split", split]) == 0
+        outs[split] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    test, val = outs["test"], outs["validation"]
+    assert val["split"] == "validation" and test["split"] == "test"
+    assert val["birdnet"]["available"] is False
+    assert "peer disabled" in val["birdnet"]["reason"]
+    # the recomputed split of the same recordings: validation birds are not test birds
+    fts = Q.script("fetch_tuxpaint_sounds")
+    split_of, _ = Q.held_out_splits(fts.load_manifest(manifest), corpus=None)
+    want = sorted(k for k, v in split_of.items() if v == "val" and k.startswith("animals/birds"))
+    assert val["held_out_birds"] == want and want
+    assert not set(val["held_out_birds"]) & set(test["held_out_birds"])
+    assert val["positives"] == len(want) * 4
