@@ -232,6 +232,9 @@ def main(argv=None):
     # no floor, coarse 0.853 (shipped); floor 0.02, kymatio 0.834; floor 0.02, coarse 0.839;
     # floor 0.02, coarse, sr=16000 (27 % fewer windows per hour) 0.81 (seeds 0-1), outside
     # the noise, so 22.05 kHz is kept.
+    p.add_argument("--dither", type=float, default=FeatureConfig().dither,
+                   help="amplitude of the fixed dither added to every window "
+                        "(scatter.detect.features; 2**-15 = one 16-bit step)")
     p.add_argument("--subsampling", choices=("kymatio", "coarse"), default="coarse",
                    help="time subsampling of the scattering (scatter.Scattering1D)")
     p.add_argument("--sr", type=int, default=FeatureConfig().sr,
@@ -251,7 +254,7 @@ def main(argv=None):
     work.mkdir(parents=True, exist_ok=True)
     features = FeatureConfig(sr=args.sr, Q=tuple(args.Q), mask=args.mask,
                              max_order=args.max_order, noise_floor=args.noise_floor,
-                             subsampling=args.subsampling)
+                             subsampling=args.subsampling, dither=args.dither)
     config = TrainConfig(epochs=args.epochs, copies=args.copies, seed=args.seed,
                          dropout=args.dropout, hidden=tuple(args.hidden),
                          weight_decay=args.weight_decay, learning_rate=args.lr,

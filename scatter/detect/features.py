@@ -3,6 +3,7 @@
 For a batch of windows ``x`` of shape ``(batch, n)`` the pipeline is, per window and per
 scattering path (band) ``p``:
 
+0. with ``dither > 0``, a fixed dither ``d`` is added, ``x <- x + d`` (see *Dither* below);
 1. ``S = Scattering1D(J, shape=n, Q)(x)`` without order 0, averaged over ``pool`` frames:
    ``S[b, p, t] >= 0`` (Andén & Mallat 2014, "Deep scattering spectrum", IEEE TSP 62(16));
 2. background and noise level of the band within the window: ``floor = median_t S`` and the
@@ -33,6 +34,18 @@ corpus's validation split a floor of 0.02 did not raise the AUC (classifier seed
 with it, 0.853 without, coarse subsampling both), so the shipped model has none; set it for
 recordings with stretches of digital silence. Sidecars without the field load with 0.
 
+Dither. Digital silence (exact zeros) is a state no microphone produces: every recording
+has at least the noise of its quantisation. ``dither`` (full-scale amplitude, default 0: none)
+adds a fixed triangular-PDF dither of that amplitude, ``d = dither * (u1 - u2)`` with ``u1, u2``
+uniform on [0, 1) from a fixed seed (the same ``n`` samples for every window, so features stay
+deterministic), as a 16-bit converter dithered at one quantisation step would
+(Lipshitz, Wannamaker & Vanderkooy 1992, "Quantization and dither: a theoretical survey",
+J. Audio Eng. Soc. 40(5)); ``dither = 2**-15`` is one step of 16-bit audio, -101 dBFS RMS.
+A window of digital silence then has the features of the quietest noise a 16-bit recording can
+hold instead of a MAD of exactly 0 (the blow-up described above), while any recording with
+its own background (nearly all: microphone and room noise lie 20-60 dB above) is unchanged in
+effect. Sidecars without the field load with 0.
+
 The output is ``(batch, 2 * n_paths, n_frames)``: activity channels first, then level channels.
 Every step is a pure JAX function of ``x``: it works under ``jax.jit`` and ``jax.vmap`` and
 returns finite values for any finite input (silence gives zeros).
@@ -60,8 +73,8 @@ from scatter.errors import ScatterError
 from scatter.scattering import Scattering1D
 from scatter.threshold import _sortnet, gain, mad_sigma, select_thresholds
 
-__all__ = ["LEGACY_DEFAULTS", "MASK_METHODS", "FeatureConfig", "FeatureExtractor",
-           "activity_features"]
+__all__ = ["DITHER_16BIT", "LEGACY_DEFAULTS", "MASK_METHODS", "FeatureConfig",
+           "FeatureExtractor", "activity_features", "dither_signal"]
 
 #: Threshold selectors usable for the activity mask ("none": no mask, activity = log1p(c+/s)).
 MASK_METHODS = ("sure", "universal", "bayes", "none")
@@ -69,7 +82,10 @@ _RULES = ("soft", "garrote", "firm")
 _TINY = 1e-8
 #: Values of fields added after the first models shipped, as those models were trained: a
 #: sidecar without the field loads with them (:meth:`FeatureConfig.from_dict`).
-LEGACY_DEFAULTS = {"noise_floor": 0.0, "subsampling": "kymatio"}
+LEGACY_DEFAULTS = {"noise_floor": 0.0, "subsampling": "kymatio", "dither": 0.0}
+#: ``dither`` of one 16-bit quantisation step (full scale 1).
+DITHER_16BIT = 2.0 ** -15
+_DITHER_SEED = 20150
 _SUBSAMPLING = ("kymatio", "coarse")
 
 
@@ -115,6 +131,10 @@ class FeatureConfig:
         Time subsampling of the scattering's wavelet moduli (:class:`scatter.Scattering1D`):
         ``"coarse"`` takes each one dyadic level coarser than kymatio's alias-free level,
         about 1.4x faster at the detector's settings, outputs within about 1e-2 per path.
+    dither : float
+        Amplitude of the fixed triangular dither added to every window (module docstring,
+        *Dither*); ``0 <= dither < 1``; 0: none (the behaviour of older models);
+        :data:`DITHER_16BIT` is one 16-bit quantisation step.
 
     Raises
     ------
@@ -133,6 +153,7 @@ class FeatureConfig:
     rule: str = "soft"
     noise_floor: float = 0.0
     subsampling: str = "kymatio"
+    dither: float = 0.0
 
     def __post_init__(self):
         object.__setattr__(self, "Q", tuple(self.Q) if isinstance(self.Q, (list, tuple))
@@ -165,6 +186,7 @@ class FeatureConfig:
         if self.subsampling not in _SUBSAMPLING:
             raise ScatterError(f"subsampling must be one of {_SUBSAMPLING}; "
                                f"got {self.subsampling!r}")
+        _fraction("dither", self.dither)
 
     @property
     def window_s(self):
@@ -269,6 +291,44 @@ def activity_features(S, *, mask="sure", rule="soft", noise_floor=0.0, groups=No
     return jnp.concatenate([activity, level], axis=-2)
 
 
+def dither_signal(n, amplitude, *, seed=_DITHER_SEED):
+    """The fixed triangular-PDF dither of :class:`FeatureExtractor` (module docstring).
+
+    Parameters
+    ----------
+    n : int
+        Samples (the window length).
+    amplitude : float
+        Peak amplitude ``a``: the samples are ``a * (u1 - u2)``, in ``(-a, a)``, variance
+        ``a**2 / 6``.
+    seed : int
+        Seed of the uniform draws (fixed: every window gets the same dither).
+
+    Returns
+    -------
+    numpy.ndarray [shape=(n,), dtype=float32] or None
+        None when ``amplitude`` is 0.
+
+    Raises
+    ------
+    ScatterError
+        For ``n < 1`` or an ``amplitude`` outside [0, 1).
+
+    Examples
+    --------
+    >>> d = dither_signal(4096, DITHER_16BIT)
+    >>> bool(np.abs(d).max() < DITHER_16BIT), dither_signal(8, 0.0) is None
+    (True, True)
+    """
+    n = _int("n", n, 1)
+    _fraction("amplitude", amplitude)
+    if amplitude == 0:
+        return None
+    rng = np.random.default_rng(seed)
+    u = rng.random((2, n))
+    return (amplitude * (u[0] - u[1])).astype(np.float32)
+
+
 def _group_means(S, groups):
     """Mean of ``S`` over frames and the bands of each band's group, per band: (..., n_bands)."""
     n_bands = S.shape[-2]
@@ -337,6 +397,7 @@ class FeatureExtractor:
         # The scattering's public pure function: its filter weights are passed as arguments
         # (buffers of the compiled program, not constants folded into it).
         self.params, self._scatter = self.scattering.as_function()
+        self.dither = dither_signal(config.window, config.dither)
         self._jitted = jax.jit(self.apply)
 
     def apply(self, params, x):
@@ -354,6 +415,8 @@ class FeatureExtractor:
         jax.Array [shape=(..., n_features, n_frames), dtype=float32]
         """
         x = jnp.asarray(x, jnp.float32)
+        if self.dither is not None:
+            x = x + jnp.asarray(self.dither)
         S = self._scatter(params, x)
         S = jnp.take(S, jnp.asarray(self._keep), axis=-2)
         pool = self.config.pool
