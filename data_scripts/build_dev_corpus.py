@@ -77,6 +77,9 @@ _HERE = Path(__file__).resolve().parent
 MARKER = ".symscatter-corpus"
 LABEL_FIELDS = ("path", "label", "split", "sources", "snr_db", "calls", "background")
 EVENT_FIELDS = ("path", "label", "kind", "source", "onset_s", "offset_s", "snr_db")
+#: Config fields added after corpora were built, with the values those corpora were built with:
+#: a ``summary.json`` without them still matches the same settings.
+LEGACY_CONFIG = {"alone_level_dbfs": [-35.0, -10.0]}
 
 
 def _sibling(name):
@@ -113,6 +116,7 @@ class CorpusConfig:
     background_dbfs: tuple = (-50.0, -20.0)
     quiet_background_prob: float = 0.1
     silent_background_prob: float = 0.08
+    alone_level_dbfs: tuple = (-35.0, -10.0)
     real_background_prob: float = 0.35
     synthetic_bird_prob: float = 0.5
     synthetic_distractor_prob: float = 0.3
@@ -131,7 +135,7 @@ class CorpusConfig:
             raise ValueError(f"sr must be at least 8000 Hz; got {self.sr!r}")
         if not 0.5 <= self.seconds <= 600:
             raise ValueError(f"seconds must be in [0.5, 600]; got {self.seconds!r}")
-        for name in ("snr_db", "background_dbfs"):
+        for name in ("snr_db", "background_dbfs", "alone_level_dbfs"):
             lo, hi = getattr(self, name)
             if not lo <= hi:
                 raise ValueError(f"{name} must be a (low, high) pair with low <= high; "
@@ -310,7 +314,8 @@ def make_clip(rng, cfg, pool, *, positive):
             segs = segs[segs[:, 1] - segs[:, 0] > 0.01]
         at = int(rng.integers(0, n - x.size + 1))
         if quiet:  # sounds alone: set their level directly, report the resulting SNR
-            snr = float(rng.uniform(-35.0, -10.0)) - 10 * np.log10(max(np.mean(bg ** 2), 1e-20))
+            snr = (float(rng.uniform(*cfg.alone_level_dbfs))
+                   - 10 * np.log10(max(np.mean(bg ** 2), 1e-20)))
         else:
             snr = float(rng.uniform(*cfg.snr_db))
         place_event(mix, bg, x, segs, at=at, snr_db=snr, sr=cfg.sr)
@@ -453,7 +458,8 @@ def build(records, out=None, *, config=None, force=False, quiet=True):
             old = json.loads(summary_path.read_text(encoding="utf-8"))
         except ValueError:
             old = {}
-        if old.get("config") == cfg.as_json() and old.get("complete") and all(
+        if (LEGACY_CONFIG | (old.get("config") or {})) == cfg.as_json() and old.get(
+                "complete") and all(
                 (out / name).is_file() for name in ("labels.csv", "events.csv")):
             return old
     out.mkdir(parents=True, exist_ok=True)
@@ -544,13 +550,21 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=d.seed, help="seed of the mixing")
     p.add_argument("--split-seed", type=int, default=d.split_seed,
                    help="seed of the train/val/test assignment of source recordings")
+    p.add_argument("--silent-prob", type=float, default=d.silent_background_prob,
+                   help="share of clips whose background is digital silence (sounds alone)")
+    p.add_argument("--alone-level", type=float, nargs=2, default=list(d.alone_level_dbfs),
+                   metavar=("LOW", "HIGH"),
+                   help="range of the call power (dBFS) of sounds over silent or near-silent "
+                        "backgrounds")
     p.add_argument("--force", action="store_true", help="build again even if up to date")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--json", action="store_true", help="print one JSON summary line")
     args = p.parse_args(argv)
     cfg = dataclasses.replace(d, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test,
                               seconds=args.seconds, sr=args.sr, seed=args.seed,
-                              split_seed=args.split_seed)
+                              split_seed=args.split_seed,
+                              silent_background_prob=args.silent_prob,
+                              alone_level_dbfs=tuple(args.alone_level))
     fts = _sibling("fetch_tuxpaint_sounds")
     try:
         cfg.check()

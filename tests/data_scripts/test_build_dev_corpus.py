@@ -159,6 +159,8 @@ def test_build_refuses_foreign_folder(B, fake_records, tmp_path):
     ({"seconds": 0.1}, r"seconds must be in \[0.5, 600\]; got 0.1"),
     ({"snr_db": (10.0, 0.0)}, r"snr_db must be a \(low, high\) pair with low <= high"),
     ({"distractor_prob": 1.5}, r"distractor_prob must be a probability in \[0, 1\]; got 1.5"),
+    ({"alone_level_dbfs": (-5.0, -20.0)},
+     r"alone_level_dbfs must be a \(low, high\) pair with low <= high"),
 ])
 def test_config_errors(B, fake_records, tmp_path, kw, match):
     cfg = dataclasses.replace(small_config(B), **kw)
@@ -206,3 +208,51 @@ def test_silent_backgrounds_and_synthetic_negatives(B, fake_manifest, scripts):
     assert {k for lab, k in kinds if lab == 1} == {"bird"}  # real birds only (prob 0)
     with pytest.raises(ValueError, match="quiet_background_prob \\+ silent_background_prob"):
         small_config(B, silent_background_prob=0.6, quiet_background_prob=0.6).check()
+
+
+def test_alone_level_sets_the_call_power_over_silence(B, fake_manifest, scripts):
+    """Over digital silence the sounds are placed at a call power drawn in alone_level_dbfs."""
+    S = scripts("dev_corpus_sources")
+    records = scripts("fetch_tuxpaint_sounds").load_manifest(fake_manifest)
+    sources = S.assign_splits(S.load_sources(records, sr=16000))
+    pool = B._SplitPool([s for s in sources if s.split == "train"], 16000)
+    for lo, hi in ((-45.0, -40.0), (-8.0, -6.0)):
+        cfg = small_config(B, silent_background_prob=1.0, quiet_background_prob=0.0,
+                           alone_level_dbfs=(lo, hi), distractor_prob=0.0,
+                           synthetic_bird_prob=0.0, max_bird_events=1)
+        for i in range(4):
+            audio, info = B.make_clip(np.random.default_rng(i), cfg, pool, positive=True)
+            assert info["background"] == "silence" and len(info["sources"]) == 1
+            # the placed event is the recording (speed-changed) scaled by one gain: its
+            # call power, measured on the mix over its calls, lies in the asked range
+            segs = np.array([[ev["onset_s"], ev["offset_s"]] for ev in info["events"]])
+            power = S.segments_power(audio.astype(np.float64), segs, sr=16000)
+            level = 10 * np.log10(power)
+            assert lo - 0.5 <= level <= hi + 0.5, (level, info["sources"])
+
+
+def test_old_summaries_match_the_legacy_alone_level(B, corpus, fake_records):
+    """A corpus built before alone_level_dbfs existed is still found up to date."""
+    out, summary = corpus
+    path = out / "summary.json"
+    old = json.loads(path.read_text())
+    legacy = dict(old, config={k: v for k, v in old["config"].items()
+                               if k != "alone_level_dbfs"})
+    assert legacy["config"] != old["config"]
+    path.write_text(json.dumps(legacy))
+    stamp = (out / "labels.csv").stat().st_mtime_ns
+    try:
+        assert B.build(fake_records, out, config=small_config(B)) == legacy
+        assert (out / "labels.csv").stat().st_mtime_ns == stamp  # not rebuilt
+        assert B.LEGACY_CONFIG["alone_level_dbfs"] == [-35.0, -10.0]
+    finally:
+        path.write_text(json.dumps(old))
+
+
+def test_main_alone_options(B, fake_manifest, tmp_path, capsys):
+    rc = B.main(["--manifest", str(fake_manifest), "--out", str(tmp_path / "c"), "--n-train", "4",
+                 "--n-val", "2", "--n-test", "2", "--seconds", "1", "--sr", "16000", "--quiet",
+                 "--json", "--silent-prob", "0.5", "--alone-level", "-40", "-3"])
+    assert rc == 0
+    cfg = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["config"]
+    assert cfg["silent_background_prob"] == 0.5 and cfg["alone_level_dbfs"] == [-40.0, -3.0]
