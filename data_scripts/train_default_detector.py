@@ -235,6 +235,9 @@ def main(argv=None):
     p.add_argument("--dither", type=float, default=FeatureConfig().dither,
                    help="amplitude of the fixed dither added to every window "
                         "(scatter.detect.features; 2**-15 = one 16-bit step)")
+    p.add_argument("--top-db", type=float, default=FeatureConfig().top_db,
+                   help="dynamic range kept per window and scattering order, in dB "
+                        "(scatter.detect.features; 0: no limit)")
     p.add_argument("--subsampling", choices=("kymatio", "coarse"), default="coarse",
                    help="time subsampling of the scattering (scatter.Scattering1D)")
     p.add_argument("--sr", type=int, default=FeatureConfig().sr,
@@ -254,7 +257,8 @@ def main(argv=None):
     work.mkdir(parents=True, exist_ok=True)
     features = FeatureConfig(sr=args.sr, Q=tuple(args.Q), mask=args.mask,
                              max_order=args.max_order, noise_floor=args.noise_floor,
-                             subsampling=args.subsampling, dither=args.dither)
+                             subsampling=args.subsampling, dither=args.dither,
+                             top_db=args.top_db)
     config = TrainConfig(epochs=args.epochs, copies=args.copies, seed=args.seed,
                          dropout=args.dropout, hidden=tuple(args.hidden),
                          weight_decay=args.weight_decay, learning_rate=args.lr,

@@ -153,6 +153,8 @@ def test_input_errors(fx):
     ({"pool": 0}, "pool must be an integer >= 1"),
     ({"noise_floor": 1.0}, r"noise_floor must be a number in \[0, 1\); got 1.0"),
     ({"dither": 1.0}, r"dither must be a number in \[0, 1\); got 1.0"),
+    ({"top_db": -3}, r"top_db must be a number of decibels in \[0, 200\] \(0: no limit\); "
+                     r"got -3"),
     ({"dither": -1e-5}, r"dither must be a number in \[0, 1\); got -1e-05"),
     ({"subsampling": "fine"}, r"subsampling must be one of \('kymatio', 'coarse'\); "
                               r"got 'fine'"),
@@ -344,3 +346,67 @@ def test_old_sidecars_load_without_dither():
     old = FeatureConfig.from_dict({k: v for k, v in d.items() if k != "dither"})
     assert old.dither == 0.0 and old == SMALL
     assert FeatureConfig.from_dict(d).dither == DITHER_16BIT
+
+
+def test_top_db_bounds_sounds_in_silence_and_restores_gain_invariance():
+    S = _burst_in_digital_silence()  # band 0: burst in exact zeros; band 1 a 120 dB weaker leak
+    old = np.asarray(activity_features(S, mask="none"))
+    new = np.asarray(activity_features(S, mask="none", top_db=60.0))
+    assert old[:4].max() > 13
+    # S is raised to 1e-3 * max S = 1e-3, the noise level too: the burst reads log1p(999)
+    np.testing.assert_allclose(new[0, 20:25], np.log1p((1 - 1e-3) / (1e-3 + 1e-8)), rtol=1e-4)
+    np.testing.assert_array_equal(new[1:4], 0.0)  # the leak is below the range: nothing
+    assert new[:4].max() <= np.log1p(10**3) + 1e-4
+    # level channels: within 60 dB (6.9 nepers) of each other
+    assert np.ptp(new[4:]) <= 60 / (20 / np.log(10)) + 1e-3
+    # any gain gives the same features (the absolute 1e-8 aside)
+    for g in (1e-2, 1e3):
+        np.testing.assert_allclose(np.asarray(activity_features(S * g, top_db=60.0)),
+                                   np.asarray(activity_features(S, top_db=60.0)),
+                                   rtol=1e-3, atol=1e-3)
+
+
+def test_top_db_uses_each_groups_own_maximum_and_leaves_noisy_windows_alone(rng):
+    S = 1.0 + 0.2 * np.abs(rng.normal(size=(2, 6, 64)))
+    S[:, 2, 30:34] += 4.0
+    S = jnp.asarray(S, jnp.float32)
+    # every band within 20 dB of the loudest: a 60 dB range changes nothing
+    np.testing.assert_allclose(np.asarray(activity_features(S, top_db=60.0)),
+                               np.asarray(activity_features(S)), rtol=1e-6, atol=1e-6)
+    # group 1 is 1000x (60 dB) weaker than group 0: with one group it would be clamped to
+    # the floor; with its own group it keeps its shape
+    T = np.zeros((3, 40), np.float32)
+    T[0, 10:14] = 1.0
+    T[1:, 10:14] = 1e-3
+    T[1:, :10] = 1e-7
+    T = jnp.asarray(T)
+    grouped = np.asarray(activity_features(T, mask="none", top_db=40.0, groups=(0, 1, 1)))
+    pooled = np.asarray(activity_features(T, mask="none", top_db=40.0))
+    np.testing.assert_allclose(grouped[1], grouped[0], rtol=1e-3, atol=1e-3)
+    assert pooled[1].max() == 0.0 < grouped[1].max()
+    f = jax.jit(lambda s: activity_features(s, mask="none", top_db=40.0, groups=(0, 1, 1)))
+    np.testing.assert_allclose(np.asarray(f(T)), grouped, rtol=1e-5)
+    with pytest.raises(ScatterError, match=r"top_db must be a number of decibels"):
+        activity_features(T, top_db=300.0)
+
+
+def test_extractor_top_db_on_a_chirp_in_silence():
+    x = np.zeros((1, SMALL.window), np.float32)
+    t = np.arange(300) / SMALL.sr
+    x[0, 900:1200] = 0.3 * np.sin(2 * np.pi * (1500 + 4e6 * t) * t) * np.hanning(300)
+    fx = FeatureExtractor(dataclasses.replace(SMALL, top_db=60.0))
+    a, b = np.asarray(fx(x)), np.asarray(fx(x * 0.1))  # 20 dB quieter, in exact silence
+    n = fx.n_paths
+    assert a[0, :n].max() <= np.log1p(1e3) + 1e-3
+    np.testing.assert_allclose(a, b, atol=0.02)  # (the absolute 1e-8 aside)
+    old = np.asarray(FeatureExtractor(SMALL)(x * 0.1))
+    assert old[0, :n].max() > a[0, :n].max() + 3  # without the range limit: log(c / 1e-8)
+    # over one 16-bit step of dither, the chirp (> 70 dB above it) reads as in silence
+    fxd = FeatureExtractor(dataclasses.replace(SMALL, top_db=60.0, dither=DITHER_16BIT))
+    np.testing.assert_allclose(np.asarray(fxd(x)), a, atol=0.05)
+
+
+def test_old_sidecars_load_without_top_db():
+    d = dataclasses.replace(SMALL, top_db=60.0).to_dict()
+    assert d["top_db"] == 60.0 and FeatureConfig().top_db == 0.0
+    assert FeatureConfig.from_dict({k: v for k, v in d.items() if k != "top_db"}) == SMALL
