@@ -138,7 +138,7 @@ def ablation(corpus, features, config, *, n_train, seeds=(0,), quiet=True, cache
                          True),
              "other-order": (other_order[0],
                              dataclasses.replace(features, max_order=other_order[1]), True)}
-    rows, cache = [], {}
+    rows, cache, noises = [], {}, None
     for name, fcfg, augmented in (table[v] for v in VARIANTS if v in variants):
         key = json.dumps(fcfg.to_dict(), sort_keys=True)
         if key not in cache:
@@ -153,9 +153,12 @@ def ablation(corpus, features, config, *, n_train, seeds=(0,), quiet=True, cache
                 found = None
             fx = FeatureExtractor(fcfg)
             if found is None:
+                if noises is None:  # the bird-free clips training mixes in (as train() does)
+                    noises = TR.background_noises(train_recs, sr=fcfg.sr)
                 found = {"train": extract_bags(train_recs, fx, copies=config.copies,
                                                seed=config.seed, max_windows=config.max_windows,
-                                               quiet=quiet, desc=f"{name}: train"),
+                                               noises=noises, quiet=quiet,
+                                               desc=f"{name}: train"),
                          "val": extract_bags(val_recs, fx, copies=0, seed=config.seed,
                                              max_windows=config.max_windows, quiet=quiet,
                                              desc=f"{name}: val")}

@@ -51,7 +51,7 @@ from scatter.detect.metrics import roc_auc
 from scatter.errors import ScatterError
 from scatter.outputs import atomic_open
 
-__all__ = ["TrainConfig", "fit", "train"]
+__all__ = ["TrainConfig", "background_noises", "fit", "train"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -226,6 +226,38 @@ def _read_ckpt(path, params, opt_state):
         opt = jax.tree_util.tree_unflatten(
             treedef, [jnp.asarray(z[f"opt_{i}"]) for i in range(len(leaves))])
     return p, best, opt, meta["history"], meta["epoch"], meta["stale"]
+
+
+def background_noises(records, *, sr, limit=64):
+    """Bird-free clips to mix into augmented copies: the first ``limit`` decodable,
+    non-silent clips labelled 0 of ``records``, at ``sr``.
+
+    Parameters
+    ----------
+    records : sequence of scatter.detect.data.Record
+        Training records (never validation ones).
+    sr : int
+    limit : int
+
+    Returns
+    -------
+    list of numpy.ndarray [shape=(n,), dtype=float32]
+
+    Examples
+    --------
+    >>> noises = background_noises(train_records, sr=22050)   # doctest: +SKIP
+    """
+    from scatter.audio import load
+
+    noises = []
+    for r in [r for r in records if r.label == 0][:limit]:
+        try:
+            y, _ = load(r.path, sr=sr)
+        except ScatterError:
+            continue
+        if y.size and np.isfinite(y).all() and np.any(y):
+            noises.append(y)
+    return noises
 
 
 def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resume=False,
@@ -424,16 +456,7 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
     cache = _cache_path(out) if cache is None else os.fsdecode(cache)
     bags = _load_bags(cache, fingerprint) if (resume or keep_cache) else None
     if bags is None:
-        noises = []
-        from scatter.audio import load
-
-        for r in [r for r in train_recs if r.label == 0][:64]:
-            try:
-                y, _ = load(r.path, sr=features.sr)
-            except ScatterError:
-                continue
-            if y.size and np.isfinite(y).all() and np.any(y):
-                noises.append(y)
+        noises = background_noises(train_recs, sr=features.sr)
         bags = {"train": extract_bags(train_recs, extractor, copies=config.copies,
                                       seed=config.seed, max_windows=config.max_windows,
                                       noises=noises, quiet=quiet, desc="train features"),
@@ -465,7 +488,7 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
                                  else "held-out source recordings (seeded)"),
             "skipped": len(tb.skipped) + len(vb.skipped),
             "augmentations": ["speed_change", "time_shift", "mix_background", "band_filter",
-                              "random_gain"] if config.copies else [],
+                              "reverb", "random_gain"] if config.copies else [],
             "trainer": "plain JAX + optax (AdamW)",
             "provenance": provenance or {},
         },

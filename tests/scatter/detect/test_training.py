@@ -13,7 +13,7 @@ from scatter.detect import load_model
 from scatter.detect.features import FeatureConfig
 from scatter.detect.io import read_model
 from scatter.detect.synth import write_synthetic_corpus
-from scatter.detect.training import TrainConfig, train
+from scatter.detect.training import TrainConfig, background_noises, train
 
 CFG = FeatureConfig(sr=16000, window=2048, hop=2048, J=4, Q=(2, 1), pool=2)
 TCFG = TrainConfig(epochs=3, batch_size=4, copies=1, hidden=(6,), pieces=2, max_windows=3,
@@ -118,12 +118,39 @@ def test_feature_cache_fingerprint_of_settings_older_than_a_field(tmp_path):
     st = os.stat(clip)
     h = hashlib.sha256()
     h.update(json.dumps({k: v for k, v in old.to_dict().items()
-                         if k not in ("noise_floor", "subsampling")}, sort_keys=True).encode())
+                         if k not in ("noise_floor", "subsampling", "dither", "top_db")},
+                        sort_keys=True).encode())
     h.update(json.dumps([TCFG.seed, TCFG.copies, TCFG.max_windows]).encode())
     h.update(json.dumps([str(clip), 1, [st.st_size, st.st_mtime_ns]]).encode())
     assert _fingerprint(recs, old, TCFG) == h.hexdigest()
     # any other value of a new field is a different cache
     prints = {_fingerprint(recs, c, TCFG) for c in (
         old, dataclasses.replace(old, noise_floor=0.02),
-        dataclasses.replace(old, subsampling="coarse"))}
-    assert len(prints) == 3
+        dataclasses.replace(old, subsampling="coarse"), dataclasses.replace(old, dither=1e-4),
+        dataclasses.replace(old, top_db=60.0))}
+    assert len(prints) == 5
+
+
+def test_background_noises_are_the_first_bird_free_clips(tmp_path):
+    import soundfile as sf
+
+    from scatter.detect.data import Record
+
+    rng = np.random.default_rng(0)
+    recs = []
+    for i, (label, kind) in enumerate([(0, "noise"), (1, "noise"), (0, "silent"),
+                                       (0, "noise"), (0, "broken"), (0, "noise")]):
+        path = tmp_path / f"c{i}.wav"
+        if kind == "broken":
+            path.write_bytes(b"not audio")
+        else:
+            x = 0.1 * rng.standard_normal(800) if kind == "noise" else np.zeros(800)
+            sf.write(str(path), x.astype(np.float32), 8000)
+        recs.append(Record(path=str(path), label=label))
+    got = background_noises(recs, sr=8000, limit=4)
+    # the first 4 bird-free records are c0, c2, c3, c4: silent c2 and undecodable c4 are left out
+    assert len(got) == 2
+    for y, i in zip(got, (0, 3)):
+        want, _ = sf.read(str(tmp_path / f"c{i}.wav"), dtype="float32")
+        np.testing.assert_allclose(y, want, atol=1e-4)
+    assert background_noises(recs[1:2], sr=8000) == []
