@@ -95,19 +95,24 @@ def fold(spectrum, d):
 
 
 # XLA's legacy CPU fusion emitters compile the many small fusions of these transforms about twice
-# as fast as the default ones, with the same run time (measured on jaxlib 0.10).
-_FAST_COMPILE = {"xla_cpu_use_fusion_emitters": False}
+# as fast as the default ones, with the same run time (measured on jaxlib 0.10). XLA:CPU's
+# multithreaded FFT (and Eigen) runtime is turned off: with it, the same compiled program's complex
+# FFTs of a batch differed in the last bits from call to call (seen in about one run in four of a
+# test comparing two calls); single-threaded they are bit-identical, at the same CPU time. The
+# callers get their parallelism from batch rows split over workers or devices.
+_CPU_OPTIONS = {"xla_cpu_use_fusion_emitters": False, "xla_cpu_multi_thread_eigen": False}
 
 
 def jit(fn, **kwargs):
-    """``jax.jit(fn, **kwargs)`` compiled with options that halve XLA's CPU compile time.
+    """``jax.jit(fn, **kwargs)`` compiled with XLA:CPU options that halve its compile time and
+    make repeated calls bit-reproducible (each compiled program runs its FFTs on one thread).
 
     If the installed XLA does not know an option (it raises "No such compile option" at the
     first compilation), the call is compiled with the default options instead. Under a JAX
     transformation (an outer ``jit``, ``grad``, ``vmap``: traced arguments) the plain
     ``jax.jit`` is used, as JAX only takes compile options at the top level.
     """
-    fast = jax.jit(fn, compiler_options=_FAST_COMPILE, **kwargs)
+    fast = jax.jit(fn, compiler_options=_CPU_OPTIONS, **kwargs)
     plain = jax.jit(fn, **kwargs)
 
     @functools.wraps(fn)

@@ -46,6 +46,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scatter._fft import jit
 from scatter.detect.features import FeatureConfig, FeatureExtractor
 from scatter.detect.model import check_params, window_logits
 from scatter.errors import ScatterError
@@ -148,12 +149,12 @@ class Detector:
                                  in_specs=(PartitionSpec(), PartitionSpec(),
                                            PartitionSpec("batch")),
                                  out_specs=PartitionSpec("batch"))
-            self._fn = jax.jit(body)
+            self._body = body
             self.params = jax.device_put(self.params, replicated)
             self._feature_params = jax.device_put(feature_params, replicated)
         else:
             self._batch_sharding = None
-            self._fn = jax.jit(self._probabilities)
+            self._body = self._probabilities
             self._feature_params = feature_params
 
     @property
@@ -198,19 +199,22 @@ class Detector:
         the exported program (loaded, or traced once and saved), else the jitted function."""
         key = (x.shape, str(x.dtype))
         if key not in self._programs:
-            fn = self._fn
+            # scatter._fft.jit: compiled with XLA:CPU's threaded FFT off, so that a batch's scores
+            # are bit-identical from call to call (parallelism comes from one device per core)
+            fn = jit(self._body)
             if self._cache is not None:
                 name = self._cache.key({"detector": self._key, "x": [list(x.shape),
                                                                      str(x.dtype)]},
                                        fingerprint="")
                 exported = self._cache.load_program(name)
                 if exported is None:
-                    exported = jax.export.export(self._fn)(self.params, self._feature_params, x)
+                    exported = jax.export.export(jax.jit(self._body))(
+                        self.params, self._feature_params, x)
                     try:
                         self._cache.save_program(name, exported)
                     except OSError:
                         pass  # as in __init__: only the next start-up pays
-                fn = jax.jit(exported.call)
+                fn = jit(exported.call)
             self._programs[key] = fn
         return self._programs[key]
 

@@ -3,19 +3,25 @@
 Only non-negligible frequency bins of each filter are touched: each filter's window of the input
 spectrum is read with one gather (conjugated on negative frequencies, so real signals only need
 an ``rfft``), weighted and periodized. A band-pass output ``z`` only feeds a modulus, which is
-blind to the cyclic shift that the window placement applies, and ``|z|`` is computed from two
-*real* inverse transforms: ``Re z`` and ``Im z`` are the ``irfft`` s of the Hermitian and
-anti-Hermitian parts of ``z``'s spectrum (two real FFTs of length ``L`` cost about one complex
-one, and XLA's real FFTs are markedly faster than its complex ones on CPU). Low-pass outputs,
+blind to the cyclic shift that the window placement applies. For long transforms (``L`` above
+:data:`SHORT`) ``|z|`` is computed from two *real* inverse transforms: ``Re z`` and ``Im z``
+are the ``irfft`` s of the Hermitian and anti-Hermitian parts of ``z``'s spectrum (XLA's complex
+FFTs are markedly slower than its real ones at these sizes on CPU); short ones use one complex
+inverse FFT, which is cheaper there (about a quarter of the detector's CPU time). XLA:CPU's
+complex FFT is not bit-reproducible when its multithreaded runtime splits a batch over threads
+(results vary in the last bits from call to call); the package's own compiled entry points turn
+that threading off (:func:`scatter._fft.jit`) and get their parallelism from batch rows split
+over workers or devices instead. Low-pass outputs,
 a few hundred bins, are a small matrix product (an ``irfft`` when they are large). Second-order
 moduli feed nothing but the low-pass, so they are averaged in the time domain instead
 (:func:`lowpass_time`: one matrix product over about 20 stride-long blocks per output frame),
 which saves their forward FFT.
 
-Rows sharing an FFT size run in a loop over chunks of about :data:`CHUNK` bins (``lax.map``):
-large enough for the FFTs to vectorise over rows, small enough that each stage's intermediates
-(window, inverse FFT, modulus, forward FFT) are never allocated for all rows at once; only
-windows and low-pass outputs go through memory in full.
+Rows sharing an FFT size run in a loop over chunks of about :data:`CHUNK` bins
+(:data:`SHORT_CHUNK` for short transforms) (``lax.map``): large enough for the FFTs to vectorise
+over rows, small enough that each stage's intermediates (window, inverse FFT, modulus, forward
+FFT) stay in cache and are never allocated for all rows at once; only windows and low-pass
+outputs go through memory in full.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ import numpy as np
 
 from scatter.scattering._plan import window_sources
 
-CHUNK = 2**22  # FFT bins per loop iteration (measured: 2**22 a little faster than 2**20 or 2**24)
+CHUNK = 2**21  # FFT bins per loop iteration for long FFTs (measured best of 2**18 .. 2**24)
+SHORT = 2**15  # FFTs up to this length: one complex inverse FFT per row, chunks of SHORT_CHUNK
+SHORT_CHUNK = 2**18  # (measured on XLA:CPU: c2c beats two real FFTs up to 2**15, loses beyond)
 
 
 @jax.custom_jvp
@@ -77,6 +85,10 @@ def window_modulus(V, length):
     no mirror term, so ``Z`` and ``-i Z`` are inverted directly.
     """
     width = V.shape[-1]
+    if length <= SHORT:
+        # short transforms: one complex inverse FFT is cheaper than the real pair below
+        z = jnp.fft.ifft(jnp.pad(V, [(0, 0)] * (V.ndim - 1) + [(0, length - width)]), axis=-1)
+        return modulus(jnp.real(z), jnp.imag(z))
     h = length // 2 + 1
     lead = [(0, 0)] * V.ndim
     if width <= h - 2:
@@ -109,7 +121,7 @@ def lowpass(R, stage, weight, geometry):
 def _chunk_rows(rows, length):
     """Rows per loop iteration for FFTs of ``length``: about ``CHUNK / length`` (at least 1),
     preferring a divisor of ``rows`` so that no padding rows are needed."""
-    target = max(1, min(rows, CHUNK // length))
+    target = max(1, min(rows, (SHORT_CHUNK if length <= SHORT else CHUNK) // length))
     best = max(d for d in range(1, target + 1) if rows % d == 0)
     return best if 2 * best >= target else target
 
