@@ -46,6 +46,16 @@ hold instead of a MAD of exactly 0 (the blow-up described above), while any reco
 its own background (nearly all: microphone and room noise lie 20-60 dB above) is unchanged in
 effect. Sidecars without the field load with 0.
 
+Dynamic range. A sound in digital silence (or in dither) sits 70-100 dB above its
+surroundings, far beyond the 20-60 dB of a sound in any real background, so its activity
+(``log`` of that ratio) and its level channels lie outside what a model sees in field audio,
+and they change with the sound's gain. ``top_db > 0`` keeps only the top ``top_db`` decibels of
+each window, per scattering order: ``S <- max(S, 10**(-top_db/20) max_{order} S)`` and
+``sigma >= 10**(-top_db/20) max_{order} S``, as ``librosa.power_to_db(top_db=80)`` clamps a
+spectrogram below its peak. The activity is then at most ``log1p(10**(top_db/20))`` and the
+features gain-invariant again for sounds in silence; recordings whose bands stay within
+``top_db`` of the loudest are unchanged.
+
 The output is ``(batch, 2 * n_paths, n_frames)``: activity channels first, then level channels.
 Every step is a pure JAX function of ``x``: it works under ``jax.jit`` and ``jax.vmap`` and
 returns finite values for any finite input (silence gives zeros).
@@ -83,7 +93,7 @@ _RULES = ("soft", "garrote", "firm")
 _TINY = 1e-8
 #: Values of fields added after the first models shipped, as those models were trained: a
 #: sidecar without the field loads with them (:meth:`FeatureConfig.from_dict`).
-LEGACY_DEFAULTS = {"noise_floor": 0.0, "subsampling": "kymatio", "dither": 0.0}
+LEGACY_DEFAULTS = {"noise_floor": 0.0, "subsampling": "kymatio", "dither": 0.0, "top_db": 0.0}
 #: ``dither`` of one 16-bit quantisation step (full scale 1).
 DITHER_16BIT = 2.0 ** -15
 _DITHER_SEED = 20150
@@ -94,6 +104,13 @@ def _fraction(name, value):
     if (isinstance(value, bool) or not isinstance(value, numbers.Real)
             or not 0 <= value < 1):
         raise ScatterError(f"{name} must be a number in [0, 1); got {value!r}")
+
+
+def _top_db(value):
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not 0 <= value <= 200):
+        raise ScatterError(f"top_db must be a number of decibels in [0, 200] (0: no limit); "
+                           f"got {value!r}")
 
 
 def _int(name, value, minimum):
@@ -136,6 +153,10 @@ class FeatureConfig:
         Amplitude of the fixed triangular dither added to every window (module docstring,
         *Dither*); ``0 <= dither < 1``; 0: none (the behaviour of older models);
         :data:`DITHER_16BIT` is one 16-bit quantisation step.
+    top_db : float
+        Dynamic range kept per window (module docstring, *Dynamic range*): envelopes more than
+        ``top_db`` dB below the loudest of their scattering order in the window are raised to
+        that level; ``0 <= top_db <= 200``; 0: no limit (the behaviour of older models).
 
     Raises
     ------
@@ -155,6 +176,7 @@ class FeatureConfig:
     noise_floor: float = 0.0
     subsampling: str = "kymatio"
     dither: float = 0.0
+    top_db: float = 0.0
 
     def __post_init__(self):
         object.__setattr__(self, "Q", tuple(self.Q) if isinstance(self.Q, (list, tuple))
@@ -188,6 +210,7 @@ class FeatureConfig:
             raise ScatterError(f"subsampling must be one of {_SUBSAMPLING}; "
                                f"got {self.subsampling!r}")
         _fraction("dither", self.dither)
+        _top_db(self.top_db)
 
     @property
     def window_s(self):
@@ -229,7 +252,8 @@ class FeatureConfig:
         return cls(**(LEGACY_DEFAULTS | d))
 
 
-def activity_features(S, *, mask="sure", rule="soft", noise_floor=0.0, groups=None):
+def activity_features(S, *, mask="sure", rule="soft", noise_floor=0.0, groups=None,
+                      top_db=0.0):
     """Activity and level channels of non-negative band envelopes (module docstring, 2-4).
 
     Parameters
@@ -246,6 +270,10 @@ def activity_features(S, *, mask="sure", rule="soft", noise_floor=0.0, groups=No
     groups : sequence of int [shape=(n_bands,)] or None
         Group of each band (the scattering order in :class:`FeatureExtractor`); None: one
         group. Concrete, not traced (a static argument under ``jax.jit``: pass a tuple).
+    top_db : float
+        Dynamic range kept (module docstring): ``S`` is raised to at least
+        ``10**(-top_db / 20)`` times the largest ``S`` of the band's group, and each band's
+        noise level to at least that floor; 0: no limit. Concrete (static).
 
     Returns
     -------
@@ -256,7 +284,8 @@ def activity_features(S, *, mask="sure", rule="soft", noise_floor=0.0, groups=No
     ------
     ScatterError
         For an unknown ``mask`` or ``rule``, fewer than 2 dimensions, a ``noise_floor``
-        outside [0, 1) or ``groups`` not of length ``n_bands``.
+        outside [0, 1), a ``top_db`` outside [0, 200] or ``groups`` not of length
+        ``n_bands``.
 
     Examples
     --------
@@ -275,10 +304,17 @@ def activity_features(S, *, mask="sure", rule="soft", noise_floor=0.0, groups=No
         raise ScatterError(f"S must have shape (..., n_bands, n_frames); got {S.shape}")
     if not isinstance(noise_floor, jax.core.Tracer):  # a traced floor is the caller's care
         _fraction("noise_floor", noise_floor)
+    _top_db(top_db)
     S = jnp.maximum(S, 0.0)
+    range_floor = None
+    if top_db > 0:
+        range_floor = 10.0 ** (-top_db / 20.0) * _group_reduce(S, groups, "max")
+        S = jnp.maximum(S, range_floor[..., None])
     floor = _sortnet.median(S)[..., None]  # a sorting network: several times XLA's sort
     c = S - floor
-    sigma = jnp.maximum(mad_sigma(c), noise_floor * _group_means(S, groups))
+    sigma = jnp.maximum(mad_sigma(c), noise_floor * _group_reduce(S, groups, "mean"))
+    if range_floor is not None:
+        sigma = jnp.maximum(sigma, range_floor)
     above = jnp.maximum(c, 0.0)
     if mask == "none":
         m = jnp.ones_like(c)
@@ -330,21 +366,26 @@ def dither_signal(n, amplitude, *, seed=_DITHER_SEED):
     return (amplitude * (u[0] - u[1])).astype(np.float32)
 
 
-def _group_means(S, groups):
-    """Mean of ``S`` over frames and the bands of each band's group, per band: (..., n_bands)."""
+def _group_reduce(S, groups, how):
+    """Mean or max of ``S`` over frames and the bands of each band's group, per band:
+    (..., n_bands)."""
     n_bands = S.shape[-2]
-    band_means = jnp.mean(S, axis=-1)
     if groups is None:
-        return jnp.broadcast_to(jnp.mean(band_means, axis=-1, keepdims=True), band_means.shape)
+        groups = np.zeros(n_bands, np.int64)
     groups = np.asarray(groups)
     if groups.shape != (n_bands,):
         raise ScatterError(f"groups must have one entry per band, shape ({n_bands},); got "
                            f"shape {groups.shape}")
     ids, index = np.unique(groups, return_inverse=True)
-    onehot = np.zeros((n_bands, ids.size), np.float32)
-    onehot[np.arange(n_bands), index] = 1.0 / np.bincount(index)[index]
-    per_group = band_means @ jnp.asarray(onehot)            # (..., n_groups)
-    return per_group @ jnp.asarray((onehot > 0).T.astype(np.float32))
+    member = (index[:, None] == np.arange(ids.size)[None, :])          # (n_bands, n_groups)
+    if how == "max":
+        band = jnp.max(S, axis=-1)
+        per_group = jnp.max(jnp.where(jnp.asarray(member), band[..., :, None], 0.0), axis=-2)
+    else:
+        band = jnp.mean(S, axis=-1)
+        weights = member / member.sum(axis=0, keepdims=True)
+        per_group = band @ jnp.asarray(weights.astype(np.float32))     # (..., n_groups)
+    return jnp.take(per_group, jnp.asarray(index), axis=-1)
 
 
 class FeatureExtractor:
@@ -425,7 +466,8 @@ class FeatureExtractor:
         S = S[..., :self.n_frames * pool]
         S = S.reshape(S.shape[:-1] + (self.n_frames, pool)).mean(axis=-1)
         return activity_features(S, mask=self.config.mask, rule=self.config.rule,
-                                 noise_floor=self.config.noise_floor, groups=self._orders)
+                                 noise_floor=self.config.noise_floor, groups=self._orders,
+                                 top_db=self.config.top_db)
 
     def transform(self, x):
         """Features of a batch of windows, as a traceable JAX function of ``x`` alone.
