@@ -80,13 +80,14 @@ def test_unreadable_files_exit_3_then_resume(tmp_path, tiny_model, capsys):
             str(tmp_path / "raven"), "--model", tiny_model, "--batch-size", "4", "--json",
             "--plots", str(tmp_path / "plots"), "--quiet"]
     assert main(argv) == 3
-    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out.strip().splitlines()[-1])
     assert summary["errors"] == 1 and summary["ok"] == 2
     rows = {os.path.basename(r["path"]): r for r in _rows(out)}
     assert rows["broken.wav"]["error"] and rows["a.wav"]["error"] == ""
     assert len(_rows(segs)) == 2 * 3  # 6000 samples, 2048-sample windows
     assert os.path.isfile(tmp_path / "r.json")
-    assert os.path.isfile(tmp_path / "plots" / "a.png")
+    assert os.path.isfile(tmp_path / "plots" / "a.png"), captured.err  # a skipped plot says why
     assert os.path.isfile(tmp_path / "raven" / "a.Table.1.selections.txt")
     # resume keeps the scored files and retries only the broken one
     assert main(argv + ["--resume"]) == 3
