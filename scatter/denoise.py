@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scatter._fft import check_signal
+from scatter._fft import check_signal, jit
 from scatter.cwt import cwt, icwt
 from scatter.errors import ScatterError
 from scatter.filters import filterbank
@@ -180,8 +180,8 @@ def _noise_sigmas(bands, gains, bank, sigma, noise, noise_estimate):
     return jnp.stack([mad_sigma(c[..., None, :])[..., 0] for c in bands], axis=-1)
 
 
-@partial(jax.jit, static_argnames=("wavelet", "J", "Q", "method", "rule", "firm_ratio",
-                                   "noise_estimate"))
+@partial(jit, static_argnames=("wavelet", "J", "Q", "method", "rule", "firm_ratio",
+                               "noise_estimate"))
 def _denoise_core(y, reference, sigma, noise, *, wavelet, J, Q, method, rule, firm_ratio,
                   noise_estimate):
     """The whole transform -> threshold -> inverse chain as one compiled program per shape."""
