@@ -188,3 +188,21 @@ def test_program_cache_that_cannot_be_written_is_ignored(model_path, det, tmp_pa
     x = np.zeros((2, CFG.window), np.float32)
     got = load_model(model_path, program_cache=blocker / "programs").score_windows(x)
     np.testing.assert_allclose(got, det.score_windows(x), rtol=1e-6, atol=1e-7)
+
+
+def test_features_of_a_detector_whose_cache_has_arrays_but_no_program(model_path, tmp_path):
+    """With the filter arrays cached but not the program, the FeatureExtractor is built when
+    the program is traced; built inside the trace, its arrays were tracers that leaked into
+    later calls (window_features, plots: UnexpectedTracerError)."""
+    cache = tmp_path / "programs"
+    x = (0.05 * np.random.default_rng(7).normal(size=(4, CFG.window))).astype(np.float32)
+    want = load_model(model_path, program_cache=str(cache)).score_windows(x, batch_size=4)
+    programs = list(cache.glob("*.jaxexport"))
+    assert programs
+    for path in programs:
+        path.unlink()
+    det = load_model(model_path, program_cache=str(cache))
+    np.testing.assert_array_equal(det.score_windows(x, batch_size=4), want)
+    feats = det.window_features(x, batch_size=4)
+    want_feats = load_model(model_path).window_features(x, batch_size=4)
+    np.testing.assert_array_equal(feats, want_feats)
