@@ -163,7 +163,8 @@ class Detector:
         need it to score)."""
         with self._features_lock:  # callbacks (plots) may ask for it from worker threads
             if self._features is None:
-                self._features = FeatureExtractor(self.config)
+                with jax.ensure_compile_time_eval():  # concrete arrays, even inside a trace
+                    self._features = FeatureExtractor(self.config)
         return self._features
 
     def _probabilities(self, params, feature_params, x):

@@ -197,7 +197,11 @@ class Scattering1D:
 
     def _default_weights(self):
         if self._weights is None:
-            self._weights = {k: jnp.asarray(v) for k, v in default_weights(self._plan).items()}
+            # eagerly, even when first asked for inside a caller's trace (jax.jit(sc)): staged
+            # there, the cached weights would be that trace's tracers
+            with jax.ensure_compile_time_eval():
+                self._weights = {k: jnp.asarray(v)
+                                 for k, v in default_weights(self._plan).items()}
         return self._weights
 
     def _run(self, weights, x, fn, traced=False):

@@ -89,6 +89,23 @@ def test_batch_shapes_jit_vmap(small, rng):
     np.testing.assert_allclose(jax.vmap(small)(x[0]), out[0], rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("transform", ["jit", "vmap", "grad"])
+def test_first_use_inside_a_transformation(transform, rng):
+    # the filter weights are built on first use; inside a trace they must still be concrete,
+    # or the next plain call meets that trace's leaked tracers
+    x = rng.standard_normal((2, 256)).astype(np.float32)
+    sc = Scattering1D(4, 256, Q=(4, 2))
+    if transform == "jit":
+        inner = jax.jit(sc)(x)
+    elif transform == "vmap":
+        inner = jax.vmap(sc)(x)
+    else:
+        inner = jax.grad(lambda v: sc(v).sum())(x)
+    out = sc(x)
+    assert np.isfinite(np.asarray(inner)).all()
+    np.testing.assert_allclose(out, Scattering1D(4, 256, Q=(4, 2))(x), rtol=1e-6, atol=1e-7)
+
+
 def test_dict_output_by_order(small, rng):
     x = rng.standard_normal((6, 256)).astype(np.float32)  # the batch size compiled above
     arr = small(x)
