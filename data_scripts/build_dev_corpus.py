@@ -10,8 +10,9 @@ Each clip (default 5 s at 22.05 kHz, 16-bit WAV; two detector windows) is:
 - a background of one or two layers: a real non-bird recording of the clip's split (tiled to the
   clip length) or a synthetic one (pink/brown noise, rain, wind, traffic, insects, babble; see
   ``dev_corpus_synth.py``), at -50 to -20 dBFS RMS; one clip in ten has a near-silent background
-  (-75 to -55 dBFS) and about one in twelve digital silence (exact zeros, as in recordings cut
-  from sound archives), i.e. the sounds alone;
+  (-75 to -55 dBFS) and one in five digital silence (exact zeros, as in recordings cut from
+  sound archives), i.e. the sounds alone; over these two the events are placed at a call power
+  of -45 to -3 dBFS (``alone_level_dbfs``), the range of recordings heard alone;
 - for a *positive* clip (label 1, every other clip), one to four bird events: real bird recordings
   of the split (speed changed by up to 8 %) or, with probability 0.5, synthetic vocalisations
   (whistles, trills, harmonic stacks, chirps, quacks, coos, rattles, screeches, songs with
@@ -53,10 +54,14 @@ Command line::
 
     python data_scripts/build_dev_corpus.py [--out DIR] [--n-train 2000] [--n-val 300]
         [--n-test 200] [--seconds 5] [--sr 22050] [--seed 0] [--split-seed 0]
-        [--manifest PATH] [--force] [--quiet] [--json]
+        [--silent-prob 0.2] [--alone-level -45 -3] [--manifest PATH] [--force] [--quiet]
+        [--json]
 
 (defaults: 2,000 / 300 / 200 clips of 5 s; version 1 of the corpus had 800 / 200 / 200 clips of
-10 s, fewer synthetic kinds and no synthetic negatives.)
+10 s, fewer synthetic kinds and no synthetic negatives; version 2 had one clip in twelve in
+digital silence and sounds alone at -35 to -10 dBFS: ``--silent-prob 0.08 --alone-level -35
+-10``. Version 3 has more of the sounds alone, at the levels of real recordings, for birds
+and non-birds alike, so that "silence around it" is no cue either way.)
 """
 
 from __future__ import annotations
@@ -115,8 +120,8 @@ class CorpusConfig:
     snr_db: tuple = (-5.0, 20.0)
     background_dbfs: tuple = (-50.0, -20.0)
     quiet_background_prob: float = 0.1
-    silent_background_prob: float = 0.08
-    alone_level_dbfs: tuple = (-35.0, -10.0)
+    silent_background_prob: float = 0.2
+    alone_level_dbfs: tuple = (-45.0, -3.0)
     real_background_prob: float = 0.35
     synthetic_bird_prob: float = 0.5
     synthetic_distractor_prob: float = 0.3
@@ -516,7 +521,7 @@ def build(records, out=None, *, config=None, force=False, quiet=True):
     held = {sp: sorted(s.id for s in sources if s.split == sp and s.is_bird)
             for sp in ("train", "val", "test")}
     summary = {
-        "version": 2,
+        "version": 3,
         "complete": True,
         "config": cfg.as_json(),
         "folder": str(out),

@@ -231,9 +231,11 @@ def test_alone_level_sets_the_call_power_over_silence(B, fake_manifest, scripts)
             assert lo - 0.5 <= level <= hi + 0.5, (level, info["sources"])
 
 
-def test_old_summaries_match_the_legacy_alone_level(B, corpus, fake_records):
+def test_old_summaries_match_the_legacy_alone_level(B, fake_records, tmp_path):
     """A corpus built before alone_level_dbfs existed is still found up to date."""
-    out, summary = corpus
+    cfg = small_config(B, alone_level_dbfs=(-35.0, -10.0))
+    out = tmp_path / "old"
+    B.build(fake_records, out, config=cfg)
     path = out / "summary.json"
     old = json.loads(path.read_text())
     legacy = dict(old, config={k: v for k, v in old["config"].items()
@@ -241,12 +243,13 @@ def test_old_summaries_match_the_legacy_alone_level(B, corpus, fake_records):
     assert legacy["config"] != old["config"]
     path.write_text(json.dumps(legacy))
     stamp = (out / "labels.csv").stat().st_mtime_ns
-    try:
-        assert B.build(fake_records, out, config=small_config(B)) == legacy
-        assert (out / "labels.csv").stat().st_mtime_ns == stamp  # not rebuilt
-        assert B.LEGACY_CONFIG["alone_level_dbfs"] == [-35.0, -10.0]
-    finally:
-        path.write_text(json.dumps(old))
+    assert B.build(fake_records, out, config=cfg) == legacy
+    assert (out / "labels.csv").stat().st_mtime_ns == stamp  # not rebuilt
+    assert B.LEGACY_CONFIG["alone_level_dbfs"] == [-35.0, -10.0]
+    # the current defaults are other settings: built again
+    assert B.build(fake_records, out, config=small_config(B))["config"]["alone_level_dbfs"] == [
+        -45.0, -3.0]
+    assert (out / "labels.csv").stat().st_mtime_ns != stamp
 
 
 def test_main_alone_options(B, fake_manifest, tmp_path, capsys):
