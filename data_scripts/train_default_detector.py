@@ -41,6 +41,9 @@ training clips are featurised once per feature variant (orders 1+2 with the SURE
 the same without the mask, order 1 only) with ``--copies`` augmented copies, and the classifier
 is fitted on each (``scatter.detect.training.fit``, seeds ``--ablation-seeds``), plus once on the
 clean copies only (no augmentation); it prints one JSON line per variant and a table.
+For the shipped settings (``--ablation 2000 --ablation-seeds 0 1``; corpus v3 validation AUC,
+seeds 0 / 1): full 0.912 / 0.914 (mean 0.912); no augmentation 0.892 / 0.874 (-0.030);
+no thresholding mask 0.889 / 0.883 (-0.026); order 1 only 0.816 / 0.860 (-0.075).
 """
 
 from __future__ import annotations
@@ -200,7 +203,9 @@ def format_table(rows):
     return "\n".join(lines)
 
 
-def main(argv=None):
+def settings(argv=None):
+    """``(args, features, config)`` of a command line: the parsed arguments, the
+    :class:`FeatureConfig` and the :class:`TrainConfig` (the defaults: the shipped model's)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", type=Path, default=None, help="dev corpus folder")
     p.add_argument("--synthetic", action="store_true",
@@ -268,9 +273,6 @@ def main(argv=None):
     p.add_argument("--ablation-variants", nargs="+", choices=VARIANTS, default=list(VARIANTS),
                    help="which ablation variants to run")
     args = p.parse_args(argv)
-
-    work = args.work or Path(tempfile.mkdtemp(prefix="symscatter-train-"))
-    work.mkdir(parents=True, exist_ok=True)
     features = FeatureConfig(sr=args.sr, Q=tuple(args.Q), mask=args.mask,
                              max_order=args.max_order, noise_floor=args.noise_floor,
                              subsampling=args.subsampling, dither=args.dither,
@@ -279,6 +281,13 @@ def main(argv=None):
                          dropout=args.dropout, hidden=tuple(args.hidden),
                          weight_decay=args.weight_decay, learning_rate=args.lr,
                          pieces=args.pieces, max_windows=args.max_windows)
+    return args, features, config
+
+
+def main(argv=None):
+    args, features, config = settings(argv)
+    work = args.work or Path(tempfile.mkdtemp(prefix="symscatter-train-"))
+    work.mkdir(parents=True, exist_ok=True)
     if args.ablation:
         corpus = args.corpus or default_corpus()
         ensure_corpus(corpus, args.quiet)

@@ -66,3 +66,23 @@ def test_ablation_variants_subset_reuses_a_training_cache(T, tmp_path):
     assert not list(cache.glob("ablation-*.npz"))  # nothing extracted again
     with pytest.raises(ValueError, match=r"variants must be among .*; got \['colour'\]"):
         T.ablation(tmp_path, fcfg, tcfg, n_train=8, variants=("colour",))
+
+
+def test_defaults_are_the_shipped_models_settings(T, scripts):
+    """Run with no arguments, the script trains with the settings the shipped model records,
+    on a corpus of the builder's default settings."""
+    from pathlib import Path
+
+    shipped = json.loads((Path(T.REPO) / "scatter" / "models" / "default.json").read_text())
+    args, features, config = T.settings([])
+    assert features == FeatureConfig.from_dict(shipped["features"])
+    assert features.dither == 2.0**-15 and features.top_db == 40.0
+    recorded = dict(shipped["training"]["config"])
+    recorded["hidden"] = tuple(recorded["hidden"])
+    recorded["context"] = tuple(recorded["context"])
+    assert config == TrainConfig(**recorded)
+    corpus = shipped["training"]["provenance"]["corpus"]
+    assert corpus["config"] == scripts("build_dev_corpus").CorpusConfig().as_json()
+    assert corpus["version"] == 3
+    _, changed, _ = T.settings(["--top-db", "0", "--dither", "0"])
+    assert changed.top_db == 0.0 and changed.dither == 0.0
