@@ -42,8 +42,9 @@ the same without the mask, order 1 only) with ``--copies`` augmented copies, and
 is fitted on each (``scatter.detect.training.fit``, seeds ``--ablation-seeds``), plus once on the
 clean copies only (no augmentation); it prints one JSON line per variant and a table.
 For the shipped settings (``--ablation 2000 --ablation-seeds 0 1``; corpus v3 validation AUC,
-seeds 0 / 1): full 0.912 / 0.914 (mean 0.912); no augmentation 0.892 / 0.874 (-0.030);
-no thresholding mask 0.889 / 0.883 (-0.026); order 1 only 0.816 / 0.860 (-0.075).
+seeds 0 / 1): full 0.9115 / 0.9135 (mean 0.9125); no augmentation 0.8916 / 0.8737 (mean
+-0.0299); no thresholding mask 0.8893 / 0.8829 (-0.0264); order 1 only 0.8157 / 0.8596
+(-0.0748).
 """
 
 from __future__ import annotations
