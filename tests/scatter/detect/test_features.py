@@ -25,6 +25,11 @@ def fx():
     return FeatureExtractor(SMALL)
 
 
+@pytest.fixture(scope="module")
+def fx_dither():
+    return FeatureExtractor(dataclasses.replace(SMALL, dither=DITHER_16BIT))
+
+
 def _reference_universal_soft(S):
     """NumPy twin of activity_features(mask="universal", rule="soft") from the formulas."""
     floor = np.median(S, axis=-1, keepdims=True)
@@ -294,10 +299,9 @@ def test_dither_signal_is_fixed_triangular_noise():
         dither_signal(0, 0.1)
 
 
-def test_dither_is_added_to_every_window(rng):
-    cfg = dataclasses.replace(SMALL, dither=DITHER_16BIT)
-    with_d, without = FeatureExtractor(cfg), FeatureExtractor(SMALL)
-    x = (0.1 * rng.standard_normal((3, SMALL.window))).astype(np.float32)
+def test_dither_is_added_to_every_window(rng, fx, fx_dither):
+    with_d, without = fx_dither, fx
+    x = (0.1 * rng.standard_normal((2, SMALL.window))).astype(np.float32)
     x[1] = 0.0
     d = dither_signal(SMALL.window, DITHER_16BIT)
     np.testing.assert_allclose(np.asarray(with_d(x)), np.asarray(without(x + d)),
@@ -307,15 +311,14 @@ def test_dither_is_added_to_every_window(rng):
                                np.asarray(with_d(x)), rtol=1e-5, atol=1e-5)
 
 
-def test_dither_makes_digital_silence_read_as_the_quietest_noise(rng):
+def test_dither_makes_digital_silence_read_as_the_quietest_noise(rng, fx, fx_dither):
     # a short chirp in exact zeros: without dither the band noise (MAD) is exactly 0 and the
     # activity of every path the chirp touches reads ~log(c / 1e-8); with one 16-bit step of
     # dither it reads as the chirp over the quietest noise a 16-bit recording holds
     x = np.zeros((1, SMALL.window), np.float32)
     t = np.arange(300) / SMALL.sr
     x[0, 900:1200] = 0.3 * np.sin(2 * np.pi * (1500 + 4e6 * t) * t) * np.hanning(300)
-    old = FeatureExtractor(SMALL)
-    new = FeatureExtractor(dataclasses.replace(SMALL, dither=DITHER_16BIT))
+    old, new = fx, fx_dither
     n = new.n_paths
     a_old, a_new = np.asarray(old(x))[0], np.asarray(new(x))[0]
     assert a_old[:n].max() > 14 and a_new[:n].max() < a_old[:n].max() - 3
@@ -329,13 +332,12 @@ def test_dither_makes_digital_silence_read_as_the_quietest_noise(rng):
     assert abs(a_new[:n].max() - a_noise[:n].max()) < 1.5
 
 
-def test_dither_leaves_ordinary_recordings_alone(rng):
+def test_dither_leaves_ordinary_recordings_alone(rng, fx, fx_dither):
     # a call over a background 60 dB above the dither: nearly every feature is unchanged (a
     # few near a mask threshold of a faint second-order path move by up to ~0.2)
     x = (1e-2 * rng.standard_normal((2, SMALL.window))).astype(np.float32)
     x[:, 600:900] += 0.3 * np.sin(2 * np.pi * 2000 * np.arange(300) / SMALL.sr)
-    a = np.asarray(FeatureExtractor(SMALL)(x))
-    b = np.asarray(FeatureExtractor(dataclasses.replace(SMALL, dither=DITHER_16BIT))(x))
+    a, b = np.asarray(fx(x)), np.asarray(fx_dither(x))
     diff = np.abs(b - a)
     assert np.mean(diff > 0.02) < 0.01 and diff.mean() < 2e-3 and diff.max() < 0.5
 
@@ -390,16 +392,16 @@ def test_top_db_uses_each_groups_own_maximum_and_leaves_noisy_windows_alone(rng)
         activity_features(T, top_db=300.0)
 
 
-def test_extractor_top_db_on_a_chirp_in_silence():
+def test_extractor_top_db_on_a_chirp_in_silence(fx):
     x = np.zeros((1, SMALL.window), np.float32)
     t = np.arange(300) / SMALL.sr
     x[0, 900:1200] = 0.3 * np.sin(2 * np.pi * (1500 + 4e6 * t) * t) * np.hanning(300)
-    fx = FeatureExtractor(dataclasses.replace(SMALL, top_db=60.0))
-    a, b = np.asarray(fx(x)), np.asarray(fx(x * 0.1))  # 20 dB quieter, in exact silence
-    n = fx.n_paths
+    fx60 = FeatureExtractor(dataclasses.replace(SMALL, top_db=60.0))
+    a, b = np.asarray(fx60(x)), np.asarray(fx60(x * 0.1))  # 20 dB quieter, in exact silence
+    n = fx60.n_paths
     assert a[0, :n].max() <= np.log1p(1e3) + 1e-3
     np.testing.assert_allclose(a, b, atol=0.02)  # (the absolute 1e-8 aside)
-    old = np.asarray(FeatureExtractor(SMALL)(x * 0.1))
+    old = np.asarray(fx(x * 0.1))
     assert old[0, :n].max() > a[0, :n].max() + 3  # without the range limit: log(c / 1e-8)
     # over one 16-bit step of dither, the chirp (> 70 dB above it) reads as in silence
     fxd = FeatureExtractor(dataclasses.replace(SMALL, top_db=60.0, dither=DITHER_16BIT))
