@@ -43,7 +43,6 @@ import math
 import threading
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from scatter._fft import jit
@@ -101,7 +100,9 @@ class Detector:
         self.config = FeatureConfig.from_dict(metadata["features"])
         self._features = None
         self._features_lock = threading.Lock()
-        params = {k: jnp.asarray(v, jnp.float32) for k, v in params.items()}
+        # host arrays until placed (below): a device array resharded over several devices
+        # costs a small compilation per shape at every start-up
+        params = {k: np.asarray(v, np.float32) for k, v in params.items()}
         self.devices = jax.local_devices()
         self._cache = self._key = None
         feature_params = n_features = None
@@ -150,12 +151,14 @@ class Detector:
                                            PartitionSpec("batch")),
                                  out_specs=PartitionSpec("batch"))
             self._body = body
-            self.params = jax.device_put(self.params, replicated)
-            self._feature_params = jax.device_put(feature_params, replicated)
+            placement = replicated
         else:
             self._batch_sharding = None
             self._body = self._probabilities
-            self._feature_params = feature_params
+            placement = None
+        feature_params = jax.tree_util.tree_map(np.asarray, feature_params)
+        self.params = jax.device_put(self.params, placement)
+        self._feature_params = jax.device_put(feature_params, placement)
 
     @property
     def features(self):
@@ -406,14 +409,14 @@ def _flatten(tree, prefix=""):
 
 
 def _unflatten(flat):
-    """Inverse of :func:`_flatten`, with JAX arrays as leaves."""
+    """Inverse of :func:`_flatten`, with host (NumPy) arrays as leaves."""
     out = {}
     for name, v in flat.items():
         *parents, leaf = name.split("/")
         node = out
         for p in parents:
             node = node.setdefault(p, {})
-        node[leaf] = jnp.asarray(v)
+        node[leaf] = np.asarray(v)
     return out
 
 
