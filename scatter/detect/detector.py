@@ -222,8 +222,10 @@ class Detector:
                         self.params, self._feature_params, x)
                     try:
                         self._cache.save_program(name, exported)
-                    except OSError:
-                        pass  # as in __init__: only the next start-up pays
+                    except (OSError, ImportError):
+                        # a read-only cache, or no 'flatbuffers' (jax.export needs it to
+                        # serialize): only the next start-up pays
+                        pass
                 fn = jit(exported.call)
             self._programs[key] = fn
         return self._programs[key]

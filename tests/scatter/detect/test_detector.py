@@ -206,3 +206,20 @@ def test_features_of_a_detector_whose_cache_has_arrays_but_no_program(model_path
     feats = det.window_features(x, batch_size=4)
     want_feats = load_model(model_path).window_features(x, batch_size=4)
     np.testing.assert_array_equal(feats, want_feats)
+
+
+def test_program_cache_without_serialization_still_scores(model_path, tmp_path, monkeypatch):
+    """jax.export needs the 'flatbuffers' package to serialize; without it (or with any
+    ImportError there) the detector scores as usual and only skips saving the program."""
+    from scatter.detect.programs import ProgramCache
+
+    def no_flatbuffers(self, key, exported):
+        raise ImportError("Please install 'flatbuffers' in order to use Exported serialization")
+
+    monkeypatch.setattr(ProgramCache, "save_program", no_flatbuffers)
+    x = (0.05 * np.random.default_rng(8).normal(size=(4, CFG.window))).astype(np.float32)
+    det = load_model(model_path, program_cache=str(tmp_path / "programs"))
+    got = det.score_windows(x, batch_size=4)
+    want = load_model(model_path).score_windows(x, batch_size=4)  # no cache: plain jit
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+    assert not list((tmp_path / "programs").glob("*.jaxexport"))
