@@ -247,11 +247,16 @@ def test_noise_floor_groups_use_their_own_mean():
         activity_features(S, noise_floor=2)
 
 
-def test_extractor_noise_floor_on_digital_silence(rng):
-    # a short chirp in exact zeros: without the floor every path the chirp touches reads ~18
+def _chirp_in_silence():
+    """A short chirp in exact zeros, one window of SMALL: ``(1, window)``."""
     x = np.zeros((1, SMALL.window), np.float32)
     t = np.arange(300) / SMALL.sr
     x[0, 900:1200] = 0.3 * np.sin(2 * np.pi * (1500 + 4e6 * t) * t) * np.hanning(300)
+    return x
+
+def test_extractor_noise_floor_on_digital_silence(rng):
+    # a short chirp in exact zeros: without the floor every path the chirp touches reads ~18
+    x = _chirp_in_silence()
     old = FeatureExtractor(dataclasses.replace(SMALL, noise_floor=0.0))
     new = FeatureExtractor(dataclasses.replace(SMALL, noise_floor=0.02))
     a_old = np.asarray(old(x))[0, :old.n_paths]
@@ -315,9 +320,7 @@ def test_dither_makes_digital_silence_read_as_the_quietest_noise(rng, fx, fx_dit
     # a short chirp in exact zeros: without dither the band noise (MAD) is exactly 0 and the
     # activity of every path the chirp touches reads ~log(c / 1e-8); with one 16-bit step of
     # dither it reads as the chirp over the quietest noise a 16-bit recording holds
-    x = np.zeros((1, SMALL.window), np.float32)
-    t = np.arange(300) / SMALL.sr
-    x[0, 900:1200] = 0.3 * np.sin(2 * np.pi * (1500 + 4e6 * t) * t) * np.hanning(300)
+    x = _chirp_in_silence()
     old, new = fx, fx_dither
     n = new.n_paths
     a_old, a_new = np.asarray(old(x))[0], np.asarray(new(x))[0]
@@ -393,9 +396,7 @@ def test_top_db_uses_each_groups_own_maximum_and_leaves_noisy_windows_alone(rng)
 
 
 def test_extractor_top_db_on_a_chirp_in_silence(fx):
-    x = np.zeros((1, SMALL.window), np.float32)
-    t = np.arange(300) / SMALL.sr
-    x[0, 900:1200] = 0.3 * np.sin(2 * np.pi * (1500 + 4e6 * t) * t) * np.hanning(300)
+    x = _chirp_in_silence()
     fx60 = FeatureExtractor(dataclasses.replace(SMALL, top_db=60.0))
     a, b = np.asarray(fx60(x)), np.asarray(fx60(x * 0.1))  # 20 dB quieter, in exact silence
     n = fx60.n_paths
