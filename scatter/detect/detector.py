@@ -205,18 +205,13 @@ class Detector:
         if key not in self._programs:
             # scatter._fft.jit: compiled with XLA:CPU's threaded FFT off, so that a batch's scores
             # are bit-identical from call to call (parallelism comes from one device per core)
-            fn = jit(self._body)
-            exported = None
-            if self._cache is not None:
+            if self._cache is None:
+                fn = jit(self._body)
+            else:
                 name = self._cache.key({"detector": self._key, "x": [list(x.shape),
                                                                      str(x.dtype)]},
                                        fingerprint="")
                 exported = self._cache.load_program(name)
-            if exported is None:
-                # Build the FeatureExtractor now, outside the trace: built lazily inside it,
-                # its filter arrays would be tracers, kept and leaked to later calls.
-                self.features  # noqa: B018
-            if self._cache is not None:
                 if exported is None:
                     exported = jax.export.export(jax.jit(self._body))(
                         self.params, self._feature_params, x)
