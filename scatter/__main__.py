@@ -2,6 +2,6 @@
 
 import sys
 
-from scatter.cli import main
+from scatter.cli import run_program
 
-sys.exit(main())
+sys.exit(run_program())

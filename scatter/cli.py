@@ -36,7 +36,7 @@ import tempfile
 
 from scatter.errors import ScatterError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "run_program"]
 
 EXIT_OK, EXIT_USAGE, EXIT_SOME_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
@@ -349,5 +349,22 @@ def main(argv=None):
         return EXIT_INTERRUPTED
 
 
+def run_program():
+    """The ``scatter`` program (console script and ``python -m scatter``): :func:`main` on
+    ``sys.argv``, in a process whose allocator reuses large buffers
+    (:func:`scatter._malloc.reuse_large_allocations`; ``SYMSCATTER_KEEP_MALLOC=1`` keeps glibc's
+    defaults). In-process callers use :func:`main`, which leaves the allocator alone.
+
+    Returns
+    -------
+    int
+        The exit status.
+    """
+    from scatter._malloc import reuse_large_allocations
+
+    reuse_large_allocations()
+    return main()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(run_program())
