@@ -2,44 +2,43 @@
 
 The thresholds and noise levels of the detection features need one sort per band of a few dozen
 frames, for thousands of bands per batch. XLA's general sort runs a comparison loop per row; a
-fixed network of compare-exchange stages (K. E. Batcher, "Sorting networks and their
-applications", AFIPS 1968: odd-even merge sort, ``log2(m) (log2(m) + 1) / 2`` stages for
-``m`` a power of two) runs every stage as a few element-wise minimum/maximum operations over all
-rows at once, which is several times faster for rows of up to :data:`NETWORK_MAX` entries.
+fixed network of compare-exchange stages runs every stage as element-wise minima and maxima over
+all rows at once, which is several times faster for rows of up to :data:`NETWORK_MAX` entries.
 Longer rows use :func:`jax.numpy.sort`. Results are identical to ``jnp.sort`` (the network only
 moves values), including ``+inf`` padding; NaN is not supported (callers check finiteness).
+
+The network is Batcher's bitonic sorter (K. E. Batcher, "Sorting networks and their
+applications", AFIPS 1968) for ``m`` (a power of two) entries, ``log2(m) (log2(m) + 1) / 2``
+stages, in the form whose comparators all put the minimum first: merging sorted runs of length
+``p`` starts by comparing entry ``j`` of each ``2 p`` block with entry ``2 p - 1 - j`` (the
+second run read backwards), then half-cleans with partners ``k = p / 2, ..., 1`` apart. Each
+stage is a reshape of the ``(m, rows)`` array into blocks, one minimum and one maximum, and a
+concatenation (with a reversal in the first stage of a merge): only static slicing, which XLA
+fuses into a few loops, where index lists would compile to a gather and a scatter per stage.
 """
 
 from __future__ import annotations
 
-from functools import cache
-
 import jax.numpy as jnp
-import numpy as np
 
 #: Longest row sorted by the network; longer rows go to ``jnp.sort``.
 NETWORK_MAX = 128
 
 
-@cache
-def _stages(m):
-    """Batcher's odd-even merge sort for ``m`` (a power of two) entries: a tuple of stages,
-    each ``(lo, hi)`` index arrays of disjoint compare-exchange pairs (``lo < hi``)."""
-    stages = []
-    p = 1
-    while p < m:
-        k = p
-        while k >= 1:
-            lo, hi = [], []
-            for j in range(k % p, m - k, 2 * k):
-                for i in range(min(k, m - j - k)):
-                    if (i + j) // (2 * p) == (i + j + k) // (2 * p):
-                        lo.append(i + j)
-                        hi.append(i + j + k)
-            stages.append((np.array(lo), np.array(hi)))
-            k //= 2
-        p *= 2
-    return tuple(stages)
+def _merge_stages(v, p):
+    """Merge the sorted runs of length ``p`` of ``v`` (``(m, rows)``) pairwise."""
+    m = v.shape[0]
+    rows = v.shape[1:]
+    w = v.reshape((m // (2 * p), 2 * p) + rows)
+    a, b = w[:, :p], jnp.flip(w[:, p:], axis=1)
+    v = jnp.concatenate([jnp.minimum(a, b), jnp.flip(jnp.maximum(a, b), axis=1)], axis=1)
+    k = p // 2
+    while k >= 1:
+        w = v.reshape((m // (2 * k), 2, k) + rows)
+        a, b = w[:, 0], w[:, 1]
+        v = jnp.stack([jnp.minimum(a, b), jnp.maximum(a, b)], axis=1)
+        k //= 2
+    return v.reshape((m,) + rows)
 
 
 def sort(x):
@@ -59,13 +58,14 @@ def sort(x):
         return jnp.sort(x, axis=-1)
     m = 1 << (n - 1).bit_length()
     lead = x.shape[:-1]
-    # entries first: every stage then gathers and writes whole rows of the (m, rows) array
+    # entries first: every stage works on whole rows of the (m, rows) array
     v = jnp.moveaxis(x, -1, 0).reshape((n, -1))
     if m > n:
         v = jnp.concatenate([v, jnp.full((m - n, v.shape[1]), jnp.inf, v.dtype)], axis=0)
-    for lo, hi in _stages(m):
-        a, b = v[lo], v[hi]
-        v = v.at[lo].set(jnp.minimum(a, b)).at[hi].set(jnp.maximum(a, b))
+    p = 1
+    while p < m:
+        v = _merge_stages(v, p)
+        p *= 2
     return jnp.moveaxis(v[:n].reshape((n,) + lead), 0, -1)
 
 
