@@ -189,6 +189,84 @@ def ablation(corpus, features, config, *, n_train, seeds=(0,), quiet=True, cache
     return rows
 
 
+#: Variants of :func:`finetune_model`: first-order filters learned with the classifier, or the
+#: classifier alone on the same steps (the control).
+FINETUNE_VARIANTS = ("filters", "classifier")
+
+
+def finetune_model(model, corpus, ftcfg, *, copies, max_windows, seed, work,
+                   variants=FINETUNE_VARIANTS, quiet=True):
+    """Fine-tune a trained model end to end (:mod:`scatter.detect.finetune`) on the corpus's
+    training split, selected on its validation split; one fine-tuned model per variant.
+
+    Parameters
+    ----------
+    model : Path
+        Trained model (``.npz`` with its sidecar).
+    corpus : Path
+        Development corpus (its ``labels.csv`` split column decides train and val).
+    ftcfg : scatter.detect.finetune.FinetuneConfig
+        ``filter_learning_rate`` is set to 0 for the ``"classifier"`` variant.
+    copies, max_windows, seed : int
+        Augmented copies per training clip, windows per clip and the augmentation seed (the
+        model's own training settings give the audio its classifier was trained on).
+    work : Path
+        Where ``finetune-<variant>.npz`` (+ sidecar) are written.
+    variants : sequence of str
+        Among :data:`FINETUNE_VARIANTS`.
+    quiet : bool
+
+    Returns
+    -------
+    list of dict
+        Per variant: ``variant``, ``out``, ``val_auc`` (best epoch, epoch 0 the start),
+        ``best_epoch``, ``history``, ``threshold``.
+    """
+    import dataclasses
+
+    from scatter.detect.bags import extract_windows
+    from scatter.detect.data import read_labels, split_records
+    from scatter.detect.features import FeatureConfig
+    from scatter.detect.finetune import finetune
+    from scatter.detect.training import background_noises
+
+    unknown = sorted(set(variants) - set(FINETUNE_VARIANTS))
+    if unknown:
+        raise ScatterError(f"variants must be among {FINETUNE_VARIANTS}; got {unknown}")
+    params, meta = read_model(model)
+    features = FeatureConfig.from_dict(meta["features"])
+    records = read_labels(corpus / "labels.csv", root=corpus)
+    train_recs, val_recs = split_records(records, seed=seed)
+    noises = background_noises(train_recs, sr=features.sr)
+    tw = extract_windows(train_recs, features, copies=copies, seed=seed,
+                         max_windows=max_windows, noises=noises, quiet=quiet,
+                         desc="train windows")
+    vw = extract_windows(val_recs, features, copies=0, seed=seed, max_windows=max_windows,
+                         quiet=quiet, desc="val windows")
+    rows = []
+    for variant in variants:
+        cfg = ftcfg if variant == "filters" else dataclasses.replace(ftcfg,
+                                                                     filter_learning_rate=0.0)
+        res = finetune(params, features, tw, vw, config=cfg, quiet=quiet)
+        best = res["history"][res["best_epoch"]]
+        side = json.loads(json.dumps(meta))
+        side["features"] = res["features"].to_dict()
+        side["model"]["threshold"] = res["threshold"]
+        side["training"]["finetune"] = {
+            "from": str(model), "variant": variant,
+            "config": dataclasses.asdict(cfg), "copies": copies, "seed": seed,
+            "history": res["history"], "best_epoch": res["best_epoch"]}
+        side["metrics"] = {"val_auc": best["val_auc"],
+                           "val_balanced_accuracy": res["val_balanced_accuracy"],
+                           "before_finetune": meta.get("metrics", {})}
+        out = Path(work) / f"finetune-{variant}.npz"
+        save_model(out, res["params"], side)
+        rows.append({"variant": variant, "out": str(out), "val_auc": round(best["val_auc"], 4),
+                     "best_epoch": res["best_epoch"], "threshold": res["threshold"],
+                     "history": res["history"]})
+    return rows
+
+
 def _describe(f):
     orders = "order 1" if f.max_order == 1 else "orders 1+2"
     return f"{orders}, Q={tuple(f.Q)}, {f.mask} mask, augmented"
@@ -273,6 +351,19 @@ def settings(argv=None):
     p.add_argument("--ablation-seeds", type=int, nargs="+", default=[0, 1])
     p.add_argument("--ablation-variants", nargs="+", choices=VARIANTS, default=list(VARIANTS),
                    help="which ablation variants to run")
+    p.add_argument("--finetune", type=Path, default=None, metavar="MODEL",
+                   help="fine-tune MODEL end to end (learnable first-order filters, "
+                        "scatter.detect.finetune) instead of training; the models go to WORK")
+    p.add_argument("--finetune-variants", nargs="+", choices=FINETUNE_VARIANTS,
+                   default=list(FINETUNE_VARIANTS),
+                   help="filters: filters and classifier; classifier: the control")
+    p.add_argument("--finetune-epochs", type=int, default=2)
+    p.add_argument("--finetune-lr", type=float, default=3e-4,
+                   help="classifier learning rate while fine-tuning")
+    p.add_argument("--filter-lr", type=float, default=1e-2,
+                   help="learning rate of the filters' bounded parameters")
+    p.add_argument("--filter-max-change", type=float, default=0.25,
+                   help="bound on |log(xi/xi0)| and |log(sigma/sigma0)| of each wavelet")
     args = p.parse_args(argv)
     features = FeatureConfig(sr=args.sr, Q=tuple(args.Q), mask=args.mask,
                              max_order=args.max_order, noise_floor=args.noise_floor,
@@ -289,6 +380,22 @@ def main(argv=None):
     args, features, config = settings(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="symscatter-train-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.finetune is not None:
+        from scatter.detect.finetune import FinetuneConfig
+
+        corpus = args.corpus or default_corpus()
+        ensure_corpus(corpus, args.quiet)
+        ftcfg = FinetuneConfig(epochs=args.finetune_epochs, learning_rate=args.finetune_lr,
+                               weight_decay=args.weight_decay,
+                               filter_learning_rate=args.filter_lr,
+                               max_change=args.filter_max_change, dropout=args.dropout,
+                               seed=args.seed)
+        rows = finetune_model(args.finetune, corpus, ftcfg, copies=args.copies,
+                              max_windows=args.max_windows, seed=args.seed, work=work,
+                              variants=args.finetune_variants, quiet=args.quiet)
+        for row in rows:
+            print(json.dumps(row))
+        return 0
     if args.ablation:
         corpus = args.corpus or default_corpus()
         ensure_corpus(corpus, args.quiet)

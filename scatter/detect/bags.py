@@ -24,7 +24,7 @@ from scatter.detect.augment import augment
 from scatter.errors import ScatterError
 from scatter.framing import Framer
 
-__all__ = ["Bags", "extract_bags"]
+__all__ = ["Bags", "WindowBags", "extract_bags", "extract_windows"]
 
 
 @dataclasses.dataclass
@@ -53,6 +53,30 @@ def _windows(y, cfg, max_windows):
     fr = Framer(window=cfg.window, hop=cfg.hop)
     parts = [w for _, w in fr.push(y)] + [w for _, w in fr.finish()]
     return np.concatenate(parts)[:max_windows]
+
+
+def _decoded(records, cfg, *, copies, seed, max_windows, noises, skipped, quiet, desc):
+    """``(record, [windows of copy 0 (clean), 1, ..., copies])`` of every decodable clip, each
+    copy's windows ``(n_windows, window)``; undecodable clips go to ``skipped``. Copy ``c`` of
+    clip ``i`` (its index in ``records``) is augmented with a generator seeded by
+    ``(seed, i, c)``."""
+    from tqdm import tqdm
+
+    for i, rec in enumerate(tqdm(records, desc=desc, unit="clip", disable=quiet)):
+        try:
+            y, _ = load(rec.path, sr=cfg.sr)
+        except ScatterError as exc:
+            skipped.append((rec.path, str(exc)))
+            continue
+        if y.size == 0 or not np.isfinite(y).all():
+            skipped.append((rec.path, "no audio frames or non-finite samples"))
+            continue
+        out = []
+        for c in range(copies + 1):
+            yc = y if c == 0 else augment(y, np.random.default_rng([seed, i, c]), sr=cfg.sr,
+                                          noises=noises)
+            out.append(_windows(yc, cfg, max_windows))
+        yield rec, out
 
 
 def extract_bags(records, extractor, *, copies=0, seed=0, max_windows=8, noises=(),
@@ -86,8 +110,6 @@ def extract_bags(records, extractor, *, copies=0, seed=0, max_windows=8, noises=
     ScatterError
         If no clip could be decoded.
     """
-    from tqdm import tqdm
-
     cfg = extractor.config
     n_copies = copies + 1
     kept, skipped, per_clip = [], [], []
@@ -108,31 +130,20 @@ def extract_bags(records, extractor, *, copies=0, seed=0, max_windows=8, noises=
         pending.clear()
         owners.clear()
 
-    for i, rec in enumerate(tqdm(records, desc=desc, unit="clip", disable=quiet)):
-        try:
-            y, _ = load(rec.path, sr=cfg.sr)
-        except ScatterError as exc:
-            skipped.append((rec.path, str(exc)))
-            continue
-        if y.size == 0 or not np.isfinite(y).all():
-            skipped.append((rec.path, "no audio frames or non-finite samples"))
-            continue
+    for rec, copies_windows in _decoded(records, cfg, copies=copies, seed=seed,
+                                        max_windows=max_windows, noises=noises,
+                                        skipped=skipped, quiet=quiet, desc=desc):
         slot = len(kept)
         kept.append(rec)
         feats_list.append(np.zeros((n_copies, max_windows, extractor.n_features,
                                     extractor.n_frames), np.float16))
-        n_win = 0
-        for c in range(n_copies):
-            yc = y if c == 0 else augment(y, np.random.default_rng([seed, i, c]), sr=cfg.sr,
-                                          noises=noises)
-            wins = _windows(yc, cfg, max_windows)
-            n_win = len(wins)
+        for c, wins in enumerate(copies_windows):
             for w, win in enumerate(wins):
                 pending.append(win)
                 owners.append((slot, c, w))
                 if len(pending) == batch_size:
                     run_batch()
-        per_clip.append(n_win)
+        per_clip.append(len(copies_windows[-1]))
     run_batch()
     if not kept:
         raise ScatterError(f"none of the {len(records)} clips could be decoded; first "
@@ -143,3 +154,72 @@ def extract_bags(records, extractor, *, copies=0, seed=0, max_windows=8, noises=
     return Bags(feats=np.stack(feats_list), valid=valid,
                 labels=np.array([r.label for r in kept], np.int64),
                 paths=[r.path for r in kept], skipped=skipped)
+
+
+@dataclasses.dataclass
+class WindowBags:
+    """Raw audio windows of labelled clips (what end-to-end training through the scattering
+    consumes, :mod:`scatter.detect.finetune`).
+
+    Attributes
+    ----------
+    windows : numpy.ndarray [shape=(n_clips, n_copies, max_windows, window), dtype=float32]
+        Copy 0 is the clean clip; windows past a clip's end are zeros.
+    valid : numpy.ndarray [shape=(n_clips, max_windows), dtype=bool]
+    labels : numpy.ndarray [shape=(n_clips,), dtype=int64]
+    paths : list of str
+    skipped : list of (str, str)
+    """
+
+    windows: np.ndarray
+    valid: np.ndarray
+    labels: np.ndarray
+    paths: list
+    skipped: list
+
+
+def extract_windows(records, config, *, copies=0, seed=0, max_windows=8, noises=(),
+                    quiet=True, desc="windows"):
+    """Decode, augment and window labelled clips, as :func:`extract_bags` does, without
+    featurising them: copy ``c`` of a clip is the audio :func:`extract_bags` featurises with
+    the same ``seed``.
+
+    Parameters
+    ----------
+    records : sequence of scatter.detect.data.Record
+    config : scatter.detect.features.FeatureConfig
+        Sample rate, window and hop.
+    copies, seed, max_windows, noises, quiet, desc
+        As in :func:`extract_bags`.
+
+    Returns
+    -------
+    WindowBags
+
+    Raises
+    ------
+    ScatterError
+        If no clip could be decoded.
+
+    Examples
+    --------
+    >>> wb = extract_windows(records, FeatureConfig(), copies=1)   # doctest: +SKIP
+    >>> wb.windows.shape                                            # doctest: +SKIP
+    (n_clips, 2, 8, 57330)
+    """
+    kept, skipped, arrays, valid = [], [], [], []
+    for rec, copies_windows in _decoded(records, config, copies=copies, seed=seed,
+                                        max_windows=max_windows, noises=noises,
+                                        skipped=skipped, quiet=quiet, desc=desc):
+        a = np.zeros((copies + 1, max_windows, config.window), np.float32)
+        for c, wins in enumerate(copies_windows):
+            a[c, :len(wins)] = wins
+        kept.append(rec)
+        arrays.append(a)
+        valid.append(np.arange(max_windows) < len(copies_windows[-1]))
+    if not kept:
+        raise ScatterError(f"none of the {len(records)} clips could be decoded; first "
+                           f"problem: {skipped[0][1] if skipped else 'no clips'}")
+    return WindowBags(windows=np.stack(arrays), valid=np.stack(valid),
+                      labels=np.array([r.label for r in kept], np.int64),
+                      paths=[r.path for r in kept], skipped=skipped)

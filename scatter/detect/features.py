@@ -89,7 +89,7 @@ from scatter.errors import ScatterError
 from scatter.scattering import Scattering1D
 from scatter.threshold import _sortnet, gain, mad_sigma, select_thresholds
 
-__all__ = ["DITHER_16BIT", "LEGACY_DEFAULTS", "MASK_METHODS", "FeatureConfig",
+__all__ = ["DITHER_16BIT", "FILTER_FIELDS", "LEGACY_DEFAULTS", "MASK_METHODS", "FeatureConfig",
            "FeatureExtractor", "activity_features", "dither_signal"]
 
 #: Threshold selectors usable for the activity mask ("none": no mask, activity = log1p(c+/s)).
@@ -102,6 +102,9 @@ LEGACY_DEFAULTS = {"noise_floor": 0.0, "subsampling": "kymatio", "dither": 0.0, 
 #: ``dither`` of one 16-bit quantisation step (full scale 1).
 DITHER_16BIT = 2.0 ** -15
 _DITHER_SEED = 20150
+#: Fields holding learned first-order filter parameters; empty (the default) means the designed
+#: filters, and :meth:`FeatureConfig.to_dict` leaves them out then.
+FILTER_FIELDS = ("xi1", "sigma1")
 _SUBSAMPLING = ("kymatio", "coarse")
 
 
@@ -116,6 +119,17 @@ def _top_db(value):
             or not 0 <= value <= 200):
         raise ScatterError(f"top_db must be a number of decibels in [0, 200] (0: no limit); "
                            f"got {value!r}")
+
+
+def _filters(xi1, sigma1):
+    for name, v in (("xi1", xi1), ("sigma1", sigma1)):
+        if not isinstance(v, tuple) or not all(
+                isinstance(f, float) and math.isfinite(f) and 0 < f < 0.5 for f in v):
+            raise ScatterError(f"{name} must be a sequence of frequencies in (0, 0.5) cycles "
+                               f"per sample (empty: the designed filters); got {v!r}")
+    if len(xi1) != len(sigma1):
+        raise ScatterError(f"xi1 and sigma1 must have the same length (one pair per "
+                           f"first-order wavelet); got {len(xi1)} and {len(sigma1)}")
 
 
 def _int(name, value, minimum):
@@ -162,6 +176,12 @@ class FeatureConfig:
         Dynamic range kept per window (module docstring, *Dynamic range*): envelopes more than
         ``top_db`` dB below the loudest of their scattering order in the window are raised to
         that level; ``0 <= top_db <= 200``; 0: no limit (the behaviour of older models).
+    xi1, sigma1 : tuple of float
+        Learned centre frequencies and widths (cycles per sample) of the first-order wavelets,
+        one per wavelet in the scattering's order (:meth:`FeatureExtractor.filter_params`),
+        as :mod:`scatter.detect.finetune` learns them; empty (the default, and older
+        sidecars): the designed filters. The first-order band-pass weights are rebuilt from
+        them once, when the extractor is built; the compute per window does not change.
 
     Raises
     ------
@@ -182,10 +202,19 @@ class FeatureConfig:
     subsampling: str = "kymatio"
     dither: float = 0.0
     top_db: float = 0.0
+    xi1: tuple = ()
+    sigma1: tuple = ()
 
     def __post_init__(self):
         object.__setattr__(self, "Q", tuple(self.Q) if isinstance(self.Q, (list, tuple))
                            else self.Q)
+        for name in FILTER_FIELDS:
+            v = getattr(self, name)
+            if isinstance(v, (list, tuple, np.ndarray)):
+                try:
+                    object.__setattr__(self, name, tuple(float(f) for f in np.ravel(v)))
+                except (TypeError, ValueError):
+                    pass  # left as given: validate() names the field and the value
         self.validate()
 
     def validate(self):
@@ -216,6 +245,7 @@ class FeatureConfig:
                                f"got {self.subsampling!r}")
         _fraction("dither", self.dither)
         _top_db(self.top_db)
+        _filters(self.xi1, self.sigma1)
 
     @property
     def window_s(self):
@@ -228,9 +258,15 @@ class FeatureConfig:
         return self.hop / self.sr
 
     def to_dict(self):
-        """JSON-ready dict (``Q`` as a list)."""
+        """JSON-ready dict (``Q`` and learned filters as lists; designed filters, the default,
+        leave ``xi1`` and ``sigma1`` out, so older settings give the same dict)."""
         d = dataclasses.asdict(self)
         d["Q"] = list(self.Q)
+        for name in FILTER_FIELDS:
+            if d[name]:
+                d[name] = list(d[name])
+            else:
+                del d[name]
         return d
 
     @classmethod
@@ -444,9 +480,83 @@ class FeatureExtractor:
         # The scattering's public pure function: its filter weights are passed as arguments
         # (buffers of the compiled program, not constants folded into it).
         self.params, self._scatter = self.scattering.as_function()
+        self._designed = self.params["weights"]
+        if config.xi1:
+            n1 = int(self.scattering.params["xi1"].shape[0])
+            if len(config.xi1) != n1:
+                raise ScatterError(f"xi1 and sigma1 must hold one value per first-order "
+                                   f"wavelet ({n1} at J={config.J}, Q={config.Q}); got "
+                                   f"{len(config.xi1)}")
+            with jax.ensure_compile_time_eval():  # concrete weights, even inside a trace
+                self.params = self.filter_weights(np.asarray(config.xi1, np.float32),
+                                                  np.asarray(config.sigma1, np.float32))
         self.dither = dither_signal(config.window, config.dither)
         # scatter._fft.jit: bit-reproducible calls (XLA:CPU's threaded FFT off)
         self._jitted = jit(self.apply)
+
+    def filter_params(self):
+        """The first-order filter parameters the extractor uses: learned (``config.xi1``,
+        ``config.sigma1``) or designed.
+
+        Returns
+        -------
+        dict of numpy.ndarray [shape=(n_wavelets1,), dtype=float32]
+            ``xi1`` (centre frequencies) and ``sigma1`` (widths), cycles per sample.
+        """
+        if self.config.xi1:
+            return {"xi1": np.asarray(self.config.xi1, np.float32),
+                    "sigma1": np.asarray(self.config.sigma1, np.float32)}
+        return {k: np.asarray(self.scattering.params[k]) for k in FILTER_FIELDS}
+
+    def filter_weights(self, xi1, sigma1):
+        """Filter weights (:attr:`params`) with first-order wavelets of centre frequencies
+        ``xi1`` and widths ``sigma1`` (pure, differentiable: the learnable-filter path).
+
+        The first-order band-pass weights are rebuilt from the Morlet parameters
+        (:meth:`scatter.Scattering1D.apply`'s construction, on the frequency windows fixed
+        when the scattering was built, so parameters should stay near the designed ones);
+        every other weight (low-pass, second order) is the designed one.
+
+        Parameters
+        ----------
+        xi1, sigma1 : jax.Array [shape=(n_wavelets1,)]
+            Cycles per sample, in the order of :meth:`filter_params`.
+
+        Returns
+        -------
+        dict
+            ``{"weights": ...}``, the first argument of :meth:`apply`.
+
+        Raises
+        ------
+        ScatterError
+            If ``xi1`` or ``sigma1`` has the wrong shape.
+
+        Examples
+        --------
+        >>> fx = FeatureExtractor(FeatureConfig(sr=8000, window=4096, hop=4096, J=6, Q=(4, 1)))
+        >>> p = fx.filter_params()
+        >>> params = fx.filter_weights(p["xi1"] * 1.01, p["sigma1"])
+        >>> fx.apply(params, np.zeros((1, 4096), "float32")).shape[0]
+        1
+        """
+        from scatter.scattering._learn import weights_from_params
+
+        sc = self.scattering
+        n1 = sc.params["xi1"].shape
+        for name, v in (("xi1", xi1), ("sigma1", sigma1)):
+            if jnp.shape(v) != n1:
+                raise ScatterError(f"{name} must have shape {n1} (one value per first-order "
+                                   f"wavelet); got {jnp.shape(v)}")
+        learned = dict(sc.params, xi1=jnp.asarray(xi1, jnp.float32),
+                       sigma1=jnp.asarray(sigma1, jnp.float32))
+        # Scattering1D's own construction (its learnable-filter path); only the first-order
+        # band-pass weights are taken from it
+        rebuilt = weights_from_params(sc._plan, learned, sc.wavelet == "gabor",
+                                      sc._order1["sigma"], sc._order2["sigma"])
+        weights = dict(self._designed)
+        weights.update({k: v for k, v in rebuilt.items() if k.startswith("psi1_")})
+        return {"weights": weights}
 
     def apply(self, params, x):
         """Features of a batch of windows with explicit filter weights (pure, traceable).

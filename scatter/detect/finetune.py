@@ -1,0 +1,299 @@
+"""Learnable filters: fine-tune the first-order wavelets jointly with the classifier.
+
+The detector's features (:mod:`scatter.detect.features`) start from a scattering transform whose
+first-order filters are Morlet wavelets of designed centre frequencies ``xi1`` and widths
+``sigma1`` (:class:`scatter.Scattering1D`). Here those parameters are learned with the
+classifier, end to end through the scattering, the thresholding mask and the spline network
+(filter banks learned this way: Balestriero, Cosentino, Glotin & Baraniuk 2018, "Spline filters
+for end-to-end deep learning", ICML; Zeghidour et al. 2021, "LEAF: a learnable frontend for
+audio classification", ICLR, with Gabor filters as here).
+
+Each wavelet's parameters move within a bounded factor of their starting values,
+
+``xi1 = xi1_0 * exp(b * tanh(u))``, ``sigma1 = sigma1_0 * exp(b * tanh(v))``,
+
+with ``b = max_change`` (0.25: at most about -22 % / +28 %) and ``u, v`` starting at 0, so the
+filters stay within the frequency windows the scattering's plan fixed for them (the weights
+are rebuilt on those windows, :meth:`FeatureExtractor.filter_weights`). ``u, v`` have their own
+learning rate (Adam); the classifier is trained with AdamW as in
+:func:`scatter.detect.training.fit` (same class-balanced loss, multiple-instance pooling over
+a clip's windows, input dropout). Only the first-order wavelets are learned; the second-order
+ones and the low-pass stay designed.
+
+Learned parameters change the weights, not the compute: the fine-tuned model's features cost
+the same per window. They are stored in the model's feature settings (``xi1``, ``sigma1`` of
+:class:`~scatter.detect.features.FeatureConfig`), so :func:`scatter.detect.load_model` and
+``scatter detect`` use them.
+
+Each step runs the scattering forward and backward on the batch's raw windows (about 4x the
+feature extraction of the same windows), so this is a fine-tuning stage from a trained
+classifier rather than a training from scratch: an epoch over the development corpus's 2000
+training clips (two windows each) takes a few minutes on two CPU cores.
+
+Example
+-------
+>>> result = finetune(params, features, train_windows, val_windows)   # doctest: +SKIP
+>>> save_model("tuned.npz", result["params"],
+...            {"features": result["features"].to_dict()})             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from scatter.detect import model as M
+from scatter.detect.features import FeatureConfig, FeatureExtractor
+from scatter.detect.metrics import roc_auc
+from scatter.errors import ScatterError
+
+__all__ = ["FinetuneConfig", "bounded_filters", "finetune"]
+
+
+@dataclasses.dataclass(frozen=True)
+class FinetuneConfig:
+    """Settings of :func:`finetune` (stored in the model's sidecar).
+
+    Parameters
+    ----------
+    epochs : int
+        Passes over the training clips (each draws one copy of every clip).
+    batch_size : int
+        Clips per step.
+    learning_rate, weight_decay : float
+        AdamW settings of the classifier.
+    filter_learning_rate : float
+        Adam learning rate of the filters' unbounded parameters ``u, v`` (module docstring);
+        0 keeps the filters fixed (the control: the classifier fine-tuned alone on the same
+        steps).
+    max_change : float
+        Bound ``b`` of ``|log(xi1 / xi1_0)|`` and ``|log(sigma1 / sigma1_0)|``, in ``(0, 1]``.
+    dropout : float
+        Share of standardised input features zeroed in each step, ``[0, 1)``.
+    seed : int
+        Seeds the order of the clips, the copies drawn and the dropout.
+    """
+
+    epochs: int = 2
+    batch_size: int = 16
+    learning_rate: float = 3e-4
+    weight_decay: float = 1e-2
+    filter_learning_rate: float = 1e-2
+    max_change: float = 0.25
+    dropout: float = 0.3
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ScatterError(f"{name} must be a positive integer; got {v!r}")
+        for name in ("learning_rate", "weight_decay", "filter_learning_rate"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (
+                    math.isfinite(v) and v >= 0):
+                raise ScatterError(f"{name} must be a finite number >= 0; got {v!r}")
+        if isinstance(self.max_change, bool) or not isinstance(self.max_change, (int, float)) \
+                or not 0 < self.max_change <= 1:
+            raise ScatterError(f"max_change must be a number in (0, 1]; got "
+                               f"{self.max_change!r}")
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) \
+                or not 0 <= self.dropout < 1:
+            raise ScatterError(f"dropout must be in [0, 1); got {self.dropout!r}")
+
+
+def bounded_filters(start, raw, max_change):
+    """Filter parameters from their unbounded parameters (module docstring).
+
+    Parameters
+    ----------
+    start : dict of array_like [shape=(n_wavelets1,)]
+        ``xi1``, ``sigma1`` at the start.
+    raw : dict of jax.Array [shape=(n_wavelets1,)]
+        ``xi1``, ``sigma1`` entries: the unbounded ``u``, ``v`` (0: the start).
+    max_change : float
+
+    Returns
+    -------
+    dict of jax.Array [shape=(n_wavelets1,)]
+        ``start * exp(max_change * tanh(raw))`` per entry.
+
+    Examples
+    --------
+    >>> out = bounded_filters({"xi1": [0.1]}, {"xi1": jnp.array([50.0])}, 0.25)
+    >>> round(float(out["xi1"][0]), 4)  # at most exp(0.25) times the start
+    0.1284
+    """
+    return {k: jnp.asarray(start[k], jnp.float32) * jnp.exp(max_change * jnp.tanh(raw[k]))
+            for k in raw}
+
+
+def _check_windows(name, wb, window):
+    w = getattr(wb, "windows", None)
+    if w is None or w.ndim != 4 or w.shape[-1] != window:
+        raise ScatterError(f"{name} must be WindowBags (scatter.detect.bags.extract_windows) "
+                           f"with windows of {window} samples; got "
+                           f"{None if w is None else w.shape}")
+    if len(set(np.asarray(wb.labels).tolist())) < 2:
+        raise ScatterError(f"the {name} clips hold one label only; need both birds and no "
+                           f"birds")
+
+
+def finetune(params, features, train, val, *, config=None, quiet=True):
+    """Fine-tune the first-order filters and the classifier of a trained detector.
+
+    Parameters
+    ----------
+    params : dict of array_like
+        The trained classifier (:mod:`scatter.detect.model`); its ``mean`` and ``std`` stay.
+    features : FeatureConfig
+        Its feature settings; learned ``xi1``, ``sigma1`` there are the starting point.
+    train, val : scatter.detect.bags.WindowBags
+        Raw windows (:func:`scatter.detect.bags.extract_windows`): training clips with their
+        augmented copies; validation clips (copy 0 is scored).
+    config : FinetuneConfig or None
+    quiet : bool
+        No progress bar.
+
+    Returns
+    -------
+    dict
+        ``params`` and ``features`` (a :class:`FeatureConfig` holding the learned ``xi1``,
+        ``sigma1``; ``features`` itself when ``filter_learning_rate`` is 0) of the best
+        validation epoch, epoch 0 (the start) included;
+        ``history``: one dict per epoch (``epoch``, ``loss``, ``val_auc``,
+        ``max_change_xi1``, ``max_change_sigma1``: largest relative change of a wavelet's
+        parameter), epoch 0 first; ``best_epoch``; ``threshold`` (maximising balanced
+        accuracy on validation) and ``val_balanced_accuracy``.
+
+    Raises
+    ------
+    ScatterError
+        For settings that are not a :class:`FeatureConfig` / :class:`FinetuneConfig`,
+        windows of the wrong length, a set with one label only, or parameters that do not
+        fit the features.
+    """
+    from tqdm import tqdm
+
+    from scatter.detect.training import _balanced_threshold
+
+    config = FinetuneConfig() if config is None else config
+    if not isinstance(config, FinetuneConfig):
+        raise ScatterError(f"config must be a FinetuneConfig; got {type(config).__name__}")
+    if not isinstance(features, FeatureConfig):
+        raise ScatterError(f"features must be a FeatureConfig; got "
+                           f"{type(features).__name__}")
+    for name, wb in (("train", train), ("val", val)):
+        _check_windows(name, wb, features.window)
+    fx = FeatureExtractor(features)
+    M.check_params({k: np.asarray(v) for k, v in params.items()}, n_features=fx.n_features)
+    start = fx.filter_params()
+    p = {k: jnp.asarray(v, jnp.float32) for k, v in params.items()}
+    raw = {k: jnp.zeros_like(jnp.asarray(v)) for k, v in start.items()}
+    trainable = {k: k not in M.FIXED for k in p}
+    clf_opt = optax.chain(optax.clip_by_global_norm(1.0),
+                          optax.adamw(config.learning_rate, weight_decay=config.weight_decay))
+    filt_opt = optax.adam(config.filter_learning_rate)
+    states = (clf_opt.init(p), filt_opt.init(raw))
+    n_pos = int(np.sum(train.labels))
+    pos_weight = (len(train.labels) - n_pos) / max(n_pos, 1)
+    n, W, L = train.windows.shape[0], train.windows.shape[2], features.window
+
+    def feats_of(raw, x):
+        filt = bounded_filters(start, raw, config.max_change)
+        return fx.apply(fx.filter_weights(filt["xi1"], filt["sigma1"]), x)
+
+    def loss_fn(p, raw, x, valid, y, w, key):
+        f = feats_of(raw, x.reshape(-1, L))
+        f = f.reshape((x.shape[0], W) + f.shape[1:])
+        if config.dropout > 0:
+            keep = jax.random.bernoulli(key, 1 - config.dropout, f.shape)
+            mean = jax.lax.stop_gradient(p["mean"])[:, None]
+            f = jnp.where(keep, mean + (f - mean) / (1 - config.dropout), mean)
+        z = M.bag_logits(p, f, valid)
+        ll = optax.sigmoid_binary_cross_entropy(z, y)
+        cw = jnp.where(y > 0.5, pos_weight, 1.0) * w
+        return jnp.sum(ll * cw) / jnp.maximum(jnp.sum(cw), 1e-9)
+
+    learn = config.filter_learning_rate > 0
+
+    @jax.jit
+    def step(p, raw, states, x, valid, y, w, key):
+        if learn:
+            loss, (gp, gr) = jax.value_and_grad(loss_fn, argnums=(0, 1))(p, raw, x, valid, y,
+                                                                         w, key)
+        else:
+            loss, gp = jax.value_and_grad(loss_fn)(p, raw, x, valid, y, w, key)
+            gr = jax.tree_util.tree_map(jnp.zeros_like, raw)
+        gp = {k: (v if trainable[k] else jnp.zeros_like(v)) for k, v in gp.items()}
+        up, s0 = clf_opt.update(gp, states[0], p)
+        up = {k: (v if trainable[k] else jnp.zeros_like(v)) for k, v in up.items()}
+        ur, s1 = filt_opt.update(gr, states[1], raw)
+        return optax.apply_updates(p, up), optax.apply_updates(raw, ur), (s0, s1), loss
+
+    probs = jax.jit(lambda p, raw, x: jax.nn.sigmoid(M.window_logits(p, feats_of(raw, x))))
+
+    def val_scores(p, raw, batch=32):
+        x = val.windows[:, 0].reshape(-1, L)
+        out = []
+        for i in range(0, len(x), batch):
+            chunk = x[i:i + batch]
+            pad = batch - len(chunk)
+            if pad:
+                chunk = np.concatenate([chunk, np.zeros((pad, L), np.float32)])
+            out.append(np.asarray(probs(p, raw, chunk))[:batch - pad])
+        s = np.concatenate(out).reshape(val.valid.shape)
+        return np.where(val.valid, s, -np.inf).max(axis=1)
+
+    def changes(raw):
+        filt = bounded_filters(start, raw, config.max_change)
+        return {f"max_change_{k}": float(np.max(np.abs(np.asarray(filt[k]) / start[k] - 1)))
+                for k in filt}
+
+    auc0 = roc_auc(val.labels, val_scores(p, raw))
+    history = [{"epoch": 0, "loss": None, "val_auc": auc0} | changes(raw)]
+    best = (auc0, 0, dict(p), dict(raw))
+    B = min(config.batch_size, n)
+    n_copies = train.windows.shape[1]
+    steps = -(-n // B)
+    bar = tqdm(total=config.epochs * steps, desc="fine-tune", unit="step", disable=quiet)
+    try:
+        for epoch in range(config.epochs):
+            rng = np.random.default_rng([config.seed, epoch])
+            order = rng.permutation(n)
+            copy = rng.integers(0, n_copies, size=n)
+            losses = []
+            for i in range(0, n, B):
+                idx = order[i:i + B]
+                w = np.ones(B, np.float32)
+                if len(idx) < B:  # pad the last batch; padding rows get weight 0
+                    w[len(idx):] = 0
+                    idx = np.r_[idx, np.zeros(B - len(idx), int)]
+                key = jax.random.fold_in(jax.random.PRNGKey(config.seed),
+                                         epoch * 1_000_003 + i)
+                p, raw, states, loss = step(p, raw, states, train.windows[idx, copy[idx]],
+                                            train.valid[idx],
+                                            train.labels[idx].astype(np.float32), w, key)
+                losses.append(float(loss))
+                bar.update(1)
+            auc = roc_auc(val.labels, val_scores(p, raw))
+            history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)),
+                            "val_auc": auc} | changes(raw))
+            bar.set_postfix(loss=f"{np.mean(losses):.4f}", val_auc=f"{auc:.4f}")
+            if auc > best[0]:
+                best = (auc, epoch + 1, dict(p), dict(raw))
+    finally:
+        bar.close()
+    _, best_epoch, p, raw = best
+    filt = bounded_filters(start, raw, config.max_change)
+    tuned = features if not learn else dataclasses.replace(
+        features, xi1=np.asarray(filt["xi1"]), sigma1=np.asarray(filt["sigma1"]))
+    threshold, bal_acc = _balanced_threshold(val.labels, val_scores(p, raw))
+    return {"params": {k: np.asarray(v) for k, v in p.items()}, "features": tuned,
+            "history": history, "best_epoch": best_epoch, "threshold": threshold,
+            "val_balanced_accuracy": bal_acc}

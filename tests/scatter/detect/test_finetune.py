@@ -1,0 +1,153 @@
+"""Tests of scatter.detect.finetune: gradients reach the first-order filters, fine-tuning moves
+them within their bound, a saved fine-tuned model scores as the fine-tuning did, the control
+(filters fixed) keeps the designed filters, and bad input is refused."""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from scatter import ScatterError
+from scatter.detect import load_model
+from scatter.detect import model as M
+from scatter.detect.bags import extract_windows
+from scatter.detect.data import read_labels, split_records
+from scatter.detect.features import FeatureConfig, FeatureExtractor
+from scatter.detect.finetune import FinetuneConfig, bounded_filters, finetune
+from scatter.detect.io import save_model
+from scatter.detect.synth import write_synthetic_corpus
+
+CFG = FeatureConfig(sr=16000, window=1024, hop=1024, J=3, Q=(2, 1), pool=1)
+
+FCFG = FinetuneConfig(epochs=2, batch_size=4, learning_rate=1e-3, filter_learning_rate=0.2,
+                      dropout=0.1)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    d = tmp_path_factory.mktemp("corpus")
+    labels = write_synthetic_corpus(d, n_clips=16, seconds=0.13, sr=16000, seed=3)
+    tr, va = split_records(read_labels(labels, root=str(d)))
+    tw = extract_windows(tr, CFG, copies=1, seed=0, max_windows=2)
+    vw = extract_windows(va, CFG, copies=0, seed=0, max_windows=2)
+    # a classifier standardised on the training features (random weights: fine-tuning
+    # starts anywhere)
+    f = np.asarray(FeatureExtractor(CFG)(tw.windows[:, 0].reshape(-1, CFG.window)))
+    f = np.swapaxes(f, 1, 2).reshape(-1, f.shape[1])
+    params = M.init_params(jax.random.PRNGKey(0), n_features=f.shape[1], hidden=(6,),
+                           pieces=2, mean=f.mean(0), std=np.maximum(f.std(0), 1e-3))
+    return {k: np.asarray(v) for k, v in params.items()}, tw, vw
+
+
+@pytest.fixture(scope="module")
+def tuned(setup):
+    params, tw, vw = setup
+    return finetune(params, CFG, tw, vw, config=FCFG)
+
+
+def test_gradient_reaches_first_order_filters(setup, rng):
+    fx = FeatureExtractor(CFG)
+    start = fx.filter_params()
+    x = jnp.asarray(rng.standard_normal((2, CFG.window)).astype(np.float32))
+
+    def f(xi1, sigma1):  # a weighted mean of the level channels (smooth in the filters)
+        level = fx.apply(fx.filter_weights(xi1, sigma1), x)[:, fx.n_paths:]
+        return jnp.mean(level * jnp.linspace(-1, 1, level.shape[-2])[:, None])
+
+    f = jax.jit(f)
+    gx, gs = jax.jit(jax.grad(f, argnums=(0, 1)))(start["xi1"], start["sigma1"])
+    assert np.all(np.isfinite(gx)) and np.all(np.isfinite(gs))
+    assert np.count_nonzero(np.asarray(gx)) == len(gx)
+    assert np.count_nonzero(np.asarray(gs)) == len(gs)
+    # directional derivatives agree with central finite differences (float32: 5 %), for
+    # the wavelet each loss depends on most
+    for name, g in (("xi1", gx), ("sigma1", gs)):
+        for i in (int(np.argmax(np.abs(g))),):
+            d = {k: np.zeros_like(v) for k, v in start.items()}
+            d[name][i] = 3e-3 * start[name][i]
+            fd = (f(start["xi1"] + d["xi1"], start["sigma1"] + d["sigma1"])
+                  - f(start["xi1"] - d["xi1"], start["sigma1"] - d["sigma1"])) / 2
+            np.testing.assert_allclose(float(g[i] * d[name][i]), float(fd), rtol=0.05)
+
+
+def test_bounded_filters_stay_within_factor():
+    start = {"xi1": np.array([0.1, 0.2]), "sigma1": np.array([0.01, 0.02])}
+    raw = {"xi1": jnp.array([1e3, -1e3]), "sigma1": jnp.zeros(2)}
+    out = bounded_filters(start, raw, 0.25)
+    np.testing.assert_allclose(out["xi1"], [0.1 * np.exp(0.25), 0.2 * np.exp(-0.25)],
+                               rtol=1e-6)
+    np.testing.assert_allclose(out["sigma1"], start["sigma1"], rtol=1e-6)
+
+
+def test_finetune_moves_filters_and_records_history(setup, tuned):
+    _, tw, vw = setup
+    start = FeatureExtractor(CFG).filter_params()
+    h = tuned["history"]
+    assert [e["epoch"] for e in h] == [0, 1, 2] and h[0]["max_change_xi1"] == 0
+    assert all(0 <= e["val_auc"] <= 1 for e in h)
+    assert tuned["best_epoch"] == max(h, key=lambda e: e["val_auc"])["epoch"]
+    moved = h[-1]["max_change_xi1"]
+    assert 1e-3 < moved <= np.exp(0.25) - 1 + 1e-6
+    if tuned["best_epoch"] > 0:
+        feats = tuned["features"]
+        assert len(feats.xi1) == len(start["xi1"])
+        assert not np.allclose(feats.xi1, start["xi1"])
+
+
+def test_saved_model_with_learned_filters_reproduces_scores(setup, tmp_path):
+    params, tw, vw = setup
+    fx = FeatureExtractor(CFG)
+    start = fx.filter_params()
+    raw = {"xi1": jnp.linspace(-0.5, 0.5, len(start["xi1"])),
+           "sigma1": jnp.full(len(start["sigma1"]), 0.3)}
+    filt = bounded_filters(start, raw, 0.25)
+    tuned = dataclasses.replace(CFG, xi1=np.asarray(filt["xi1"]),
+                                sigma1=np.asarray(filt["sigma1"]))
+    path = tmp_path / "tuned.npz"
+    save_model(path, params, {"features": tuned.to_dict(), "model": {"threshold": 0.5}})
+    det = load_model(path)
+    assert det.config == tuned
+    x = vw.windows[:, 0].reshape(-1, CFG.window)
+    got = np.asarray(det.score_windows(x))
+    # the scores fine-tuning computes (filters rebuilt inside the traced program)
+    p = {k: jnp.asarray(v) for k, v in params.items()}
+    expect = jax.jit(lambda w, x: jax.nn.sigmoid(M.window_logits(p, fx.apply(w, x))))(
+        fx.filter_weights(filt["xi1"], filt["sigma1"]), x)
+    np.testing.assert_allclose(got, np.asarray(expect), atol=1e-5)
+    designed = np.asarray(jax.nn.sigmoid(M.window_logits(p, fx(x))))
+    assert np.max(np.abs(designed - got)) > 1e-3  # the learned filters are in use
+
+
+def test_control_keeps_designed_filters(setup):
+    params, tw, vw = setup
+    res = finetune(params, CFG, tw, vw, config=dataclasses.replace(FCFG, epochs=1,
+                                                                   filter_learning_rate=0.0))
+    assert res["features"] is CFG and "xi1" not in res["features"].to_dict()
+    assert res["history"][-1]["max_change_xi1"] == 0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"epochs": 0}, "epochs must be a positive integer; got 0"),
+    ({"filter_learning_rate": -1.0}, r"filter_learning_rate must be a finite number >= 0; "
+                                     r"got -1.0"),
+    ({"max_change": 2.0}, r"max_change must be a number in \(0, 1\]; got 2.0"),
+    ({"dropout": 1.0}, r"dropout must be in \[0, 1\); got 1.0"),
+])
+def test_bad_settings_are_refused(kwargs, match):
+    with pytest.raises(ScatterError, match=match):
+        FinetuneConfig(**kwargs)
+
+
+def test_bad_inputs_are_refused(setup):
+    params, tw, vw = setup
+    with pytest.raises(ScatterError, match="features must be a FeatureConfig; got dict"):
+        finetune(params, CFG.to_dict(), tw, vw)
+    short = dataclasses.replace(tw, windows=tw.windows[..., :100])
+    with pytest.raises(ScatterError, match=r"train must be WindowBags .* with windows of "
+                                           r"1024 samples; got \(12, 2, 2, 100\)"):
+        finetune(params, CFG, short, vw)
+    one = dataclasses.replace(vw, labels=np.zeros_like(vw.labels))
+    with pytest.raises(ScatterError, match="the val clips hold one label only"):
+        finetune(params, CFG, tw, one)
