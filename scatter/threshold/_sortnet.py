@@ -11,34 +11,43 @@ The network is Batcher's bitonic sorter (K. E. Batcher, "Sorting networks and th
 applications", AFIPS 1968) for ``m`` (a power of two) entries, ``log2(m) (log2(m) + 1) / 2``
 stages, in the form whose comparators all put the minimum first: merging sorted runs of length
 ``p`` starts by comparing entry ``j`` of each ``2 p`` block with entry ``2 p - 1 - j`` (the
-second run read backwards), then half-cleans with partners ``k = p / 2, ..., 1`` apart. Each
-stage is a reshape of the ``(m, rows)`` array into blocks, one minimum and one maximum, and a
-concatenation (with a reversal in the first stage of a merge): only static slicing, which XLA
-fuses into a few loops, where index lists would compile to a gather and a scatter per stage.
+second run read backwards), then half-cleans with partners ``k = p / 2, ..., 1`` apart. Every
+stage pairs each entry with one partner, so a stage is the same three operations whatever its
+pattern: gather the partner rows of the ``(m, rows)`` array, then keep the minimum where the
+entry comes first in its pair and the maximum elsewhere. The stages run in one
+:func:`jax.lax.fori_loop` over a table of partners, so XLA compiles a single small loop body:
+unrolled, each stage is a fusion of its own, and the three sorts of the detector's features took
+2.6 s to compile instead of 0.4 s (and ran in 1.3 ms instead of 2.6 ms per batch).
 """
 
 from __future__ import annotations
 
+from functools import cache
+
+import jax
 import jax.numpy as jnp
+import numpy as np
 
 #: Longest row sorted by the network; longer rows go to ``jnp.sort``.
 NETWORK_MAX = 128
 
 
-def _merge_stages(v, p):
-    """Merge the sorted runs of length ``p`` of ``v`` (``(m, rows)``) pairwise."""
-    m = v.shape[0]
-    rows = v.shape[1:]
-    w = v.reshape((m // (2 * p), 2 * p) + rows)
-    a, b = w[:, :p], jnp.flip(w[:, p:], axis=1)
-    v = jnp.concatenate([jnp.minimum(a, b), jnp.flip(jnp.maximum(a, b), axis=1)], axis=1)
-    k = p // 2
-    while k >= 1:
-        w = v.reshape((m // (2 * k), 2, k) + rows)
-        a, b = w[:, 0], w[:, 1]
-        v = jnp.stack([jnp.minimum(a, b), jnp.maximum(a, b)], axis=1)
-        k //= 2
-    return v.reshape((m,) + rows)
+@cache
+def _partners(m):
+    """Partner of each entry in each stage of the sorter for ``m`` (a power of two) entries:
+    ``(n_stages, m)`` int32 (an involution per stage)."""
+    i = np.arange(m)
+    stages = []
+    p = 1
+    while p < m:
+        block = i // (2 * p) * (2 * p)
+        stages.append(block + 2 * p - 1 - (i - block))  # second run read backwards
+        k = p // 2
+        while k >= 1:
+            stages.append(i ^ k)
+            k //= 2
+        p *= 2
+    return np.stack(stages).astype(np.int32)
 
 
 def sort(x):
@@ -58,14 +67,19 @@ def sort(x):
         return jnp.sort(x, axis=-1)
     m = 1 << (n - 1).bit_length()
     lead = x.shape[:-1]
-    # entries first: every stage works on whole rows of the (m, rows) array
+    # entries first: every stage gathers and writes whole rows of the (m, rows) array
     v = jnp.moveaxis(x, -1, 0).reshape((n, -1))
     if m > n:
         v = jnp.concatenate([v, jnp.full((m - n, v.shape[1]), jnp.inf, v.dtype)], axis=0)
-    p = 1
-    while p < m:
-        v = _merge_stages(v, p)
-        p *= 2
+    table = _partners(m)
+    partners = jnp.asarray(table)
+    first = jnp.asarray(np.arange(m)[None, :] < table)  # the entry takes its pair's minimum
+
+    def stage(s, v):
+        w = jnp.take(v, partners[s], axis=0)
+        return jnp.where(first[s][:, None], jnp.minimum(v, w), jnp.maximum(v, w))
+
+    v = jax.lax.fori_loop(0, table.shape[0], stage, v)
     return jnp.moveaxis(v[:n].reshape((n,) + lead), 0, -1)
 
 
