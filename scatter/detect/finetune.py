@@ -164,7 +164,8 @@ def finetune(params, features, train, val, *, config=None, quiet=True):
     -------
     dict
         ``params`` and ``features`` (a :class:`FeatureConfig` holding the learned ``xi1``,
-        ``sigma1``; ``features`` itself when ``filter_learning_rate`` is 0) of the best
+        ``sigma1``; ``features`` itself when ``filter_learning_rate`` is 0 or the start is
+        best) of the best
         validation epoch, epoch 0 (the start) included;
         ``history``: one dict per epoch (``epoch``, ``loss``, ``val_auc``,
         ``max_change_xi1``, ``max_change_sigma1``: largest relative change of a wavelet's
@@ -291,7 +292,7 @@ def finetune(params, features, train, val, *, config=None, quiet=True):
         bar.close()
     _, best_epoch, p, raw = best
     filt = bounded_filters(start, raw, config.max_change)
-    tuned = features if not learn else dataclasses.replace(
+    tuned = features if not learn or best_epoch == 0 else dataclasses.replace(
         features, xi1=np.asarray(filt["xi1"]), sigma1=np.asarray(filt["sigma1"]))
     threshold, bal_acc = _balanced_threshold(val.labels, val_scores(p, raw))
     return {"params": {k: np.asarray(v) for k, v in p.items()}, "features": tuned,

@@ -17,7 +17,10 @@ Steps (:func:`train`):
    checkpoint (``OUT.ckpt.npz``: parameters, optimiser state, history) written atomically;
 5. early stopping when the AUC has not improved for ``patience`` epochs; the best epoch's
    parameters are saved with :func:`scatter.detect.io.save_model`, the decision threshold set
-   to the one that maximises balanced accuracy on validation.
+   to the one that maximises balanced accuracy on validation;
+6. with ``filter_epochs > 0``, learnable filters: the first-order wavelets are fine-tuned
+   jointly with the classifier, end to end through the scattering
+   (:mod:`scatter.detect.finetune`), and saved in the model's feature settings.
 
 Training is plain JAX + optax (the ``layers`` package was not yet available when this was
 written); every random draw comes from ``seed``, so a run is reproducible on one machine, and
@@ -86,6 +89,13 @@ class TrainConfig:
     context : tuple of int
         Frame offsets the first layer sees side by side (:mod:`scatter.detect.model`); empty:
         each frame alone.
+    filter_epochs : int
+        Epochs of end-to-end fine-tuning after the classifier's training: the first-order
+        filters learned jointly with the classifier (:mod:`scatter.detect.finetune`, the
+        classifier at its default learning rate, ``batch_size``, ``weight_decay``,
+        ``dropout`` and ``seed`` from here); 0 (the default): the designed filters.
+    filter_learning_rate : float
+        Learning rate of the filters' bounded parameters while fine-tuning.
     """
 
     epochs: int = 40
@@ -101,6 +111,8 @@ class TrainConfig:
     max_windows: int = 8
     dropout: float = 0.0
     context: tuple = ()
+    filter_epochs: int = 0
+    filter_learning_rate: float = 1e-2
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(self.hidden))
@@ -111,9 +123,11 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ScatterError(f"{name} must be a positive integer; got {v!r}")
-        if isinstance(self.copies, bool) or not isinstance(self.copies, int) or self.copies < 0:
-            raise ScatterError(f"copies must be a non-negative integer; got {self.copies!r}")
-        for name in ("learning_rate", "weight_decay"):
+        for name in ("copies", "filter_epochs"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise ScatterError(f"{name} must be a non-negative integer; got {v!r}")
+        for name in ("learning_rate", "weight_decay", "filter_learning_rate"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0):
                 raise ScatterError(f"{name} must be a finite number >= 0; got {v!r}")
@@ -392,6 +406,26 @@ def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resum
             "val_balanced_accuracy": bal_acc, "stopped_early": stopped_early}
 
 
+def _finetune_filters(params, features, config, train_recs, val_recs, quiet):
+    """Step 6 of :func:`train` (``config.filter_epochs``): the filters learned with the
+    classifier on the raw windows of the same clips and augmented copies."""
+    from scatter.detect.bags import extract_windows
+    from scatter.detect.finetune import FinetuneConfig, finetune
+
+    noises = background_noises(train_recs, sr=features.sr)
+    tw = extract_windows(train_recs, features, copies=config.copies, seed=config.seed,
+                         max_windows=config.max_windows, noises=noises, quiet=quiet,
+                         desc="train windows")
+    vw = extract_windows(val_recs, features, copies=0, seed=config.seed,
+                         max_windows=config.max_windows, quiet=quiet, desc="val windows")
+    ftcfg = FinetuneConfig(epochs=config.filter_epochs, batch_size=config.batch_size,
+                           weight_decay=config.weight_decay, dropout=config.dropout,
+                           filter_learning_rate=config.filter_learning_rate, seed=config.seed)
+    res = finetune(params, features, tw, vw, config=ftcfg, quiet=quiet)
+    return (res["features"], res["params"], res["threshold"], res["val_balanced_accuracy"],
+            res)
+
+
 def train(data, *, labels, out, features=None, config=None, resume=False, quiet=False,
           provenance=None, keep_cache=False, cache=None):
     """Train a detector on labelled clips and save it (module docstring).
@@ -472,6 +506,12 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
         fitted["params"], fitted["history"], fitted["threshold"],
         fitted["val_balanced_accuracy"], fitted["stopped_early"])
     best_entry = max(history, key=lambda h: h["val_auc"])
+    finetuned = None
+    if config.filter_epochs:
+        features, best, threshold, bal_acc, finetuned = _finetune_filters(
+            best, features, config, train_recs, val_recs, quiet)
+        best_entry = dict(best_entry, val_auc=finetuned["history"][finetuned["best_epoch"]]
+                          ["val_auc"])
     metadata = {
         "features": features.to_dict(),
         "model": {"hidden": list(config.hidden), "pieces": config.pieces,
@@ -496,6 +536,12 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
                     "val_balanced_accuracy": bal_acc, "epochs_run": len(history),
                     "stopped_early": stopped_early, "history": history},
     }
+    if finetuned is not None:
+        metadata["metrics"]["val_auc_before_finetune"] = max(h["val_auc"] for h in history)
+        metadata["metrics"]["finetune"] = {"history": finetuned["history"],
+                                           "best_epoch": finetuned["best_epoch"]}
+        metadata["training"]["finetune"] = "first-order filters and classifier, end to end " \
+                                           "(scatter.detect.finetune)"
     path, side = save_model(out, best, metadata)
     if not keep_cache and os.path.exists(cache):
         os.unlink(cache)

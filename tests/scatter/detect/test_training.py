@@ -74,6 +74,32 @@ def test_resume_matches_an_uninterrupted_run(corpus, full_run, tmp_path):
         np.testing.assert_array_equal(a[k], b[k])
 
 
+def test_filter_epochs_learn_the_first_order_filters(corpus, full_run, tmp_path):
+    data, labels = corpus
+    out = str(tmp_path / "m.npz")
+    cache = os.path.splitext(full_run[0])[0] + ".features.npz"  # same clips and settings
+    cfg = dataclasses.replace(TCFG, filter_epochs=1, filter_learning_rate=0.5)
+    summary = train(data, labels=labels, out=out, features=CFG, config=cfg, quiet=True,
+                    cache=cache, keep_cache=True)
+    params, meta = read_model(out)
+    ft = meta["metrics"]["finetune"]
+    assert [h["epoch"] for h in ft["history"]] == [0, 1]
+    # epoch 0 of the fine-tuning is the classifier as trained: its validation AUC
+    assert ft["history"][0]["val_auc"] == meta["metrics"]["val_auc_before_finetune"]
+    assert meta["metrics"]["val_auc"] == summary["best"]["val_auc"] == max(
+        h["val_auc"] for h in ft["history"])
+    assert meta["training"]["config"]["filter_epochs"] == 1
+    det = load_model(out)
+    if ft["best_epoch"] == 1:  # the filters moved and the model holds them
+        assert len(meta["features"]["xi1"]) == len(det.features.filter_params()["xi1"])
+        assert det.config.xi1 != ()
+    else:  # validation kept the start: designed filters, the trained classifier
+        assert "xi1" not in meta["features"]
+        b, _ = read_model(full_run[0])
+        for k in params:
+            np.testing.assert_array_equal(params[k], b[k])
+
+
 def test_config_errors():
     with pytest.raises(ScatterError, match="epochs must be a positive integer"):
         TrainConfig(epochs=0)
@@ -83,6 +109,9 @@ def test_config_errors():
         TrainConfig(val_fraction=0.0)
     with pytest.raises(ScatterError, match="copies must be"):
         TrainConfig(copies=-1)
+    with pytest.raises(ScatterError, match="filter_epochs must be a non-negative integer; "
+                                           "got -1"):
+        TrainConfig(filter_epochs=-1)
     with pytest.raises(ScatterError, match="context must be distinct frame offsets"):
         TrainConfig(context=(1, 1))
 
