@@ -267,6 +267,27 @@ def finetune_model(model, corpus, ftcfg, *, copies, max_windows, seed, work,
     return rows
 
 
+def hard_negative_weight(corpus, kinds, weight):
+    """``clip_weight`` for :func:`scatter.detect.training.train`: ``weight`` for a clip without
+    birds that holds a source of one of ``kinds`` (the corpus's ``sources.csv`` kinds, e.g.
+    ``mammal``), 1 otherwise."""
+    import csv
+
+    with open(Path(corpus) / "sources.csv", newline="", encoding="utf-8") as fh:
+        kind = {r["id"]: r["kind"] for r in csv.DictReader(fh)}
+    unknown = sorted(set(kinds) - set(kind.values()))
+    if unknown:
+        raise ScatterError(f"hard-negative kinds {unknown} are not in the corpus; it has "
+                           f"{sorted(set(kind.values()))}")
+    kinds = set(kinds)
+
+    def clip_weight(record):
+        hard = record.label == 0 and any(kind.get(s) in kinds for s in record.sources)
+        return weight if hard else 1.0
+
+    return clip_weight
+
+
 def _describe(f):
     orders = "order 1" if f.max_order == 1 else "orders 1+2"
     return f"{orders}, Q={tuple(f.Q)}, {f.mask} mask, augmented"
@@ -351,6 +372,10 @@ def settings(argv=None):
     p.add_argument("--ablation-seeds", type=int, nargs="+", default=[0, 1])
     p.add_argument("--ablation-variants", nargs="+", choices=VARIANTS, default=list(VARIANTS),
                    help="which ablation variants to run")
+    p.add_argument("--hard-negative-kinds", nargs="+", default=[],
+                   help="source kinds (sources.csv) whose bird-free clips weigh more")
+    p.add_argument("--hard-negative-weight", type=float, default=1.0,
+                   help="loss weight of those clips")
     p.add_argument("--finetune", type=Path, default=None, metavar="MODEL",
                    help="fine-tune MODEL end to end (learnable first-order filters, "
                         "scatter.detect.finetune) instead of training; the models go to WORK")
@@ -441,10 +466,17 @@ def main(argv=None):
         test_labels = corpus / "test.csv"
     provenance["command"] = "python data_scripts/train_default_detector.py " + " ".join(
         argv if argv is not None else sys.argv[1:])
+    clip_weight = None
+    if args.hard_negative_kinds and args.hard_negative_weight != 1 and not args.synthetic:
+        clip_weight = hard_negative_weight(corpus, args.hard_negative_kinds,
+                                           args.hard_negative_weight)
+        provenance["hard_negatives"] = {"kinds": args.hard_negative_kinds,
+                                        "weight": args.hard_negative_weight}
     tmp_out = work / "model.npz"
     result = train(data, labels=labels, out=tmp_out, features=features, config=config,
                    resume=args.resume, quiet=args.quiet, provenance=provenance,
-                   keep_cache=args.keep_cache, cache=work / "features.npz")
+                   keep_cache=args.keep_cache, cache=work / "features.npz",
+                   clip_weight=clip_weight)
     params, metadata = read_model(tmp_out)
     if test_labels is not None and test_labels.is_file():
         from scatter.detect.evaluation import evaluate

@@ -275,7 +275,7 @@ def background_noises(records, *, sr, limit=64):
 
 
 def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resume=False,
-        quiet=True):
+        quiet=True, weights=None):
     """Train the spline network on bags of window features; keep the best validation epoch.
 
     The core of :func:`train` (module docstring, steps 3-5), usable on features computed in
@@ -295,6 +295,9 @@ def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resum
         Continue from ``checkpoint`` when it exists.
     quiet : bool
         No progress bar.
+    weights : array_like [shape=(n_train_clips,)] or None
+        Weight of each training clip in the loss (on top of the class balance), e.g. more
+        for hard negatives; None: all 1.
 
     Returns
     -------
@@ -305,7 +308,8 @@ def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resum
     Raises
     ------
     ScatterError
-        If either set holds one label only.
+        If either set holds one label only, or ``weights`` is not one finite non-negative
+        number per training clip.
 
     Examples
     --------
@@ -320,6 +324,11 @@ def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resum
         if len(set(np.asarray(b.labels).tolist())) < 2:
             raise ScatterError(f"the decodable {name} clips hold one label only; "
                                f"need both birds and no birds")
+    n = len(tb.labels)
+    clip_w = np.ones(n, np.float32) if weights is None else np.asarray(weights, np.float32)
+    if clip_w.shape != (n,) or not np.all(np.isfinite(clip_w)) or np.any(clip_w < 0):
+        raise ScatterError(f"weights must be one finite number >= 0 per training clip, shape "
+                           f"({n},); got shape {np.shape(weights)}")
     mean, std = _stats(tb)
     key = jax.random.PRNGKey(config.seed)
     params = M.init_params(key, n_features=n_features, hidden=config.hidden,
@@ -373,9 +382,9 @@ def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resum
             losses = []
             for i in range(0, n, B):
                 idx = order[i:i + B]
-                w = np.ones(B, np.float32)
-                if len(idx) < B:  # pad the last batch; padding rows get weight 0
-                    w[len(idx):] = 0
+                w = np.zeros(B, np.float32)
+                w[:len(idx)] = clip_w[idx]  # padding rows of the last batch get weight 0
+                if len(idx) < B:
                     idx = np.r_[idx, np.zeros(B - len(idx), int)]
                 feats = tb.feats[idx, copy[idx]].astype(np.float32)
                 key = jax.random.fold_in(jax.random.PRNGKey(config.seed),
@@ -427,7 +436,7 @@ def _finetune_filters(params, features, config, train_recs, val_recs, quiet):
 
 
 def train(data, *, labels, out, features=None, config=None, resume=False, quiet=False,
-          provenance=None, keep_cache=False, cache=None):
+          provenance=None, keep_cache=False, cache=None, clip_weight=None):
     """Train a detector on labelled clips and save it (module docstring).
 
     Parameters
@@ -455,6 +464,10 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
         (clips, their sizes and times, feature settings, seed, copies, max_windows) matches,
         with ``resume=True`` or when ``keep_cache`` is set, so runs that differ only in the
         classifier's settings share it.
+    clip_weight : callable or None
+        ``clip_weight(record) -> float``: weight of a training clip
+        (:class:`scatter.detect.data.Record`) in the loss, e.g. more for hard negatives
+        (:func:`fit`'s ``weights``); None: all 1.
 
     Returns
     -------
@@ -500,8 +513,12 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
         _save_bags(cache, bags, fingerprint)
     tb, vb = bags["train"], bags["val"]
 
+    weights = None
+    if clip_weight is not None:
+        by_path = {r.path: r for r in train_recs}
+        weights = [float(clip_weight(by_path[p])) for p in tb.paths]
     fitted = fit(tb, vb, n_features=extractor.n_features, config=config,
-                 checkpoint=_ckpt_path(out), resume=resume, quiet=quiet)
+                 checkpoint=_ckpt_path(out), resume=resume, quiet=quiet, weights=weights)
     best, history, threshold, bal_acc, stopped_early = (
         fitted["params"], fitted["history"], fitted["threshold"],
         fitted["val_balanced_accuracy"], fitted["stopped_early"])

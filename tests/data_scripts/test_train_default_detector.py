@@ -86,3 +86,22 @@ def test_defaults_are_the_shipped_models_settings(T, scripts):
     assert corpus["version"] == 3
     _, changed, _ = T.settings(["--top-db", "0", "--dither", "0"])
     assert changed.top_db == 0.0 and changed.dither == 0.0
+
+
+def test_hard_negative_weight_by_source_kind(T, tmp_path):
+    from scatter.detect.data import Record
+
+    (tmp_path / "sources.csv").write_text(
+        "id,kind,group,split,seconds\n"
+        "animals/mammals/dog,mammal,animals/mammals/dog,train,1.0\n"
+        "animals/birds/owl,bird,animals/birds/owl,train,1.0\n"
+        "music/piano,music,music/piano,train,1.0\n")
+    w = T.hard_negative_weight(tmp_path, ["mammal"], 3.0)
+    assert w(Record("a.wav", 0, sources=("animals/mammals/dog",))) == 3.0
+    assert w(Record("b.wav", 0, sources=("music/piano",))) == 1.0
+    assert w(Record("c.wav", 0, sources=())) == 1.0  # synthetic events only
+    # a clip with a bird is a positive, whatever else it holds
+    assert w(Record("d.wav", 1, sources=("animals/birds/owl", "animals/mammals/dog"))) == 1.0
+    with pytest.raises(ValueError, match=r"hard-negative kinds \['whale'\] are not in the "
+                                         r"corpus; it has \['bird', 'mammal', 'music'\]"):
+        T.hard_negative_weight(tmp_path, ["whale"], 3.0)

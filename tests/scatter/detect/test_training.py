@@ -13,7 +13,14 @@ from scatter.detect import load_model
 from scatter.detect.features import FeatureConfig
 from scatter.detect.io import read_model
 from scatter.detect.synth import write_synthetic_corpus
-from scatter.detect.training import TrainConfig, background_noises, train
+from scatter.detect.training import (
+    TrainConfig,
+    _fingerprint,
+    _load_bags,
+    background_noises,
+    fit,
+    train,
+)
 
 CFG = FeatureConfig(sr=16000, window=2048, hop=2048, J=4, Q=(2, 1), pool=2)
 TCFG = TrainConfig(epochs=3, batch_size=4, copies=1, hidden=(6,), pieces=2, max_windows=3,
@@ -98,6 +105,30 @@ def test_filter_epochs_learn_the_first_order_filters(corpus, full_run, tmp_path)
         b, _ = read_model(full_run[0])
         for k in params:
             np.testing.assert_array_equal(params[k], b[k])
+
+
+def test_clip_weights(corpus, full_run, tmp_path):
+    data, labels = corpus
+    cache = os.path.splitext(full_run[0])[0] + ".features.npz"  # same clips and settings
+    ones = train(data, labels=labels, out=str(tmp_path / "a.npz"), features=CFG, config=TCFG,
+                 quiet=True, cache=cache, keep_cache=True, clip_weight=lambda r: 1.0)
+    assert ones["history"] == full_run[1]["history"]  # weight 1 is the unweighted run
+    heavy = train(data, labels=labels, out=str(tmp_path / "b.npz"), features=CFG,
+                  config=TCFG, quiet=True, cache=cache, keep_cache=True,
+                  clip_weight=lambda r: 5.0 if r.label == 0 else 1.0)
+    assert [h["loss"] for h in heavy["history"]] != [h["loss"] for h in ones["history"]]
+    bags = _load_bags(cache, _fingerprint(*_split(data, labels), CFG, TCFG))
+    with pytest.raises(ScatterError, match=r"weights must be one finite number >= 0 per "
+                                           r"training clip, shape \(12,\); got shape \(3,\)"):
+        fit(bags["train"], bags["val"], n_features=bags["train"].feats.shape[3], config=TCFG,
+            weights=[1.0, 1.0, 1.0])
+
+
+def _split(data, labels):
+    from scatter.detect.data import read_labels, split_records
+
+    train_recs, val_recs = split_records(read_labels(labels, root=data))
+    return (train_recs + val_recs,)
 
 
 def test_config_errors():
