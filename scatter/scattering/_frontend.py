@@ -152,10 +152,9 @@ class Scattering1D:
                                 envelope=int(subsampling == "coarse"))
         self._paths = design.paths(self._j1, self._j2, max_order)
         self._weights = None
-        self.params = {"xi1": jnp.asarray(xi1, jnp.float32),
-                       "sigma1": jnp.asarray(s1, jnp.float32),
-                       "xi2": jnp.asarray(xi2, jnp.float32),
-                       "sigma2": jnp.asarray(s2, jnp.float32)}
+        # converted on the host: jnp.asarray(..., float32) would compile a conversion program
+        self.params = {k: jax.device_put(np.asarray(v, np.float32))
+                       for k, v in (("xi1", xi1), ("sigma1", s1), ("xi2", xi2), ("sigma2", s2))}
         self._jitted = jit(self._forward)
         self._jitted_apply = jit(self._apply_forward)
 
@@ -199,8 +198,10 @@ class Scattering1D:
         if self._weights is None:
             # eagerly, even when first asked for inside a caller's trace (jax.jit(sc)): staged
             # there, the cached weights would be that trace's tracers
+            # (device_put of the float32 host arrays: jnp.asarray would run, and compile, a
+            # conversion program per array shape, half a second for a detector's bank)
             with jax.ensure_compile_time_eval():
-                self._weights = {k: jnp.asarray(v)
+                self._weights = {k: jax.device_put(v)
                                  for k, v in default_weights(self._plan).items()}
         return self._weights
 
