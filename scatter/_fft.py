@@ -127,3 +127,28 @@ def jit(fn, **kwargs):
             return plain(*args, **kw)
 
     return call
+
+
+def compile_now(fn, *args):
+    """``fn`` lowered and compiled now for arguments like ``args``, with :func:`jit`'s options.
+
+    Compiling releases the GIL, so programs compiled from several threads build side by side.
+
+    Parameters
+    ----------
+    fn : callable
+        A JAX-traceable function.
+    *args : jax.Array or jax.ShapeDtypeStruct
+        Example arguments (shapes, dtypes and shardings are what count).
+
+    Returns
+    -------
+    jax.stages.Compiled
+        Called with arrays of those shapes, dtypes and shardings.
+    """
+    try:
+        return jax.jit(fn, compiler_options=_CPU_OPTIONS).lower(*args).compile()
+    except jax.errors.JaxRuntimeError as error:
+        if "No such compile option" not in str(error):
+            raise
+        return jax.jit(fn).lower(*args).compile()

@@ -1,7 +1,8 @@
-"""A loaded detector: features + classifier as one compiled function, sharded over devices.
+"""A loaded detector: features + classifier as compiled functions, sharded over devices.
 
-:class:`Detector` turns windows of audio into probabilities of bird activity with one jitted
-JAX function (:mod:`scatter.detect.features` then :mod:`scatter.detect.model`); its
+:class:`Detector` turns windows of audio into probabilities of bird activity with two compiled
+JAX programs run back to back (scattering envelopes, then activity features and classifier:
+:mod:`scatter.detect.features`, :mod:`scatter.detect.model`), compiled side by side; its
 :meth:`Detector.detect` runs it over files and folders with :func:`scatter.runner.run_detection`
 (decoding in threads ahead of compute, batches across files, resumable outputs).
 
@@ -41,11 +42,12 @@ from __future__ import annotations
 
 import math
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import jax
 import numpy as np
 
-from scatter._fft import jit
+from scatter._fft import compile_now
 from scatter.detect.features import FeatureConfig, FeatureExtractor
 from scatter.detect.model import check_params, window_logits
 from scatter.errors import ScatterError
@@ -140,21 +142,22 @@ class Detector:
             from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
             mesh = Mesh(np.array(self.devices), ("batch",))
-            batch = NamedSharding(mesh, PartitionSpec("batch"))
             replicated = NamedSharding(mesh, PartitionSpec())
-            self._batch_sharding = batch
+            self._batch_sharding = NamedSharding(mesh, PartitionSpec("batch"))
             # shard_map: each device runs the whole pipeline on its own rows. (Plain jit with
             # shardings let XLA's partitioner replicate parts of the scattering on every
             # device: twice the CPU time on 2 host devices, no gain in wall time.)
-            body = jax.shard_map(self._probabilities, mesh=mesh,
-                                 in_specs=(PartitionSpec(), PartitionSpec(),
-                                           PartitionSpec("batch")),
-                                 out_specs=PartitionSpec("batch"))
-            self._body = body
+            rows = PartitionSpec("batch")
+
+            def shard(fn):
+                return jax.shard_map(fn, mesh=mesh, in_specs=(PartitionSpec(), rows),
+                                     out_specs=rows)
+
+            self._stages = (shard(self._envelopes), shard(self._classify))
             placement = replicated
         else:
             self._batch_sharding = None
-            self._body = self._probabilities
+            self._stages = (self._envelopes, self._classify)
             placement = None
         feature_params = jax.tree_util.tree_map(np.asarray, feature_params)
         self.params = jax.device_put(self.params, placement)
@@ -170,9 +173,13 @@ class Detector:
                     self._features = FeatureExtractor(self.config)
         return self._features
 
-    def _probabilities(self, params, feature_params, x):
-        feats = self.features.apply(feature_params, x)
-        return jax.nn.sigmoid(window_logits(params, feats))
+    def _envelopes(self, feature_params, x):
+        """Stage 1 of the scoring program: windows -> pooled scattering envelopes."""
+        return self.features.envelopes(feature_params, x)
+
+    def _classify(self, params, S):
+        """Stage 2: envelopes -> activity features -> classifier -> probabilities."""
+        return jax.nn.sigmoid(window_logits(params, self.features.activity(S)))
 
     @property
     def n_devices(self):
@@ -196,34 +203,58 @@ class Detector:
     def _run(self, x):
         if self._batch_sharding is not None:
             x = jax.device_put(x, self._batch_sharding)
-        return self._program(x)(self.params, self._feature_params, x)
+        envelopes, classify = self._program(x)
+        return classify(self.params, envelopes(self._feature_params, x))
 
     def _program(self, x):
-        """The compiled scoring function for batches shaped like ``x``: with a program cache,
-        the exported program (loaded, or traced once and saved), else the jitted function."""
+        """The two compiled stages of the scoring program for batches shaped like ``x``.
+
+        The program is two programs (:meth:`_envelopes`, :meth:`_classify`) so that they are
+        traced and compiled in two threads at once: XLA compiles without holding the GIL, and a
+        first run's start-up (about 5 s of compilation on one core) is shared by two cores. With
+        a program cache each stage is the exported program (loaded, or traced once and saved);
+        the compiled executables come from JAX's persistent compilation cache when it is on.
+        Compiled with :func:`scatter._fft.compile_now`'s options: XLA:CPU's threaded FFT off, so
+        that a batch's scores are bit-identical from call to call (parallelism comes from one
+        device per core).
+        """
         key = (x.shape, str(x.dtype))
-        if key not in self._programs:
-            # scatter._fft.jit: compiled with XLA:CPU's threaded FFT off, so that a batch's scores
-            # are bit-identical from call to call (parallelism comes from one device per core)
-            if self._cache is None:
-                fn = jit(self._body)
-            else:
-                name = self._cache.key({"detector": self._key, "x": [list(x.shape),
-                                                                     str(x.dtype)]},
-                                       fingerprint="")
-                exported = self._cache.load_program(name)
-                if exported is None:
-                    exported = jax.export.export(jax.jit(self._body))(
-                        self.params, self._feature_params, x)
-                    try:
-                        self._cache.save_program(name, exported)
-                    except (OSError, ImportError):
-                        # a read-only cache, or no 'flatbuffers' (jax.export needs it to
-                        # serialize): only the next start-up pays
-                        pass
-                fn = jit(exported.call)
-            self._programs[key] = fn
+        if key in self._programs:
+            return self._programs[key]
+        args = [(self._feature_params, x), (self.params, None)]
+        names, exported = [None, None], [None, None]
+        if self._cache is not None:
+            names = [self._cache.key({"detector": self._key, "stage": stage,
+                                      "x": [list(x.shape), str(x.dtype)]}, fingerprint="")
+                     for stage in ("envelopes", "classify")]
+            exported = [self._cache.load_program(name) for name in names]
+        if exported[0] is not None and exported[1] is not None:
+            shape = exported[0].out_avals[0].shape
+        else:
+            exported = [None, None]
+            shape = (x.shape[0], self.features.n_paths, self.features.n_frames)
+        args[1] = (self.params, jax.ShapeDtypeStruct(shape, np.float32,
+                                                     sharding=self._batch_sharding))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [pool.submit(self._compile_stage, fn, a, name, ex)
+                       for fn, a, name, ex in zip(self._stages, args, names, exported)]
+            self._programs[key] = tuple(f.result() for f in futures)
         return self._programs[key]
+
+    def _compile_stage(self, fn, args, name, exported):
+        """One stage compiled for ``args``: from ``exported`` when given, else traced (and,
+        with a program cache, exported and saved under ``name`` first)."""
+        if self._cache is None:
+            return compile_now(fn, *args)
+        if exported is None:
+            exported = jax.export.export(jax.jit(fn))(*args)
+            try:
+                self._cache.save_program(name, exported)
+            except (OSError, ImportError):
+                # a read-only cache, or no 'flatbuffers' (jax.export needs it to serialize):
+                # only the next start-up pays
+                pass
+        return compile_now(exported.call, *args)
 
     def scorer(self, batch):
         """Probabilities of a batch of windows; returns a JAX array without waiting for it.

@@ -572,6 +572,22 @@ class FeatureExtractor:
         -------
         jax.Array [shape=(..., n_features, n_frames), dtype=float32]
         """
+        return self.activity(self.envelopes(params, x))
+
+    def envelopes(self, params, x):
+        """First half of :meth:`apply`: dithered windows -> scattering (orders >= 1) -> frames
+        pooled by ``config.pool`` (pure, traceable).
+
+        Parameters
+        ----------
+        params : dict of jax.Array
+            As :meth:`apply`.
+        x : jax.Array [shape=(..., window)]
+
+        Returns
+        -------
+        jax.Array [shape=(..., n_paths, n_frames), dtype=float32]
+        """
         x = jnp.asarray(x, jnp.float32)
         if self.dither is not None:
             x = x + jnp.asarray(self.dither)
@@ -579,7 +595,21 @@ class FeatureExtractor:
         S = jnp.take(S, jnp.asarray(self._keep), axis=-2)
         pool = self.config.pool
         S = S[..., :self.n_frames * pool]
-        S = S.reshape(S.shape[:-1] + (self.n_frames, pool)).mean(axis=-1)
+        return S.reshape(S.shape[:-1] + (self.n_frames, pool)).mean(axis=-1)
+
+    def activity(self, S):
+        """Second half of :meth:`apply`: :func:`activity_features` of pooled envelopes with
+        this configuration's settings (pure, traceable).
+
+        Parameters
+        ----------
+        S : jax.Array [shape=(..., n_paths, n_frames)]
+            From :meth:`envelopes`.
+
+        Returns
+        -------
+        jax.Array [shape=(..., n_features, n_frames), dtype=float32]
+        """
         return activity_features(S, mask=self.config.mask, rule=self.config.rule,
                                  noise_floor=self.config.noise_floor, groups=self._orders,
                                  top_db=self.config.top_db)

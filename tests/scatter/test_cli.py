@@ -170,7 +170,7 @@ def test_detect_keeps_traced_programs_beside_the_jax_cache(tmp_path, tiny_model,
     common = ["detect", str(d), "--model", tiny_model, "--quiet"]
     assert main(common + ["--out", str(tmp_path / "1.csv")]) == 0
     programs = tmp_path / "jax" / "symscatter-programs"
-    assert len(list(programs.glob("*.jaxexport"))) == 1
+    assert len(list(programs.glob("*.jaxexport"))) == 2  # the program's two stages
     assert main(common + ["--out", str(tmp_path / "2.csv")]) == 0
     assert _rows(tmp_path / "1.csv") == _rows(tmp_path / "2.csv")
     monkeypatch.setenv("SYMSCATTER_NO_JAX_CACHE", "1")
