@@ -9,7 +9,10 @@ cache) and the detector's traced programs in ``~/.cache/symscatter/programs``
 ``SYMSCATTER_NO_JAX_CACHE=1`` turns both off.
 ``scatter detect`` splits the host CPU into one JAX device per core and shards its batches over
 them (``SYMSCATTER_CPU_DEVICES=N`` sets the count, ``1`` turns the split off; an
-``XLA_FLAGS=--xla_force_host_platform_device_count=N`` already set is kept).
+``XLA_FLAGS=--xla_force_host_platform_device_count=N`` already set is kept). The program
+(:func:`run_program`) also has glibc's allocator keep large buffers for reuse
+(:mod:`scatter._malloc`: a third less CPU for ``scatter detect``);
+``SYMSCATTER_KEEP_MALLOC=1`` keeps glibc's defaults.
 
 Exit status: 0 when every file was processed; 3 when some files could not be read (each has a
 results row with its ``error`` text); 2 for usage errors (bad option, no such path or model);
