@@ -189,9 +189,9 @@ def ablation(corpus, features, config, *, n_train, seeds=(0,), quiet=True, cache
     return rows
 
 
-#: Variants of :func:`finetune_model`: first-order filters learned with the classifier, or the
-#: classifier alone on the same steps (the control).
-FINETUNE_VARIANTS = ("filters", "classifier")
+#: Variants of :func:`finetune_model`: first-order filters learned with the classifier, the
+#: classifier alone on the same steps (the control), or the filters alone (classifier fixed).
+FINETUNE_VARIANTS = ("filters", "classifier", "filters-only")
 
 
 def finetune_model(model, corpus, ftcfg, *, copies, max_windows, seed, work,
@@ -206,7 +206,8 @@ def finetune_model(model, corpus, ftcfg, *, copies, max_windows, seed, work,
     corpus : Path
         Development corpus (its ``labels.csv`` split column decides train and val).
     ftcfg : scatter.detect.finetune.FinetuneConfig
-        ``filter_learning_rate`` is set to 0 for the ``"classifier"`` variant.
+        ``filter_learning_rate`` is set to 0 for the ``"classifier"`` variant, the
+        classifier's ``learning_rate`` to 0 for ``"filters-only"``.
     copies, max_windows, seed : int
         Augmented copies per training clip, windows per clip and the augmentation seed (the
         model's own training settings give the audio its classifier was trained on).
@@ -245,8 +246,9 @@ def finetune_model(model, corpus, ftcfg, *, copies, max_windows, seed, work,
                          quiet=quiet, desc="val windows")
     rows = []
     for variant in variants:
-        cfg = ftcfg if variant == "filters" else dataclasses.replace(ftcfg,
-                                                                     filter_learning_rate=0.0)
+        cfg = {"filters": ftcfg,
+               "classifier": dataclasses.replace(ftcfg, filter_learning_rate=0.0),
+               "filters-only": dataclasses.replace(ftcfg, learning_rate=0.0)}[variant]
         res = finetune(params, features, tw, vw, config=cfg, quiet=quiet)
         best = res["history"][res["best_epoch"]]
         side = json.loads(json.dumps(meta))
@@ -381,7 +383,8 @@ def settings(argv=None):
                         "scatter.detect.finetune) instead of training; the models go to WORK")
     p.add_argument("--finetune-variants", nargs="+", choices=FINETUNE_VARIANTS,
                    default=list(FINETUNE_VARIANTS),
-                   help="filters: filters and classifier; classifier: the control")
+                   help="filters: filters and classifier; classifier: the control; "
+                        "filters-only: the classifier fixed")
     p.add_argument("--finetune-epochs", type=int, default=2)
     p.add_argument("--finetune-lr", type=float, default=3e-4,
                    help="classifier learning rate while fine-tuning")
