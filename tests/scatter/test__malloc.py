@@ -54,6 +54,10 @@ def _faults(mode):
 def test_tuned_process_reuses_large_buffers_without_page_faults():
     pages = 5 * 96 * 2**20 // os.sysconf("SC_PAGE_SIZE")  # every page of the 5 later rounds
     default = _faults("default")
+    if default < 0.5 * pages:
+        # transparent huge pages for every mapping (THP "always"): a fault maps 2 MB, and
+        # counting faults says nothing about the reuse
+        pytest.skip(f"only {default} page faults for {pages} pages: huge pages in use")
     tuned = _faults("tuned")
     assert default > 0.9 * pages  # glibc maps and unmaps each buffer: every page faults again
     assert tuned < 0.05 * pages  # the buffer stays in the heap and is reused
