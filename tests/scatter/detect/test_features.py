@@ -413,3 +413,29 @@ def test_old_sidecars_load_without_top_db():
     d = dataclasses.replace(SMALL, top_db=60.0).to_dict()
     assert d["top_db"] == 60.0 and FeatureConfig().top_db == 0.0
     assert FeatureConfig.from_dict({k: v for k, v in d.items() if k != "top_db"}) == SMALL
+
+
+def test_learned_first_order_filters_in_the_settings():
+    # designed filters (empty fields): left out of the dict, so older settings are unchanged
+    assert "xi1" not in SMALL.to_dict() and "sigma1" not in SMALL.to_dict()
+    n1 = Scattering1D(J=SMALL.J, shape=SMALL.window, Q=SMALL.Q).params["xi1"].shape[0]
+    xi = np.linspace(0.05, 0.4, n1).astype(np.float32)
+    sigma = np.full(n1, 0.01, np.float32)
+    cfg = dataclasses.replace(SMALL, xi1=xi, sigma1=sigma)
+    d = cfg.to_dict()
+    assert d["xi1"] == [float(v) for v in xi] and len(d["sigma1"]) == n1
+    back = FeatureConfig.from_dict(d)
+    assert back == cfg and hash(back) == hash(cfg)
+    np.testing.assert_array_equal(np.asarray(back.xi1, np.float32), xi)  # exact round trip
+    with pytest.raises(ScatterError, match=r"xi1 and sigma1 must have the same length .* got "
+                                           r"3 and 2"):
+        dataclasses.replace(SMALL, xi1=[0.1, 0.2, 0.3], sigma1=[0.01, 0.01])
+    with pytest.raises(ScatterError, match=r"sigma1 must be a sequence of frequencies in "
+                                           r"\(0, 0.5\) cycles per sample .* got \(0.0,\)"):
+        dataclasses.replace(SMALL, xi1=[0.1], sigma1=[0.0])
+    with pytest.raises(ScatterError, match=r"xi1 must be a sequence .* got 'high'"):
+        dataclasses.replace(SMALL, xi1="high", sigma1=[0.01])
+    with pytest.raises(ScatterError, match=rf"xi1 and sigma1 must hold one value per "
+                                           rf"first-order wavelet \({n1} at J=4, Q=\(2, 1\)\); "
+                                           rf"got 2"):
+        FeatureExtractor(dataclasses.replace(SMALL, xi1=[0.1, 0.2], sigma1=[0.01, 0.01]))
