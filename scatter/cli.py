@@ -122,6 +122,11 @@ def build_parser():
     t.add_argument("--Q", type=_positive_int, nargs=2, default=[6, 1], dest="Q")
     t.add_argument("--max-order", type=int, choices=(1, 2), default=2)
     t.add_argument("--mask", choices=("sure", "universal", "bayes", "none"), default="sure")
+    t.add_argument("--filter-epochs", type=int, default=0,
+                   help="epochs of end-to-end fine-tuning of the first-order wavelets with the "
+                        "classifier after training (learnable filters; 0: designed filters)")
+    t.add_argument("--filter-lr", type=_number, default=1e-2,
+                   help="learning rate of the wavelet parameters while fine-tuning")
     t.add_argument("--resume", action="store_true", help="continue from MODEL.ckpt.npz")
     t.add_argument("--quiet", action="store_true")
     t.add_argument("--json", action="store_true", help="print the summary as one JSON line")
@@ -284,7 +289,8 @@ def _train(args):
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.lr, patience=args.patience, seed=args.seed,
                          val_fraction=args.val_fraction, copies=args.copies,
-                         hidden=tuple(args.hidden))
+                         hidden=tuple(args.hidden), filter_epochs=args.filter_epochs,
+                         filter_learning_rate=args.filter_lr)
     summary = train(args.data, labels=args.labels, out=args.out, features=features,
                     config=config, resume=args.resume, quiet=args.quiet)
     if args.json:

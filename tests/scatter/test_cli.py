@@ -137,6 +137,22 @@ def test_train_then_evaluate(tmp_path, capsys):
     assert report["n"] == 8 and 0 <= report["auc"] <= 1
 
 
+def test_train_with_learnable_filters(tmp_path, capsys):
+    labels = write_synthetic_corpus(tmp_path / "c", n_clips=8, seconds=0.3, sr=16000)
+    model = tmp_path / "m.npz"
+    common = ["train", str(tmp_path / "c"), "--labels", labels, "--out", str(model),
+              "--epochs", "1", "--copies", "0", "--hidden", "4", "--sr", "16000",
+              "--window-s", "0.128", "--J", "4", "--Q", "2", "1", "--quiet", "--json"]
+    assert main(common + ["--filter-epochs", "-1"]) == 2
+    assert "filter_epochs" in capsys.readouterr().err
+    assert main(common + ["--filter-epochs", "1", "--filter-lr", "0.05"]) == 0
+    sidecar = json.loads(model.with_suffix(".json").read_text())
+    assert sidecar["training"]["config"]["filter_epochs"] == 1
+    assert sidecar["training"]["config"]["filter_learning_rate"] == 0.05
+    # epoch 0 (the trained classifier with the designed filters), then the fine-tuning epoch
+    assert [h["epoch"] for h in sidecar["metrics"]["finetune"]["history"]] == [0, 1]
+
+
 def test_python_dash_m_scatter_help():
     res = subprocess.run([sys.executable, "-m", "scatter", "detect", "--help"],
                          capture_output=True, text=True, timeout=300)
