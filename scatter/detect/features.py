@@ -19,20 +19,8 @@ scattering path (band) ``p``:
    the *level* ``log(S + tiny) - mean_{p,t} log(S + tiny)`` (the spectral shape of the window,
    gain-invariant, which keeps a sound that lasts the whole window).
 
-Noise floor. In a window that is mostly exact zeros (digital silence), a band's median and MAD
-are 0, so without a floor the activity ``log1p(c / 1e-8)`` is about 18 for any sound at all,
-however faint the band's share of it (spectral leakage included). The floor ties the noise
-level to a window-level scale instead: with ``noise_floor = 0.02`` a band's noise is taken to be
-at least 2 % (-34 dB) of the mean envelope of its order in the window, so the activity is
-bounded by ``log1p(n_paths_of_order * n_frames / noise_floor)`` and stays gain-invariant, while
-bands of ordinary recordings (whose MAD noise is 1-30 % of that mean) are left alone. The
-constant ``1e-8`` added to ``sigma`` and to ``S`` in the level stays as the absolute floor: it is
-about the MAD of first-order coefficients of 16-bit quantisation noise at the detector's
-settings (``J=8, Q=(4, 1)``, 22.05 kHz), so sounds below one quantisation step of a 16-bit
-recording read as silence. ``noise_floor=0`` (the default) is no floor: on the development
-corpus's validation split a floor of 0.02 did not raise the AUC (classifier seeds 0-2: 0.839
-with it, 0.853 without, coarse subsampling both), so the shipped model has none; set it for
-recordings with stretches of digital silence. Sidecars without the field load with 0.
+Noise floor and dynamic range (``noise_floor``, ``top_db``): see :mod:`scatter.detect.activity`,
+which computes steps 2-4.
 
 Dither. Digital silence (exact zeros) is a state no microphone produces: every recording
 has at least the noise of its quantisation. ``dither`` (full-scale amplitude, default 0: none)
@@ -42,24 +30,9 @@ deterministic), as a 16-bit converter dithered at one quantisation step would
 (Lipshitz, Wannamaker & Vanderkooy 1992, "Quantization and dither: a theoretical survey",
 J. Audio Eng. Soc. 40(5)); ``dither = 2**-15`` is one step of 16-bit audio, -101 dBFS RMS.
 A window of digital silence then has the features of the quietest noise a 16-bit recording can
-hold instead of a MAD of exactly 0 (the blow-up described above), while any recording with
-its own background (nearly all: microphone and room noise lie 20-60 dB above) is unchanged in
-effect. Sidecars without the field load with 0.
-
-Dynamic range. A sound in digital silence (or in dither) sits 70-100 dB above its
-surroundings, far beyond the 20-60 dB of a sound in any real background, so its activity
-(``log`` of that ratio) and its level channels lie outside what a model sees in field audio,
-and they change with the sound's gain. ``top_db > 0`` keeps only the top ``top_db`` decibels of
-each window, per scattering order: ``S <- max(S, 10**(-top_db/20) max_{order} S)`` and
-``sigma >= 10**(-top_db/20) max_{order} S``, as ``librosa.power_to_db(top_db=80)`` clamps a
-spectrogram below its peak. The activity is then at most ``log1p(10**(top_db/20))`` and the
-features gain-invariant again for sounds in silence; recordings whose bands stay within
-``top_db`` of the loudest are unchanged. The shipped model uses ``top_db=40`` (activity at most
-4.6, about what a call 40 dB above a real background reaches) with ``dither=2**-15``: on
-validation only (``benchmarks/detector_quality.py --split validation``) birds heard alone went
-from chance (clip AUC 0.41) to 0.85-0.92 and the clip AUC from 0.75 to 0.79 (classifier seeds
-0-2; ``top_db=60``: similar mean, one seed back at 0.70), corpus validation AUC 0.91
-(``data_scripts/train_default_detector.py`` gives every figure).
+hold instead of a MAD of exactly 0 (the blow-up described in :mod:`scatter.detect.activity`),
+while any recording with its own background (nearly all: microphone and room noise lie 20-60 dB
+above) is unchanged in effect. Sidecars without the field load with 0.
 
 The output is ``(batch, 2 * n_paths, n_frames)``: activity channels first, then level channels.
 Every step is a pure JAX function of ``x``: it works under ``jax.jit`` and ``jax.vmap`` and
@@ -85,17 +58,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from scatter._fft import jit
+from scatter.detect.activity import MASK_METHODS, RULES, _fraction, _top_db, activity_features
 from scatter.errors import ScatterError
 from scatter.scattering import Scattering1D
-from scatter.threshold import _sortnet, gain, mad_sigma, select_thresholds
 
 __all__ = ["DITHER_16BIT", "FILTER_FIELDS", "LEGACY_DEFAULTS", "MASK_METHODS", "FeatureConfig",
            "FeatureExtractor", "activity_features", "dither_signal"]
 
-#: Threshold selectors usable for the activity mask ("none": no mask, activity = log1p(c+/s)).
-MASK_METHODS = ("sure", "universal", "bayes", "none")
-_RULES = ("soft", "garrote", "firm")
-_TINY = 1e-8
 #: Values of fields added after the first models shipped, as those models were trained: a
 #: sidecar without the field loads with them (:meth:`FeatureConfig.from_dict`).
 LEGACY_DEFAULTS = {"noise_floor": 0.0, "subsampling": "kymatio", "dither": 0.0, "top_db": 0.0}
@@ -106,19 +75,6 @@ _DITHER_SEED = 20150
 #: filters, and :meth:`FeatureConfig.to_dict` leaves them out then.
 FILTER_FIELDS = ("xi1", "sigma1")
 _SUBSAMPLING = ("kymatio", "coarse")
-
-
-def _fraction(name, value):
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-            or not 0 <= value < 1):
-        raise ScatterError(f"{name} must be a number in [0, 1); got {value!r}")
-
-
-def _top_db(value):
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-            or not 0 <= value <= 200):
-        raise ScatterError(f"top_db must be a number of decibels in [0, 200] (0: no limit); "
-                           f"got {value!r}")
 
 
 def _filters(xi1, sigma1):
@@ -162,8 +118,8 @@ class FeatureConfig:
         Thresholding rule of the mask.
     noise_floor : float
         Lower bound of a band's noise level relative to the window's mean envelope of the
-        band's scattering order (module docstring); ``0 <= noise_floor < 1``; 0: none (the
-        behaviour of older models).
+        band's scattering order (:mod:`scatter.detect.activity`); ``0 <= noise_floor < 1``;
+        0: none (the behaviour of older models).
     subsampling : {"kymatio", "coarse"}
         Time subsampling of the scattering's wavelet moduli (:class:`scatter.Scattering1D`):
         ``"coarse"`` takes each one dyadic level coarser than kymatio's alias-free level,
@@ -173,9 +129,10 @@ class FeatureConfig:
         *Dither*); ``0 <= dither < 1``; 0: none (the behaviour of older models);
         :data:`DITHER_16BIT` is one 16-bit quantisation step.
     top_db : float
-        Dynamic range kept per window (module docstring, *Dynamic range*): envelopes more than
-        ``top_db`` dB below the loudest of their scattering order in the window are raised to
-        that level; ``0 <= top_db <= 200``; 0: no limit (the behaviour of older models).
+        Dynamic range kept per window (:mod:`scatter.detect.activity`, *Dynamic range*):
+        envelopes more than ``top_db`` dB below the loudest of their scattering order in the
+        window are raised to that level; ``0 <= top_db <= 200``; 0: no limit (the behaviour of
+        older models).
     xi1, sigma1 : tuple of float
         Learned centre frequencies and widths (cycles per sample) of the first-order wavelets,
         one per wavelet in the scattering's order (:meth:`FeatureExtractor.filter_params`),
@@ -237,8 +194,8 @@ class FeatureConfig:
         _int("pool", self.pool, 1)
         if self.mask not in MASK_METHODS:
             raise ScatterError(f"mask must be one of {MASK_METHODS}; got {self.mask!r}")
-        if self.rule not in _RULES:
-            raise ScatterError(f"rule must be one of {_RULES}; got {self.rule!r}")
+        if self.rule not in RULES:
+            raise ScatterError(f"rule must be one of {RULES}; got {self.rule!r}")
         _fraction("noise_floor", self.noise_floor)
         if self.subsampling not in _SUBSAMPLING:
             raise ScatterError(f"subsampling must be one of {_SUBSAMPLING}; "
@@ -293,82 +250,6 @@ class FeatureConfig:
         return cls(**(LEGACY_DEFAULTS | d))
 
 
-def activity_features(S, *, mask="sure", rule="soft", noise_floor=0.0, groups=None,
-                      top_db=0.0):
-    """Activity and level channels of non-negative band envelopes (module docstring, 2-4).
-
-    Parameters
-    ----------
-    S : jax.Array [shape=(..., n_bands, n_frames)]
-        Non-negative envelopes (scattering coefficients), finite.
-    mask : {"sure", "universal", "bayes", "none"}
-        Threshold selector of the activity mask.
-    rule : {"soft", "garrote", "firm"}
-        Thresholding rule.
-    noise_floor : float
-        Each band's noise level is at least ``noise_floor`` times the mean of ``S`` over the
-        frames and the bands of its group (module docstring); 0: MAD only.
-    groups : sequence of int [shape=(n_bands,)] or None
-        Group of each band (the scattering order in :class:`FeatureExtractor`); None: one
-        group. Concrete, not traced (a static argument under ``jax.jit``: pass a tuple).
-    top_db : float
-        Dynamic range kept (module docstring): ``S`` is raised to at least
-        ``10**(-top_db / 20)`` times the largest ``S`` of the band's group, and each band's
-        noise level to at least that floor; 0: no limit. Concrete (static).
-
-    Returns
-    -------
-    jax.Array [shape=(..., 2 * n_bands, n_frames), dtype=float32]
-        Activity channels, then level channels.
-
-    Raises
-    ------
-    ScatterError
-        For an unknown ``mask`` or ``rule``, fewer than 2 dimensions, a ``noise_floor``
-        outside [0, 1), a ``top_db`` outside [0, 200] or ``groups`` not of length
-        ``n_bands``.
-
-    Examples
-    --------
-    >>> import jax.numpy as jnp
-    >>> S = jnp.ones((3, 8)).at[1, 4].set(5.0)       # band 1 rises at frame 4
-    >>> A = activity_features(S, mask="none")
-    >>> float(A[1, 4]) > 0 and float(A[0].max()) == 0.0
-    True
-    """
-    if mask not in MASK_METHODS:
-        raise ScatterError(f"mask must be one of {MASK_METHODS}; got {mask!r}")
-    if rule not in _RULES:
-        raise ScatterError(f"rule must be one of {_RULES}; got {rule!r}")
-    S = jnp.asarray(S, jnp.float32)
-    if S.ndim < 2:
-        raise ScatterError(f"S must have shape (..., n_bands, n_frames); got {S.shape}")
-    if not isinstance(noise_floor, jax.core.Tracer):  # a traced floor is the caller's care
-        _fraction("noise_floor", noise_floor)
-    _top_db(top_db)
-    S = jnp.maximum(S, 0.0)
-    range_floor = None
-    if top_db > 0:
-        range_floor = 10.0 ** (-top_db / 20.0) * _group_reduce(S, groups, "max")
-        S = jnp.maximum(S, range_floor[..., None])
-    floor = _sortnet.median(S)[..., None]  # a sorting network: several times XLA's sort
-    c = S - floor
-    sigma = jnp.maximum(mad_sigma(c), noise_floor * _group_reduce(S, groups, "mean"))
-    if range_floor is not None:
-        sigma = jnp.maximum(sigma, range_floor)
-    above = jnp.maximum(c, 0.0)
-    if mask == "none":
-        m = jnp.ones_like(c)
-    else:
-        t = select_thresholds(c, method=mask, sigma=sigma, rule=rule)
-        m = gain(jnp.abs(c), t[..., None], rule=rule)
-    # sigma is 0 for a constant band (silence): c is 0 there too, so the ratio is 0.
-    activity = jnp.log1p(m * above / (sigma[..., None] + _TINY))
-    level = jnp.log(S + _TINY)
-    level = level - jnp.mean(level, axis=(-2, -1), keepdims=True)
-    return jnp.concatenate([activity, level], axis=-2)
-
-
 def dither_signal(n, amplitude, *, seed=_DITHER_SEED):
     """The fixed triangular-PDF dither of :class:`FeatureExtractor` (module docstring).
 
@@ -405,28 +286,6 @@ def dither_signal(n, amplitude, *, seed=_DITHER_SEED):
     rng = np.random.default_rng(seed)
     u = rng.random((2, n))
     return (amplitude * (u[0] - u[1])).astype(np.float32)
-
-
-def _group_reduce(S, groups, how):
-    """Mean or max of ``S`` over frames and the bands of each band's group, per band:
-    (..., n_bands)."""
-    n_bands = S.shape[-2]
-    if groups is None:
-        groups = np.zeros(n_bands, np.int64)
-    groups = np.asarray(groups)
-    if groups.shape != (n_bands,):
-        raise ScatterError(f"groups must have one entry per band, shape ({n_bands},); got "
-                           f"shape {groups.shape}")
-    ids, index = np.unique(groups, return_inverse=True)
-    member = (index[:, None] == np.arange(ids.size)[None, :])          # (n_bands, n_groups)
-    if how == "max":
-        band = jnp.max(S, axis=-1)
-        per_group = jnp.max(jnp.where(jnp.asarray(member), band[..., :, None], 0.0), axis=-2)
-    else:
-        band = jnp.mean(S, axis=-1)
-        weights = member / member.sum(axis=0, keepdims=True)
-        per_group = band @ jnp.asarray(weights.astype(np.float32))     # (..., n_groups)
-    return jnp.take(per_group, jnp.asarray(index), axis=-1)
 
 
 class FeatureExtractor:

@@ -1,5 +1,6 @@
-"""Tests of scatter.detect.features: settings, the activity mask against a NumPy reference,
-invariances, jit/vmap, and the batched extractor."""
+"""Tests of scatter.detect.features: settings, dither, the batched extractor (scattering then
+:func:`scatter.detect.activity.activity_features`, tested in test_activity.py), learned
+filters."""
 
 import dataclasses
 
@@ -28,44 +29,6 @@ def fx():
 @pytest.fixture(scope="module")
 def fx_dither():
     return FeatureExtractor(dataclasses.replace(SMALL, dither=DITHER_16BIT))
-
-
-def _reference_universal_soft(S):
-    """NumPy twin of activity_features(mask="universal", rule="soft") from the formulas."""
-    floor = np.median(S, axis=-1, keepdims=True)
-    c = S - floor
-    sigma = np.median(np.abs(c), axis=-1) / 0.6744897501960817
-    t = sigma * np.sqrt(2 * np.log(S.shape[-1]))
-    r = np.abs(c)
-    g = np.where(r > t[..., None], (r - t[..., None]) / np.where(r > 0, r, 1), 0.0)
-    act = np.log1p(g * np.maximum(c, 0) / (sigma[..., None] + 1e-8))
-    level = np.log(S + 1e-8)
-    level -= level.mean(axis=(-2, -1), keepdims=True)
-    return np.concatenate([act, level], axis=-2)
-
-
-def test_activity_matches_numpy_reference(rng):
-    S = np.abs(rng.normal(size=(3, 5, 40))) + 0.1
-    S[:, 2, 10:14] += 5.0
-    got = np.asarray(activity_features(jnp.asarray(S, jnp.float32), mask="universal"))
-    np.testing.assert_allclose(got, _reference_universal_soft(S), rtol=2e-4, atol=2e-4)
-
-
-@pytest.mark.parametrize("mask", ["sure", "universal", "bayes", "none"])
-def test_activity_marks_the_burst_only(rng, mask):
-    S = 1.0 + 0.05 * np.abs(rng.normal(size=(4, 64)))
-    S[1, 20:26] += 3.0
-    f = jax.jit(activity_features, static_argnames="mask")
-    A = np.asarray(f(jnp.asarray(S, jnp.float32), mask=mask))[:4]
-    assert A[1, 20:26].min() > 1.0
-    assert A[1, 20:26].min() > A[[0, 2, 3]].max() + 1.0
-
-
-def test_mask_removes_stationary_noise(rng):
-    S = 1.0 + 0.05 * np.abs(rng.normal(size=(6, 200)))
-    masked = np.asarray(activity_features(jnp.asarray(S, jnp.float32), mask="universal"))[:6]
-    unmasked = np.asarray(activity_features(jnp.asarray(S, jnp.float32), mask="none"))[:6]
-    assert np.mean(masked > 0) < 0.02 < np.mean(unmasked > 0)
 
 
 def test_silence_gives_zeros_and_gain_invariance(fx, rng):
@@ -122,15 +85,6 @@ def test_apply_takes_the_filter_weights_as_arguments(fx, rng):
     assert np.abs(got[:, fx.n_paths:]).max() > 0.1
 
 
-def test_activity_under_jit_and_vmap(rng):
-    S = jnp.asarray(np.abs(rng.normal(size=(3, 5, 32))), jnp.float32)
-    direct = np.asarray(activity_features(S, mask="universal"))
-    jitted = np.asarray(jax.jit(activity_features, static_argnames="mask")(S, mask="universal"))
-    mapped = np.asarray(jax.vmap(lambda s: activity_features(s, mask="universal"))(S))
-    np.testing.assert_allclose(jitted, direct, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(mapped, direct, rtol=1e-5, atol=1e-5)
-
-
 def test_input_errors(fx):
     with pytest.raises(ScatterError, match=r"x must have shape \(\.\.\., 2048\)"):
         fx(np.zeros((2, 100), np.float32))
@@ -183,68 +137,6 @@ def test_config_round_trip():
 def test_pool_larger_than_frames():
     with pytest.raises(ScatterError, match="exceeds the"):
         FeatureExtractor(dataclasses.replace(SMALL, pool=10_000))
-
-
-def _burst_in_digital_silence():
-    """Band envelopes of a window that is exact zeros but for a short burst: band 0 carries
-    the burst, band 1 a leak of it a million times weaker, bands 2-3 nothing at all."""
-    S = np.zeros((4, 50), np.float32)
-    S[0, 20:25] = 1.0
-    S[1, 20:25] = 1e-6
-    return jnp.asarray(S)
-
-
-@pytest.mark.parametrize("mask", ["sure", "none"])
-def test_noise_floor_bounds_activity_over_digital_silence(mask):
-    S = _burst_in_digital_silence()
-    old = np.asarray(activity_features(S, mask=mask))[:4]
-    # the defect the floor fixes: MAD = 0, so any sound, even the leak, reads as ~log(1/1e-8)
-    assert old[0].max() > 13 and old[1].max() > 4
-    rho = 0.02
-    new = np.asarray(activity_features(S, mask=mask, noise_floor=rho))[:4]
-    # c <= S <= n_bands * n_frames * mean(S), so activity <= log1p(n_bands * n_frames / rho)
-    assert new.max() <= np.log1p(4 * 50 / rho) + 1e-4
-    # the floor is rho * mean(S) = 0.02 * 5 / 200 = 5e-4: the burst's band stands out at
-    # log1p(1 / 5e-4), the leak barely registers, the empty bands stay at zero
-    np.testing.assert_allclose(new[0, 20:25].max(), np.log1p(1 / 5e-4), rtol=1e-3)
-    assert new[1].max() < 0.01
-    np.testing.assert_array_equal(new[2:], 0.0)
-    assert np.isfinite(new).all()
-
-
-def test_noise_floor_keeps_gain_invariance_and_leaves_noisy_bands_alone(rng):
-    S = 1.0 + 0.2 * np.abs(rng.normal(size=(2, 6, 64)))
-    S[:, 2, 30:34] += 4.0
-    S = jnp.asarray(S, jnp.float32)
-    # MAD noise of these bands (about 0.15) is far above 0.02 * mean(S) (about 0.024)
-    np.testing.assert_allclose(np.asarray(activity_features(S, noise_floor=0.02)),
-                               np.asarray(activity_features(S)), rtol=1e-6, atol=1e-6)
-    quiet = _burst_in_digital_silence()
-    a = np.asarray(activity_features(quiet, noise_floor=0.05))
-    b = np.asarray(activity_features(quiet * 1e3, noise_floor=0.05))
-    np.testing.assert_allclose(a[:4], b[:4], rtol=1e-4, atol=1e-4)
-
-
-def test_noise_floor_groups_use_their_own_mean():
-    # band 0 (group 0) is loud; bands 1-2 (group 1, e.g. second order) are 1000x weaker but
-    # shaped alike: with per-group means their activity matches band 0's
-    S = np.zeros((3, 40), np.float32)
-    S[0, 10:14] = 1.0
-    S[1:, 10:14] = 1e-3
-    S = jnp.asarray(S)
-    grouped = np.asarray(activity_features(S, mask="none", noise_floor=0.02,
-                                           groups=[0, 1, 1]))
-    # (equal up to the absolute floor 1e-8 added to sigma, 0.5 % of group 1's floor)
-    np.testing.assert_allclose(grouped[1], grouped[0], rtol=1e-2)
-    pooled = np.asarray(activity_features(S, mask="none", noise_floor=0.02))
-    assert pooled[1].max() < pooled[0].max() - 3
-    f = jax.jit(lambda s: activity_features(s, mask="none", noise_floor=0.02,
-                                            groups=[0, 1, 1]))
-    np.testing.assert_allclose(np.asarray(f(S)), grouped, rtol=1e-5)
-    with pytest.raises(ScatterError, match=r"groups must have one entry per band, shape \(3,\)"):
-        activity_features(S, noise_floor=0.02, groups=[0, 1])
-    with pytest.raises(ScatterError, match=r"noise_floor must be a number in \[0, 1\); got 2"):
-        activity_features(S, noise_floor=2)
 
 
 def _chirp_in_silence():
@@ -351,48 +243,6 @@ def test_old_sidecars_load_without_dither():
     old = FeatureConfig.from_dict({k: v for k, v in d.items() if k != "dither"})
     assert old.dither == 0.0 and old == SMALL
     assert FeatureConfig.from_dict(d).dither == DITHER_16BIT
-
-
-def test_top_db_bounds_sounds_in_silence_and_restores_gain_invariance():
-    S = _burst_in_digital_silence()  # band 0: burst in exact zeros; band 1 a 120 dB weaker leak
-    old = np.asarray(activity_features(S, mask="none"))
-    new = np.asarray(activity_features(S, mask="none", top_db=60.0))
-    assert old[:4].max() > 13
-    # S is raised to 1e-3 * max S = 1e-3, the noise level too: the burst reads log1p(999)
-    np.testing.assert_allclose(new[0, 20:25], np.log1p((1 - 1e-3) / (1e-3 + 1e-8)), rtol=1e-4)
-    np.testing.assert_array_equal(new[1:4], 0.0)  # the leak is below the range: nothing
-    assert new[:4].max() <= np.log1p(10**3) + 1e-4
-    # level channels: within 60 dB (6.9 nepers) of each other
-    assert np.ptp(new[4:]) <= 60 / (20 / np.log(10)) + 1e-3
-    # any gain gives the same features (the absolute 1e-8 aside)
-    for g in (1e-2, 1e3):
-        np.testing.assert_allclose(np.asarray(activity_features(S * g, top_db=60.0)),
-                                   np.asarray(activity_features(S, top_db=60.0)),
-                                   rtol=1e-3, atol=1e-3)
-
-
-def test_top_db_uses_each_groups_own_maximum_and_leaves_noisy_windows_alone(rng):
-    S = 1.0 + 0.2 * np.abs(rng.normal(size=(2, 6, 64)))
-    S[:, 2, 30:34] += 4.0
-    S = jnp.asarray(S, jnp.float32)
-    # every band within 20 dB of the loudest: a 60 dB range changes nothing
-    np.testing.assert_allclose(np.asarray(activity_features(S, top_db=60.0)),
-                               np.asarray(activity_features(S)), rtol=1e-6, atol=1e-6)
-    # group 1 is 1000x (60 dB) weaker than group 0: with one group it would be clamped to
-    # the floor; with its own group it keeps its shape
-    T = np.zeros((3, 40), np.float32)
-    T[0, 10:14] = 1.0
-    T[1:, 10:14] = 1e-3
-    T[1:, :10] = 1e-7
-    T = jnp.asarray(T)
-    grouped = np.asarray(activity_features(T, mask="none", top_db=40.0, groups=(0, 1, 1)))
-    pooled = np.asarray(activity_features(T, mask="none", top_db=40.0))
-    np.testing.assert_allclose(grouped[1], grouped[0], rtol=1e-3, atol=1e-3)
-    assert pooled[1].max() == 0.0 < grouped[1].max()
-    f = jax.jit(lambda s: activity_features(s, mask="none", top_db=40.0, groups=(0, 1, 1)))
-    np.testing.assert_allclose(np.asarray(f(T)), grouped, rtol=1e-5)
-    with pytest.raises(ScatterError, match=r"top_db must be a number of decibels"):
-        activity_features(T, top_db=300.0)
 
 
 def test_extractor_top_db_on_a_chirp_in_silence(fx):
