@@ -221,20 +221,19 @@ class Detector:
         key = (x.shape, str(x.dtype))
         if key in self._programs:
             return self._programs[key]
-        args = [(self._feature_params, x), (self.params, None)]
-        names, exported = [None, None], [None, None]
+        names = exported = (None, None)
         if self._cache is not None:
             names = [self._cache.key({"detector": self._key, "stage": stage,
                                       "x": [list(x.shape), str(x.dtype)]}, fingerprint="")
                      for stage in ("envelopes", "classify")]
             exported = [self._cache.load_program(name) for name in names]
-        if exported[0] is not None and exported[1] is not None:
-            shape = exported[0].out_avals[0].shape
-        else:
-            exported = [None, None]
+        if any(e is None for e in exported):  # a miss: trace and export both stages
+            exported = (None, None)
             shape = (x.shape[0], self.features.n_paths, self.features.n_frames)
-        args[1] = (self.params, jax.ShapeDtypeStruct(shape, np.float32,
-                                                     sharding=self._batch_sharding))
+        else:
+            shape = exported[0].out_avals[0].shape
+        S = jax.ShapeDtypeStruct(shape, np.float32, sharding=self._batch_sharding)
+        args = [(self._feature_params, x), (self.params, S)]
         with ThreadPoolExecutor(max_workers=2) as pool:
             futures = [pool.submit(self._compile_stage, fn, a, name, ex)
                        for fn, a, name, ex in zip(self._stages, args, names, exported)]
