@@ -4,7 +4,7 @@ A thin layer over :mod:`scatter.detect`: ``main(argv)`` parses the options, call
 and returns the exit status.
 
 Compiled programs are cached in ``~/.cache/symscatter/jax`` (JAX's persistent compilation
-cache) and the detector's traced programs in ``~/.cache/symscatter/programs``
+cache) and the detector's compiled programs in ``~/.cache/symscatter/programs``
 (:mod:`scatter.detect.programs`), so only the first run pays the compilation and the tracing;
 ``SYMSCATTER_NO_JAX_CACHE=1`` turns both off.
 ``scatter detect`` splits the host CPU into one JAX device per core and shards its batches over
@@ -148,7 +148,7 @@ def build_parser():
 
 def _enable_compilation_cache():
     """Keep compiled XLA programs in ``~/.cache/symscatter/jax`` between runs; returns the
-    folder for the detector's traced programs (:mod:`scatter.detect.programs`), or None.
+    folder for the detector's compiled programs (:mod:`scatter.detect.programs`), or None.
 
     Compiling the detector takes tens of seconds on a small CPU; JAX's persistent cache makes
     the next run start in a few, and the program cache saves the tracing too. When

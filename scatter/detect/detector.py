@@ -41,6 +41,7 @@ Example
 from __future__ import annotations
 
 import math
+import pickle
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -69,9 +70,10 @@ class Detector:
     path : str or None
         Where the model was read from (for messages and outputs).
     program_cache : str or os.PathLike or None
-        Folder of :class:`scatter.detect.programs.ProgramCache`: the traced scoring program
-        and the filter weights are saved there, so that the next detector of the same model
-        (in a later run) skips building the filters and tracing. None: no cache.
+        Folder of :class:`scatter.detect.programs.ProgramCache`: the compiled scoring
+        program and the filter weights are saved there, so that the next detector of the same
+        model (in a later run, on a like machine) skips building the filters, tracing and
+        compiling. None: no cache.
 
     Attributes
     ----------
@@ -211,49 +213,48 @@ class Detector:
 
         The program is two programs (:meth:`_envelopes`, :meth:`_classify`) so that they are
         traced and compiled in two threads at once: XLA compiles without holding the GIL, and a
-        first run's start-up (about 5 s of compilation on one core) is shared by two cores. With
-        a program cache each stage is the exported program (loaded, or traced once and saved);
-        the compiled executables come from JAX's persistent compilation cache when it is on.
-        Compiled with :func:`scatter._fft.compile_now`'s options: XLA:CPU's threaded FFT off, so
-        that a batch's scores are bit-identical from call to call (parallelism comes from one
-        device per core).
+        first run's start-up (a few seconds of compilation on one core) is shared by two
+        cores. With a program cache the compiled stages are loaded from it, or compiled and
+        saved there (no tracing, lowering or compilation on a warm start). Compiled with
+        :func:`scatter._fft.compile_now`'s options: XLA:CPU's threaded FFT off, so that a
+        batch's scores are bit-identical from call to call (parallelism comes from one device
+        per core).
         """
         key = (x.shape, str(x.dtype))
         if key in self._programs:
             return self._programs[key]
-        names = exported = (None, None)
+        names = None
         if self._cache is not None:
+            from scatter.detect.programs import host_fingerprint
+
             names = [self._cache.key({"detector": self._key, "stage": stage,
-                                      "x": [list(x.shape), str(x.dtype)]}, fingerprint="")
+                                      "x": [list(x.shape), str(x.dtype)],
+                                      "host": host_fingerprint()}, fingerprint="")
                      for stage in ("envelopes", "classify")]
-            exported = [self._cache.load_program(name) for name in names]
-        if any(e is None for e in exported):  # a miss: trace and export both stages
-            exported = (None, None)
-            shape = (x.shape[0], self.features.n_paths, self.features.n_frames)
-        else:
-            shape = exported[0].out_avals[0].shape
+            loaded = [self._cache.load_executable(name, devices=self.devices)
+                      for name in names]
+            if all(c is not None for c in loaded):
+                self._programs[key] = tuple(loaded)
+                return self._programs[key]
+        shape = (x.shape[0], self.features.n_paths, self.features.n_frames)
         S = jax.ShapeDtypeStruct(shape, np.float32, sharding=self._batch_sharding)
         args = [(self._feature_params, x), (self.params, S)]
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = [pool.submit(self._compile_stage, fn, a, name, ex)
-                       for fn, a, name, ex in zip(self._stages, args, names, exported)]
-            self._programs[key] = tuple(f.result() for f in futures)
-        return self._programs[key]
+        from scatter.detect.programs import watch_cache_hits
 
-    def _compile_stage(self, fn, args, name, exported):
-        """One stage compiled for ``args``: from ``exported`` when given, else traced (and,
-        with a program cache, exported and saved under ``name`` first)."""
-        if self._cache is None:
-            return compile_now(fn, *args)
-        if exported is None:
-            exported = jax.export.export(jax.jit(fn))(*args)
-            try:
-                self._cache.save_program(name, exported)
-            except (OSError, ImportError):
-                # a read-only cache, or no 'flatbuffers' (jax.export needs it to serialize):
-                # only the next start-up pays
-                pass
-        return compile_now(exported.call, *args)
+        with watch_cache_hits() as watch, ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [pool.submit(compile_now, fn, *a) for fn, a in zip(self._stages, args)]
+            self._programs[key] = tuple(f.result() for f in futures)
+        # a program JAX's persistent cache served cannot be serialized again (watch_cache_hits)
+        if names is not None and not watch.hit:
+            for name, compiled in zip(names, self._programs[key]):
+                try:
+                    self._cache.save_executable(name, compiled)
+                except (OSError, ValueError, NotImplementedError, TypeError,
+                        pickle.PicklingError):
+                    # a read-only cache, or a backend that cannot serialize its programs:
+                    # only the next start-up pays
+                    pass
+        return self._programs[key]
 
     def scorer(self, batch):
         """Probabilities of a batch of windows; returns a JAX array without waiting for it.

@@ -175,7 +175,7 @@ def load_model(model="default", *, program_cache=None):
     model : str or os.PathLike
         ``"default"`` or a model path.
     program_cache : str or os.PathLike or None
-        Folder where traced programs are kept between runs (see :class:`Detector`).
+        Folder where compiled programs are kept between runs (see :class:`Detector`).
 
     Returns
     -------

@@ -163,7 +163,7 @@ def test_program_cache_skips_the_filters_and_the_tracing(model_path, det, tmp_pa
     first = load_model(model_path, program_cache=cache)
     np.testing.assert_allclose(first.score_windows(x, batch_size=4), want, rtol=1e-6, atol=1e-7)
     # one weights entry; per batch shape, the program's two stages (envelopes, classify)
-    assert len(list(cache.glob("*.npz"))) == 1 and len(list(cache.glob("*.jaxexport"))) == 2
+    assert len(list(cache.glob("*.npz"))) == 1 and len(list(cache.glob("*.xla"))) == 2
     second = load_model(model_path, program_cache=cache)
     np.testing.assert_allclose(second.score_windows(x, batch_size=4), want, rtol=1e-6,
                                atol=1e-7)
@@ -172,7 +172,7 @@ def test_program_cache_skips_the_filters_and_the_tracing(model_path, det, tmp_pa
     # another batch shape: one more program (two stages), same weights entry
     np.testing.assert_allclose(second.score_windows(x, batch_size=2), want, rtol=1e-6,
                                atol=1e-7)
-    assert len(list(cache.glob("*.jaxexport"))) == 4
+    assert len(list(cache.glob("*.xla"))) == 4
     # corrupt entries are misses: rebuilt, rewritten, same scores
     for f in cache.iterdir():
         f.write_bytes(b"corrupt")
@@ -198,7 +198,7 @@ def test_features_of_a_detector_whose_cache_has_arrays_but_no_program(model_path
     cache = tmp_path / "programs"
     x = (0.05 * np.random.default_rng(7).normal(size=(4, CFG.window))).astype(np.float32)
     want = load_model(model_path, program_cache=str(cache)).score_windows(x, batch_size=4)
-    programs = list(cache.glob("*.jaxexport"))
+    programs = list(cache.glob("*.xla"))
     assert programs
     for path in programs:
         path.unlink()
@@ -210,17 +210,32 @@ def test_features_of_a_detector_whose_cache_has_arrays_but_no_program(model_path
 
 
 def test_program_cache_without_serialization_still_scores(model_path, tmp_path, monkeypatch):
-    """jax.export needs the 'flatbuffers' package to serialize; without it (or with any
-    ImportError there) the detector scores as usual and only skips saving the program."""
+    """A backend that cannot serialize its compiled programs (JAX raises ValueError) scores
+    as usual and only skips saving them."""
     from scatter.detect.programs import ProgramCache
 
-    def no_flatbuffers(self, key, exported):
-        raise ImportError("Please install 'flatbuffers' in order to use Exported serialization")
+    def unsupported(self, key, compiled):
+        raise ValueError("Compilation does not support serialization")
 
-    monkeypatch.setattr(ProgramCache, "save_program", no_flatbuffers)
+    monkeypatch.setattr(ProgramCache, "save_executable", unsupported)
     x = (0.05 * np.random.default_rng(8).normal(size=(4, CFG.window))).astype(np.float32)
     det = load_model(model_path, program_cache=str(tmp_path / "programs"))
     got = det.score_windows(x, batch_size=4)
     want = load_model(model_path).score_windows(x, batch_size=4)  # no cache: plain jit
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
-    assert not list((tmp_path / "programs").glob("*.jaxexport"))
+    assert not list((tmp_path / "programs").glob("*.xla"))
+
+
+def test_program_cache_is_keyed_by_the_host_cpu(model_path, tmp_path, monkeypatch):
+    """Compiled CPU code is only reused on a like CPU: another CPU (another fingerprint)
+    compiles and saves its own programs."""
+    from scatter.detect import programs
+
+    cache = tmp_path / "programs"
+    x = (0.05 * np.random.default_rng(9).normal(size=(4, CFG.window))).astype(np.float32)
+    want = load_model(model_path, program_cache=cache).score_windows(x, batch_size=4)
+    assert len(list(cache.glob("*.xla"))) == 2
+    monkeypatch.setattr(programs, "host_fingerprint", lambda: "another cpu")
+    got = load_model(model_path, program_cache=cache).score_windows(x, batch_size=4)
+    np.testing.assert_array_equal(got, want)
+    assert len(list(cache.glob("*.xla"))) == 4

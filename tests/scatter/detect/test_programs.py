@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scatter.detect.programs import ProgramCache, source_fingerprint
+from scatter.detect.programs import ProgramCache, host_fingerprint, source_fingerprint
 
 
 def test_keys_follow_description_and_fingerprint():
@@ -32,13 +32,29 @@ def test_arrays_round_trip_and_misses(tmp_path):
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["k.npz"]  # no temp files
 
 
-def test_programs_round_trip_and_corrupt_entries(tmp_path):
+def test_executables_round_trip_and_corrupt_entries(tmp_path):
     cache = ProgramCache(tmp_path)
-    fn = jax.jit(lambda w, x: jnp.tanh(x @ w))
+    fn = lambda w, x: jnp.tanh(x @ w)  # noqa: E731
     w, x = np.ones((3, 2), np.float32), np.arange(12, dtype=np.float32).reshape(4, 3)
-    assert cache.load_program("p") is None
-    cache.save_program("p", jax.export.export(fn)(w, x))
-    loaded = cache.load_program("p")
-    np.testing.assert_allclose(jax.jit(loaded.call)(w, x), fn(w, x), rtol=1e-6)
-    (tmp_path / "p.jaxexport").write_bytes(b"\x00garbage")
-    assert cache.load_program("p") is None
+    compiled = jax.jit(fn).lower(w, x).compile()
+    devices = jax.local_devices()
+    assert cache.load_executable("p", devices=devices) is None
+    cache.save_executable("p", compiled)
+    loaded = cache.load_executable("p", devices=devices)
+    np.testing.assert_array_equal(loaded(w, x), compiled(w, x))
+    np.testing.assert_allclose(loaded(w, x), np.tanh(x @ w), rtol=1e-6)
+    path = tmp_path / "p.xla"
+    blob = path.read_bytes()
+    # one flipped byte in the payload fails the checksum: a miss, not a crash
+    path.write_bytes(blob[:-10] + bytes([blob[-10] ^ 0xFF]) + blob[-9:])
+    assert cache.load_executable("p", devices=devices) is None
+    for bad in (b"", b"\x00garbage", blob[:40]):
+        path.write_bytes(bad)
+        assert cache.load_executable("p", devices=devices) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.xla"]  # no temp files
+
+
+def test_host_fingerprint_is_stable_and_hex():
+    fp = host_fingerprint()
+    assert fp == host_fingerprint() and len(fp) == 64
+    int(fp, 16)
