@@ -3,10 +3,10 @@
 A thin layer over :mod:`scatter.detect`: ``main(argv)`` parses the options, calls the library
 and returns the exit status.
 
-Compiled programs are cached in ``~/.cache/symscatter/jax`` (JAX's persistent compilation
-cache) and the detector's compiled programs in ``~/.cache/symscatter/programs``
-(:mod:`scatter.detect.programs`), so only the first run pays the compilation and the tracing;
-``SYMSCATTER_NO_JAX_CACHE=1`` turns both off.
+The detector's compiled programs are cached in ``~/.cache/symscatter/programs``
+(:mod:`scatter.detect.programs`) and those of ``train`` and ``evaluate`` in
+``~/.cache/symscatter/jax`` (JAX's persistent compilation cache), so only the first run pays
+the compilation and the tracing; ``SYMSCATTER_NO_JAX_CACHE=1`` turns both off.
 ``scatter detect`` splits the host CPU into one JAX device per core and shards its batches over
 them (``SYMSCATTER_CPU_DEVICES=N`` sets the count, ``1`` turns the split off; an
 ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` already set is kept). The program
@@ -146,30 +146,40 @@ def build_parser():
     return p
 
 
-def _enable_compilation_cache():
-    """Keep compiled XLA programs in ``~/.cache/symscatter/jax`` between runs; returns the
-    folder for the detector's compiled programs (:mod:`scatter.detect.programs`), or None.
+def _enable_compilation_cache(command):
+    """Turn on the caches of compiled programs for ``command``; returns the folder of the
+    detector's program cache (:mod:`scatter.detect.programs`), or None.
 
-    Compiling the detector takes tens of seconds on a small CPU; JAX's persistent cache makes
-    the next run start in a few, and the program cache saves the tracing too. When
-    ``JAX_COMPILATION_CACHE_DIR`` is set, JAX uses it and the programs go in its
-    ``symscatter-programs`` subfolder. Both are off when ``SYMSCATTER_NO_JAX_CACHE`` is set or
-    the folder cannot be created.
+    ``scatter detect`` keeps its two compiled programs in ``~/.cache/symscatter/programs``: a
+    warm run loads them and neither traces nor compiles. JAX's persistent compilation cache is
+    turned off for it, as an executable JAX loads from that cache cannot be saved to the
+    program cache (:func:`scatter.detect.programs.watch_cache_hits`): with both on, a program
+    JAX had cached (from an earlier version of the package, say) would never reach the
+    program cache. ``scatter train`` and ``scatter evaluate`` use JAX's cache in
+    ``~/.cache/symscatter/jax``. When ``JAX_COMPILATION_CACHE_DIR`` is set, JAX uses it and
+    the programs go in its ``symscatter-programs`` subfolder. Both are off when
+    ``SYMSCATTER_NO_JAX_CACHE`` is set or the folder cannot be created.
     """
     if os.environ.get("SYMSCATTER_NO_JAX_CACHE"):
         return None
-    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
-        return os.path.join(os.environ["JAX_COMPILATION_CACHE_DIR"], "symscatter-programs")
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    path = os.path.join(base, "symscatter", "jax")
-    try:
-        os.makedirs(path, exist_ok=True)
-    except OSError:
-        return None
     import jax
 
-    jax.config.update("jax_compilation_cache_dir", path)
-    return os.path.join(base, "symscatter", "programs")
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        programs = os.path.join(os.environ["JAX_COMPILATION_CACHE_DIR"], "symscatter-programs")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
+                                                                ".cache")
+        path = os.path.join(base, "symscatter", "jax")
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError:
+            return None
+        programs = os.path.join(base, "symscatter", "programs")
+        if command != "detect":
+            jax.config.update("jax_compilation_cache_dir", path)
+    if command == "detect":
+        jax.config.update("jax_enable_compilation_cache", False)
+    return programs
 
 
 def _use_every_core():
@@ -345,7 +355,7 @@ def main(argv=None):
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         run = {"detect": _detect, "train": _train, "evaluate": _evaluate}[args.command]
-        args.program_cache = _enable_compilation_cache()
+        args.program_cache = _enable_compilation_cache(args.command)
         return run(args)
     except _UsageError as exc:
         print(str(exc), file=sys.stderr)

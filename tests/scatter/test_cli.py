@@ -178,17 +178,15 @@ def test_bad_cpu_device_count_exits_2(value, tmp_path, tiny_model, monkeypatch, 
 
 
 def test_detect_keeps_compiled_programs_beside_the_jax_cache(tmp_path, tiny_model):
-    """``python -m scatter detect`` keeps the detector's two compiled stages in the program
-    cache and loads them in the next run. A program that JAX's persistent cache served is not
-    saved again: its executable cannot be serialized a second time (it would fail when called,
-    "Function ... not found"), so the run after that still goes through JAX's cache, and
-    every run gives the same rows."""
+    """``python -m scatter detect`` saves the detector's two compiled stages in the program
+    cache, and the next run loads them: it compiles neither stage (JAX logs every
+    compilation). JAX's own persistent cache stays off for ``detect``."""
     d = tmp_path / "rec"
     d.mkdir()
     sf.write(d / "a.wav", (0.1 * np.random.default_rng(6).normal(size=9000)).astype(np.float32),
              16000)
     env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(tmp_path / "jax"),
-               JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0")
+               JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0", JAX_LOG_COMPILES="1")
     env.pop("SYMSCATTER_NO_JAX_CACHE", None)
     programs = tmp_path / "jax" / "symscatter-programs"
 
@@ -197,16 +195,18 @@ def test_detect_keeps_compiled_programs_beside_the_jax_cache(tmp_path, tiny_mode
                               tiny_model, "--quiet", "--out", str(tmp_path / out)],
                              env=env, capture_output=True, text=True, timeout=600)
         assert res.returncode == 0, res.stderr
-        return _rows(tmp_path / out)
+        stages = [s for s in ("_envelopes", "_classify") if f"Compiling jit({s})" in res.stderr]
+        return _rows(tmp_path / out), stages
 
-    first = detect("1.csv")
+    first, compiled = detect("1.csv")
+    assert compiled == ["_envelopes", "_classify"]
     assert len(list(programs.glob("*.xla"))) == 2  # the program's two stages
-    assert detect("2.csv") == first  # loaded from the program cache
+    assert detect("2.csv") == (first, [])  # loaded, not compiled
+    assert sorted(p.name for p in (tmp_path / "jax").iterdir()) == ["symscatter-programs"]
     for f in programs.glob("*.xla"):
         f.unlink()
-    assert detect("3.csv") == first  # JAX's persistent cache served the compilation ...
-    assert not list(programs.glob("*.xla"))  # ... so nothing was saved
-    assert detect("4.csv") == first
+    assert detect("3.csv") == (first, ["_envelopes", "_classify"])
+    assert len(list(programs.glob("*.xla"))) == 2
 
 
 def test_detect_without_caches(tmp_path, tiny_model, monkeypatch):

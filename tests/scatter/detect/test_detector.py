@@ -226,6 +226,42 @@ def test_program_cache_without_serialization_still_scores(model_path, tmp_path, 
     assert not list((tmp_path / "programs").glob("*.xla"))
 
 
+_SCORE_WITH_BOTH_CACHES = """
+import sys
+import jax
+import numpy as np
+from scatter.detect import load_model
+jax.config.update("jax_compilation_cache_dir", sys.argv[2])
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+x = (0.05 * np.random.default_rng(10).normal(size=(4, int(sys.argv[4])))).astype(np.float32)
+np.save(sys.argv[5], load_model(sys.argv[1], program_cache=sys.argv[3]).score_windows(x))
+"""
+
+
+def test_program_cache_beside_jax_persistent_cache(model_path, tmp_path):
+    """With JAX's persistent cache also on, a stage that JAX's cache served is not saved to
+    the program cache: its executable cannot be serialized again (the saved copy failed when
+    called, "Function ... not found"). Every run scores alike. Each run is its own process,
+    as JAX reads its cache once per process."""
+    jax_dir, programs = tmp_path / "jax", tmp_path / "programs"
+
+    def run(name):
+        out = tmp_path / f"{name}.npy"
+        res = subprocess.run([sys.executable, "-c", _SCORE_WITH_BOTH_CACHES, model_path,
+                              str(jax_dir), str(programs), str(CFG.window), str(out)],
+                             capture_output=True, text=True, timeout=600)
+        assert res.returncode == 0, res.stderr
+        return np.load(out)
+
+    first = run("first")  # compiled: saved in both caches
+    assert len(list(programs.glob("*.xla"))) == 2 and any(jax_dir.iterdir())
+    for f in programs.glob("*.xla"):
+        f.unlink()
+    np.testing.assert_array_equal(run("second"), first)  # JAX's cache served both stages
+    assert not list(programs.glob("*.xla"))
+    np.testing.assert_array_equal(run("third"), first)
+
+
 def test_program_cache_is_keyed_by_the_host_cpu(model_path, tmp_path, monkeypatch):
     """Compiled CPU code is only reused on a like CPU: another CPU (another fingerprint)
     compiles and saves its own programs."""
