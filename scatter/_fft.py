@@ -129,6 +129,40 @@ def jit(fn, **kwargs):
     return call
 
 
+def lower_now(fn, *args):
+    """``fn`` traced and lowered now for arguments like ``args``, with :func:`jit`'s options;
+    returns a function of no arguments that compiles it.
+
+    Tracing holds the GIL and compiling does not: lowering one program before compiling it
+    beside another lets the second one trace while the first one compiles.
+
+    Parameters
+    ----------
+    fn : callable
+        A JAX-traceable function.
+    *args : jax.Array or jax.ShapeDtypeStruct
+        Example arguments (shapes, dtypes and shardings are what count).
+
+    Returns
+    -------
+    callable
+        ``compile()`` -> :class:`jax.stages.Compiled`, called with arrays of those shapes,
+        dtypes and shardings (compiled with the default options if the installed XLA does not
+        know one of :func:`jit`'s).
+    """
+    lowered = jax.jit(fn, compiler_options=_CPU_OPTIONS).lower(*args)
+
+    def compile_():
+        try:
+            return lowered.compile()
+        except jax.errors.JaxRuntimeError as error:
+            if "No such compile option" not in str(error):
+                raise
+            return jax.jit(fn).lower(*args).compile()
+
+    return compile_
+
+
 def compile_now(fn, *args):
     """``fn`` lowered and compiled now for arguments like ``args``, with :func:`jit`'s options.
 
@@ -146,9 +180,4 @@ def compile_now(fn, *args):
     jax.stages.Compiled
         Called with arrays of those shapes, dtypes and shardings.
     """
-    try:
-        return jax.jit(fn, compiler_options=_CPU_OPTIONS).lower(*args).compile()
-    except jax.errors.JaxRuntimeError as error:
-        if "No such compile option" not in str(error):
-            raise
-        return jax.jit(fn).lower(*args).compile()
+    return lower_now(fn, *args)()

@@ -48,7 +48,7 @@ from concurrent.futures import ThreadPoolExecutor
 import jax
 import numpy as np
 
-from scatter._fft import compile_now
+from scatter._fft import compile_now, lower_now
 from scatter.detect.features import FeatureConfig, FeatureExtractor
 from scatter.detect.model import check_params, window_logits
 from scatter.errors import ScatterError
@@ -211,10 +211,10 @@ class Detector:
     def _program(self, x):
         """The two compiled stages of the scoring program for batches shaped like ``x``.
 
-        The program is two programs (:meth:`_envelopes`, :meth:`_classify`) so that they are
-        traced and compiled in two threads at once: XLA compiles without holding the GIL, and a
-        first run's start-up (a few seconds of compilation on one core) is shared by two
-        cores. With a program cache the compiled stages are loaded from it, or compiled and
+        The program is two programs (:meth:`_envelopes`, :meth:`_classify`) so that they
+        compile in two threads at once: XLA compiles without holding the GIL, so the
+        classifier is traced while the envelopes stage (traced first) compiles, and a first
+        run's start-up is shared by two cores. With a program cache the compiled stages are loaded from it, or compiled and
         saved there (no tracing, lowering or compilation on a warm start). Compiled with
         :func:`scatter._fft.compile_now`'s options: XLA:CPU's threaded FFT off, so that a
         batch's scores are bit-identical from call to call (parallelism comes from one device
@@ -242,8 +242,11 @@ class Detector:
         from scatter.detect.programs import watch_cache_hits
 
         with watch_cache_hits() as watch, ThreadPoolExecutor(max_workers=2) as pool:
-            futures = [pool.submit(compile_now, fn, *a) for fn, a in zip(self._stages, args)]
-            self._programs[key] = tuple(f.result() for f in futures)
+            # the envelopes stage is the long one: trace it with the GIL to itself, then
+            # trace the classifier while it compiles
+            envelopes = pool.submit(lower_now(self._stages[0], *args[0]))
+            classify = pool.submit(compile_now, self._stages[1], *args[1])
+            self._programs[key] = (envelopes.result(), classify.result())
         # a program JAX's persistent cache served cannot be serialized again (watch_cache_hits)
         if names is not None and not watch.hit:
             for name, compiled in zip(names, self._programs[key]):

@@ -2,8 +2,12 @@
 
 import os
 
+import jax
+import jax.numpy as jnp
+import numpy as np
 import pytest
 
+from scatter import _fft
 from scatter._fft import usable_cores
 
 
@@ -52,3 +56,25 @@ def test_compiled_scattering_is_bit_reproducible():
     for s, f in outs[1:]:
         np.testing.assert_array_equal(s, outs[0][0])
         np.testing.assert_array_equal(f, outs[0][1])
+
+
+def test_compile_now_and_lower_now_match_jit():
+    fn = lambda w, x: jnp.fft.irfft(jnp.fft.rfft(x) * w, n=x.shape[-1])  # noqa: E731
+    x = np.random.default_rng(3).normal(size=(4, 64)).astype(np.float32)
+    w = np.linspace(0, 1, 33).astype(np.float32)
+    want = jax.jit(fn)(w, x)
+    np.testing.assert_allclose(_fft.compile_now(fn, w, x)(w, x), want, rtol=1e-6, atol=1e-6)
+    compile_ = _fft.lower_now(fn, jax.ShapeDtypeStruct(w.shape, w.dtype), x)
+    np.testing.assert_allclose(compile_()(w, x), want, rtol=1e-6, atol=1e-6)
+
+
+def test_unknown_compile_options_fall_back_to_the_defaults(monkeypatch):
+    """An XLA that does not know one of the options still compiles (with its defaults)."""
+    monkeypatch.setattr(_fft, "_CPU_OPTIONS",
+                        dict(_fft._CPU_OPTIONS, xla_no_such_option_for_this_test=True))
+    fn = lambda x: jnp.cumsum(x) * 2  # noqa: E731
+    x = np.arange(10, dtype=np.float32)
+    with pytest.raises(jax.errors.JaxRuntimeError, match="No such compile option"):
+        jax.jit(fn, compiler_options=_fft._CPU_OPTIONS).lower(x).compile()
+    np.testing.assert_array_equal(_fft.compile_now(fn, x)(x), 2 * np.cumsum(x))
+    np.testing.assert_array_equal(_fft.jit(fn)(x), 2 * np.cumsum(x))
