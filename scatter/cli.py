@@ -105,28 +105,47 @@ def build_parser():
     t.add_argument("data", metavar="DATA", help="folder the labels' paths are relative to")
     t.add_argument("--labels", required=True, metavar="CSV", help="labels CSV (path,label)")
     t.add_argument("--out", required=True, metavar="MODEL.npz", help="model to write")
-    t.add_argument("--epochs", type=_positive_int, default=40)
-    t.add_argument("--batch-size", type=_positive_int, default=16, help="clips per step")
-    t.add_argument("--lr", type=_number, default=3e-3, help="learning rate")
-    t.add_argument("--patience", type=_positive_int, default=8,
-                   help="epochs without a better validation AUC before stopping")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--val-fraction", type=_number, default=0.2,
-                   help="share of source recordings held out (when the CSV has no split)")
-    t.add_argument("--copies", type=int, default=2, help="augmented copies per clip")
-    t.add_argument("--hidden", type=_positive_int, nargs="+", default=[48, 24])
-    t.add_argument("--sr", type=_positive_int, default=22050)
+    t.add_argument("--epochs", type=_positive_int, default=None,
+                   help="most epochs (default: the shipped model's, 30)")
+    t.add_argument("--batch-size", type=_positive_int, default=None,
+                   help="clips per step (default 16)")
+    t.add_argument("--lr", type=_number, default=None, help="learning rate (default 1e-3)")
+    t.add_argument("--weight-decay", type=_number, default=None,
+                   help="AdamW weight decay (default 1e-2)")
+    t.add_argument("--dropout", type=_number, default=None,
+                   help="input dropout while training (default 0.3)")
+    t.add_argument("--patience", type=_positive_int, default=None,
+                   help="epochs without a better validation AUC before stopping (default 8)")
+    t.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    t.add_argument("--val-fraction", type=_number, default=None,
+                   help="share of source recordings held out (when the CSV has no split; "
+                        "default 0.2)")
+    t.add_argument("--copies", type=int, default=None,
+                   help="augmented copies per clip (default 2)")
+    t.add_argument("--hidden", type=_positive_int, nargs="+", default=None,
+                   help="hidden layer widths (default 64 32)")
+    t.add_argument("--sr", type=_positive_int, default=None,
+                   help="sample rate of the features (default 22050)")
     t.add_argument("--window-s", type=_number, default=None,
                    help="window length in seconds (default 2.6)")
-    t.add_argument("--J", type=_positive_int, default=8, dest="J")
-    t.add_argument("--Q", type=_positive_int, nargs=2, default=[6, 1], dest="Q")
-    t.add_argument("--max-order", type=int, choices=(1, 2), default=2)
-    t.add_argument("--mask", choices=("sure", "universal", "bayes", "none"), default="sure")
-    t.add_argument("--filter-epochs", type=int, default=0,
+    t.add_argument("--J", type=_positive_int, default=None, dest="J",
+                   help="octaves of the scattering (default 8)")
+    t.add_argument("--Q", type=_positive_int, nargs=2, default=None, dest="Q",
+                   help="wavelets per octave, orders 1 and 2 (default 4 1)")
+    t.add_argument("--max-order", type=int, choices=(1, 2), default=None,
+                   help="scattering orders (default 2)")
+    t.add_argument("--mask", choices=("sure", "universal", "bayes", "none"), default=None,
+                   help="activity-mask threshold selector (default sure)")
+    t.add_argument("--subsampling", choices=("kymatio", "coarse"), default=None,
+                   help="time subsampling of the wavelet moduli (default coarse)")
+    t.add_argument("--top-db", type=_number, default=None,
+                   help="dynamic range kept per window, dB; 0: no limit (default 40)")
+    t.add_argument("--filter-epochs", type=int, default=None,
                    help="epochs of end-to-end fine-tuning of the first-order wavelets with the "
                         "classifier after training (learnable filters; 0: designed filters)")
-    t.add_argument("--filter-lr", type=_number, default=1e-2,
-                   help="learning rate of the wavelet parameters while fine-tuning")
+    t.add_argument("--filter-lr", type=_number, default=None,
+                   help="learning rate of the wavelet parameters while fine-tuning "
+                        "(default 1e-2)")
     t.add_argument("--resume", action="store_true", help="continue from MODEL.ckpt.npz")
     t.add_argument("--quiet", action="store_true")
     t.add_argument("--json", action="store_true", help="print the summary as one JSON line")
@@ -289,18 +308,32 @@ def _detect(args):
 
 
 def _train(args):
-    from scatter.detect.features import FeatureConfig
-    from scatter.detect.training import TrainConfig, train
+    """``scatter train``: the shipped model's settings (:func:`scatter.detect.training.
+    default_settings`), with the options given replacing theirs."""
+    import dataclasses
 
-    sr = args.sr
-    window = round((args.window_s if args.window_s is not None else 2.6) * sr)
-    features = FeatureConfig(sr=sr, window=window, hop=window, J=args.J, Q=tuple(args.Q),
-                             max_order=args.max_order, mask=args.mask)
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
-                         learning_rate=args.lr, patience=args.patience, seed=args.seed,
-                         val_fraction=args.val_fraction, copies=args.copies,
-                         hidden=tuple(args.hidden), filter_epochs=args.filter_epochs,
-                         filter_learning_rate=args.filter_lr)
+    from scatter.detect.training import default_settings, train
+
+    shipped, base = default_settings()
+
+    def given(**options):
+        return {k: v for k, v in options.items() if v is not None}
+
+    sr = args.sr if args.sr is not None else shipped.sr
+    window_s = args.window_s if args.window_s is not None else shipped.window / shipped.sr
+    window = round(window_s * sr)
+    if window < 1:
+        raise _UsageError(f"scatter train: error: --window-s {window_s} is shorter than one "
+                          f"sample at {sr} Hz")
+    features = dataclasses.replace(shipped, sr=sr, window=window, hop=window, **given(
+        J=args.J, Q=None if args.Q is None else tuple(args.Q), max_order=args.max_order,
+        mask=args.mask, subsampling=args.subsampling, top_db=args.top_db))
+    config = dataclasses.replace(base, **given(
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+        weight_decay=args.weight_decay, dropout=args.dropout, patience=args.patience,
+        seed=args.seed, val_fraction=args.val_fraction, copies=args.copies,
+        hidden=None if args.hidden is None else tuple(args.hidden),
+        filter_epochs=args.filter_epochs, filter_learning_rate=args.filter_lr))
     summary = train(args.data, labels=args.labels, out=args.out, features=features,
                     config=config, resume=args.resume, quiet=args.quiet)
     if args.json:

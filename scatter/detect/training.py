@@ -49,12 +49,12 @@ from scatter.detect import model as M
 from scatter.detect.bags import Bags, extract_bags
 from scatter.detect.data import read_labels, split_records
 from scatter.detect.features import LEGACY_DEFAULTS, FeatureConfig, FeatureExtractor
-from scatter.detect.io import save_model
+from scatter.detect.io import default_model_path, read_model, save_model
 from scatter.detect.metrics import roc_auc
 from scatter.errors import ScatterError
 from scatter.outputs import atomic_open
 
-__all__ = ["TrainConfig", "background_noises", "fit", "train"]
+__all__ = ["TrainConfig", "background_noises", "default_settings", "fit", "train"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,6 +135,34 @@ class TrainConfig:
             raise ScatterError(f"dropout must be in [0, 1); got {self.dropout!r}")
         if not 0 < self.val_fraction < 1:
             raise ScatterError(f"val_fraction must be in (0, 1); got {self.val_fraction!r}")
+
+
+def default_settings():
+    """The feature and training settings of the shipped default model, read from its sidecar:
+    what :func:`train` and ``scatter train`` use unless told otherwise, so that a model
+    trained with the defaults sees the same features as the default model.
+
+    The shipped model's learned filters, if it has any, are not taken: training starts from
+    the designed wavelets (``xi1 = sigma1 = ()``).
+
+    Returns
+    -------
+    features : FeatureConfig
+    config : TrainConfig
+
+    Examples
+    --------
+    >>> features, config = default_settings()
+    >>> features.J, config.hidden                             # doctest: +SKIP
+    (8, (64, 32))
+    """
+    _, meta = read_model(default_model_path())
+    features = dataclasses.replace(FeatureConfig.from_dict(meta["features"]), xi1=(), sigma1=())
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    given = meta.get("training", {}).get("config", {})
+    config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v
+                            for k, v in given.items() if k in names})
+    return features, config
 
 
 def _fingerprint(records, cfg, tcfg):
@@ -448,9 +476,9 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
     out : str or os.PathLike
         Model file to write (``.npz``; the sidecar goes beside it).
     features : FeatureConfig or None
-        Feature settings (None: the defaults).
+        Feature settings (None: the shipped model's, :func:`default_settings`).
     config : TrainConfig or None
-        Training settings (None: the defaults).
+        Training settings (None: the shipped model's, :func:`default_settings`).
     resume : bool
         Continue from ``OUT.ckpt.npz`` (and reuse ``OUT.features.npz``) when present.
     quiet : bool
@@ -482,8 +510,10 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
         For a missing ``data`` folder, an invalid labels CSV or split, an output path not
         ending in ``.npz`` or in a missing folder, or no decodable clip.
     """
-    features = FeatureConfig() if features is None else features
-    config = TrainConfig() if config is None else config
+    if features is None or config is None:
+        shipped = default_settings()
+        features = shipped[0] if features is None else features
+        config = shipped[1] if config is None else config
     if not isinstance(features, FeatureConfig) or not isinstance(config, TrainConfig):
         raise ScatterError("features must be a FeatureConfig and config a TrainConfig")
     data = os.fsdecode(data)

@@ -220,3 +220,20 @@ def test_detect_without_caches(tmp_path, tiny_model, monkeypatch):
                  "--out", str(tmp_path / "1.csv")]) == 0
     assert len(_rows(tmp_path / "1.csv")) == 1
     assert not (tmp_path / "jax").exists()
+
+
+def test_train_defaults_are_the_shipped_models_settings(tmp_path, capsys):
+    """Without options, ``scatter train`` uses the shipped model's feature and training
+    settings (read from its sidecar); each option given replaces one of them."""
+    from scatter.detect.io import default_model_path, read_model
+
+    labels = write_synthetic_corpus(tmp_path / "c", n_clips=6, seconds=0.5, sr=22050)
+    model = str(tmp_path / "m.npz")
+    assert main(["train", str(tmp_path / "c"), "--labels", labels, "--out", model,
+                 "--epochs", "1", "--copies", "0", "--quiet", "--json"]) == 0
+    _, shipped = read_model(default_model_path())
+    _, trained = read_model(model)
+    assert trained["features"] == shipped["features"]
+    want = dict(shipped["training"]["config"], epochs=1, copies=0)
+    assert trained["training"]["config"] == want
+    assert trained["model"]["hidden"] == shipped["model"]["hidden"]
