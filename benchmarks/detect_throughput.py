@@ -15,9 +15,10 @@ random place and level. The files are 16-bit WAV, mono, 22,050 Hz.
 What is timed, each in its own child process so that start-up and peak memory belong to it
 alone (peak RSS from ``os.wait4``):
 
-- ours: ``python -m scatter detect DIR --out results.csv --quiet``. The JAX persistent
-  compilation cache is pointed at a benchmark folder with ``JAX_COMPILATION_CACHE_DIR``: the
-  *cold* run starts from an empty folder (compilation paid), the *warm* runs reuse it;
+- ours: ``python -m scatter detect DIR --out results.csv --quiet``. Its caches of compiled
+  programs (the detector's program cache, in the ``symscatter-programs`` subfolder) are
+  pointed at a benchmark folder with ``JAX_COMPILATION_CACHE_DIR``: the *cold* run starts
+  from an empty folder (tracing and compilation paid), the *warm* runs reuse it;
 - BirdNET (``benchmarks/birdnet_peer.py``, ai_edge_litert, as many interpreter threads as
   CPU cores): decode each file with soundfile, resample to 48 kHz (soxr), 3-s windows, model,
   sigmoid, highest bird-class probability per window and per file, a CSV of file scores.
@@ -304,7 +305,7 @@ def main(argv=None):
         "ours_warm_s_all": [round(r["wall_s"], 2) for r in warm],
         "ours_peak_rss_mb": round(max(r["maxrss_mb"] for r in [cold] + warm), 1),
         "ours_files_scored": best["files_scored"],
-        "jax_cache": "cold: empty JAX_COMPILATION_CACHE_DIR; warm: the same folder reused",
+        "jax_cache": "cold: empty JAX_COMPILATION_CACHE_DIR (program cache inside); warm: the same folder reused",
     }
     if peer:
         bp = min(peer, key=lambda r: r["wall_s"])

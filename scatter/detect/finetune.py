@@ -195,7 +195,7 @@ def finetune(params, features, train, val, *, config=None, quiet=True):
     """
     from tqdm import tqdm
 
-    from scatter.detect.training import _balanced_threshold
+    from scatter.detect.training import _balanced_threshold, epoch_batches
 
     config = FinetuneConfig() if config is None else config
     if not isinstance(config, FinetuneConfig):
@@ -279,19 +279,10 @@ def finetune(params, features, train, val, *, config=None, quiet=True):
     bar = tqdm(total=config.epochs * steps, desc="fine-tune", unit="step", disable=quiet)
     try:
         for epoch in range(config.epochs):
-            rng = np.random.default_rng([config.seed, epoch])
-            order = rng.permutation(n)
-            copy = rng.integers(0, n_copies, size=n)
             losses = []
-            for i in range(0, n, B):
-                idx = order[i:i + B]
-                w = np.ones(B, np.float32)
-                if len(idx) < B:  # pad the last batch; padding rows get weight 0
-                    w[len(idx):] = 0
-                    idx = np.r_[idx, np.zeros(B - len(idx), int)]
-                key = jax.random.fold_in(jax.random.PRNGKey(config.seed),
-                                         epoch * 1_000_003 + i)
-                p, raw, states, loss = step(p, raw, states, train.windows[idx, copy[idx]],
+            for idx, copy, w, key in epoch_batches(n, B, n_copies=n_copies, seed=config.seed,
+                                                   epoch=epoch):
+                p, raw, states, loss = step(p, raw, states, train.windows[idx, copy],
                                             train.valid[idx],
                                             train.labels[idx].astype(np.float32), w, key)
                 losses.append(float(loss))
