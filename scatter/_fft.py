@@ -164,20 +164,14 @@ def lower_now(fn, *args):
 
 
 def compile_now(fn, *args):
-    """``fn`` lowered and compiled now for arguments like ``args``, with :func:`jit`'s options.
+    """``fn`` lowered and compiled now for arguments like ``args``, with :func:`jit`'s options:
+    ``lower_now(fn, *args)()`` (same parameters).
 
     Compiling releases the GIL, so programs compiled from several threads build side by side.
-
-    Parameters
-    ----------
-    fn : callable
-        A JAX-traceable function.
-    *args : jax.Array or jax.ShapeDtypeStruct
-        Example arguments (shapes, dtypes and shardings are what count).
 
     Returns
     -------
     jax.stages.Compiled
-        Called with arrays of those shapes, dtypes and shardings.
+        Called with arrays of the shapes, dtypes and shardings of ``args``.
     """
     return lower_now(fn, *args)()
