@@ -54,6 +54,8 @@ from scatter.detect.model import check_params, window_logits
 from scatter.errors import ScatterError
 from scatter.framing import Framer
 
+_SHORT_CHUNK = 2**22  # FFT bins per loop iteration of the scoring program (_envelopes)
+
 __all__ = ["Detector"]
 
 
@@ -176,8 +178,14 @@ class Detector:
         return self._features
 
     def _envelopes(self, feature_params, x):
-        """Stage 1 of the scoring program: windows -> pooled scattering envelopes."""
-        return self.features.envelopes(feature_params, x)
+        """Stage 1 of the scoring program: windows -> pooled scattering envelopes.
+
+        The scattering's short transforms loop over chunks of :data:`_SHORT_CHUNK` FFT bins
+        (32 MB per intermediate) instead of the default 2**18: at the default batch size each
+        row group is one iteration, about 15 % faster and 0.6 s less compilation at the
+        default model's settings; scores differ from the default chunking's in the last bits
+        only, as they do between two batch sizes."""
+        return self.features.envelopes(feature_params, x, short_chunk=_SHORT_CHUNK)
 
     def _classify(self, params, S):
         """Stage 2: envelopes -> activity features -> classifier -> probabilities."""

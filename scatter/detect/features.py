@@ -433,7 +433,7 @@ class FeatureExtractor:
         """
         return self.activity(self.envelopes(params, x))
 
-    def envelopes(self, params, x):
+    def envelopes(self, params, x, *, short_chunk=None):
         """First half of :meth:`apply`: dithered windows -> scattering (orders >= 1) -> frames
         pooled by ``config.pool`` (pure, traceable).
 
@@ -442,6 +442,9 @@ class FeatureExtractor:
         params : dict of jax.Array
             As :meth:`apply`.
         x : jax.Array [shape=(..., window)]
+        short_chunk : int or None
+            FFT bins per loop iteration of the short transforms (``Scattering1D.as_function``;
+            None: the default, which bounds the memory of large batches).
 
         Returns
         -------
@@ -450,7 +453,7 @@ class FeatureExtractor:
         x = jnp.asarray(x, jnp.float32)
         if self.dither is not None:
             x = x + jnp.asarray(self.dither)
-        S = self._scatter(params, x)
+        S = self._scatter(params, x, short_chunk=short_chunk)
         S = jnp.take(S, jnp.asarray(self._keep), axis=-2)
         pool = self.config.pool
         S = S[..., :self.n_frames * pool]

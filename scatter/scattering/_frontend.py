@@ -186,13 +186,13 @@ class Scattering1D:
     def _forward(self, weights, x):
         return forward(self._plan, weights, x)
 
-    def _apply_forward(self, params, weights, x):
+    def _apply_forward(self, params, weights, x, short_chunk=None):
         from scatter.scattering._learn import weights_from_params
 
         weights = dict(weights)
         weights.update(weights_from_params(self._plan, params, self.wavelet == "gabor",
                                            self._order1["sigma"], self._order2["sigma"]))
-        return forward(self._plan, weights, x)
+        return forward(self._plan, weights, x, short_chunk=short_chunk)
 
     def _default_weights(self):
         if self._weights is None:
@@ -304,6 +304,9 @@ class Scattering1D:
             ``fn(params, x)`` with ``x : jax.Array [shape=(..., n)]`` real, returning
             ``jax.Array [shape=(..., n_paths, n_frames), dtype=float32]`` (or a dict by order
             when ``out_type="dict"``). Inputs are not checked for NaN/inf (they may be traced).
+            Keyword ``short_chunk``: FFT bins per loop iteration for transforms up to 2**15
+            samples (default 2**18, which bounds the memory of large batches); a larger value
+            runs small fixed batches faster, with results that differ in the last bits only.
 
         Raises
         ------
@@ -330,7 +333,7 @@ class Scattering1D:
             params["filters"] = dict(self.params)
         n = self.shape[0]
 
-        def fn(params, x):
+        def fn(params, x, *, short_chunk=None):
             for key in ("weights",) + (("filters",) if learnable else ()):
                 if key not in params:
                     raise ScatterError(f"params must have the key {key!r} (the dict returned "
@@ -344,9 +347,9 @@ class Scattering1D:
             batch = x.shape[:-1]
             x = x.astype(jnp.float32).reshape((-1, n))
             if learnable:
-                S = self._apply_forward(params["filters"], params["weights"], x)
+                S = self._apply_forward(params["filters"], params["weights"], x, short_chunk)
             else:
-                S = forward(self._plan, params["weights"], x)
+                S = forward(self._plan, params["weights"], x, short_chunk=short_chunk)
             return self._shape_output(S.reshape(batch + S.shape[1:]))
 
         return params, fn
