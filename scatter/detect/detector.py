@@ -222,11 +222,11 @@ class Detector:
         The program is two programs (:meth:`_envelopes`, :meth:`_classify`) so that they
         compile in two threads at once: XLA compiles without holding the GIL, so the
         classifier is traced while the envelopes stage (traced first) compiles, and a first
-        run's start-up is shared by two cores. With a program cache the compiled stages are loaded from it, or compiled and
-        saved there (no tracing, lowering or compilation on a warm start). Compiled with
-        :func:`scatter._fft.compile_now`'s options: XLA:CPU's threaded FFT off, so that a
-        batch's scores are bit-identical from call to call (parallelism comes from one device
-        per core).
+        run's start-up is shared by two cores. With a program cache the compiled stages are
+        loaded from it, or compiled and saved there (no tracing, lowering or compilation on a
+        warm start). Compiled with :func:`scatter._fft.compile_now`'s options: XLA:CPU's
+        threaded FFT off, so that a batch's scores are bit-identical from call to call
+        (parallelism comes from one device per core).
         """
         key = (x.shape, str(x.dtype))
         if key in self._programs:
