@@ -93,7 +93,9 @@ def build_parser():
     d.add_argument("--threshold", type=_number, default=None,
                    help="decision threshold (default: the model's)")
     d.add_argument("--model", default="default", help="'default' or a model .npz")
-    d.add_argument("--batch-size", type=_positive_int, default=32, help="windows per batch")
+    d.add_argument("--batch-size", type=_positive_int, default=32,
+                   help="windows per batch (peak memory grows with it: about 1 GB at 32, "
+                        "2 GB at 128 with the default model)")
     d.add_argument("--workers", type=_positive_int, default=2, help="decoding threads")
     d.add_argument("--plots", metavar="DIR", help="a PNG timeline per file (matplotlib)")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
