@@ -73,6 +73,18 @@ def _number(text):
     return value
 
 
+def _shipped_settings():
+    """The shipped model's feature settings and training config as recorded in its sidecar
+    (dicts; empty when it cannot be read), for ``scatter train --help``."""
+    from scatter.detect.io import default_model_path, read_metadata
+
+    try:
+        meta = read_metadata(default_model_path())
+    except ScatterError:
+        return {}, {}
+    return meta.get("features", {}), meta.get("training", {}).get("config", {})
+
+
 def build_parser():
     """The argument parser of the ``scatter`` command (for documentation and tests)."""
     p = _Parser(prog="scatter", description="Bird-activity detection with wavelet scattering.")
@@ -107,47 +119,57 @@ def build_parser():
     t.add_argument("data", metavar="DATA", help="folder the labels' paths are relative to")
     t.add_argument("--labels", required=True, metavar="CSV", help="labels CSV (path,label)")
     t.add_argument("--out", required=True, metavar="MODEL.npz", help="model to write")
+    f, c = _shipped_settings()
+
+    def default(value):
+        value = " ".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+        return f" (default: the shipped model's, {value})"
+
     t.add_argument("--epochs", type=_positive_int, default=None,
-                   help="most epochs (default: the shipped model's, 30)")
+                   help="most epochs" + default(c.get("epochs")))
     t.add_argument("--batch-size", type=_positive_int, default=None,
-                   help="clips per step (default 16)")
-    t.add_argument("--lr", type=_number, default=None, help="learning rate (default 1e-3)")
+                   help="clips per step" + default(c.get("batch_size")))
+    t.add_argument("--lr", type=_number, default=None,
+                   help="learning rate" + default(c.get("learning_rate")))
     t.add_argument("--weight-decay", type=_number, default=None,
-                   help="AdamW weight decay (default 1e-2)")
+                   help="AdamW weight decay" + default(c.get("weight_decay")))
     t.add_argument("--dropout", type=_number, default=None,
-                   help="input dropout while training (default 0.3)")
+                   help="input dropout while training" + default(c.get("dropout")))
     t.add_argument("--patience", type=_positive_int, default=None,
-                   help="epochs without a better validation AUC before stopping (default 8)")
-    t.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+                   help="epochs without a better validation AUC before stopping"
+                        + default(c.get("patience")))
+    t.add_argument("--seed", type=int, default=None, help="random seed" + default(c.get("seed")))
     t.add_argument("--val-fraction", type=_number, default=None,
-                   help="share of source recordings held out (when the CSV has no split; "
-                        "default 0.2)")
+                   help="share of source recordings held out when the CSV has no split"
+                        + default(c.get("val_fraction")))
     t.add_argument("--copies", type=int, default=None,
-                   help="augmented copies per clip (default 2)")
+                   help="augmented copies per clip" + default(c.get("copies")))
     t.add_argument("--hidden", type=_positive_int, nargs="+", default=None,
-                   help="hidden layer widths (default 64 32)")
+                   help="hidden layer widths" + default(c.get("hidden")))
     t.add_argument("--sr", type=_positive_int, default=None,
-                   help="sample rate of the features (default 22050)")
+                   help="sample rate of the features" + default(f.get("sr")))
     t.add_argument("--window-s", type=_number, default=None,
-                   help="window length in seconds (default 2.6)")
+                   help="window length in seconds" + default(
+                       round(f["window"] / f["sr"], 3) if "window" in f and "sr" in f else None))
     t.add_argument("--J", type=_positive_int, default=None, dest="J",
-                   help="octaves of the scattering (default 8)")
+                   help="octaves of the scattering" + default(f.get("J")))
     t.add_argument("--Q", type=_positive_int, nargs=2, default=None, dest="Q",
-                   help="wavelets per octave, orders 1 and 2 (default 4 1)")
+                   help="wavelets per octave, orders 1 and 2" + default(f.get("Q")))
     t.add_argument("--max-order", type=int, choices=(1, 2), default=None,
-                   help="scattering orders (default 2)")
+                   help="scattering orders" + default(f.get("max_order")))
     t.add_argument("--mask", choices=("sure", "universal", "bayes", "none"), default=None,
-                   help="activity-mask threshold selector (default sure)")
+                   help="activity-mask threshold selector" + default(f.get("mask")))
     t.add_argument("--subsampling", choices=("kymatio", "coarse"), default=None,
-                   help="time subsampling of the wavelet moduli (default coarse)")
+                   help="time subsampling of the wavelet moduli" + default(f.get("subsampling")))
     t.add_argument("--top-db", type=_number, default=None,
-                   help="dynamic range kept per window, dB; 0: no limit (default 40)")
+                   help="dynamic range kept per window, dB; 0: no limit" + default(f.get("top_db")))
     t.add_argument("--filter-epochs", type=int, default=None,
                    help="epochs of end-to-end fine-tuning of the first-order wavelets with the "
-                        "classifier after training (learnable filters; 0: designed filters)")
+                        "classifier after training (learnable filters; 0: designed filters)"
+                        + default(c.get("filter_epochs")))
     t.add_argument("--filter-lr", type=_number, default=None,
-                   help="learning rate of the wavelet parameters while fine-tuning "
-                        "(default 1e-2)")
+                   help="learning rate of the wavelet parameters while fine-tuning"
+                        + default(c.get("filter_learning_rate")))
     t.add_argument("--resume", action="store_true", help="continue from MODEL.ckpt.npz")
     t.add_argument("--quiet", action="store_true")
     t.add_argument("--json", action="store_true", help="print the summary as one JSON line")
@@ -324,9 +346,6 @@ def _train(args):
     sr = args.sr if args.sr is not None else shipped.sr
     window_s = args.window_s if args.window_s is not None else shipped.window / shipped.sr
     window = round(window_s * sr)
-    if window < 1:
-        raise _UsageError(f"scatter train: error: --window-s {window_s} is shorter than one "
-                          f"sample at {sr} Hz")
     features = dataclasses.replace(shipped, sr=sr, window=window, hop=window, **given(
         J=args.J, Q=None if args.Q is None else tuple(args.Q), max_order=args.max_order,
         mask=args.mask, subsampling=args.subsampling, top_db=args.top_db))

@@ -51,6 +51,8 @@ import numpy as np
 from scatter._fft import compile_now, lower_now
 from scatter.detect.features import FeatureConfig, FeatureExtractor
 from scatter.detect.model import check_params, window_logits
+from scatter.detect.programs import (ProgramCache, host_fingerprint, source_fingerprint,
+                                     watch_cache_hits)
 from scatter.errors import ScatterError
 from scatter.framing import Framer
 
@@ -113,8 +115,6 @@ class Detector:
         self._cache = self._key = None
         feature_params = n_features = None
         if program_cache is not None:
-            from scatter.detect.programs import ProgramCache, source_fingerprint
-
             self._cache = ProgramCache(program_cache)
             self._key = self._cache.key({
                 "kind": "detector-programs-1", "features": self.config.to_dict(),
@@ -233,8 +233,6 @@ class Detector:
             return self._programs[key]
         names = None
         if self._cache is not None:
-            from scatter.detect.programs import host_fingerprint
-
             names = [self._cache.key({"detector": self._key, "stage": stage,
                                       "x": [list(x.shape), str(x.dtype)],
                                       "host": host_fingerprint()}, fingerprint="")
@@ -247,8 +245,6 @@ class Detector:
         shape = (x.shape[0], self.features.n_paths, self.features.n_frames)
         S = jax.ShapeDtypeStruct(shape, np.float32, sharding=self._batch_sharding)
         args = [(self._feature_params, x), (self.params, S)]
-        from scatter.detect.programs import watch_cache_hits
-
         with watch_cache_hits() as watch, ThreadPoolExecutor(max_workers=2) as pool:
             # the envelopes stage is the long one: trace it with the GIL to itself, then
             # trace the classifier while it compiles

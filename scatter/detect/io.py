@@ -34,7 +34,7 @@ from scatter.errors import ScatterError
 from scatter.outputs import atomic_open, write_json
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "default_model_path", "library_version", "load_model",
-           "read_model", "save_model", "sidecar_path"]
+           "read_metadata", "read_model", "save_model", "sidecar_path"]
 
 FORMAT = "symscatter-detector"
 FORMAT_VERSION = 1
@@ -124,6 +124,42 @@ def _readable(path):
     os.chmod(path, 0o666 & ~umask)
 
 
+def read_metadata(path):
+    """Read and check a model's JSON sidecar (without its arrays).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model's ``.npz`` file (the sidecar is beside it).
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ScatterError
+        For a missing or unreadable sidecar, or one of another format or a newer version.
+    """
+    path = os.fsdecode(path)
+    side = sidecar_path(path)
+    if not os.path.isfile(side):
+        raise ScatterError(f"model file {side!r} does not exist (a model is NAME.npz with "
+                           f"NAME.json beside it)")
+    try:
+        with open(side, encoding="utf-8") as fh:
+            metadata = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise ScatterError(f"model sidecar {side!r} is not readable JSON ({exc})") from exc
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise ScatterError(f"model sidecar {side!r} is not a {FORMAT!r} file")
+    if metadata.get("format_version", 0) > FORMAT_VERSION:
+        raise ScatterError(f"model {path!r} has format_version "
+                           f"{metadata.get('format_version')}; this library reads up to "
+                           f"{FORMAT_VERSION} (upgrade symscatter)")
+    return metadata
+
+
 def read_model(path):
     """Read a model's arrays and sidecar.
 
@@ -143,8 +179,7 @@ def read_model(path):
         For a missing or unreadable file or sidecar, or a sidecar of another format.
     """
     path = os.fsdecode(path)
-    side = sidecar_path(path)
-    for p in (path, side):
+    for p in (path, sidecar_path(path)):
         if not os.path.isfile(p):
             raise ScatterError(f"model file {p!r} does not exist (a model is NAME.npz with "
                                f"NAME.json beside it)")
@@ -153,18 +188,7 @@ def read_model(path):
             params = {k: np.asarray(z[k]) for k in z.files}
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise ScatterError(f"model file {path!r} is not a readable .npz ({exc})") from exc
-    try:
-        with open(side, encoding="utf-8") as fh:
-            metadata = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise ScatterError(f"model sidecar {side!r} is not readable JSON ({exc})") from exc
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
-        raise ScatterError(f"model sidecar {side!r} is not a {FORMAT!r} file")
-    if metadata.get("format_version", 0) > FORMAT_VERSION:
-        raise ScatterError(f"model {path!r} has format_version "
-                           f"{metadata.get('format_version')}; this library reads up to "
-                           f"{FORMAT_VERSION} (upgrade symscatter)")
-    return params, metadata
+    return params, read_metadata(path)
 
 
 def load_model(model="default", *, program_cache=None):

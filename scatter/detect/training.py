@@ -49,7 +49,7 @@ from scatter.detect import model as M
 from scatter.detect.bags import Bags, extract_bags
 from scatter.detect.data import read_labels, split_records
 from scatter.detect.features import LEGACY_DEFAULTS, FeatureConfig, FeatureExtractor
-from scatter.detect.io import default_model_path, read_model, save_model
+from scatter.detect.io import default_model_path, read_metadata, save_model
 from scatter.detect.metrics import roc_auc
 from scatter.errors import ScatterError
 from scatter.outputs import atomic_open
@@ -156,7 +156,7 @@ def default_settings():
     >>> features.J, config.hidden                             # doctest: +SKIP
     (8, (64, 32))
     """
-    _, meta = read_model(default_model_path())
+    meta = read_metadata(default_model_path())
     features = dataclasses.replace(FeatureConfig.from_dict(meta["features"]), xi1=(), sigma1=())
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     given = meta.get("training", {}).get("config", {})

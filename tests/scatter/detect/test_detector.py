@@ -265,13 +265,13 @@ def test_program_cache_beside_jax_persistent_cache(model_path, tmp_path):
 def test_program_cache_is_keyed_by_the_host_cpu(model_path, tmp_path, monkeypatch):
     """Compiled CPU code is only reused on a like CPU: another CPU (another fingerprint)
     compiles and saves its own programs."""
-    from scatter.detect import programs
+    from scatter.detect import detector as detector_module
 
     cache = tmp_path / "programs"
     x = (0.05 * np.random.default_rng(9).normal(size=(4, CFG.window))).astype(np.float32)
     want = load_model(model_path, program_cache=cache).score_windows(x, batch_size=4)
     assert len(list(cache.glob("*.xla"))) == 2
-    monkeypatch.setattr(programs, "host_fingerprint", lambda: "another cpu")
+    monkeypatch.setattr(detector_module, "host_fingerprint", lambda: "another cpu")
     got = load_model(model_path, program_cache=cache).score_windows(x, batch_size=4)
     np.testing.assert_array_equal(got, want)
     assert len(list(cache.glob("*.xla"))) == 4
