@@ -105,6 +105,11 @@ def build_parser():
     d.add_argument("--threshold", type=_number, default=None,
                    help="decision threshold (default: the model's)")
     d.add_argument("--model", default="default", help="'default' or a model .npz")
+    d.add_argument("--hop", type=_number, default=None, metavar="SECONDS",
+                   help="seconds between window starts (default: the model's, one window, "
+                        "2.6 s for the default model). A smaller hop overlaps the windows: "
+                        "finer segments, and a call cut by one window's edge lies whole in "
+                        "another, at proportionally more time (half a window: twice the time)")
     d.add_argument("--batch-size", type=_positive_int, default=32,
                    help="windows per batch (peak memory grows with it: about 1 GB at 32, "
                         "2 GB at 128 with the default model)")
@@ -287,6 +292,10 @@ def _detect(args):
         raise _UsageError("scatter detect: error: --out results.csv is required")
     _use_every_core()
     det = load_model(args.model, program_cache=getattr(args, "program_cache", None))
+    window_s = det.config.window / det.config.sr
+    if args.hop is not None and not (1.0 / det.config.sr <= args.hop <= window_s):
+        raise _UsageError(f"scatter detect: error: --hop must be between one sample and the "
+                          f"model's window ({window_s:.3f} s); got {args.hop!r}")
     json_out = os.path.splitext(args.out)[0] + ".json" if args.json else None
     on_file = None
     if args.plots:
@@ -307,6 +316,7 @@ def _detect(args):
 
     summary = det.detect(paths, out=args.out, segments_out=args.segments,
                          raven_dir=args.raven, json_out=json_out, threshold=args.threshold,
+                         hop_s=args.hop,
                          batch_size=args.batch_size, workers=args.workers,
                          resume=args.resume, quiet=args.quiet, recursive=args.recursive,
                          on_file=on_file)

@@ -96,6 +96,36 @@ def test_unreadable_files_exit_3_then_resume(tmp_path, tiny_model, capsys):
     assert [r["path"] for r in _rows(out)] == [r["path"] for r in rows.values()]
 
 
+def test_detect_hop_overlaps_the_windows(tmp_path, tiny_model, capsys):
+    sf.write(tmp_path / "a.wav", np.random.default_rng(1).normal(0, 0.1, 6000), 16000)
+    segs = {}
+    for hop in (None, "0.032"):
+        out, seg = tmp_path / f"r{hop}.csv", tmp_path / f"s{hop}.csv"
+        argv = ["detect", str(tmp_path / "a.wav"), "--out", str(out), "--segments", str(seg),
+                "--model", tiny_model, "--quiet"] + (["--hop", hop] if hop else [])
+        assert main(argv) == 0
+        segs[hop] = [(float(r["start_s"]), float(r["end_s"]), float(r["score"]))
+                     for r in _rows(seg)]
+    starts = [s for s, _, _ in segs["0.032"]]
+    assert np.allclose(np.diff(starts), 0.032)  # 512 samples at 16 kHz
+    assert all(abs(e - min(s + 0.128, 6000 / 16000)) < 1e-6 for s, e, _ in segs["0.032"])
+    # every fourth overlapping window is one of the default (non-overlapping) windows
+    every_fourth = {round(s, 6): v for s, _, v in segs["0.032"][::4]}
+    for s, _, v in segs[None]:
+        assert abs(every_fourth[round(s, 6)] - v) < 1e-5
+
+
+@pytest.mark.parametrize("hop", ["0", "-1", "0.2", "1e-9"])
+def test_detect_hop_out_of_range_exits_2(hop, tmp_path, tiny_model, capsys):
+    sf.write(tmp_path / "a.wav", np.zeros(4000), 16000)
+    code = main(["detect", str(tmp_path / "a.wav"), "--out", str(tmp_path / "r.csv"),
+                 "--model", tiny_model, "--hop", hop, "--quiet"])
+    assert code == 2
+    assert "--hop must be between one sample and the model's window (0.128 s)" in (
+        capsys.readouterr().err)
+    assert not os.path.exists(tmp_path / "r.csv")
+
+
 def test_detect_splits_the_host_into_one_device_per_core(tmp_path, tiny_model, capsys):
     d = tmp_path / "rec"
     d.mkdir()
