@@ -106,10 +106,7 @@ def build_parser():
                    help="decision threshold (default: the model's)")
     d.add_argument("--model", default="default", help="'default' or a model .npz")
     d.add_argument("--hop", type=_number, default=None, metavar="SECONDS",
-                   help="seconds between window starts (default: the model's, one window, "
-                        "2.6 s for the default model). A smaller hop overlaps the windows: "
-                        "finer segments, and a call cut by one window's edge lies whole in "
-                        "another, at proportionally more time (half a window: twice the time)")
+                   help=_hop_help("finer segments"))
     d.add_argument("--batch-size", type=_positive_int, default=32,
                    help="windows per batch (peak memory grows with it: about 1 GB at 32, "
                         "2 GB at 128 with the default model)")
@@ -186,6 +183,8 @@ def build_parser():
     e.add_argument("--model", default="default")
     e.add_argument("--split", default=None, help="only rows of this split (e.g. test)")
     e.add_argument("--threshold", type=_number, default=None)
+    e.add_argument("--hop", type=_number, default=None, metavar="SECONDS",
+                   help=_hop_help("clips are scored as scatter detect --hop scores files"))
     e.add_argument("--batch-size", type=_positive_int, default=32)
     e.add_argument("--out", default=None, metavar="CSV", help="per-clip results CSV")
     e.add_argument("--plots", metavar="DIR", help="write DIR/roc.png")
@@ -265,6 +264,21 @@ def _err(msg):
     print(f"scatter: error: {msg}", file=sys.stderr)
 
 
+def _hop_help(command_does):
+    return (f"seconds between window starts (default: the model's, one window, 2.6 s for the "
+            f"default model). A smaller hop overlaps the windows: {command_does}, and a call "
+            f"cut by one window's edge lies whole in another, at proportionally more time "
+            f"(half a window: twice the time)")
+
+
+def _check_hop(args, det):
+    """``--hop`` must lie between one sample and the model's window."""
+    window_s = det.config.window / det.config.sr
+    if args.hop is not None and not (1.0 / det.config.sr <= args.hop <= window_s):
+        raise _UsageError(f"scatter {args.command}: error: --hop must be between one sample "
+                          f"and the model's window ({window_s:.3f} s); got {args.hop!r}")
+
+
 def _detect(args):
     from scatter.audio import find_audio
     from scatter.detect import load_model
@@ -292,10 +306,7 @@ def _detect(args):
         raise _UsageError("scatter detect: error: --out results.csv is required")
     _use_every_core()
     det = load_model(args.model, program_cache=getattr(args, "program_cache", None))
-    window_s = det.config.window / det.config.sr
-    if args.hop is not None and not (1.0 / det.config.sr <= args.hop <= window_s):
-        raise _UsageError(f"scatter detect: error: --hop must be between one sample and the "
-                          f"model's window ({window_s:.3f} s); got {args.hop!r}")
+    _check_hop(args, det)
     json_out = os.path.splitext(args.out)[0] + ".json" if args.json else None
     on_file = None
     if args.plots:
@@ -381,11 +392,16 @@ def _train(args):
 
 
 def _evaluate(args):
+    from scatter.detect import load_model
     from scatter.detect.evaluation import evaluate
 
-    report = evaluate(args.data, labels=args.labels, model=args.model,
+    model = args.model
+    if args.hop is not None:  # the model is needed to check the hop against its window
+        model = load_model(args.model)
+        _check_hop(args, model)
+    report = evaluate(args.data, labels=args.labels, model=model,
                       batch_size=args.batch_size, threshold=args.threshold, out=args.out,
-                      plots=args.plots, quiet=args.quiet, split=args.split)
+                      plots=args.plots, quiet=args.quiet, split=args.split, hop_s=args.hop)
     if args.json:
         print(json.dumps(report))
     else:

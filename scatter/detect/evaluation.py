@@ -24,7 +24,7 @@ __all__ = ["evaluate"]
 
 
 def evaluate(data, *, labels, model="default", batch_size=32, threshold=None, out=None,
-             plots=None, quiet=False, split=None):
+             plots=None, quiet=False, split=None, hop_s=None):
     """Score the clips of a labels CSV and compare with their labels.
 
     Parameters
@@ -45,12 +45,14 @@ def evaluate(data, *, labels, model="default", batch_size=32, threshold=None, ou
     quiet : bool
     split : str or None
         Only the rows of this ``split`` (e.g. ``"test"``); None: all rows.
+    hop_s : float or None
+        Seconds between window starts (None: the model's); see ``Detector.detect``.
 
     Returns
     -------
     report : dict
         :func:`scatter.detect.metrics.binary_report` plus ``errors`` (clips not scored),
-        ``model`` (its path) and ``files``.
+        ``model`` (its path), ``files`` and ``hop_s`` (the hop used).
 
     Raises
     ------
@@ -74,7 +76,7 @@ def evaluate(data, *, labels, model="default", batch_size=32, threshold=None, ou
                            f"{len(records)} rows, all with label {present[0]}")
     det = model if isinstance(model, Detector) else load_model(model)
     paths = [r.path for r in records]
-    summary = det.detect(paths, batch_size=batch_size, out=out, quiet=quiet)
+    summary = det.detect(paths, batch_size=batch_size, out=out, quiet=quiet, hop_s=hop_s)
     scores = {os.path.normpath(r["path"]): r["score"] for r in summary["results"]
               if not r["error"] and r["score"] is not None}
     y, s = [], []
@@ -89,7 +91,8 @@ def evaluate(data, *, labels, model="default", batch_size=32, threshold=None, ou
                            f"({summary['errors']} clips could not be read)")
     thr = det.threshold if threshold is None else threshold
     report = binary_report(np.array(y), np.array(s), threshold=thr)
-    report.update(errors=summary["errors"], files=len(records), model=det.path)
+    report.update(errors=summary["errors"], files=len(records), model=det.path,
+                  hop_s=det.config.hop / det.config.sr if hop_s is None else float(hop_s))
     if plots is not None:
         from scatter.detect.plots import plot_roc
 

@@ -126,6 +126,16 @@ def test_detect_hop_out_of_range_exits_2(hop, tmp_path, tiny_model, capsys):
     assert not os.path.exists(tmp_path / "r.csv")
 
 
+def test_evaluate_hop(tmp_path, tiny_model, capsys):
+    labels = write_synthetic_corpus(tmp_path / "data", n_clips=6, seconds=0.3, sr=16000, seed=3)
+    argv = ["evaluate", str(tmp_path / "data"), "--labels", labels, "--model", tiny_model,
+            "--json", "--quiet"]
+    assert main(argv + ["--hop", "0.064"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["hop_s"] == 0.064
+    assert main(argv + ["--hop", "0.5"]) == 2
+    assert "--hop must be between one sample and the model's window" in capsys.readouterr().err
+
+
 def test_detect_splits_the_host_into_one_device_per_core(tmp_path, tiny_model, capsys):
     d = tmp_path / "rec"
     d.mkdir()

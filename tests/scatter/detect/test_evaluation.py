@@ -6,10 +6,11 @@ import os
 import jax
 import numpy as np
 import pytest
+import soundfile as sf
 from sklearn.metrics import roc_auc_score
 
 from scatter import ScatterError
-from scatter.detect import FeatureConfig, save_model
+from scatter.detect import FeatureConfig, load_model, save_model
 from scatter.detect.evaluation import evaluate
 from scatter.detect.features import FeatureExtractor
 from scatter.detect.model import init_params
@@ -59,4 +60,25 @@ def test_errors(setup, tmp_path):
     one.write_text("path,label\nclips/synth_00000.wav,1\n")
     with pytest.raises(ScatterError, match="both labels"):
         evaluate(data, labels=str(one), model=model, quiet=True, batch_size=4)
-    assert np.isfinite(0.0)
+
+
+def test_hop_scores_clips_over_overlapping_windows(setup):
+    data, labels, model, d = setup
+    out = str(d / "hop.csv")
+    report = evaluate(data, labels=labels, model=model, quiet=True, out=out, batch_size=4,
+                      hop_s=0.032)
+    assert report["hop_s"] == 0.032
+    assert evaluate(data, labels=labels, model=model, quiet=True, batch_size=4)["hop_s"] == 0.128
+    det = load_model(model)
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 10
+    for row in rows:
+        y, sr = sf.read(row["path"], dtype="float32")
+        assert sr == 16000
+        # windows of 2048 samples every 512, until the first that reaches the end (zero-padded)
+        starts = range(0, max(len(y) - 2048, 0) + 512, 512)
+        windows = np.stack([np.pad(y[s:s + 2048], (0, max(0, s + 2048 - len(y))))
+                            for s in starts])
+        assert float(row["score"]) == pytest.approx(
+            float(det.score_windows(windows, batch_size=4).max()), abs=2e-6)
