@@ -360,13 +360,14 @@ def baseline_scorer(clips, *, window_s=1.0, split_hz=1500.0):
     return out
 
 
-def scatter_scorer(model="default", *, batch_size=32):
+def scatter_scorer(model="default", *, batch_size=32, hop_s=None):
     """Our detector on the clip files, through the ``scatter detect`` pipeline.
 
     Uses ``det.detect(paths, on_file=...)`` of the loaded ``scatter.detect.Detector`` (its own
     windows, hop and batching); a detector without ``detect`` is run through
     :func:`scatter.runner.run_detection` with ``det.scorer`` (or ``det`` itself) on
-    ``(batch, window)`` arrays and ``sr``/``window_s``/``hop_s`` from ``det.config``.
+    ``(batch, window)`` arrays and ``sr``/``window_s``/``hop_s`` from ``det.config``. ``hop_s`` (None:
+    the model's) overlaps the windows, as ``scatter detect --hop`` does.
 
     Raises RuntimeError (with the reason) when ``scatter.detect`` or the model is not usable.
     """
@@ -378,13 +379,14 @@ def scatter_scorer(model="default", *, batch_size=32):
                            f"{type(exc).__name__}: {exc}") from exc
     if callable(getattr(det, "detect", None)):  # scatter.detect.Detector: its own pipeline
         def run_files(paths, on_file):
-            det.detect(paths, batch_size=batch_size, quiet=True, on_file=on_file)
+            extra = {} if hop_s is None else {"hop_s": hop_s}
+            det.detect(paths, batch_size=batch_size, quiet=True, on_file=on_file, **extra)
     else:
         cfg = getattr(det, "config", det)
         scorer = getattr(det, "scorer", det)
         try:
             sr, window_s = int(cfg.sr), float(cfg.window_s)
-            hop_s = float(getattr(cfg, "hop_s", window_s / 2))
+            hop = float(getattr(cfg, "hop_s", window_s / 2)) if hop_s is None else hop_s
         except AttributeError as exc:
             raise RuntimeError(f"loaded detector has no detect() and lacks sr/window_s: "
                                f"{exc}") from exc
@@ -394,7 +396,7 @@ def scatter_scorer(model="default", *, batch_size=32):
         from scatter.runner import run_detection
 
         def run_files(paths, on_file):
-            run_detection(paths, scorer=scorer, sr=sr, window_s=window_s, hop_s=hop_s,
+            run_detection(paths, scorer=scorer, sr=sr, window_s=window_s, hop_s=hop,
                           batch_size=batch_size, quiet=True, on_file=on_file)
 
     def score(clips):
@@ -409,7 +411,8 @@ def scatter_scorer(model="default", *, batch_size=32):
             raise RuntimeError(f"the detector returned no windows for {missing[:3]}")
         return [got[c.path] for c in clips]
 
-    score.description = f"scatter.detect.load_model({model!r}), max over its windows"
+    score.description = (f"scatter.detect.load_model({model!r}), max over its windows"
+                         + ("" if hop_s is None else f", hop {hop_s} s"))
     score.model_path = str(getattr(det, "path", model))
     return score
 
@@ -491,6 +494,9 @@ def main(argv=None):
                    help="'scatter' (scatter.detect model), 'baseline' (sanity check) or "
                         "'module:function'")
     p.add_argument("--model", default="default", help="scatter.detect model name or path")
+    p.add_argument("--hop", type=float, default=None,
+                   help="seconds between our windows (default: the model's); as scatter "
+                        "detect --hop")
     p.add_argument("--peer", choices=("birdnet", "none"), default="birdnet")
     p.add_argument("--no-birdnet", action="store_true",
                    help="score ours only (same as --peer none; quick, for model selection)")
@@ -534,7 +540,7 @@ def main(argv=None):
         ours = ("band-energy baseline (sanity check)",
                 lambda: _described(baseline_scorer, "band-energy ratio >1.5 kHz, 1-s windows"))
     elif args.ours == "scatter":
-        ours = ("scatter.detect", lambda: scatter_scorer(args.model))
+        ours = ("scatter.detect", lambda: scatter_scorer(args.model, hop_s=args.hop))
     else:
         ours = (args.ours, lambda: plugin_scorer(args.ours))
     if args.no_birdnet:

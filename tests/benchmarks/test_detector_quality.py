@@ -197,6 +197,8 @@ def test_scatter_scorer_runs_the_detection_pipeline(Q, rng, tmp_path, monkeypatc
         assert np.allclose(ends - starts, 0.5) and np.all(np.diff(starts) == 0.25)
         assert np.all((scores >= 0) & (scores <= 1))
     assert Q.evaluate(clips, results)["clip_auc"] > 0.5  # high tones vs low/noisy negatives
+    overlapped = Q.scatter_scorer("default", batch_size=4, hop_s=0.125)(clips)
+    assert all(np.all(np.diff(st) == 0.125) for st, _, _ in overlapped)
 
     class WithDetect(FakeDetector):  # the scatter.detect.Detector API: detect(paths, ...)
         calls = []
