@@ -399,8 +399,6 @@ class FeatureExtractor:
         >>> fx.apply(params, np.zeros((1, 4096), "float32")).shape[0]
         1
         """
-        from scatter.scattering._learn import weights_from_params
-
         sc = self.scattering
         n1 = sc.params["xi1"].shape
         for name, v in (("xi1", xi1), ("sigma1", sigma1)):
@@ -411,8 +409,7 @@ class FeatureExtractor:
                        sigma1=jnp.asarray(sigma1, jnp.float32))
         # Scattering1D's own construction (its learnable-filter path); only the first-order
         # band-pass weights are taken from it
-        rebuilt = weights_from_params(sc._plan, learned, sc.wavelet == "gabor",
-                                      sc._order1["sigma"], sc._order2["sigma"])
+        rebuilt = sc.bandpass_weights(learned)
         weights = dict(self._designed)
         weights.update({k: v for k, v in rebuilt.items() if k.startswith("psi1_")})
         return {"weights": weights}

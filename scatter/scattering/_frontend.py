@@ -187,12 +187,34 @@ class Scattering1D:
         return forward(self._plan, weights, x)
 
     def _apply_forward(self, params, weights, x, short_chunk=None):
+        weights = dict(weights)
+        weights.update(self.bandpass_weights(params))
+        return forward(self._plan, weights, x, short_chunk=short_chunk)
+
+    def bandpass_weights(self, params):
+        """The band-pass weights of every wavelet, rebuilt from filter parameters (pure,
+        differentiable: the construction :meth:`apply` uses).
+
+        Each wavelet is evaluated on the frequency window fixed when the transform was built,
+        so the parameters should stay near the designed ones (:attr:`params`).
+
+        Parameters
+        ----------
+        params : dict of jax.Array
+            ``xi1``, ``sigma1`` (``(n_wavelets1,)``) and, for ``max_order=2``, ``xi2``,
+            ``sigma2`` (``(n_wavelets2,)``), in cycles per sample.
+
+        Returns
+        -------
+        dict of jax.Array
+            Keyed like the ``"weights"`` of :meth:`as_function`'s parameters: ``psi1_*``
+            (first order) and ``psi2_*`` (second order) entries only; the low-pass ones are
+            the designed weights.
+        """
         from scatter.scattering._learn import weights_from_params
 
-        weights = dict(weights)
-        weights.update(weights_from_params(self._plan, params, self.wavelet == "gabor",
-                                           self._order1["sigma"], self._order2["sigma"]))
-        return forward(self._plan, weights, x, short_chunk=short_chunk)
+        return weights_from_params(self._plan, params, self.wavelet == "gabor",
+                                   self._order1["sigma"], self._order2["sigma"])
 
     def _default_weights(self):
         if self._weights is None:

@@ -149,6 +149,20 @@ def test_learnable_parameters(rng):
     assert float(loss(stepped)) < float(value)
 
 
+def test_bandpass_weights_rebuild_the_designed_ones():
+    sc = Scattering1D(5, 700, Q=(4, 2))
+    params, _ = sc.as_function()
+    designed = params["weights"]
+    rebuilt = sc.bandpass_weights(sc.params)
+    assert sorted(rebuilt) == sorted(k for k in designed if k.startswith("psi"))
+    for k, v in rebuilt.items():
+        np.testing.assert_allclose(v, designed[k], rtol=1e-4, atol=1e-6 * float(
+            np.abs(designed[k]).max()), err_msg=k)
+    moved = sc.bandpass_weights(dict(sc.params, xi1=sc.params["xi1"] * 1.05))
+    assert not np.allclose(moved["psi1_0"], designed["psi1_0"])
+    np.testing.assert_array_equal(moved["psi2_0_0"], rebuilt["psi2_0_0"])
+
+
 def test_gabor_wavelet_differs_only_slightly(small, rng):
     x = rng.standard_normal(256).astype(np.float32)
     morlet = np.asarray(small(x))
