@@ -65,8 +65,9 @@ def _has_extension(name, extensions):
     return name.lower().endswith(extensions)
 
 
-def _scan(folder, *, recursive, extensions, seen_dirs, found):
-    """Append the audio files of ``folder`` (sorted by name) to ``found``."""
+def _scan(folder, *, recursive, extensions, seen_dirs, found, ignored):
+    """Append the audio files of ``folder`` (sorted by name) to ``found``; count the other
+    regular files by extension in ``ignored`` (a dict, or None)."""
     try:
         real = os.path.realpath(folder)
         if real in seen_dirs:  # a symbolic link loop or a folder given twice
@@ -97,11 +98,15 @@ def _scan(folder, *, recursive, extensions, seen_dirs, found):
             broken_link = is_link and not os.path.exists(path)
             if is_file or broken_link:
                 found.append(path)
+        elif is_file and ignored is not None:
+            ext = os.path.splitext(entry.name)[1].lower()
+            ignored[ext] = ignored.get(ext, 0) + 1
     for sub in subfolders:
-        _scan(sub, recursive=recursive, extensions=extensions, seen_dirs=seen_dirs, found=found)
+        _scan(sub, recursive=recursive, extensions=extensions, seen_dirs=seen_dirs, found=found,
+              ignored=ignored)
 
 
-def find_audio(paths, *, recursive=False, extensions=AUDIO_EXTENSIONS):
+def find_audio(paths, *, recursive=False, extensions=AUDIO_EXTENSIONS, ignored=None):
     """List the audio files named by ``paths``, in a stable order.
 
     A file named explicitly is listed whatever its extension (so a bad file gets an error row
@@ -122,6 +127,10 @@ def find_audio(paths, *, recursive=False, extensions=AUDIO_EXTENSIONS):
         Also search subfolders, at any depth.
     extensions : tuple of str
         Lower-case name endings taken as audio inside folders.
+    ignored : dict or None
+        If given, filled with the number of regular files of the searched folders that were
+        not listed, by lower-case extension (``""`` for none), so that a caller can say what
+        it skipped (``.m4a`` recordings, say, which soundfile cannot decode).
 
     Returns
     -------
@@ -153,7 +162,7 @@ def find_audio(paths, *, recursive=False, extensions=AUDIO_EXTENSIONS):
             )
         if os.path.isdir(path):
             _scan(path, recursive=recursive, extensions=extensions, seen_dirs=seen_dirs,
-                  found=found)
+                  found=found, ignored=ignored)
         else:
             found.append(path)
     unique, seen = [], set()

@@ -280,6 +280,23 @@ def _check_hop(args, det):
                           f"and the model's window ({window_s:.3f} s); got {args.hop!r}")
 
 
+def _report_ignored(summary, recursive):
+    """On stderr: the folders' files skipped for their extension, and an empty run."""
+    from scatter.audio import AUDIO_EXTENSIONS
+
+    ignored = summary.get("ignored_files") or {}
+    if ignored:
+        kinds = ", ".join(f"{ext or 'no extension'}: {n}" for ext, n in ignored.items())
+        print(f"scatter: note: {sum(ignored.values())} files in the folders were skipped for "
+              f"their extension ({kinds}); audio files end with "
+              f"{' '.join(AUDIO_EXTENSIONS)}. Name a file explicitly to try it anyway.",
+              file=sys.stderr)
+    if summary["files"] == 0:
+        hint = "" if recursive else " (subfolders are searched only with --recursive)"
+        print(f"scatter: warning: no audio files were found in the given folders{hint}",
+              file=sys.stderr)
+
+
 def _detect(args):
     from scatter.audio import find_audio
     from scatter.detect import load_model
@@ -332,6 +349,7 @@ def _detect(args):
                          batch_size=args.batch_size, workers=args.workers,
                          resume=args.resume, quiet=args.quiet, recursive=args.recursive,
                          on_file=on_file)
+    _report_ignored(summary, args.recursive)
     if args.json:
         info = {k: v for k, v in summary.items() if k != "results"}
         info["devices"] = det.n_devices

@@ -353,8 +353,10 @@ def run_detection(paths, *, scorer, sr, window_s, hop_s=None, batch_size=32, wor
         ``files`` (listed), ``skipped`` (kept from an earlier run), ``processed``, ``ok``,
         ``errors``, ``positives`` (this run's files with label 1), ``windows``, ``batches``,
         ``audio_s`` and ``audio_hours`` (decoded this run), ``wall_s``,
-        ``speed_x_realtime``, ``outputs`` (the paths written) and ``results`` (every row
-        as :meth:`FileResult.to_dict`, in the order of ``paths``).
+        ``speed_x_realtime``, ``outputs`` (the paths written), ``ignored_files`` (files in
+        the folders skipped for their extension, counted by extension; see
+        :func:`scatter.audio.find_audio`) and ``results`` (every row as
+        :meth:`FileResult.to_dict`, in the order of ``paths``).
 
     Raises
     ------
@@ -385,7 +387,8 @@ def run_detection(paths, *, scorer, sr, window_s, hop_s=None, batch_size=32, wor
                            f"got {raven_band_hz!r}")
     if resume and out is None:
         raise ScatterError("resume=True needs out=, the results CSV of the earlier run")
-    order = find_audio(paths, recursive=recursive)
+    ignored = {}
+    order = find_audio(paths, recursive=recursive, ignored=ignored)
     kept, kept_segments = {}, []
     if resume and os.path.exists(out):
         kept, kept_segments = _resume_rows(out, segments_out)
@@ -546,6 +549,7 @@ def run_detection(paths, *, scorer, sr, window_s, hop_s=None, batch_size=32, wor
         "wall_s": wall, "speed_x_realtime": totals["audio_s"] / max(wall, 1e-9),
         "outputs": {"results": out, "segments": segments_out, "raven": raven_dir,
                     "json": json_out},
+        "ignored_files": dict(sorted(ignored.items())),
     }
     results = [FileResult.from_row(r).to_dict() for r in rows]
     if json_out is not None:

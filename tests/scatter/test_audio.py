@@ -90,6 +90,17 @@ def test_find_audio_recursive_follows_links_once(folder):
         "dir.wav/inner.wav", "sub/deeper/c.mp3"]
 
 
+def test_find_audio_counts_ignored_files(folder):
+    ignored = {}
+    find_audio(folder, ignored=ignored)
+    assert ignored == {".txt": 1}  # not AppleDouble files, folders or pipes
+    (folder / "sub" / "deeper" / "x.M4A").write_bytes(b"")
+    (folder / "README").write_text("")
+    ignored = {}
+    find_audio([folder], recursive=True, ignored=ignored)  # the folder loop is counted once
+    assert ignored == {".txt": 1, ".m4a": 1, "": 1}
+
+
 def test_find_audio_explicit_files_and_dedup(folder):
     files = find_audio([folder / "notes.txt", folder / "b.wav", str(folder / "b.wav"),
                         folder / "broken.wav", folder / "sub" / "deeper"], recursive=True)

@@ -136,6 +136,29 @@ def test_evaluate_hop(tmp_path, tiny_model, capsys):
     assert "--hop must be between one sample and the model's window" in capsys.readouterr().err
 
 
+def test_detect_says_what_it_skipped(tmp_path, tiny_model, capsys):
+    d = tmp_path / "rec"
+    (d / "site1").mkdir(parents=True)
+    sf.write(d / "site1" / "a.wav", np.zeros(3000), 16000)
+    (d / "b.m4a").write_bytes(b"")
+    (d / "notes.txt").write_text("")
+    argv = ["detect", str(d), "--out", str(tmp_path / "r.csv"), "--model", tiny_model,
+            "--json", "--quiet"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out.strip().splitlines()[-1])["ignored_files"] == {
+        ".m4a": 1, ".txt": 1}
+    assert "2 files in the folders were skipped for their extension (.m4a: 1, .txt: 1)" in (
+        captured.err)
+    assert "no audio files were found in the given folders (subfolders are searched only " \
+           "with --recursive)" in captured.err
+    assert _rows(tmp_path / "r.csv") == []
+    assert main(argv + ["--recursive"]) == 0
+    captured = capsys.readouterr()
+    assert "no audio files" not in captured.err and ".m4a: 1" in captured.err
+    assert [os.path.basename(r["path"]) for r in _rows(tmp_path / "r.csv")] == ["a.wav"]
+
+
 def test_detect_splits_the_host_into_one_device_per_core(tmp_path, tiny_model, capsys):
     d = tmp_path / "rec"
     d.mkdir()
