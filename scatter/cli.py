@@ -88,6 +88,7 @@ def _shipped_settings():
 def build_parser():
     """The argument parser of the ``scatter`` command (for documentation and tests)."""
     p = _Parser(prog="scatter", description="Bird-activity detection with wavelet scattering.")
+    shipped_features, shipped_training = _shipped_settings()
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     d = sub.add_parser("detect", help="score audio files and folders",
@@ -107,7 +108,7 @@ def build_parser():
                    help="decision threshold (default: the model's)")
     d.add_argument("--model", default="default", help="'default' or a model .npz")
     d.add_argument("--hop", type=_number, default=None, metavar="SECONDS",
-                   help=_hop_help("finer segments"))
+                   help=_hop_help("finer segments", shipped_features))
     d.add_argument("--batch-size", type=_positive_int, default=32,
                    help="windows per batch (peak memory grows with it: about 1 GB at 32, "
                         "2 GB at 128 with the default model)")
@@ -122,7 +123,7 @@ def build_parser():
     t.add_argument("data", metavar="DATA", help="folder the labels' paths are relative to")
     t.add_argument("--labels", required=True, metavar="CSV", help="labels CSV (path,label)")
     t.add_argument("--out", required=True, metavar="MODEL.npz", help="model to write")
-    f, c = _shipped_settings()
+    f, c = shipped_features, shipped_training
 
     def default(value):
         value = " ".join(map(str, value)) if isinstance(value, (list, tuple)) else value
@@ -185,7 +186,8 @@ def build_parser():
     e.add_argument("--split", default=None, help="only rows of this split (e.g. test)")
     e.add_argument("--threshold", type=_number, default=None)
     e.add_argument("--hop", type=_number, default=None, metavar="SECONDS",
-                   help=_hop_help("clips are scored as scatter detect --hop scores files"))
+                   help=_hop_help("clips are scored as scatter detect --hop scores files",
+                                  shipped_features))
     e.add_argument("--batch-size", type=_positive_int, default=32)
     e.add_argument("--out", default=None, metavar="CSV", help="per-clip results CSV")
     e.add_argument("--plots", metavar="DIR", help="write DIR/roc.png")
@@ -265,11 +267,15 @@ def _err(msg):
     print(f"scatter: error: {msg}", file=sys.stderr)
 
 
-def _hop_help(command_does):
-    return (f"seconds between window starts (default: the model's, one window, 2.6 s for the "
-            f"default model). A smaller hop overlaps the windows: {command_does}, and a call "
-            f"cut by one window's edge lies whole in another, at proportionally more time "
-            f"(half a window: twice the time)")
+def _hop_help(command_does, shipped_features):
+    f = shipped_features
+    shipped = (f"; the default model's is {f['hop'] / f['sr']:.1f} s, "
+               f"{'one window' if f['hop'] == f['window'] else 'its own'}"
+               if f.get("hop") and f.get("window") and f.get("sr") else "")
+    return (f"seconds between window starts (default: the model's hop{shipped}). A "
+            f"smaller hop overlaps the windows: {command_does}, and a call cut by one window's "
+            f"edge lies whole in another, at proportionally more time (half a window: twice "
+            f"the time)")
 
 
 def _check_hop(args, det):
