@@ -489,6 +489,8 @@ def _leak_check(corpus, held_ids):
 
 def main(argv=None):
     """Build the held-out clips, score them with both detectors, print one JSON line."""
+    if str(ROOT) not in sys.path:  # measure this working tree, not an installed copy
+        sys.path.insert(0, str(ROOT))
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--ours", default="scatter",
                    help="'scatter' (scatter.detect model), 'baseline' (sanity check) or "
