@@ -293,9 +293,10 @@ def _report_ignored(summary, recursive):
     ignored = summary.get("ignored_files") or {}
     if ignored:
         kinds = ", ".join(f"{ext or 'no extension'}: {n}" for ext, n in ignored.items())
-        print(f"scatter: note: {sum(ignored.values())} files in the folders were skipped for "
-              f"their extension ({kinds}); audio files end with "
-              f"{' '.join(AUDIO_EXTENSIONS)}. Name a file explicitly to try it anyway.",
+        n = sum(ignored.values())
+        files = "1 file in the folders was" if n == 1 else f"{n} files in the folders were"
+        print(f"scatter: note: {files} skipped for their extension ({kinds}); audio files end "
+              f"with {' '.join(AUDIO_EXTENSIONS)}. Name a file explicitly to try it anyway.",
               file=sys.stderr)
     if summary["files"] == 0:
         hint = "" if recursive else " (subfolders are searched only with --recursive)"
