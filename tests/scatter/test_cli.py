@@ -156,11 +156,11 @@ def test_detect_says_what_it_skipped(tmp_path, tiny_model, capsys):
     assert main(argv + ["--recursive"]) == 0
     captured = capsys.readouterr()
     assert "no audio files" not in captured.err and ".m4a: 1" in captured.err
+    assert [os.path.basename(r["path"]) for r in _rows(tmp_path / "r.csv")] == ["a.wav"]
     (d / "notes.txt").unlink()
     assert main(argv) == 0
     assert ("note: 1 file in the folders was skipped for their extension (.m4a: 1)"
             in capsys.readouterr().err)
-    assert [os.path.basename(r["path"]) for r in _rows(tmp_path / "r.csv")] == ["a.wav"]
 
 
 def test_detect_splits_the_host_into_one_device_per_core(tmp_path, tiny_model, capsys):
