@@ -228,9 +228,11 @@ def test_interrupted_run_resumes_to_the_same_results(corpus, tmp_path):
 
 
 CHILD = r"""
-import sys, time
+import faulthandler, signal, sys, time
 import numpy as np
 from scatter.runner import run_detection
+
+faulthandler.register(signal.SIGUSR1, all_threads=True)  # stacks on stderr, if it hangs
 
 calls = []
 
@@ -262,11 +264,19 @@ def test_sigint_leaves_valid_outputs_and_resume_completes(tmp_path, rng):
             time.sleep(0.05)
         assert child.poll() is None, child.communicate()[1].decode()
         child.send_signal(signal.SIGINT)
-        _, err = child.communicate(timeout=60)
+        try:
+            _, err = child.communicate(timeout=60)
+        except subprocess.TimeoutExpired:  # a liveness guard: report where every thread is
+            child.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            child.kill()
+            _, err = child.communicate()
+            pytest.fail("the run did not stop within 60 s of SIGINT; its threads:\n"
+                        + err.decode(errors="replace"))
     finally:
         if child.poll() is None:
             child.kill()
-            child.wait()
+        child.communicate()  # reap it and close the pipes
     assert child.returncode != 0 and b"KeyboardInterrupt" in err
     partial = read_rows(out, RESULT_FIELDS)
     assert 2 <= len(partial) < 8 and all(r["error"] == "" for r in partial)
