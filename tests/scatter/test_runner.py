@@ -233,6 +233,9 @@ import numpy as np
 from scatter.runner import run_detection
 
 faulthandler.register(signal.SIGUSR1, all_threads=True)  # stacks on stderr, if it hangs
+# Ctrl-C as in a terminal, even where this process inherited SIGINT ignored (a shell's
+# background job, or a test runner that restored an ignored disposition)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 calls = []
 
