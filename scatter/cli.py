@@ -97,8 +97,9 @@ def build_parser():
     d.add_argument("--out", help="results CSV (path, score, label, ...), one row per file")
     d.add_argument("--recursive", action="store_true", help="search folders recursively")
     d.add_argument("--resume", action="store_true",
-                   help="keep the finished rows of --out and process only the rest (kept "
-                        "rows are not rescored: resume with the same --model and --hop)")
+                   help="keep the finished rows of --out and process only the rest; "
+                        "refused if the earlier run used another --model, --hop or "
+                        "--threshold (its settings are kept in OUT.settings.json)")
     d.add_argument("--segments", metavar="CSV", help="per-window scores CSV")
     d.add_argument("--raven", metavar="DIR", help="one Raven Pro selection table per file")
     d.add_argument("--json", action="store_true",

@@ -32,11 +32,13 @@ Example
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import queue
 import threading
 import time
+import warnings
 
 import numpy as np
 
@@ -55,7 +57,7 @@ from scatter.outputs import (
     write_raven_table,
 )
 
-__all__ = ["aggregate_scores", "run_detection"]
+__all__ = ["aggregate_scores", "run_detection", "settings_path"]
 
 _AGGREGATES = ("max", "mean", "smoothmax")
 
@@ -291,10 +293,53 @@ def _resume_rows(out, segments_out):
     return kept, segments
 
 
+def settings_path(out):
+    """Where a run keeps its settings beside the results CSV ``out``: ``out + ".settings.json"``.
+
+    :func:`run_detection` writes this file when a run starts, and ``resume=True`` reads it to
+    refuse to mix rows scored with other settings.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The results CSV.
+
+    Returns
+    -------
+    str
+    """
+    return os.fsdecode(out) + ".settings.json"
+
+
+def _check_resume_settings(out, settings):
+    """Raise if the run that wrote ``out`` used other ``settings``; warn if it left none."""
+    path = settings_path(out)
+    if not os.path.exists(path):
+        warnings.warn(f"{path!r} is missing, so resume cannot check that {out!r} was written "
+                      f"with the same model and settings; they are assumed to be the same",
+                      stacklevel=3)
+        return
+    try:
+        with open(path, encoding="utf-8") as fh:
+            stored = json.load(fh)["settings"]
+        if not isinstance(stored, dict):
+            raise TypeError("'settings' is not an object")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ScatterError(f"{path!r}: cannot read the settings of the run that wrote "
+                           f"{out!r} ({exc}); delete it to resume without the check") from None
+    changed = [f"{k} {stored.get(k)!r} -> {settings.get(k)!r}"
+               for k in sorted(set(stored) | set(settings)) if stored.get(k) != settings.get(k)]
+    if changed:
+        raise ScatterError(f"cannot resume: {out!r} was written with other settings "
+                           f"({'; '.join(changed)}); resume with the earlier settings, or write "
+                           f"to a new results file")
+
+
 def run_detection(paths, *, scorer, sr, window_s, hop_s=None, batch_size=32, workers=2,
                   out=None, segments_out=None, raven_dir=None, json_out=None, threshold=0.5,
                   aggregate="max", resume=False, quiet=False, recursive=False,
-                  raven_band_hz=None, block_frames=1 << 17, fixed_batch=True, on_file=None):
+                  raven_band_hz=None, block_frames=1 << 17, fixed_batch=True, on_file=None,
+                  scorer_id=None):
     """Score every audio file in ``paths`` and write the outputs as files finish.
 
     Parameters
@@ -331,7 +376,10 @@ def run_detection(paths, *, scorer, sr, window_s, hop_s=None, batch_size=32, wor
         window scores (float64 array) and returning a float.
     resume : bool
         Keep the rows of ``out`` without error (and their segments and tables), skip those
-        files and process the others; rows with an error are retried.
+        files and process the others; rows with an error are retried. The run that wrote
+        ``out`` must have used the same ``sr``, ``window_s``, ``hop_s``, ``threshold``,
+        ``aggregate`` and ``scorer_id`` (kept in :func:`settings_path`); if that file is
+        missing, a warning says that the settings cannot be checked.
     quiet : bool
         No progress bar.
     recursive : bool
@@ -346,6 +394,11 @@ def run_detection(paths, *, scorer, sr, window_s, hop_s=None, batch_size=32, wor
         Called in the calling thread as each file finishes, after its rows are written, as
         ``on_file(result, starts_s, ends_s, scores)``: a :class:`FileResult` and the window
         times and scores (float64 arrays, empty for an error row). For plots or live use.
+    scorer_id : JSON-serialisable or None
+        Identifies the scorer (:meth:`scatter.detect.Detector.detect` gives a hash of its
+        weights): recorded in the settings file and in ``json_out``, so that ``resume`` does
+        not mix the scores of two models. A callable ``aggregate`` is recorded as
+        ``"custom"``.
 
     Returns
     -------
@@ -362,8 +415,8 @@ def run_detection(paths, *, scorer, sr, window_s, hop_s=None, batch_size=32, wor
     ------
     ScatterError
         For invalid options, missing input paths, an output folder that does not exist,
-        ``resume`` without ``out`` or with an ``out`` that is not a results CSV, or a scorer
-        returning the wrong shape. Exceptions of ``scorer`` and ``KeyboardInterrupt`` pass
+        ``resume`` without ``out``, with an ``out`` that is not a results CSV or that was
+        written with other settings, or a scorer returning the wrong shape. Exceptions of ``scorer`` and ``KeyboardInterrupt`` pass
         through after the outputs are closed, each holding every finished file.
 
     Examples
@@ -387,11 +440,22 @@ def run_detection(paths, *, scorer, sr, window_s, hop_s=None, batch_size=32, wor
                            f"got {raven_band_hz!r}")
     if resume and out is None:
         raise ScatterError("resume=True needs out=, the results CSV of the earlier run")
+    try:  # compared as JSON, as they are stored
+        settings = json.loads(json.dumps({
+            "sr": sr, "window_s": window / sr, "hop_s": hop / sr, "threshold": float(threshold),
+            "aggregate": aggregate if isinstance(aggregate, str) else "custom",
+            "scorer": scorer_id}, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise ScatterError(f"scorer_id must be JSON-serialisable; got {scorer_id!r} "
+                           f"({exc})") from None
     ignored = {}
     order = find_audio(paths, recursive=recursive, ignored=ignored)
     kept, kept_segments = {}, []
     if resume and os.path.exists(out):
         kept, kept_segments = _resume_rows(out, segments_out)
+        _check_resume_settings(out, settings)
+    if out is not None:
+        write_json(settings_path(out), {"settings": settings})
     todo = [p for p in order if os.path.normpath(p) not in kept]
     tables = {}
     if raven_dir is not None:
@@ -547,16 +611,15 @@ def run_detection(paths, *, scorer, sr, window_s, hop_s=None, batch_size=32, wor
         "windows": totals["windows"], "batches": batcher.n_batches,
         "audio_s": totals["audio_s"], "audio_hours": totals["audio_s"] / 3600,
         "wall_s": wall, "speed_x_realtime": totals["audio_s"] / max(wall, 1e-9),
-        "outputs": {"results": out, "segments": segments_out, "raven": raven_dir,
+        "outputs": {"results": out, "settings": None if out is None else settings_path(out),
+                    "segments": segments_out, "raven": raven_dir,
                     "json": json_out},
         "ignored_files": dict(sorted(ignored.items())),
     }
     results = [FileResult.from_row(r).to_dict() for r in rows]
     if json_out is not None:
-        settings = {"sr": sr, "window_s": window / sr, "hop_s": hop / sr,
-                    "threshold": threshold, "batch_size": int(batch_size),
-                    "aggregate": aggregate if isinstance(aggregate, str) else "custom"}
-        write_json(json_out, {"settings": settings, "summary": summary, "files": results})
+        write_json(json_out, {"settings": {**settings, "batch_size": int(batch_size)},
+                              "summary": summary, "files": results})
     summary["results"] = results
     return summary
 

@@ -40,6 +40,8 @@ Example
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import pickle
 import threading
@@ -87,6 +89,9 @@ class Detector:
         Default decision threshold.
     aggregate : str
         Default per-file aggregation of window scores.
+    fingerprint : str
+        SHA-256 (hex) of the classifier weights and the feature settings: identifies the model
+        in a run's settings, so that a resumed run does not mix two models' scores.
 
     Raises
     ------
@@ -111,6 +116,7 @@ class Detector:
         # host arrays until placed (below): a device array resharded over several devices
         # costs a small compilation per shape at every start-up
         params = {k: np.asarray(v, np.float32) for k, v in params.items()}
+        self.fingerprint = _fingerprint(params, self.config)
         self.devices = jax.local_devices()
         self._cache = self._key = None
         feature_params = n_features = None
@@ -405,7 +411,8 @@ class Detector:
         **kwargs
             Passed to :func:`~scatter.runner.run_detection` (``out``, ``segments_out``,
             ``raven_dir``, ``json_out``, ``resume``, ``quiet``, ``recursive``, ``workers``,
-            ``on_file``, ...).
+            ``on_file``, ...); ``scorer_id`` defaults to ``{"model_sha256":
+            self.fingerprint}``, so that ``resume`` refuses rows scored by another model.
 
         Returns
         -------
@@ -425,11 +432,22 @@ class Detector:
             hop_s=cfg.hop / cfg.sr if hop_s is None else hop_s,
             batch_size=self.round_batch(batch_size),
             threshold=self.threshold if threshold is None else threshold,
-            aggregate=self.aggregate if aggregate is None else aggregate, **kwargs)
+            aggregate=self.aggregate if aggregate is None else aggregate,
+            **{"scorer_id": {"model_sha256": self.fingerprint}, **kwargs})
 
     def __repr__(self):
         return (f"Detector(path={self.path!r}, sr={self.config.sr}, "
                 f"window_s={self.config.window_s:.3f}, devices={self.n_devices})")
+
+
+def _fingerprint(params, config):
+    """SHA-256 hex of float32 ``params`` (name, shape, bytes) and ``config``'s settings."""
+    h = hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True).encode())
+    for name in sorted(params):
+        value = np.ascontiguousarray(params[name])
+        h.update(f"{name} {value.shape}".encode())
+        h.update(value.tobytes())
+    return h.hexdigest()
 
 
 def _flatten(tree, prefix=""):

@@ -13,8 +13,9 @@ import pytest
 import soundfile as sf
 
 from scatter.cli import build_parser, main
-from scatter.detect import FeatureConfig, save_model
+from scatter.detect import FeatureConfig, load_model, save_model
 from scatter.detect.features import FeatureExtractor
+from scatter.detect.io import read_model
 from scatter.detect.model import init_params
 from scatter.detect.synth import write_synthetic_corpus
 
@@ -113,6 +114,32 @@ def test_detect_hop_overlaps_the_windows(tmp_path, tiny_model, capsys):
     every_fourth = {round(s, 6): v for s, _, v in segs["0.032"][::4]}
     for s, _, v in segs[None]:
         assert abs(every_fourth[round(s, 6)] - v) < 1e-5
+
+
+def test_detect_resume_refuses_another_hop_or_model(tmp_path, tiny_model, capsys):
+    sf.write(tmp_path / "a.wav", np.random.default_rng(1).normal(0, 0.1, 6000), 16000)
+    out = tmp_path / "r.csv"
+    argv = ["detect", str(tmp_path / "a.wav"), "--out", str(out), "--model", tiny_model,
+            "--quiet"]
+    assert main(argv) == 0
+    with open(str(out) + ".settings.json") as fh:
+        scorer = json.load(fh)["settings"]["scorer"]
+    assert scorer == {"model_sha256": load_model(tiny_model).fingerprint}
+    rows = out.read_bytes()
+    capsys.readouterr()
+    assert main(argv + ["--resume", "--hop", "0.064"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot resume" in err and "hop_s 0.128 -> 0.064" in err
+    # another model: the same files, weights changed
+    params, metadata = read_model(tiny_model)
+    other = str(tmp_path / "other.npz")
+    save_model(other, {k: v + 0.01 for k, v in params.items()}, metadata)
+    assert load_model(other).fingerprint != load_model(tiny_model).fingerprint
+    assert main(["detect", str(tmp_path / "a.wav"), "--out", str(out), "--model", other,
+                 "--resume", "--quiet"]) == 2
+    assert "model_sha256" in capsys.readouterr().err
+    assert out.read_bytes() == rows
+    assert main(argv + ["--resume"]) == 0  # same model and hop: resumes
 
 
 @pytest.mark.parametrize("hop", ["0", "-1", "0.2", "1e-9"])

@@ -4,6 +4,7 @@ import csv
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import soundfile as sf
 
 from scatter import ScatterError
 from scatter.outputs import RESULT_FIELDS, SEGMENT_FIELDS, read_rows
-from scatter.runner import aggregate_scores, run_detection
+from scatter.runner import aggregate_scores, run_detection, settings_path
 
 SR, WINDOW_S, HOP_S = 8000, 0.5, 0.25
 WINDOW, HOP = 4000, 2000
@@ -308,6 +309,60 @@ def test_resume_retries_a_repaired_file(tmp_path, rng):
     rows = read_rows(out, RESULT_FIELDS)
     assert [os.path.basename(r["path"]) for r in rows] == ["a.wav", "b.wav"]
     assert all(r["error"] == "" for r in rows)
+
+
+def test_resume_refuses_other_settings(tmp_path, rng):
+    for i in range(3):
+        sf.write(tmp_path / f"f{i}.wav", tone(rng, 6000, sr=SR), SR)
+    out, segs = tmp_path / "out" / "r.csv", tmp_path / "out" / "s.csv"
+    out.parent.mkdir()
+    opts = dict(scorer=rms_scorer, sr=SR, window_s=WINDOW_S, hop_s=HOP_S, out=out,
+                segments_out=segs, quiet=True, scorer_id={"model": "a"})
+    first = run_detection(tmp_path, **opts)
+    settings = settings_path(out)
+    assert settings == str(out) + ".settings.json" and first["outputs"]["settings"] == settings
+    with open(settings) as fh:
+        stored = json.load(fh)["settings"]
+    assert stored == {"sr": SR, "window_s": WINDOW_S, "hop_s": HOP_S, "threshold": 0.5,
+                      "aggregate": "max", "scorer": {"model": "a"}}
+    before = {p: p.read_bytes() for p in (out, segs, Path(settings))}
+    for change, message in [({"hop_s": 0.125}, "hop_s 0.25 -> 0.125"),
+                            ({"scorer_id": {"model": "b"}},
+                             "scorer {'model': 'a'} -> {'model': 'b'}"),
+                            ({"threshold": 0.7}, "threshold 0.5 -> 0.7"),
+                            ({"aggregate": "mean"}, "aggregate 'max' -> 'mean'"),
+                            ({"sr": 16000}, "sr 8000 -> 16000")]:
+        with pytest.raises(ScatterError, match="cannot resume: .*" + re.escape(message)):
+            run_detection(tmp_path, **{**opts, **change, "resume": True})
+        assert {p: p.read_bytes() for p in before} == before  # nothing rewritten
+    again = run_detection(tmp_path, **{**opts, "resume": True})  # the same settings resume
+    assert (again["skipped"], again["processed"]) == (3, 0)
+    assert {p: p.read_bytes() for p in before} == before
+    # a fresh run (no resume) with other settings replaces the results and the settings
+    run_detection(tmp_path, **{**opts, "hop_s": 0.125})
+    with open(settings) as fh:
+        assert json.load(fh)["settings"]["hop_s"] == 0.125
+
+
+def test_resume_without_or_with_a_bad_settings_file(tmp_path, rng):
+    sf.write(tmp_path / "a.wav", tone(rng, 6000, sr=SR), SR)
+    out = tmp_path / "out" / "r.csv"
+    out.parent.mkdir()
+    opts = dict(scorer=rms_scorer, sr=SR, window_s=WINDOW_S, out=out, quiet=True)
+    run_detection(tmp_path / "a.wav", **opts)
+    settings = Path(settings_path(out))
+    settings.unlink()  # as left by an older version: resume warns, goes on, and records them
+    with pytest.warns(UserWarning, match="resume cannot check"):
+        summary = run_detection(tmp_path / "a.wav", resume=True, **opts)
+    assert summary["skipped"] == 1 and settings.exists()
+    results = out.read_bytes()
+    for text in ("{not json", '{"other": 1}', '{"settings": [1]}'):
+        settings.write_text(text)
+        with pytest.raises(ScatterError, match="cannot read the settings of the run"):
+            run_detection(tmp_path / "a.wav", resume=True, **opts)
+        assert settings.read_text() == text and out.read_bytes() == results
+    with pytest.raises(ScatterError, match="scorer_id must be JSON-serialisable"):
+        run_detection(tmp_path / "a.wav", scorer_id=object(), **opts)
 
 
 def test_scorer_failure_stops_the_run_with_valid_outputs(corpus, tmp_path):
