@@ -416,8 +416,9 @@ def run_detection(paths, *, scorer, sr, window_s, hop_s=None, batch_size=32, wor
     ScatterError
         For invalid options, missing input paths, an output folder that does not exist,
         ``resume`` without ``out``, with an ``out`` that is not a results CSV or that was
-        written with other settings, or a scorer returning the wrong shape. Exceptions of ``scorer`` and ``KeyboardInterrupt`` pass
-        through after the outputs are closed, each holding every finished file.
+        written with other settings, or a scorer returning the wrong shape. Exceptions of
+        ``scorer`` and ``KeyboardInterrupt`` pass through after the outputs are closed, each
+        holding every finished file.
 
     Examples
     --------
