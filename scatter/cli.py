@@ -111,8 +111,9 @@ def build_parser():
     d.add_argument("--hop", type=_number, default=None, metavar="SECONDS",
                    help=_hop_help("finer segments", shipped_features))
     d.add_argument("--batch-size", type=_positive_int, default=32,
-                   help="windows per batch (peak memory grows with it: about 1 GB at 32, "
-                        "2 GB at 128 with the default model)")
+                   help="windows per batch; a batch of more than 32 windows per device "
+                        "is scored in pieces, so that peak memory stays about 1 GB with the "
+                        "default model")
     d.add_argument("--workers", type=_positive_int, default=2, help="decoding threads")
     d.add_argument("--plots", metavar="DIR", help="a PNG timeline per file (matplotlib)")
     d.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -51,6 +51,20 @@ def test_scores_are_features_then_model(det):
     assert np.all((got > 0) & (got < 1))
 
 
+def test_large_batches_run_in_pieces_of_one_shape(model_path, det, monkeypatch):
+    import scatter.detect.detector as D
+
+    x = (0.05 * np.random.default_rng(5).normal(size=(11, CFG.window))).astype(np.float32)
+    want = det.score_windows(x, batch_size=11)  # one call of 11 rows
+    monkeypatch.setattr(D, "MAX_ROWS_PER_DEVICE", 4)
+    capped = load_model(model_path)
+    got = capped.score_windows(x, batch_size=11)  # three pieces of 4 rows, one padding row
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert [shape for shape, _ in capped._programs] == [(4, CFG.window)]
+    assert np.asarray(capped.scorer(x[:8])).shape == (8,)  # two pieces, no padding
+    assert [shape for shape, _ in capped._programs] == [(4, CFG.window)]
+
+
 def test_frame_and_score_signal(det):
     y = np.random.default_rng(1).normal(size=5000).astype(np.float32) * 0.1
     windows, starts, ends = det.frame(y)
