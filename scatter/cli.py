@@ -36,6 +36,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 
 from scatter.errors import ScatterError
 
@@ -443,6 +444,19 @@ def _evaluate(args):
     return EXIT_SOME_FAILED if report["errors"] else EXIT_OK
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None,
+                  _default=warnings.showwarning):
+    """The package's own warnings as ``scatter: warning: ...`` lines; others as Python
+    shows them."""
+    if os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep):
+        print(f"scatter: warning: {message}", file=sys.stderr if file is None else file)
+    else:
+        _default(message, category, filename, lineno, file, line)
+
+
 def main(argv=None):
     """Run the ``scatter`` command; return the exit status.
 
@@ -457,6 +471,12 @@ def main(argv=None):
         0, 2, 3 or 130 (module docstring).
     """
     parser = build_parser()
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        return _main(parser, argv)
+
+
+def _main(parser, argv):
     try:
         args = parser.parse_args(argv)
         if args.command is None:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import jax
 import numpy as np
@@ -140,6 +141,23 @@ def test_detect_resume_refuses_another_hop_or_model(tmp_path, tiny_model, capsys
     assert "model_sha256" in capsys.readouterr().err
     assert out.read_bytes() == rows
     assert main(argv + ["--resume"]) == 0  # same model and hop: resumes
+
+
+def test_detect_resume_without_settings_warns_in_one_line(tmp_path, tiny_model, capsys):
+    sf.write(tmp_path / "a.wav", np.random.default_rng(2).normal(0, 0.1, 6000), 16000)
+    out = tmp_path / "r.csv"
+    argv = ["detect", str(tmp_path / "a.wav"), "--out", str(out), "--model", tiny_model,
+            "--quiet"]
+    assert main(argv) == 0
+    os.unlink(str(out) + ".settings.json")  # as an older version left its outputs
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # shown, as outside the test runner
+        assert main(argv + ["--resume"]) == 0
+    err = capsys.readouterr().err
+    assert "scatter: warning: " in err and "resume cannot check" in err
+    assert "UserWarning" not in err and "runner.py" not in err
+    assert os.path.exists(str(out) + ".settings.json")
 
 
 @pytest.mark.parametrize("hop", ["0", "-1", "0.2", "1e-9"])
