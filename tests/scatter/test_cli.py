@@ -117,12 +117,17 @@ def test_detect_hop_overlaps_the_windows(tmp_path, tiny_model, capsys):
         assert abs(every_fourth[round(s, 6)] - v) < 1e-5
 
 
-def test_detect_resume_refuses_another_hop_or_model(tmp_path, tiny_model, capsys):
-    sf.write(tmp_path / "a.wav", np.random.default_rng(1).normal(0, 0.1, 6000), 16000)
+def _detect_once(tmp_path, model, seed):
+    """One file scored into ``r.csv``; returns (the results path, the argv that made it)."""
+    sf.write(tmp_path / "a.wav", np.random.default_rng(seed).normal(0, 0.1, 6000), 16000)
     out = tmp_path / "r.csv"
-    argv = ["detect", str(tmp_path / "a.wav"), "--out", str(out), "--model", tiny_model,
-            "--quiet"]
+    argv = ["detect", str(tmp_path / "a.wav"), "--out", str(out), "--model", model, "--quiet"]
     assert main(argv) == 0
+    return out, argv
+
+
+def test_detect_resume_refuses_another_hop_or_model(tmp_path, tiny_model, capsys):
+    out, argv = _detect_once(tmp_path, tiny_model, 1)
     with open(str(out) + ".settings.json") as fh:
         scorer = json.load(fh)["settings"]["scorer"]
     assert scorer == {"model_sha256": load_model(tiny_model).fingerprint}
@@ -144,11 +149,7 @@ def test_detect_resume_refuses_another_hop_or_model(tmp_path, tiny_model, capsys
 
 
 def test_detect_resume_without_settings_warns_in_one_line(tmp_path, tiny_model, capsys):
-    sf.write(tmp_path / "a.wav", np.random.default_rng(2).normal(0, 0.1, 6000), 16000)
-    out = tmp_path / "r.csv"
-    argv = ["detect", str(tmp_path / "a.wav"), "--out", str(out), "--model", tiny_model,
-            "--quiet"]
-    assert main(argv) == 0
+    out, argv = _detect_once(tmp_path, tiny_model, 2)
     os.unlink(str(out) + ".settings.json")  # as an older version left its outputs
     capsys.readouterr()
     with warnings.catch_warnings():
