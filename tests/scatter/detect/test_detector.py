@@ -54,15 +54,22 @@ def test_scores_are_features_then_model(det):
 def test_large_batches_run_in_pieces_of_one_shape(model_path, det, monkeypatch):
     import scatter.detect.detector as D
 
-    x = (0.05 * np.random.default_rng(5).normal(size=(11, CFG.window))).astype(np.float32)
-    want = det.score_windows(x, batch_size=11)  # one call of 11 rows
+    x = (0.05 * np.random.default_rng(5).normal(size=(16, CFG.window))).astype(np.float32)
+    want = det.score_windows(x, batch_size=16)  # one call of 16 rows
     monkeypatch.setattr(D, "MAX_ROWS_PER_DEVICE", 4)
     capped = load_model(model_path)
-    got = capped.score_windows(x, batch_size=11)  # three pieces of 4 rows, one padding row
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-    assert [shape for shape, _ in capped._programs] == [(4, CFG.window)]
-    assert np.asarray(capped.scorer(x[:8])).shape == (8,)  # two pieces, no padding
-    assert [shape for shape, _ in capped._programs] == [(4, CFG.window)]
+    n = capped.n_devices  # 1, or 2 once an earlier test split the host into devices
+    # one device: three pieces of 4 rows, one of them a padding row; two: two pieces of 6
+    got = capped.score_windows(x[:11], batch_size=11)
+    np.testing.assert_allclose(got, want[:11], rtol=1e-5, atol=1e-6)
+    shapes = [shape for shape, _ in capped._programs]
+    assert len(shapes) == 1 and shapes[0][1] == CFG.window
+    size = shapes[0][0]
+    assert size % n == 0 and size // n <= 4 and (n > 1 or size == 4)
+    assert size * -(-capped.round_batch(11) // size) < 11 + size  # no whole piece of padding
+    np.testing.assert_allclose(capped.scorer(x[:2 * size]), want[:2 * size], rtol=1e-5,
+                               atol=1e-6)  # two pieces, no padding
+    assert [shape for shape, _ in capped._programs] == shapes
 
 
 def test_frame_and_score_signal(det):
