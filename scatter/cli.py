@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -447,14 +448,13 @@ def _evaluate(args):
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None,
-                  _default=warnings.showwarning):
-    """The package's own warnings as ``scatter: warning: ...`` lines; others as Python
-    shows them."""
+def _show_warning(previous, message, category, filename, lineno, file=None, line=None):
+    """The package's own warnings as ``scatter: warning: ...`` lines; others go to
+    ``previous`` (the ``warnings.showwarning`` in place when :func:`main` was called)."""
     if os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep):
         print(f"scatter: warning: {message}", file=sys.stderr if file is None else file)
     else:
-        _default(message, category, filename, lineno, file, line)
+        previous(message, category, filename, lineno, file, line)
 
 
 def main(argv=None):
@@ -472,7 +472,7 @@ def main(argv=None):
     """
     parser = build_parser()
     with warnings.catch_warnings():
-        warnings.showwarning = _show_warning
+        warnings.showwarning = functools.partial(_show_warning, warnings.showwarning)
         return _main(parser, argv)
 
 

@@ -448,13 +448,13 @@ class Detector:
         from scatter.runner import run_detection
 
         cfg = self.config
+        kwargs.setdefault("scorer_id", {"model_sha256": self.fingerprint})
         return run_detection(
             paths, scorer=self.scorer, sr=cfg.sr, window_s=cfg.window / cfg.sr,
             hop_s=cfg.hop / cfg.sr if hop_s is None else hop_s,
             batch_size=self.round_batch(batch_size),
             threshold=self.threshold if threshold is None else threshold,
-            aggregate=self.aggregate if aggregate is None else aggregate,
-            **{"scorer_id": {"model_sha256": self.fingerprint}, **kwargs})
+            aggregate=self.aggregate if aggregate is None else aggregate, **kwargs)
 
     def __repr__(self):
         return (f"Detector(path={self.path!r}, sr={self.config.sr}, "
