@@ -86,6 +86,7 @@ def test_cli_json_summary(mod, fake_cache, capsys):
     assert summary["labels"] == {"bird": 1, "silence": 1, "non-bird": 1}
 
 
+@pytest.mark.network
 def test_real_package(mod):
     """The real Debian package (downloaded once, then cached): 17 bird clips, silences found."""
     records = mod.load_manifest(mod.fetch())

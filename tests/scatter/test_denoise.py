@@ -81,6 +81,7 @@ def _bird_clip():
     return x[start:start + N], sr
 
 
+@pytest.mark.network
 def test_real_bird_recording(rng):
     """A real crow call (44.1 kHz) in white noise at 5 dB SNR."""
     x, sr = _bird_clip()
