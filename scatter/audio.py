@@ -316,7 +316,7 @@ class StreamResampler:
     """
 
     def __init__(self, orig_sr, target_sr, *, channels=1, quality="HQ"):
-        import soxr  # a librosa dependency; imported here so that importing scatter is light
+        import soxr  # imported here so that importing scatter stays light
 
         self.orig_sr = _positive_int(orig_sr, "orig_sr")
         self.target_sr = _positive_int(target_sr, "target_sr")
