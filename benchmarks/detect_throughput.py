@@ -49,7 +49,10 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-CACHE = os.path.join(os.path.expanduser("~"), ".cache", "symscatter")
+sys.path.insert(0, ROOT)  # measure the working tree this script belongs to
+from scatter.cache import cache_root  # noqa: E402
+
+CACHE = cache_root()
 SR = 22050
 FILE_S = 600
 SEGMENT_S = 10
@@ -305,7 +308,8 @@ def main(argv=None):
         "ours_warm_s_all": [round(r["wall_s"], 2) for r in warm],
         "ours_peak_rss_mb": round(max(r["maxrss_mb"] for r in [cold] + warm), 1),
         "ours_files_scored": best["files_scored"],
-        "jax_cache": "cold: empty JAX_COMPILATION_CACHE_DIR (program cache inside); warm: the same folder reused",
+        "jax_cache": ("cold: empty JAX_COMPILATION_CACHE_DIR (program cache inside); "
+                      "warm: the same folder reused"),
     }
     if peer:
         bp = min(peer, key=lambda r: r["wall_s"])

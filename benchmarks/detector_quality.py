@@ -366,8 +366,8 @@ def scatter_scorer(model="default", *, batch_size=32, hop_s=None):
     Uses ``det.detect(paths, on_file=...)`` of the loaded ``scatter.detect.Detector`` (its own
     windows, hop and batching); a detector without ``detect`` is run through
     :func:`scatter.runner.run_detection` with ``det.scorer`` (or ``det`` itself) on
-    ``(batch, window)`` arrays and ``sr``/``window_s``/``hop_s`` from ``det.config``. ``hop_s`` (None:
-    the model's) overlaps the windows, as ``scatter detect --hop`` does.
+    ``(batch, window)`` arrays and ``sr``/``window_s``/``hop_s`` from ``det.config``.
+    ``hop_s`` (None: the model's) overlaps the windows, as ``scatter detect --hop`` does.
 
     Raises RuntimeError (with the reason) when ``scatter.detect`` or the model is not usable.
     """

@@ -99,9 +99,10 @@ def _sibling(name):
 
 
 def default_out_dir() -> Path:
-    """``$XDG_CACHE_HOME`` (or ``~/.cache``) ``/symscatter/corpus``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "symscatter" / "corpus"
+    """``corpus`` in the package's cache (:mod:`scatter.cache`)."""
+    from scatter.cache import cache_dir
+
+    return Path(cache_dir("corpus"))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -143,9 +143,10 @@ DATASETS = {
 
 
 def default_root() -> Path:
-    """``$XDG_CACHE_HOME`` (or ``~/.cache``) ``/symscatter/bird_datasets``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "symscatter" / "bird_datasets"
+    """``bird_datasets`` in the package's cache (:mod:`scatter.cache`)."""
+    from scatter.cache import cache_dir
+
+    return Path(cache_dir("bird_datasets"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -72,9 +72,10 @@ class FetchError(RuntimeError):
 
 
 def default_cache_dir() -> Path:
-    """The default cache folder: ``$XDG_CACHE_HOME`` (or ``~/.cache``) ``/symscatter/tuxpaint``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "symscatter" / "tuxpaint"
+    """The default cache folder: ``tuxpaint`` in the package's cache (:mod:`scatter.cache`)."""
+    from scatter.cache import cache_dir
+
+    return Path(cache_dir("tuxpaint"))
 
 
 def is_description(name: str) -> bool:

@@ -75,7 +75,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -92,8 +91,11 @@ from scatter.errors import ScatterError  # noqa: E402
 
 
 def default_corpus():
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "symscatter" / "corpus"
+    """``corpus`` in the package's cache (:mod:`scatter.cache`), where build_dev_corpus.py
+    writes it."""
+    from scatter.cache import cache_dir
+
+    return Path(cache_dir("corpus"))
 
 
 def ensure_corpus(corpus, quiet):
