@@ -1,5 +1,11 @@
 """Output files of the detector: results and segments CSV, JSON, Raven Pro selection tables.
 
+This module also holds what every output writer of the package shares: :func:`atomic_open`
+(the one atomic-write helper), :class:`CsvJournal` and :func:`read_rows` (append-only tables
+that survive interruption, comma- or tab-separated), :func:`output_paths` (one output file per
+audio file, mirroring the audio folders) and the Raven row format
+(:func:`format_raven_rows`, :func:`raven_band`).
+
 Every file is created atomically (written to a temporary file in the same folder, flushed,
 then renamed over the target), so a reader never sees half a header. The results and segments
 CSV files are then *journals*: each finished audio file adds its rows with one ``write`` call
@@ -32,23 +38,31 @@ import tempfile
 from scatter.errors import ScatterError
 
 __all__ = [
+    "ADDED_FIELDS",
     "RAVEN_FIELDS",
     "RESULT_FIELDS",
     "SEGMENT_FIELDS",
     "CsvJournal",
     "FileResult",
     "atomic_open",
+    "format_raven_rows",
     "format_segment_rows",
     "merge_detections",
+    "output_paths",
+    "raven_band",
     "raven_table_paths",
     "read_results",
     "read_rows",
+    "tsv_text",
     "write_json",
     "write_raven_table",
 ]
 
 RESULT_FIELDS = ("path", "score", "label", "duration_s", "sample_rate", "channels",
-                 "n_windows", "error")
+                 "n_windows", "error", "start_time")
+#: Columns added to a table after files without them were written: :func:`read_rows` reads
+#: such a file with the column empty, so that ``resume`` continues an older run's CSV.
+ADDED_FIELDS = ("start_time",)
 SEGMENT_FIELDS = ("path", "start_s", "end_s", "score")
 RAVEN_FIELDS = ("Selection", "View", "Channel", "Begin Time (s)", "End Time (s)",
                 "Low Freq (Hz)", "High Freq (Hz)", "Score")
@@ -129,7 +143,8 @@ class FileResult:
 
     A decoded file has a ``score`` and ``label`` and an empty ``error``; a file that could not
     be decoded has ``score``, ``label`` (and whatever could not be known) as None and the
-    reason in ``error``.
+    reason in ``error``. ``start_time`` is the clock time the recording started, ISO 8601 with
+    its UTC offset (:func:`scatter.recorders.format_start_time`), or None when unknown.
     """
 
     path: str
@@ -140,6 +155,7 @@ class FileResult:
     channels: int | None = None
     n_windows: int | None = None
     error: str = ""
+    start_time: str | None = None
 
     @property
     def ok(self):
@@ -157,6 +173,7 @@ class FileResult:
             "channels": _fmt(self.channels, "d"),
             "n_windows": _fmt(self.n_windows, "d"),
             "error": " ".join(self.error.split()),
+            "start_time": self.start_time or "",
         }
 
     def to_dict(self):
@@ -179,6 +196,7 @@ class FileResult:
                 sample_rate=_parse(row["sample_rate"], int),
                 channels=_parse(row["channels"], int),
                 n_windows=_parse(row["n_windows"], int), error=row["error"],
+                start_time=row.get("start_time") or None,
             )
         except (KeyError, ValueError) as exc:
             raise ScatterError(f"row {row!r} is not a results row ({exc})") from exc
@@ -211,9 +229,30 @@ def format_segment_rows(path, starts_s, ends_s, scores):
             for a, b, s in zip(starts_s, ends_s, scores, strict=True)]
 
 
-def _encode_rows(fields, rows, *, header=False):
+def _dialect(delimiter):
+    """csv options of a table: quoted CSV, or tab-separated text without quoting (Raven's
+    format: its values hold no tab or line break, see :func:`tsv_text`)."""
+    if delimiter == ",":
+        return {"delimiter": ","}
+    if delimiter == "\t":
+        return {"delimiter": "\t", "quoting": csv.QUOTE_NONE, "quotechar": None}
+    raise ScatterError(f"delimiter must be ',' or '\\t'; got {delimiter!r}")
+
+
+def tsv_text(text):
+    """``text`` as one value of a tab-separated table: tabs and line breaks become spaces.
+
+    Examples
+    --------
+    >>> tsv_text("a\\tb\\nc")
+    'a b c'
+    """
+    return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def _encode_rows(fields, rows, *, header=False, delimiter=","):
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\n", **_dialect(delimiter))
     if header:
         writer.writerow(fields)
     for row in rows:
@@ -221,11 +260,13 @@ def _encode_rows(fields, rows, *, header=False):
     return buf.getvalue().encode(**_ENCODING)
 
 
-def read_rows(path, fields):
+def read_rows(path, fields, *, delimiter=","):
     """Read a CSV written by :class:`CsvJournal`, tolerating a torn last row.
 
     A last row that is incomplete (no final newline, or the wrong number of columns, as an
-    interrupted write may leave) is dropped; anything else malformed is an error.
+    interrupted write may leave) is dropped; anything else malformed is an error. A file
+    written before a column of :data:`ADDED_FIELDS` existed (its header is ``fields`` without
+    it) is read with that column empty.
 
     Parameters
     ----------
@@ -233,6 +274,8 @@ def read_rows(path, fields):
         The CSV file.
     fields : sequence of str
         The expected header.
+    delimiter : {",", "\\t"}
+        Comma-separated (quoted CSV) or tab-separated (no quoting).
 
     Returns
     -------
@@ -257,21 +300,25 @@ def read_rows(path, fields):
         raise ScatterError(f"{path!r}: cannot read ({exc.strerror})") from exc
     torn = not text.endswith("\n")
     try:
-        records = list(csv.reader(io.StringIO(text)))
+        records = list(csv.reader(io.StringIO(text), **_dialect(delimiter)))
     except csv.Error as exc:
         raise ScatterError(f"{path!r}: not a valid CSV file ({exc})") from exc
     if not records:
-        raise ScatterError(f"{path!r}: empty; expected the header {','.join(fields)}")
-    if tuple(records[0]) != tuple(fields):
+        raise ScatterError(f"{path!r}: empty; expected the header {delimiter.join(fields)}")
+    fields = tuple(fields)
+    header = tuple(records[0])
+    older = tuple(f for f in fields if f not in ADDED_FIELDS)
+    if header != fields and header != older:
         raise ScatterError(f"{path!r}: header is {records[0]!r}; expected {list(fields)!r}")
     body = records[1:]
-    if body and (torn or len(body[-1]) != len(fields)):
+    if body and (torn or len(body[-1]) != len(header)):
         body = body[:-1]
     for i, rec in enumerate(body, start=2):
-        if len(rec) != len(fields):
+        if len(rec) != len(header):
             raise ScatterError(f"{path!r}: row {i} has {len(rec)} columns; expected "
-                               f"{len(fields)}")
-    return [dict(zip(fields, rec, strict=True)) for rec in body]
+                               f"{len(header)}")
+    blank = dict.fromkeys(fields, "")
+    return [blank | dict(zip(header, rec, strict=True)) for rec in body]
 
 
 def read_results(path):
@@ -301,6 +348,9 @@ class CsvJournal:
         Column names.
     keep_rows : iterable of dict
         Rows to start with (those kept from an earlier run).
+    delimiter : {",", "\\t"}
+        Comma-separated (quoted CSV) or tab-separated (no quoting: values must hold no tab
+        or line break, see :func:`tsv_text`).
 
     Raises
     ------
@@ -314,9 +364,11 @@ class CsvJournal:
     >>> j.close()  # doctest: +SKIP
     """
 
-    def __init__(self, path, fields, *, keep_rows=()):
+    def __init__(self, path, fields, *, keep_rows=(), delimiter=","):
         self.path = os.fsdecode(path)
         self.fields = tuple(fields)
+        self.delimiter = delimiter
+        _dialect(delimiter)
         self.rewrite(keep_rows)
 
     def rewrite(self, rows):
@@ -325,7 +377,8 @@ class CsvJournal:
             os.close(self._fd)
             self._fd = None
         with atomic_open(self.path, "wb") as fh:
-            fh.write(_encode_rows(self.fields, list(rows), header=True))
+            fh.write(_encode_rows(self.fields, list(rows), header=True,
+                                  delimiter=self.delimiter))
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
 
     def append(self, rows):
@@ -338,7 +391,7 @@ class CsvJournal:
         """
         if self._fd is None:
             raise ScatterError(f"CsvJournal {self.path!r}: append after close")
-        data = memoryview(_encode_rows(self.fields, rows))
+        data = memoryview(_encode_rows(self.fields, rows, delimiter=self.delimiter))
         while data:
             written = os.write(self._fd, data)
             data = data[written:]
@@ -441,14 +494,54 @@ def merge_detections(starts_s, ends_s, scores, *, threshold):
     return out
 
 
-def raven_table_paths(paths, raven_dir):
-    """Where the Raven table of each audio file goes.
+def output_paths(paths, folder, *, suffix):
+    """Where the output file of each audio file goes: one file per audio file, in ``folder``.
 
-    Tables mirror the folders of the audio files below their deepest common folder, named
-    ``<name without extension>.Table.1.selections.txt`` (Raven's own convention); when two
-    files would share a table (``x.wav`` and ``x.flac``), their extension is kept in the
-    name. The mapping depends only on the list of paths, so a resumed run writes the same
-    names.
+    Outputs mirror the folders of the audio files below their deepest common folder, named
+    ``<name without extension><suffix>``; when two files would share an output (``x.wav`` and
+    ``x.flac``), their extension is kept in the name. The mapping depends only on the list of
+    paths, so a resumed run writes the same names. Raven tables, Audacity labels, review
+    clips, feature files and figures all use it, so one audio file's outputs share a stem.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        Audio file paths.
+    folder : str or os.PathLike
+        Output folder.
+    suffix : str
+        Appended to the stem (``".txt"``, ``".npz"``, ``""``).
+
+    Returns
+    -------
+    outputs : dict of str to str
+        Audio path to output path.
+
+    Examples
+    --------
+    >>> output_paths(["d/a.wav", "d/e/b.flac"], "labels", suffix=".txt")
+    {'d/a.wav': 'labels/a.txt', 'd/e/b.flac': 'labels/e/b.txt'}
+    """
+    folder = os.fsdecode(folder)
+    if not paths:
+        return {}
+    absolute = [os.path.abspath(p) for p in paths]
+    root = os.path.commonpath([os.path.dirname(a) for a in absolute])
+    stems = {p: os.path.splitext(os.path.relpath(a, root))[0]
+             for p, a in zip(paths, absolute, strict=True)}
+    counts = {}
+    for stem in stems.values():
+        counts[stem] = counts.get(stem, 0) + 1
+    outputs = {}
+    for p, a in zip(paths, absolute, strict=True):
+        stem = stems[p] if counts[stems[p]] == 1 else os.path.relpath(a, root)
+        outputs[p] = os.path.join(folder, stem + suffix)
+    return outputs
+
+
+def raven_table_paths(paths, raven_dir):
+    """Where the Raven table of each audio file goes: :func:`output_paths` with Raven's own
+    name, ``<name without extension>.Table.1.selections.txt``.
 
     Parameters
     ----------
@@ -467,25 +560,89 @@ def raven_table_paths(paths, raven_dir):
     >>> raven_table_paths(["d/a.wav", "d/e/b.flac"], "raven")
     {'d/a.wav': 'raven/a.Table.1.selections.txt', 'd/e/b.flac': 'raven/e/b.Table.1.selections.txt'}
     """
-    raven_dir = os.fsdecode(raven_dir)
-    if not paths:
-        return {}
-    absolute = [os.path.abspath(p) for p in paths]
-    root = os.path.commonpath([os.path.dirname(a) for a in absolute])
-    stems = {p: os.path.splitext(os.path.relpath(a, root))[0]
-             for p, a in zip(paths, absolute, strict=True)}
-    counts = {}
-    for stem in stems.values():
-        counts[stem] = counts.get(stem, 0) + 1
-    tables = {}
-    for p, a in zip(paths, absolute, strict=True):
-        stem = stems[p] if counts[stems[p]] == 1 else os.path.relpath(a, root)
-        tables[p] = os.path.join(raven_dir, stem + ".Table.1.selections.txt")
-    return tables
+    return output_paths(paths, raven_dir, suffix=".Table.1.selections.txt")
 
 
-def write_raven_table(path, selections, *, low_hz, high_hz):
-    """Write a Raven Pro selection table (tab-separated), atomically.
+def raven_band(low_hz, high_hz, *, sample_rate=None):
+    """The frequency band of a file's Raven selections, kept below its Nyquist frequency.
+
+    A selection box above half the file's own sample rate would lie outside its spectrogram
+    in Raven (the detector's band is set at its sample rate, the file may have a lower one),
+    so ``high_hz`` (and ``low_hz``, for a band that lies above) is lowered to
+    ``sample_rate / 2``.
+
+    Parameters
+    ----------
+    low_hz, high_hz : float
+        The band, ``0 <= low_hz < high_hz``.
+    sample_rate : int or None
+        The audio file's native sample rate; None: no limit.
+
+    Returns
+    -------
+    (float, float)
+
+    Raises
+    ------
+    ScatterError
+        If ``0 <= low_hz < high_hz`` does not hold or ``sample_rate`` is not positive.
+
+    Examples
+    --------
+    >>> raven_band(0, 11025, sample_rate=16000)
+    (0.0, 8000.0)
+    """
+    if not 0 <= low_hz < high_hz:
+        raise ScatterError(f"low_hz, high_hz must satisfy 0 <= low_hz < high_hz; got "
+                           f"{low_hz!r}, {high_hz!r}")
+    low, high = float(low_hz), float(high_hz)
+    if sample_rate is not None:
+        if not (isinstance(sample_rate, (int, float)) and sample_rate > 0):
+            raise ScatterError(f"sample_rate must be a positive number of Hz or None; got "
+                               f"{sample_rate!r}")
+        nyquist = sample_rate / 2
+        low, high = min(low, nyquist), min(high, nyquist)
+    return low, high
+
+
+def format_raven_rows(selections, *, low_hz, high_hz, first=1, offset_s=0.0):
+    """Raven Pro selection-table rows (dicts of strings) of one file's selections.
+
+    Parameters
+    ----------
+    selections : sequence of (float, float, float)
+        ``(begin_s, end_s, score)`` within the file, as from :func:`merge_detections`.
+    low_hz, high_hz : float
+        The band of every selection (see :func:`raven_band`).
+    first : int
+        Number of the first selection.
+    offset_s : float
+        Added to ``Begin Time (s)`` and ``End Time (s)``: where the file starts in a table of
+        several files (0 for a table of one file).
+
+    Returns
+    -------
+    rows : list of dict
+        Keyed by :data:`RAVEN_FIELDS` and ``"File Offset (s)"`` (the begin within the file).
+
+    Examples
+    --------
+    >>> format_raven_rows([(1.0, 2.0, 0.9)], low_hz=0, high_hz=8000, first=3, offset_s=60)[0]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'Selection': '3', 'View': 'Spectrogram 1', 'Channel': '1', 'Begin Time (s)': '61.000000',
+     'End Time (s)': '62.000000', 'Low Freq (Hz)': '0.0', 'High Freq (Hz)': '8000.0',
+     'Score': '0.9', 'File Offset (s)': '1.000000'}
+    """
+    return [{"Selection": str(i), "View": "Spectrogram 1", "Channel": "1",
+             "Begin Time (s)": format(offset_s + begin, ".6f"),
+             "End Time (s)": format(offset_s + end, ".6f"),
+             "Low Freq (Hz)": format(low_hz, ".1f"), "High Freq (Hz)": format(high_hz, ".1f"),
+             "Score": format(score, ".6g"), "File Offset (s)": format(begin, ".6f")}
+            for i, (begin, end, score) in enumerate(selections, start=first)]
+
+
+def write_raven_table(path, selections, *, low_hz, high_hz, sample_rate=None):
+    """Write a Raven Pro selection table (tab-separated) of one file, atomically.
 
     Parameters
     ----------
@@ -495,6 +652,9 @@ def write_raven_table(path, selections, *, low_hz, high_hz):
         ``(begin_s, end_s, score)``, as from :func:`merge_detections`.
     low_hz, high_hz : float
         The frequency band given to every selection.
+    sample_rate : int or None
+        The audio file's native sample rate: the band is kept below its Nyquist frequency
+        (:func:`raven_band`); None: the band as given.
 
     Raises
     ------
@@ -506,15 +666,9 @@ def write_raven_table(path, selections, *, low_hz, high_hz):
     >>> write_raven_table("a.Table.1.selections.txt", [(0.0, 2.0, 0.9)], low_hz=0,
     ...                   high_hz=11025)  # doctest: +SKIP
     """
-    if not 0 <= low_hz < high_hz:
-        raise ScatterError(f"low_hz, high_hz must satisfy 0 <= low_hz < high_hz; got "
-                           f"{low_hz!r}, {high_hz!r}")
+    low_hz, high_hz = raven_band(low_hz, high_hz, sample_rate=sample_rate)
     path = os.fsdecode(path)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    lines = ["\t".join(RAVEN_FIELDS)]
-    for i, (begin, end, score) in enumerate(selections, start=1):
-        lines.append("\t".join([str(i), "Spectrogram 1", "1", format(begin, ".6f"),
-                                format(end, ".6f"), format(low_hz, ".1f"),
-                                format(high_hz, ".1f"), format(score, ".6g")]))
-    with atomic_open(path, "w") as fh:
-        fh.write("\n".join(lines) + "\n")
+    rows = format_raven_rows(selections, low_hz=low_hz, high_hz=high_hz)
+    with atomic_open(path, "wb") as fh:
+        fh.write(_encode_rows(RAVEN_FIELDS, rows, header=True, delimiter="\t"))

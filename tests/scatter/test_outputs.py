@@ -1,4 +1,5 @@
-"""Tests of scatter.outputs: rows, atomic writes, torn journals, JSON and Raven tables."""
+"""Tests of scatter.outputs: rows, atomic writes, torn journals (comma- and tab-separated),
+JSON, output paths and Raven tables."""
 
 import csv
 import json
@@ -15,11 +16,15 @@ from scatter.outputs import (
     CsvJournal,
     FileResult,
     atomic_open,
+    format_raven_rows,
     format_segment_rows,
     merge_detections,
+    output_paths,
+    raven_band,
     raven_table_paths,
     read_results,
     read_rows,
+    tsv_text,
     write_json,
     write_raven_table,
 )
@@ -30,7 +35,8 @@ ODD_PATHS = ["plain.wav", "comma, and \"quotes\".wav", "line\nbreak.flac",
 
 def sample_results():
     return [FileResult(p, score=0.25 * i, label=int(i > 1), duration_s=10.5 + i,
-                       sample_rate=44100, channels=i + 1, n_windows=20 + i)
+                       sample_rate=44100, channels=i + 1, n_windows=20 + i,
+                       start_time=None if i % 2 else f"2024-05-0{i + 1}T04:30:00+02:00")
             for i, p in enumerate(ODD_PATHS)] + [
         FileResult("broken.wav", sample_rate=None, error="cannot decode audio\n(bad header)")]
 
@@ -213,3 +219,78 @@ def test_atomic_open_gives_usual_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_older_results_csv_reads_with_start_time_empty(tmp_path):
+    """A results CSV written before the start_time column existed resumes: the column reads
+    empty, and a journal restarted from its rows writes the current header."""
+    path = tmp_path / "old.csv"
+    older = [f for f in RESULT_FIELDS if f != "start_time"]
+    rows = [{**r.to_row(), "start_time": ""} for r in sample_results()]
+    with open(path, "w", newline="", encoding="utf-8", errors="surrogateescape") as fh:
+        writer = csv.DictWriter(fh, older, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    assert read_rows(path, RESULT_FIELDS) == rows
+    assert all(r.start_time is None for r in read_results(path))
+    CsvJournal(path, RESULT_FIELDS, keep_rows=rows).close()
+    assert path.read_text(encoding="utf-8", errors="surrogateescape").startswith(
+        ",".join(RESULT_FIELDS) + "\n")
+    path.write_text("path,score\n")  # other missing columns are still an error
+    with pytest.raises(ScatterError, match="header is"):
+        read_rows(path, RESULT_FIELDS)
+
+
+def test_tab_separated_journal_round_trip_and_torn(tmp_path):
+    fields = ("a", "b")
+    rows = [{"a": tsv_text(p), "b": str(i)} for i, p in enumerate(ODD_PATHS)]
+    assert rows[1]["a"] == 'comma, and "quotes".wav' and rows[2]["a"] == "line break.flac"
+    path = tmp_path / "t.txt"
+    j = CsvJournal(path, fields, delimiter="\t")
+    ends = []
+    for row in rows:
+        j.append([row])
+        ends.append(os.path.getsize(path))
+    j.close()
+    data = path.read_bytes()
+    assert data.split(b"\n")[2] == b'comma, and "quotes".wav\t1'  # no quoting
+    assert read_rows(path, fields, delimiter="\t") == rows
+    for cut in range(data.index(b"\n") + 1, len(data) + 1):
+        path.write_bytes(data[:cut])
+        assert read_rows(path, fields, delimiter="\t") == rows[:sum(e <= cut for e in ends)]
+    with pytest.raises(ScatterError, match=r"delimiter must be ',' or '\\t'; got ';'"):
+        CsvJournal(tmp_path / "x", fields, delimiter=";")
+
+
+def test_output_paths_share_the_raven_layout():
+    paths = ["rec/a.wav", "rec/a.flac", "rec/site/b.mp3"]
+    assert output_paths(paths, "out", suffix=".npz") == {
+        "rec/a.wav": "out/a.wav.npz", "rec/a.flac": "out/a.flac.npz",
+        "rec/site/b.mp3": "out/site/b.npz"}
+    assert output_paths(paths, "o", suffix="") == {
+        p: t[:-len(".Table.1.selections.txt")] for p, t in raven_table_paths(paths, "o").items()}
+    assert output_paths([], "o", suffix=".txt") == {}
+
+
+def test_raven_band_and_rows():
+    assert raven_band(0, 11025, sample_rate=16000) == (0.0, 8000.0)
+    assert raven_band(500, 11025, sample_rate=44100) == (500.0, 11025.0)
+    assert raven_band(9000, 10000, sample_rate=16000) == (8000.0, 8000.0)
+    assert raven_band(0, 4000) == (0.0, 4000.0)
+    with pytest.raises(ScatterError, match="sample_rate must be a positive number"):
+        raven_band(0, 4000, sample_rate=0)
+    with pytest.raises(ScatterError, match="0 <= low_hz < high_hz; got 5, 5"):
+        raven_band(5, 5)
+    rows = format_raven_rows([(1.0, 2.0, 0.9), (4.0, 5.5, 0.7)], low_hz=0, high_hz=8000,
+                             first=3, offset_s=60.0)
+    assert [r["Selection"] for r in rows] == ["3", "4"]
+    assert [(r["Begin Time (s)"], r["End Time (s)"], r["File Offset (s)"]) for r in rows] == [
+        ("61.000000", "62.000000", "1.000000"), ("64.000000", "65.500000", "4.000000")]
+
+
+def test_write_raven_table_keeps_below_the_file_nyquist(tmp_path):
+    path = tmp_path / "x.Table.1.selections.txt"
+    write_raven_table(path, [(0.0, 1.5, 0.9)], low_hz=0, high_hz=11025, sample_rate=16000)
+    with open(path, newline="", encoding="utf-8") as fh:
+        table = list(csv.DictReader(fh, delimiter="\t"))
+    assert table[0]["High Freq (Hz)"] == "8000.0" and table[0]["Low Freq (Hz)"] == "0.0"
