@@ -1,0 +1,249 @@
+"""One detection run, from a list of paths to finished outputs: :class:`DetectionRun`.
+
+The run finds the audio files, keeps what an earlier run finished (``resume``), hands the rest
+to a scoring backend (:mod:`scatter.run.backend`), turns each file's window scores into a file
+score and a results row, hands every finished file to its outputs (:mod:`scatter.run.output`),
+and returns a summary. Errors of one file become that file's error row; a fault of the scorer,
+or Ctrl-C, stops the run after the outputs are closed, each holding every finished file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import time
+
+import numpy as np
+
+from scatter.audio import find_audio
+from scatter.outputs import FileResult
+from scatter.run.aggregate import file_score
+from scatter.run.messages import FileScored, FinishedFile, RunInfo
+from scatter.run.output import STANDARD_LOCATIONS
+from scatter.run.settings import check_resume_settings, kept_rows
+
+__all__ = ["DetectionRun", "Totals"]
+
+# check_resume_settings <- DetectionRun._resume <- DetectionRun.run <- run_detection <- caller:
+# a missing settings file is reported at the line that called run_detection.
+_WARNING_STACKLEVEL = 4
+
+
+@dataclasses.dataclass
+class Totals:
+    """Counts of this run's finished files (kept rows of an earlier run are not counted)."""
+
+    ok: int = 0
+    errors: int = 0
+    positives: int = 0
+    windows: int = 0
+    audio_s: float = 0.0
+
+    def add(self, result):
+        """Count one :class:`scatter.outputs.FileResult`."""
+        if result.ok:
+            self.ok += 1
+            self.positives += result.label
+            self.windows += result.n_windows
+            self.audio_s += result.duration_s
+        else:
+            self.errors += 1
+
+
+class _ProgressBar:
+    """tqdm bar over the files of the run, with audio hours, speed and errors."""
+
+    def __init__(self, total, *, quiet):
+        from tqdm import tqdm
+
+        self._start = time.perf_counter()
+        self._bar = tqdm(total=total, unit="file", desc="detect", disable=quiet,
+                         dynamic_ncols=True, smoothing=0.05,
+                         bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                                    "files [{elapsed}, ETA {remaining}{postfix}]")
+
+    def file_done(self, totals):
+        elapsed = max(time.perf_counter() - self._start, 1e-9)
+        self._bar.set_postfix_str(f"{totals.audio_s / 3600:.2f} h audio, "
+                                  f"{totals.audio_s / elapsed:.0f}x real time, "
+                                  f"{totals.errors} errors", refresh=False)
+        self._bar.update(1)
+
+    def close(self):
+        self._bar.close()
+
+
+class DetectionRun:
+    """One run of a scorer over files and folders (what :func:`scatter.runner.run_detection`
+    does, with the backend and the outputs as objects).
+
+    Parameters
+    ----------
+    paths : str or os.PathLike or sequence of them
+        Audio files and folders (:func:`scatter.audio.find_audio`).
+    backend : scatter.run.backend.ScoringBackend
+        Decodes and scores the files.
+    framing : scatter.run.decode.Framing
+        Sample rate, window and hop.
+    threshold : float
+        ``label = 1`` when the file score is ``>= threshold``.
+    aggregate : callable
+        Window scores (float64 array) to the file score.
+    settings : dict
+        The run's settings (:func:`scatter.run.settings.run_settings`), recorded for resume
+        and compared with those of the run resumed.
+    outputs : sequence of scatter.run.output.Output
+        Called in this order (:class:`~scatter.run.output.ResultsCsv` after the other
+        per-file writers).
+    resume_from : str or None
+        The results CSV of an earlier run: its scored files are kept and skipped (when it
+        exists). None starts afresh.
+    recursive : bool
+        Search folders recursively.
+    quiet : bool
+        No progress bar.
+
+    Examples
+    --------
+    >>> from scatter.run import DetectionRun, Framing, LocalThreads, ResultsCsv
+    >>> run = DetectionRun(["recordings/"], backend=LocalThreads(scorer, batch_size=32),
+    ...                    framing=Framing(sr=22050, window=22050, hop=11025),
+    ...                    threshold=0.5, aggregate=max, settings={},
+    ...                    outputs=[ResultsCsv("results.csv")])  # doctest: +SKIP
+    >>> summary = run.run()  # doctest: +SKIP
+    """
+
+    def __init__(self, paths, *, backend, framing, threshold, aggregate, settings, outputs=(),
+                 resume_from=None, recursive=False, quiet=False):
+        self.paths, self.backend, self.framing = paths, backend, framing
+        self.threshold, self.aggregate, self.settings = threshold, aggregate, settings
+        self.outputs = list(outputs)
+        self.resume_from, self.recursive, self.quiet = resume_from, recursive, quiet
+        self.totals = Totals()
+        self.files, self.todo, self.kept, self.ignored = [], [], {}, {}
+        self._new_rows = {}  # normpath -> results row, this run
+        self._progress = None
+
+    def run(self):
+        """Score every file not kept from an earlier run; write the outputs.
+
+        Returns
+        -------
+        summary : dict
+            As :func:`scatter.runner.run_detection`.
+
+        Raises
+        ------
+        ScatterError
+            For missing input paths, an earlier run that cannot be resumed, or a scorer
+            returning the wrong shape. Exceptions of the scorer, of an output and
+            ``KeyboardInterrupt`` pass through after every output is closed.
+        """
+        start = time.perf_counter()
+        self._find_files()
+        self._resume()
+        with contextlib.ExitStack() as closing:
+            for output in self.outputs:
+                closing.callback(output.close)
+            self._begin()
+            self._progress = _ProgressBar(len(self.todo), quiet=self.quiet)
+            closing.callback(self._progress.close)
+            self._score_files()
+            rows = self._ordered_rows()
+            summary = self._summary(rows, wall_s=time.perf_counter() - start)
+            for output in self.outputs:
+                output.end(rows, summary)
+        return summary
+
+    def _find_files(self):
+        """The audio files of ``paths``; those a resumed run skips are decided later."""
+        self.files = find_audio(self.paths, recursive=self.recursive, ignored=self.ignored)
+
+    def _resume(self):
+        """Keep the scored files of the earlier run, once its settings are checked to be
+        this run's; every output reads what it keeps (nothing is written yet)."""
+        out = self.resume_from
+        if out is not None and os.path.exists(out):
+            self.kept = kept_rows(out)
+            for output in self.outputs:
+                output.resume(self.kept)
+            check_resume_settings(out, self.settings, stacklevel=_WARNING_STACKLEVEL)
+        self.todo = [p for p in self.files if os.path.normpath(p) not in self.kept]
+
+    def _begin(self):
+        info = RunInfo(paths=list(self.files), todo=list(self.todo), kept=self.kept,
+                       settings=self.settings, sr=self.framing.sr, window=self.framing.window,
+                       hop=self.framing.hop, threshold=self.threshold)
+        for output in self.outputs:
+            output.begin(info)
+
+    def _score_files(self):
+        """Hand the files to the backend; finish each as its outcome comes back."""
+        outcomes = self.backend.score_files(self.todo, self.framing)
+        finished = set()
+        try:
+            for outcome in outcomes:
+                finished.add(outcome.file_id)
+                self._finish_file(outcome)
+        finally:
+            close = getattr(outcomes, "close", None)
+            if close is not None:  # stops the backend's work when the run stops early
+                close()
+        missing = [p for i, p in enumerate(self.todo) if i not in finished]
+        if missing:
+            raise RuntimeError(f"internal error: the backend finished without an outcome "
+                               f"for {missing[:3]!r}")
+
+    def _finish_file(self, outcome):
+        """One file's row: its score and label, or its error; then every output."""
+        path, info = self.todo[outcome.file_id], outcome.info
+        if isinstance(outcome, FileScored):
+            score, error = file_score(outcome.scores, self.aggregate, hop=self.framing.hop,
+                                      sr=self.framing.sr)
+        else:
+            score, error = None, outcome.error
+        if error:
+            result = FileResult(path, sample_rate=None if info is None else info.sample_rate,
+                                channels=None if info is None else info.channels, error=error)
+            starts = ends = scores = np.zeros(0)
+        else:
+            scores = outcome.scores
+            result = FileResult(path, score=score, label=int(score >= self.threshold),
+                                duration_s=outcome.frames_read / info.sample_rate,
+                                sample_rate=info.sample_rate, channels=info.channels,
+                                n_windows=len(scores))
+            starts, ends = self.framing.window_times(len(scores), outcome.n_samples)
+        self.totals.add(result)
+        done = FinishedFile(result, result.to_row(), starts, ends, scores)
+        self._new_rows[os.path.normpath(path)] = done.row
+        for output in self.outputs:
+            output.file_done(done)
+        self._progress.file_done(self.totals)
+
+    def _ordered_rows(self):
+        """Results rows in the order of the files; kept rows of other paths after them."""
+        rows, placed = [], set()
+        for path in self.files:
+            key = os.path.normpath(path)
+            row = self._new_rows.get(key, self.kept.get(key))
+            if row is not None and key not in placed:
+                rows.append(row)
+                placed.add(key)
+        rows.extend(r for k, r in self.kept.items() if k not in placed)
+        return rows
+
+    def _summary(self, rows, *, wall_s):
+        t = self.totals
+        locations = dict.fromkeys(STANDARD_LOCATIONS)
+        for output in self.outputs:
+            locations.update(output.locations())
+        return {
+            "files": len(self.files), "skipped": len(self.files) - len(self.todo),
+            "processed": len(self.todo), "ok": t.ok, "errors": t.errors,
+            "positives": t.positives, "windows": t.windows, "batches": self.backend.n_batches,
+            "audio_s": t.audio_s, "audio_hours": t.audio_s / 3600, "wall_s": wall_s,
+            "speed_x_realtime": t.audio_s / max(wall_s, 1e-9), "outputs": locations,
+            "ignored_files": dict(sorted(self.ignored.items())),
+            "results": [FileResult.from_row(r).to_dict() for r in rows],
+        }
