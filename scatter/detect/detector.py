@@ -53,8 +53,12 @@ import numpy as np
 from scatter._fft import compile_now, lower_now
 from scatter.detect.features import FeatureConfig, FeatureExtractor
 from scatter.detect.model import check_params, window_logits
-from scatter.detect.programs import (ProgramCache, host_fingerprint, source_fingerprint,
-                                     watch_cache_hits)
+from scatter.detect.programs import (
+    ProgramCache,
+    host_fingerprint,
+    source_fingerprint,
+    watch_cache_hits,
+)
 from scatter.errors import ScatterError
 from scatter.framing import Framer
 
@@ -153,6 +157,7 @@ class Detector:
         self.threshold = float(info.get("threshold", 0.5))
         self.aggregate = info.get("aggregate", "max")
         self._programs = {}
+        self._with_features = None
         n = len(self.devices)
         if n > 1:
             from jax.sharding import Mesh, NamedSharding, PartitionSpec
@@ -222,18 +227,22 @@ class Detector:
         n = self.n_devices
         return int(math.ceil(batch_size / n) * n)
 
-    def _run(self, x):
+    def _run(self, x, piece=None):
         """Scores of ``x`` (rows a multiple of the devices), in pieces of at most
         :data:`MAX_ROWS_PER_DEVICE` rows per device, all of one shape (the last one
-        zero-padded); the calls are dispatched without waiting."""
+        zero-padded); the calls are dispatched without waiting. ``piece`` (default
+        :meth:`_run_piece`) maps a piece to an array or a tuple of arrays."""
+        piece = self._run_piece if piece is None else piece
         rows, n = x.shape[0], self.n_devices
         pieces = -(-rows // (MAX_ROWS_PER_DEVICE * n))
         if pieces == 1:
-            return self._run_piece(x)
+            return piece(x)
         size = -(-rows // (pieces * n)) * n
         if pieces * size > rows:
             x = np.concatenate([x, np.zeros((pieces * size - rows,) + x.shape[1:], x.dtype)])
-        out = [self._run_piece(x[i * size:(i + 1) * size]) for i in range(pieces)]
+        out = [piece(x[i * size:(i + 1) * size]) for i in range(pieces)]
+        if isinstance(out[0], tuple):
+            return tuple(jax.numpy.concatenate(parts)[:rows] for parts in zip(*out))
         return jax.numpy.concatenate(out)[:rows]
 
     def _run_piece(self, x):
@@ -241,6 +250,21 @@ class Detector:
             x = jax.device_put(x, self._batch_sharding)
         envelopes, classify = self._program(x)
         return classify(self.params, envelopes(self._feature_params, x))
+
+    def _run_piece_with_features(self, x):
+        """A piece's scores and classifier inputs: the scoring program's first stage, then
+        features and classifier in one program that returns both."""
+        if self._batch_sharding is not None:
+            x = jax.device_put(x, self._batch_sharding)
+        envelopes, _ = self._program(x)
+        with self._features_lock:
+            if self._with_features is None:
+                def both(params, S):
+                    feats = self.features.activity(S)
+                    return jax.nn.sigmoid(window_logits(params, feats)), feats
+
+                self._with_features = jax.jit(both)
+        return self._with_features(self.params, envelopes(self._feature_params, x))
 
     def _program(self, x):
         """The two compiled stages of the scoring program for batches shaped like ``x``.
@@ -304,6 +328,63 @@ class Detector:
         jax.Array [shape=(batch,)]
         """
         return self._run(np.asarray(batch, dtype=np.float32))
+
+    def score_with_features(self, batch):
+        """Scores of a batch of windows and the features the classifier saw, in one pass.
+
+        The scattering stage is the scoring program's own (:meth:`scorer`'s, compiled once
+        per batch shape); features and classifier then run in one program that returns both,
+        so ``sigmoid(window_logits(params, features))`` gives the scores
+        (:func:`scatter.detect.model.window_logits`). For a scorer that also keeps the
+        features (:mod:`scatter.feature_files`): the scattering is not computed twice. Returns
+        JAX arrays without waiting for them.
+
+        Parameters
+        ----------
+        batch : numpy.ndarray [shape=(batch, window), dtype=float32]
+            The batch size must be a multiple of :attr:`n_devices` (:meth:`round_batch`).
+
+        Returns
+        -------
+        scores : jax.Array [shape=(batch,)]
+            Equal to :meth:`scorer`'s to float rounding.
+        features : jax.Array [shape=(batch, n_features, n_frames), dtype=float32]
+            The classifier's input (:meth:`FeatureExtractor.activity` of the envelopes).
+
+        Examples
+        --------
+        >>> scores, feats = det.score_with_features(windows)        # doctest: +SKIP
+        """
+        return self._run(np.asarray(batch, dtype=np.float32), self._run_piece_with_features)
+
+    def classifier_features(self, windows, *, batch_size=32):
+        """The features the classifier sees for windows, in fixed-size batches.
+
+        Computed by :meth:`score_with_features` (the scoring program's scattering stage), so
+        they are the classifier's inputs for :meth:`score_windows`'s scores; the
+        :meth:`window_features` of the plots compile the extractor on its own.
+
+        Parameters
+        ----------
+        windows : array_like [shape=(n, window)]
+            Windows at ``config.sr``, finite.
+        batch_size : int
+            Windows per compiled call (rounded up to a multiple of the devices).
+
+        Returns
+        -------
+        numpy.ndarray [shape=(n, n_features, n_frames), dtype=float32]
+
+        Raises
+        ------
+        ScatterError
+            For a wrong shape or non-finite samples.
+        """
+        w = self._check_windows(windows)
+        out = _in_batches(w, self.round_batch(batch_size),
+                          lambda chunk: self.score_with_features(chunk)[1])
+        shape = (0, self.features.n_features, self.features.n_frames)
+        return out if out is not None else np.zeros(shape, np.float32)
 
     def score_windows(self, windows, *, batch_size=32):
         """Probabilities of bird activity of windows, computed in fixed-size batches.
