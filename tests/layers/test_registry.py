@@ -113,7 +113,73 @@ def test_params_tagged_and_counted(name):
             assert p.trainable
     regular = L.get_params(layer, regularizable=True)
     assert all("regularizable" in p.tags for p in regular)
-    assert L.count_params(layer) == sum(int(np.prod(p.shape)) for p in params)
+    total, trainable = PARAM_COUNTS[name]
+    assert L.count_params(layer) == total
+    assert L.count_params(layer, trainable=True) == trainable
+
+
+# name -> (all parameters, trainable ones), counted by hand from each layer's definition.
+# BatchNorm holds 4 vectors per channel (beta, gamma trainable; mean, var batch statistics);
+# the recurrent layers hold (W: in x units, U: units x units, b: units) per gate (RNN 1,
+# GRU 3, LSTM 4); SoftVQ's beta is fixed at 1/2 (a parameter, not trainable); the ReLU
+# MaxAffine of a spline classifier has fixed slopes and offsets (units x 2 pieces each).
+PARAM_COUNTS = {
+    "AvgPool": (0, 0),
+    "BatchNorm": (4 * 3, 2 * 3),
+    "BatchNorm2d": (4 * 6, 2 * 6),
+    "BetaVQ": (4, 4),  # one beta per channel
+    "Conv1D": (4 * 2 * 3 + 4, 4 * 2 * 3 + 4),  # 2 -> 4 channels, kernel 3, bias
+    "Conv2D": (4 * 3 * 3 * 2 + 4, 4 * 3 * 3 * 2 + 4),  # 3 -> 4, kernel 3x2
+    "Conv2DGroups": (4 * 2 * 3 * 3 + 4, 4 * 2 * 3 * 3 + 4),  # 4 -> 4 in 2 groups: 2 per filter
+    "ConvTranspose1D": (2 * 3 * 4 + 3, 2 * 3 * 4 + 3),  # 2 -> 3 channels, kernel 4
+    "ConvTranspose2D": (2 * 3 * 3 * 3 + 3, 2 * 3 * 3 * 3 + 3),
+    "Dense": (7 * 5 + 5, 7 * 5 + 5),  # 40
+    "Dense3d": (7 * 5, 7 * 5),  # last axis only, no bias
+    "Dropout": (0, 0),
+    "Embedding": (11 * 4, 11 * 4),
+    "Flatten": (0, 0),
+    "GRU": (3 * (3 * 4 + 4 * 4 + 4), 3 * (3 * 4 + 4 * 4 + 4)),  # 96
+    "GaussianNoise": (0, 0),
+    "GlobalPoolMax": (0, 0),
+    "GlobalPoolMean": (0, 0),
+    "InputLayer": (0, 0),
+    "LSTM": (4 * (3 * 4 + 4 * 4 + 4), 4 * (3 * 4 + 4 * 4 + 4)),  # 128
+    "LayerNorm": (2 * 3 * 4, 2 * 3 * 4),  # gamma, beta over the last 2 axes
+    "MaxAffine": (2 * 3 * 3, 2 * 3 * 3),  # slopes, offsets: 3 channels x 3 pieces
+    "MaxOut": (6 * 3 * 4 + 3 * 4, 6 * 3 * 4 + 3 * 4),  # 84: 6 inputs, 3 units x 4 pieces
+    "MaxPool": (0, 0),
+    "MaxPoolStride": (0, 0),
+    "RNN": (3 * 4 + 4 * 4 + 4, 3 * 4 + 4 * 4 + 4),  # 32
+    "Reshape": (0, 0),
+    "Residual": (2 * (4 * 6 + 6), 2 * (4 * 6 + 6)),  # two Dense 4 -> 6
+    "ResidualIdentity": (4 * 4 + 4 + 4, 4 * 4 + 4 + 4),  # Dense 4 -> 4, BetaVQ of 4
+    # conv 1 -> 4 (3x3, bias) 40, BatchNorm(4) 16 (8 trainable), BetaVQ 4, pool 8x8 -> 4x4,
+    # Dense 4*4*4 = 64 -> 3 with bias 195: 255 (247 trainable)
+    "Sequential": (40 + 16 + 4 + 64 * 3 + 3, 40 + 8 + 4 + 64 * 3 + 3),
+    "SoftVQ": (1, 0),
+    # conv 6 -> 4 (kernel 3, no bias: BatchNorm follows) 72, BatchNorm(4) 16, BetaVQ 4,
+    # conv 4 -> 5 60, BatchNorm(5) 20, BetaVQ 5, Dense 5 -> 3 with bias 18: 195
+    "SplineClassifierConv1D": (72 + 16 + 4 + 60 + 20 + 5 + 18, 72 + 8 + 4 + 60 + 10 + 5 + 18),
+    # Dense 8 -> 5 (no bias) 40, BatchNorm(5) 20, fixed ReLU MaxAffine 5 x 2 x 2 = 20,
+    # Dense 5 -> 2 with bias 12: 92
+    "SplineClassifierDense": (40 + 20 + 20 + 12, 40 + 10 + 12),
+}
+
+
+def test_every_registered_layer_has_a_hand_count():
+    assert set(PARAM_COUNTS) == set(REGISTRY)
+
+
+def test_count_params_of_larger_layers():
+    assert L.count_params(L.Dense((None, 64), 128)) == 64 * 128 + 128 == 8320
+    assert L.count_params(L.Dense((None, 64), 128, b=None)) == 8192
+    conv = L.Conv2D((None, 16, 32, 32), 32, 3)
+    assert L.count_params(conv) == 32 * 16 * 3 * 3 + 32 == 4640
+    assert L.count_params(conv, regularizable=True) == 4608  # the bias is not regularized
+    # a list of layers counts each parameter once
+    d1 = L.Dense((None, 10), 20)
+    d2 = L.Dense(d1, 5)
+    assert L.count_params([d1, d2]) == L.count_params(d2) == (10 * 20 + 20) + (20 * 5 + 5)
 
 
 @pytest.mark.parametrize("name", ["Dropout", "GaussianNoise"])
