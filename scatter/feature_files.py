@@ -97,19 +97,20 @@ def feature_layout(extractor):
 'modulation_hz': None}
     """
     fx = getattr(extractor, "features", extractor)
-    if not (hasattr(fx, "scattering") and hasattr(fx, "filter_params")):
+    if not (hasattr(fx, "scattering") and hasattr(fx, "config")):
         raise ScatterError(f"extractor must be a FeatureExtractor or a Detector; got "
                            f"{type(extractor).__name__}")
     sr = fx.config.sr
     meta = fx.scattering.meta()
-    xi1 = np.asarray(fx.filter_params()["xi1"], np.float64)
+    learned = fx.config.xi1  # empty: the designed filters, whose frequencies meta() gives
     paths = []
     for order, key, xi in zip(meta["order"], meta["key"], meta["xi"], strict=True):
         if order < 1:  # order 0 is not a feature (FeatureExtractor drops it)
             continue
         key = [int(k) for k in key]
+        centre = learned[key[0]] if learned else xi[0]
         paths.append({"order": int(order), "key": key,
-                      "centre_hz": round(float(xi1[key[0]]) * sr, 6),
+                      "centre_hz": round(float(centre) * sr, 6),
                       "modulation_hz": round(float(xi[1]) * sr, 6) if order == 2 else None})
     if len(paths) != fx.n_paths:
         raise ScatterError(f"the extractor keeps {fx.n_paths} paths but its scattering lists "

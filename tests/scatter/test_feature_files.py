@@ -1,6 +1,7 @@
 """Tests of scatter.feature_files and Detector.score_with_features: the features written are
 the classifier's inputs (they reproduce the detector's scores), with their layout in Hz."""
 
+import dataclasses
 import json
 import os
 import types
@@ -94,11 +95,12 @@ def test_feature_layout(det):
     assert all(c["centre_hz"] == hz[c["key"][0]] for c in second)
     # learned first-order filters give their learned centre frequencies (an extractor that
     # reports learned ones, without building its filters)
-    xi1 = fx.filter_params()["xi1"] * 1.02
-    tuned = types.SimpleNamespace(config=fx.config, scattering=fx.scattering,
-                                  n_paths=fx.n_paths, filter_params=lambda: {"xi1": xi1})
+    p = fx.filter_params()
+    xi1 = tuple(float(x) * 1.02 for x in p["xi1"])
+    config = dataclasses.replace(CFG, xi1=xi1, sigma1=tuple(map(float, p["sigma1"])))
+    tuned = types.SimpleNamespace(config=config, scattering=fx.scattering, n_paths=fx.n_paths)
     assert [c["centre_hz"] for c in feature_layout(tuned)[:len(hz)]] == pytest.approx(
-        [float(x) * CFG.sr for x in xi1])
+        [x * CFG.sr for x in xi1])
     with pytest.raises(ScatterError, match="must be a FeatureExtractor or a Detector; got int"):
         feature_layout(3)
 
