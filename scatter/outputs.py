@@ -53,9 +53,11 @@ __all__ = [
     "raven_table_paths",
     "read_results",
     "read_rows",
+    "safe_name",
     "tsv_text",
     "write_json",
     "write_raven_table",
+    "write_rows",
 ]
 
 RESULT_FIELDS = ("path", "score", "label", "duration_s", "sample_rate", "channels",
@@ -260,6 +262,35 @@ def _encode_rows(fields, rows, *, header=False, delimiter=","):
     return buf.getvalue().encode(**_ENCODING)
 
 
+def write_rows(path, fields, rows, *, delimiter=","):
+    """Write a whole table (header and ``rows``) atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file; its folder must exist.
+    fields : sequence of str
+        Column names.
+    rows : iterable of dict
+        Dicts of strings keyed by (at least) ``fields``.
+    delimiter : {",", "\\t"}
+        Comma-separated (quoted CSV) or tab-separated (no quoting: values must hold no tab
+        or line break, see :func:`tsv_text`).
+
+    Raises
+    ------
+    ScatterError
+        For a missing folder or another delimiter.
+
+    Examples
+    --------
+    >>> write_rows("table.csv", ("a", "b"), [{"a": "1", "b": "x"}])  # doctest: +SKIP
+    """
+    data = _encode_rows(fields, list(rows), header=True, delimiter=delimiter)
+    with atomic_open(path, "wb") as fh:
+        fh.write(data)
+
+
 def read_rows(path, fields, *, delimiter=","):
     """Read a CSV written by :class:`CsvJournal`, tolerating a torn last row.
 
@@ -376,9 +407,7 @@ class CsvJournal:
         if getattr(self, "_fd", None) is not None:
             os.close(self._fd)
             self._fd = None
-        with atomic_open(self.path, "wb") as fh:
-            fh.write(_encode_rows(self.fields, list(rows), header=True,
-                                  delimiter=self.delimiter))
+        write_rows(self.path, self.fields, rows, delimiter=self.delimiter)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
 
     def append(self, rows):
@@ -539,6 +568,30 @@ def output_paths(paths, folder, *, suffix):
     return outputs
 
 
+def safe_name(text):
+    """``text`` as a file name that any file system takes: letters and digits (of any script),
+    ``-``, ``_`` and ``.`` are kept, every other character becomes ``_``; no leading dot (no
+    hidden file, no ``..``), never empty.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> safe_name("SITE 1/2024: été$")
+    'SITE_1_2024__été_'
+    >>> safe_name("..")
+    '_'
+    """
+    out = "".join(c if c.isalnum() or c in "-_." else "_" for c in text).lstrip(".")
+    return out or "_"
+
+
 def raven_table_paths(paths, raven_dir):
     """Where the Raven table of each audio file goes: :func:`output_paths` with Raven's own
     name, ``<name without extension>.Table.1.selections.txt``.
@@ -669,6 +722,5 @@ def write_raven_table(path, selections, *, low_hz, high_hz, sample_rate=None):
     low_hz, high_hz = raven_band(low_hz, high_hz, sample_rate=sample_rate)
     path = os.fsdecode(path)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    rows = format_raven_rows(selections, low_hz=low_hz, high_hz=high_hz)
-    with atomic_open(path, "wb") as fh:
-        fh.write(_encode_rows(RAVEN_FIELDS, rows, header=True, delimiter="\t"))
+    write_rows(path, RAVEN_FIELDS, format_raven_rows(selections, low_hz=low_hz,
+                                                     high_hz=high_hz), delimiter="\t")
