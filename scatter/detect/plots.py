@@ -2,12 +2,17 @@
 
 - :func:`plot_file`: one PNG per audio file with three panels sharing the time axis: the
   spectrogram, the detector's order-1 activity features (the thresholded scattering
-  coefficients the classifier sees) and the window scores with the decision threshold;
+  coefficients the classifier sees, one row per first-order wavelet at its centre frequency,
+  on a logarithmic Hz axis with low frequencies at the bottom, as in the spectrogram) and the
+  window scores with the decision threshold (:func:`file_figure` gives the figure itself);
+- :func:`plot_diel_activity`: per site, the fraction of windows above the threshold by hour of
+  day, one line per day and their mean (from :mod:`scatter.activity_table`);
 - :func:`plot_roc`: the ROC curve of an evaluation.
 
 matplotlib is imported only when a figure is made (with the non-interactive ``Agg`` backend).
 A long file is drawn up to ``max_seconds`` (default 10 minutes) so memory stays bounded; the
-score panel always covers the whole file.
+score panel always covers the whole file. Every PNG is written atomically
+(:func:`scatter.outputs.atomic_open`).
 
 Example
 -------
@@ -22,7 +27,8 @@ import numpy as np
 
 from scatter.errors import ScatterError
 
-__all__ = ["plot_file", "plot_paths", "plot_roc"]
+__all__ = ["diel_plot_paths", "file_figure", "plot_diel_activity", "plot_file", "plot_paths",
+           "plot_roc"]
 
 
 def _pyplot():
@@ -37,6 +43,16 @@ def _pyplot():
     return plt
 
 
+def _save(fig, png):
+    """Write ``fig`` as PNG, atomically; missing folders are created."""
+    from scatter.outputs import atomic_open
+
+    png = os.fsdecode(png)
+    os.makedirs(os.path.dirname(os.path.abspath(png)), exist_ok=True)
+    with atomic_open(png, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=80)
+
+
 def plot_paths(paths, folder):
     """Where the PNG of each audio file goes (same layout as the Raven tables).
 
@@ -49,10 +65,9 @@ def plot_paths(paths, folder):
     -------
     dict of str to str
     """
-    from scatter.outputs import raven_table_paths
+    from scatter.outputs import output_paths
 
-    suffix = ".Table.1.selections.txt"
-    return {p: t[:-len(suffix)] + ".png" for p, t in raven_table_paths(paths, folder).items()}
+    return output_paths(paths, folder, suffix=".png")
 
 
 def _head(path, sr, max_seconds):
@@ -71,14 +86,49 @@ def _head(path, sr, max_seconds):
     return y[:limit]
 
 
-def plot_file(png, *, audio_path, detector, starts_s, ends_s, scores, threshold=None,
-              max_seconds=600.0):
-    """Write the spectrogram / activity / score figure of one file.
+def _band_edges(centres):
+    """Cell edges around increasing band centres: geometric midpoints (a log axis)."""
+    c = np.asarray(centres, np.float64)
+    if c.size == 1:
+        return c * np.array([2 ** -0.5, 2 ** 0.5])
+    mid = np.sqrt(c[1:] * c[:-1])
+    return np.concatenate([[c[0] ** 2 / mid[0]], mid, [c[-1] ** 2 / mid[-1]]])
+
+
+def _activity_panel(ax, detector, y):
+    """Order-1 activity of ``y`` against time and centre frequency (Hz, increasing upward)."""
+    from scatter.feature_files import feature_layout
+
+    cfg = detector.config
+    windows, w_starts, _ = detector.frame(y)
+    feats = detector.window_features(windows)  # (n, C, T)
+    n1 = detector.features.scattering.output_size(detail=True)[1]
+    centres = np.array([c["centre_hz"] for c in feature_layout(detector)[:n1]])
+    order = np.argsort(centres)
+    act = feats[:, order]  # order-1 activity channels, lowest frequency first
+    n_frames = act.shape[-1]
+    frame_s = cfg.window / cfg.sr / n_frames
+    # each window contributes the frames up to the next window's start; the last all of its
+    keep = n_frames if cfg.hop >= cfg.window else max(1, int(cfg.hop / cfg.sr / frame_s))
+    cols, times = [], []
+    for i, start in enumerate(w_starts):
+        k = n_frames if i == len(w_starts) - 1 else keep
+        cols.append(act[i, :, :k])
+        times.append(start + frame_s * np.arange(k))
+    image, t = np.concatenate(cols, axis=-1), np.concatenate(times)
+    x_edges = np.append(t, t[-1] + frame_s)
+    ax.pcolormesh(x_edges, _band_edges(centres[order]), image, shading="flat",
+                  cmap="viridis")
+    ax.set_yscale("log")
+    ax.set_ylim(_band_edges(centres[order])[[0, -1]])
+
+
+def file_figure(*, audio_path, detector, starts_s, ends_s, scores, threshold=None,
+                max_seconds=600.0):
+    """The spectrogram / activity / score figure of one file (:func:`plot_file` saves it).
 
     Parameters
     ----------
-    png : str or os.PathLike
-        Output file (its folder is created).
     audio_path : str
         The audio file.
     detector : scatter.detect.Detector
@@ -89,6 +139,12 @@ def plot_file(png, *, audio_path, detector, starts_s, ends_s, scores, threshold=
         Drawn as a line (None: the detector's).
     max_seconds : float
         Audio drawn in the upper panels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Three axes: spectrogram (Hz), order-1 activity (centre frequency in Hz, log scale,
+        increasing upward), scores. Close it with ``matplotlib.pyplot.close``.
 
     Raises
     ------
@@ -110,15 +166,8 @@ def plot_file(png, *, audio_path, detector, starts_s, ends_s, scores, threshold=
         axes[0].set_ylabel("Hz")
         axes[0].set_title(os.path.basename(audio_path))
         if y.size:
-            windows, w_starts, _ = detector.frame(y)
-            feats = detector.window_features(windows)  # (n, C, T)
-            n1 = detector.features.scattering.output_size(detail=True)[1]
-            act = feats[:, :n1]  # order-1 activity channels
-            act = np.concatenate(list(act), axis=-1) if cfg.hop == cfg.window else act[0]
-            frame_s = cfg.window / cfg.sr / detector.features.n_frames
-            extent = (0, act.shape[-1] * frame_s, 0, n1)
-            axes[1].imshow(act, aspect="auto", origin="lower", extent=extent, cmap="viridis")
-        axes[1].set_ylabel("order-1 path")
+            _activity_panel(axes[1], detector, y)
+        axes[1].set_ylabel("activity\ncentre Hz")
         starts, ends = np.asarray(starts_s), np.asarray(ends_s)
         s = np.asarray(scores)
         if s.size:
@@ -129,11 +178,123 @@ def plot_file(png, *, audio_path, detector, starts_s, ends_s, scores, threshold=
         axes[2].set_ylabel("score")
         axes[2].set_xlabel("time (s)")
         fig.tight_layout()
-        png = os.fsdecode(png)
-        os.makedirs(os.path.dirname(os.path.abspath(png)), exist_ok=True)
-        fig.savefig(png, dpi=80)
-    finally:
+    except BaseException:
         plt.close(fig)
+        raise
+    return fig
+
+
+def plot_file(png, *, audio_path, detector, starts_s, ends_s, scores, threshold=None,
+              max_seconds=600.0):
+    """Write the spectrogram / activity / score figure of one file (:func:`file_figure`).
+
+    Parameters
+    ----------
+    png : str or os.PathLike
+        Output file (its folder is created), written atomically.
+    audio_path, detector, starts_s, ends_s, scores, threshold, max_seconds
+        As :func:`file_figure`.
+
+    Raises
+    ------
+    ScatterError
+        If matplotlib is missing or the file cannot be decoded.
+    """
+    fig = file_figure(audio_path=audio_path, detector=detector, starts_s=starts_s,
+                      ends_s=ends_s, scores=scores, threshold=threshold,
+                      max_seconds=max_seconds)
+    try:
+        _save(fig, png)
+    finally:
+        _pyplot().close(fig)
+
+
+def diel_plot_paths(sites, folder):
+    """Where each site's diel plot goes: ``<folder>/<site>.diel.png``, the site name made
+    file-system safe (``/`` of nested sites becomes ``_``).
+
+    Parameters
+    ----------
+    sites : iterable of str
+    folder : str or os.PathLike
+
+    Returns
+    -------
+    dict of str to str
+
+    Examples
+    --------
+    >>> diel_plot_paths(["A", "B/2024"], "plots")
+    {'A': 'plots/A.diel.png', 'B/2024': 'plots/B_2024.diel.png'}
+    """
+    from scatter.outputs import safe_name
+
+    folder = os.fsdecode(folder)
+    return {s: os.path.join(folder, safe_name(s) + ".diel.png") for s in sites}
+
+
+def plot_diel_activity(folder, rows, *, max_legend_days=10):
+    """Write one diel activity plot per site: hour of day against the fraction of windows
+    above the threshold, one line per day, and the mean over the days.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Output folder (created); files as :func:`diel_plot_paths`.
+    rows : iterable of dict
+        Activity table rows (:meth:`scatter.activity_table.ActivityTable.rows` or
+        :func:`scatter.activity_table.read_activity_table`); hours are local to each row's
+        offset, rows without a start time are left out.
+    max_legend_days : int
+        Days are named in a legend when there are at most this many.
+
+    Returns
+    -------
+    dict of str to str
+        Site to PNG path (sites with at least one hour).
+
+    Raises
+    ------
+    ScatterError
+        If matplotlib is missing.
+
+    Examples
+    --------
+    >>> plot_diel_activity("plots", read_activity_table("activity.csv"))  # doctest: +SKIP
+    {'A': 'plots/A.diel.png'}
+    """
+    from scatter.activity_table import diel_series
+
+    series = diel_series(rows)
+    paths = diel_plot_paths(series, folder)
+    if not series:
+        return {}
+    plt = _pyplot()
+    hours = np.arange(24)
+    for site, days in series.items():
+        fig, ax = plt.subplots(figsize=(7, 4))
+        try:
+            for day, fraction in days.items():
+                ax.plot(hours, fraction, marker=".", lw=1, alpha=0.6,
+                        label=day if len(days) <= max_legend_days else None)
+            stack = np.vstack(list(days.values()))
+            with np.errstate(invalid="ignore"):
+                counted = np.isfinite(stack).sum(axis=0)
+                mean = np.where(counted > 0, np.nansum(stack, axis=0) / np.maximum(counted, 1),
+                                np.nan)
+            ax.plot(hours, mean, color="k", lw=2.5, label="mean")
+            ax.set_xlim(-0.5, 23.5)
+            ax.set_xticks(range(0, 24, 3))
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_xlabel("hour of day (local)")
+            ax.set_ylabel("fraction of windows above threshold")
+            ax.set_title(f"{site}: {len(days)} day{'s' if len(days) != 1 else ''}")
+            ax.legend(loc="upper right", fontsize="small")
+            fig.tight_layout()
+            _save(fig, paths[site])
+        finally:
+            plt.close(fig)
+    return paths
 
 
 def plot_roc(png, labels, scores, *, title="ROC"):
@@ -165,6 +326,6 @@ def plot_roc(png, labels, scores, *, title="ROC"):
         ax.set_title(title)
         ax.legend(loc="lower right")
         fig.tight_layout()
-        fig.savefig(os.fsdecode(png), dpi=80)
+        _save(fig, png)
     finally:
         plt.close(fig)
