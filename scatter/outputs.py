@@ -16,6 +16,25 @@ from the rows worth keeping, which is how ``--resume`` avoids duplicates.
 Paths are written as UTF-8; file names that are not valid UTF-8 (possible on Linux) are kept
 byte for byte in CSV files (``surrogateescape``) and as ``\\udcXX`` escapes in JSON.
 
+The writers of a run and how each survives an interruption and resumes (``kept``: the results
+rows of the files an earlier run finished, which a resumed run does not score again):
+
+- results and segments CSV (here): journals, restarted from the kept rows;
+- per-file Raven tables (here), Audacity labels (:mod:`scatter.selections`), review clips
+  (:mod:`scatter.clips`) and feature files (:mod:`scatter.feature_files`): one atomic file
+  per scored file; those of kept files are left as they are, a file scored again has them
+  rewritten (its stale clips removed first);
+- the whole-run Raven table (:class:`scatter.selections.RavenRunTable`): a journal in the
+  order files finish, rewritten in the run's order at close; rebuilt from the kept rows (the
+  durations) and its own rows (the selections);
+- the activity table (:class:`scatter.activity_table.ActivityTable`): rewritten from memory
+  (throttled); its state is the journal ``<table>.parts.csv``, of which the kept files' rows
+  are kept.
+
+For the rebuilt ones to be exact, a finished file's rows go to every other writer *before*
+its results row is appended: a file whose results row is missing is scored again, and the
+rows it left elsewhere are then dropped.
+
 Example
 -------
 >>> res = FileResult("a.wav", score=0.9, label=1, duration_s=10.0, sample_rate=44100,
