@@ -22,10 +22,11 @@ Interruption and resume. The state of the table is a journal beside it,
 ``<table>.parts.csv`` (:data:`PART_FIELDS`, one row per file and hour,
 :class:`scatter.outputs.CsvJournal`): each file's rows are appended in one write as the file
 finishes, and the table itself is rewritten atomically from the state in memory at most every
-``flush_s`` seconds and at :meth:`ActivityTable.close`. A resumed run (``keep_paths``: the
-files an earlier run finished) keeps the journal rows of those files only, so a file whose
-rows were written but whose results row was not (the run stopped in between) is counted once,
-when it is scored again. The runner adds a file here before it appends the file's results row.
+``flush_s`` seconds and at :meth:`ActivityTable.close`. A resumed run keeps the journal rows
+of the files an earlier run finished (:meth:`ActivityTable.read_kept`) and drops the others,
+so a file whose rows were written but whose results row was not (the run stopped in between)
+is counted once, when it is scored again. The runner adds a file here before it appends the
+file's results row.
 
 Example
 -------
@@ -185,9 +186,10 @@ class ActivityTable:
         Window scores ``>= threshold`` count as activity.
     timezone : str or datetime.tzinfo or None
         Clock of the hours; None: each file's own (that of its start time).
-    keep_paths : iterable of str
-        Files an earlier run finished (resume): their rows are kept from the journal; other
-        journal rows are dropped. Empty: a new table.
+    kept : sequence of dict
+        The journal rows a resumed run keeps, from :meth:`read_kept` (which reads and writes
+        nothing, so that a run refused at that point leaves the table as it was); empty: a
+        new table.
     flush_s : float
         The table is rewritten at most this often while files are added (0: at every file),
         and always by :meth:`close`.
@@ -195,18 +197,19 @@ class ActivityTable:
     Raises
     ------
     ScatterError
-        For a non-finite ``threshold``, a negative ``flush_s``, an invalid ``timezone``, a
-        missing folder, or ``keep_paths`` without a readable journal.
+        For a non-finite ``threshold``, a negative ``flush_s``, an invalid ``timezone`` or a
+        missing folder.
 
     Examples
     --------
-    >>> table = ActivityTable("activity.csv", threshold=0.5)     # doctest: +SKIP
+    >>> kept = ActivityTable.read_kept("activity.csv", kept_paths)  # doctest: +SKIP
+    >>> table = ActivityTable("activity.csv", threshold=0.5, kept=kept)  # doctest: +SKIP
     >>> table.add("rec/A/20240601_050000.WAV", site="A", start=start, duration_s=3600.0,
     ...           starts_s=starts, scores=scores)                # doctest: +SKIP
     >>> table.close()                                            # doctest: +SKIP
     """
 
-    def __init__(self, path, *, threshold, timezone=None, keep_paths=(), flush_s=60.0):
+    def __init__(self, path, *, threshold, timezone=None, kept=(), flush_s=60.0):
         if not (isinstance(threshold, (int, float)) and math.isfinite(threshold)):
             raise ScatterError(f"threshold must be a finite number; got {threshold!r}")
         if not (isinstance(flush_s, (int, float)) and flush_s >= 0):
@@ -216,22 +219,47 @@ class ActivityTable:
         self.timezone = _tz(timezone)
         self.flush_s = float(flush_s)
         self._parts = {}  # normpath -> list of part rows
-        keep = {os.path.normpath(os.fsdecode(p)) for p in keep_paths}
-        if keep:
-            journal = parts_path(self.path)
-            if not os.path.exists(journal):
-                raise ScatterError(f"cannot resume the activity table {self.path!r}: its "
-                                   f"journal {journal!r} does not exist, so the activity of "
-                                   f"the {len(keep)} files finished earlier is unknown; run "
-                                   f"without resume")
-            for row in read_rows(journal, PART_FIELDS):
-                key = os.path.normpath(row["path"])
-                if key in keep:
-                    self._parts.setdefault(key, []).append(row)
+        for row in kept:
+            self._parts.setdefault(os.path.normpath(row["path"]), []).append(row)
         self._journal = CsvJournal(parts_path(self.path), PART_FIELDS,
                                    keep_rows=[r for rows in self._parts.values() for r in rows])
         self._written = -math.inf
         self.write()
+
+    @staticmethod
+    def read_kept(path, keep_paths):
+        """The journal rows of the files a resumed run keeps; reads only.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The activity table an earlier run wrote (its journal is :func:`parts_path`).
+        keep_paths : iterable of str
+            The files the earlier run finished (the kept results rows' paths); other journal
+            rows are dropped (their files are scored again).
+
+        Returns
+        -------
+        kept : list of dict
+            For the ``kept`` parameter.
+
+        Raises
+        ------
+        ScatterError
+            If files are kept but the journal does not exist or is not an activity journal
+            (their activity cannot be known: run without resume).
+        """
+        keep = {os.path.normpath(os.fsdecode(p)) for p in keep_paths}
+        if not keep:
+            return []
+        journal = parts_path(path)
+        if not os.path.exists(journal):
+            raise ScatterError(f"cannot resume the activity table {os.fsdecode(path)!r}: its "
+                               f"journal {journal!r} does not exist, so the activity of the "
+                               f"{len(keep)} files finished earlier is unknown; run without "
+                               f"resume")
+        return [row for row in read_rows(journal, PART_FIELDS)
+                if os.path.normpath(row["path"]) in keep]
 
     def add(self, path, *, site, start, duration_s, starts_s, scores):
         """Add one scored file (before its results row is written).

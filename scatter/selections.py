@@ -28,13 +28,13 @@ Interruption and resume. While the run goes on, the table is a journal
 one write as the file finishes, numbered on and timed on from the files before it in the order
 they finished, so the file is a valid table at every moment; :meth:`RavenRunTable.close`
 rewrites it atomically in the run's order, renumbered from 1. Appending costs time in
-proportion to the file's own selections, never to the table's size. ``keep_rows`` rebuilds the
-table of a resumed run: each kept file's selections are read back from the existing table
-(``Begin Path`` and ``File Offset (s)``, which do not depend on the order) and its duration
-from its results row, so a file without detections counts too; rows of files not kept (the
-run stopped before their results row was written) are dropped. The runner must therefore add a
-file to the table *before* it appends the file's results row. A resumed run's closed table is
-the same as an uninterrupted run's.
+proportion to the file's own selections, never to the table's size. A resumed run rebuilds
+the table (:meth:`RavenRunTable.read_kept`): each kept file's selections are read back from
+the existing table (``Begin Path`` and ``File Offset (s)``, which do not depend on the order)
+and its duration from its results row, so a file without detections counts too; rows of files
+not kept (the run stopped before their results row was written) are dropped. The runner must
+therefore add a file to the table *before* it appends the file's results row. A resumed run's
+closed table is the same as an uninterrupted run's.
 
 Example
 -------
@@ -211,6 +211,13 @@ def _as_result(result):
                        f"{type(result).__name__}")
 
 
+def _ranks(order):
+    rank = {}
+    for i, p in enumerate(order):
+        rank.setdefault(_key(p), i)
+    return rank
+
+
 class RavenRunTable:
     """One Raven Pro selection table for every file of a run (see the module docstring).
 
@@ -224,25 +231,25 @@ class RavenRunTable:
     band_hz : (float, float) or None
         Frequency band of every selection, kept below each file's Nyquist frequency; None:
         from 0 to the Nyquist frequency of each file.
-    keep_rows : iterable of dict or FileResult
-        Results rows of the files an earlier run finished (resume): their selections are read
-        back from the existing table at ``path``. Rows with an error are ignored.
+    kept : dict or None
+        What a resumed run keeps of the earlier table, from :meth:`read_kept` (which reads
+        and writes nothing, so that a run refused at that point leaves the table as it was);
+        None: a new table.
 
     Raises
     ------
     ScatterError
-        For an invalid band, a folder that does not exist, or ``keep_rows`` holding scored
-        files while ``path`` does not exist or is not a whole-run Raven table (their
-        selections cannot be known: run those files again, without resume).
+        For an invalid band or a folder that does not exist.
 
     Examples
     --------
-    >>> table = RavenRunTable("run.txt", order=paths, keep_rows=kept)  # doctest: +SKIP
-    >>> table.add(result, selections)                                  # doctest: +SKIP
-    >>> table.close()                                                  # doctest: +SKIP
+    >>> kept = RavenRunTable.read_kept("run.txt", kept_rows, order=paths)  # doctest: +SKIP
+    >>> table = RavenRunTable("run.txt", order=paths, kept=kept)           # doctest: +SKIP
+    >>> table.add(result, selections)                                      # doctest: +SKIP
+    >>> table.close()                                                      # doctest: +SKIP
     """
 
-    def __init__(self, path, *, order=(), band_hz=None, keep_rows=()):
+    def __init__(self, path, *, order=(), band_hz=None, kept=None):
         self.path = os.fsdecode(path)
         if band_hz is not None:
             try:
@@ -253,40 +260,74 @@ class RavenRunTable:
             raven_band(low, high)
             band_hz = (low, high)
         self.band_hz = band_hz
-        self._rank = {}
-        for i, p in enumerate(order):
-            self._rank.setdefault(_key(p), i)
+        self._rank = _ranks(order)
         self._files = {}  # key -> (path, duration_s, [(begin, end, score, low, high)])
         self._total_s = 0.0
         self._count = 0
-        kept = self._read_back([_as_result(r) for r in keep_rows])
-        for key, entry in kept.items():
-            self._files[key] = entry
+        for key, (p, duration, sels) in (kept or {}).items():
+            self._files[key] = (p, duration, list(sels))
         self._journal = CsvJournal(self.path, RAVEN_RUN_FIELDS, keep_rows=self._rows(),
                                    delimiter="\t")
 
-    def _read_back(self, results):
-        """Kept files' entries: durations from their rows, selections from the table."""
-        results = [r for r in results if r.ok]
+    @staticmethod
+    def read_kept(path, keep_rows, *, order=()):
+        """What a resumed run keeps of the table at ``path``; reads only.
+
+        Each kept file's selections are read back from the table (``Begin Path``, ``File
+        Offset (s)``, length, band and score, which do not depend on the order of the files)
+        and its duration is taken from its results row, so a kept file without detections
+        still counts in the times. Rows of other files are dropped (they are scored again).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The table an earlier run wrote.
+        keep_rows : iterable of dict or FileResult
+            Results rows of the files the earlier run finished; rows with an error are
+            ignored.
+        order : sequence of str
+            The run's file list (rows of files neither kept nor listed, as a table written
+            from another working folder would have, give a warning).
+
+        Returns
+        -------
+        kept : dict
+            For the ``kept`` parameter.
+
+        Raises
+        ------
+        ScatterError
+            If scored files are kept while ``path`` does not exist or is not a whole-run
+            Raven table (their selections cannot be known: run without resume), or a kept
+            row has no ``duration_s``.
+
+        Warns
+        -----
+        UserWarning
+            When the table holds files neither kept nor in ``order``.
+        """
+        path = os.fsdecode(path)
+        results = [r for r in map(_as_result, keep_rows) if r.ok]
         if not results:
             return {}
-        if not os.path.exists(self.path):
-            raise ScatterError(f"cannot resume the Raven table {self.path!r}: it does not exist, "
+        if not os.path.exists(path):
+            raise ScatterError(f"cannot resume the Raven table {path!r}: it does not exist, "
                                f"so the selections of the {len(results)} files finished "
                                f"earlier are unknown; run without resume, or write the table "
                                f"to its first run's path")
-        rows = read_rows(self.path, RAVEN_RUN_FIELDS, delimiter="\t")
         entries = {}
         for res in results:
             if res.duration_s is None:
                 raise ScatterError(f"keep_rows: the row of {res.path!r} has no duration_s; "
                                    f"expected a scored file's results row")
             entries[_key(res.path)] = (res.path, res.duration_s, [])
+        rows = read_rows(path, RAVEN_RUN_FIELDS, delimiter="\t")
+        rank = _ranks(order)
         strangers = set()
         for i, row in enumerate(rows, start=2):
-            entry = entries.get(tsv_text(row["Begin Path"]))
+            entry = entries.get(row["Begin Path"])
             if entry is None:  # a file not finished in the earlier run: scored again
-                if row["Begin Path"] not in self._rank:
+                if row["Begin Path"] not in rank:
                     strangers.add(row["Begin Path"])
                 continue
             try:
@@ -295,15 +336,15 @@ class RavenRunTable:
                 sel = (begin, begin + length, float(row["Score"]),
                        float(row["Low Freq (Hz)"]), float(row["High Freq (Hz)"]))
             except ValueError:
-                raise ScatterError(f"{self.path!r}: row {i} holds a value that is not a "
+                raise ScatterError(f"{path!r}: row {i} holds a value that is not a "
                                    f"number: {row!r}") from None
             entry[2].append(sel)
         if strangers:
-            warnings.warn(f"{self.path!r}: dropped the selections of {len(strangers)} files "
-                          f"that are neither finished earlier nor in this run (such as "
+            warnings.warn(f"{path!r}: dropped the selections of {len(strangers)} files that "
+                          f"are neither finished earlier nor in this run (such as "
                           f"{min(strangers)!r}); if the run was started from another "
                           f"folder, the table's absolute Begin Path values do not match "
-                          f"the files", stacklevel=3)
+                          f"the files", stacklevel=2)
         return entries
 
     def _ordered(self):

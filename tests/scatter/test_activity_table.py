@@ -3,6 +3,7 @@ their start, files without a time, the table over sites, and resume from its jou
 
 import datetime as dt
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,14 +150,18 @@ def test_activity_table_resume_counts_each_file_once(tmp_path):
         _add(table, sites, item)
     assert read_activity_table(out) == []  # not rewritten yet (flush_s): the journal holds all
     table._journal.close()  # the run stops; files[2] had no results row written yet
-    kept = [f[0] for f in files[:2]]
-    with ActivityTable(out, threshold=0.5, keep_paths=kept) as table:
+    keep = [f[0] for f in files[:2]]
+    journal = Path(parts_path(out)).read_bytes()  # as the stopped run left it
+    kept = ActivityTable.read_kept(out, keep)
+    assert Path(parts_path(out)).read_bytes() == journal  # reading writes nothing
+    with ActivityTable(out, threshold=0.5, kept=kept) as table:
         assert len(table.rows()) == 2  # files[2]'s journal rows were dropped
         for item in files[2:]:
             _add(table, sites, item)
     assert out.read_bytes() == full.read_bytes()
     with pytest.raises(ScatterError, match="journal .*parts.csv.* does not exist"):
-        ActivityTable(tmp_path / "new.csv", threshold=0.5, keep_paths=kept)
+        ActivityTable.read_kept(tmp_path / "new.csv", keep)
+    assert ActivityTable.read_kept(tmp_path / "new.csv", []) == []
 
 
 def test_activity_table_options(tmp_path):

@@ -153,7 +153,8 @@ def test_raven_run_table_is_a_valid_table_while_running(tmp_path):
 
 
 def _closed_table(path, items, keep_rows=()):
-    with RavenRunTable(path, order=ORDER, keep_rows=keep_rows) as table:
+    kept = RavenRunTable.read_kept(path, keep_rows, order=ORDER)
+    with RavenRunTable(path, order=ORDER, kept=kept) as table:
         for item in items:
             _add(table, item)
     return path.read_bytes()
@@ -173,6 +174,9 @@ def test_raven_run_table_resume_equals_an_uninterrupted_run(tmp_path, cut_tail):
         out.write_bytes(out.read_bytes()[:-7])
     kept = [_result(p, d, sr).to_row() for p, d, sr, _ in (RUN[0], RUN[4], RUN[1])]
     kept.append(_result("site/d.wav", None, error="cannot decode").to_row())  # ignored
+    before = out.read_bytes()
+    assert RavenRunTable.read_kept(out, kept, order=ORDER)  # reading writes nothing
+    assert out.read_bytes() == before
     resumed = _closed_table(out, [RUN[2], RUN[3]], keep_rows=kept)
     assert resumed == full
 
@@ -180,12 +184,14 @@ def test_raven_run_table_resume_equals_an_uninterrupted_run(tmp_path, cut_tail):
 def test_raven_run_table_resume_errors(tmp_path, monkeypatch):
     kept = [_result("site/a.wav", 60.0).to_row()]
     with pytest.raises(ScatterError, match="cannot resume the Raven table .* does not exist"):
-        RavenRunTable(tmp_path / "missing.txt", order=ORDER, keep_rows=kept)
-    RavenRunTable(tmp_path / "missing.txt", keep_rows=[]).close()  # nothing kept: fine
+        RavenRunTable.read_kept(tmp_path / "missing.txt", kept, order=ORDER)
+    assert RavenRunTable.read_kept(tmp_path / "missing.txt", []) == {}  # nothing kept: fine
     other = tmp_path / "other.txt"
     other.write_text("Selection\tBegin Time (s)\n")
     with pytest.raises(ScatterError, match="header is"):
-        RavenRunTable(other, order=ORDER, keep_rows=kept)
+        RavenRunTable.read_kept(other, kept, order=ORDER)
+    with pytest.raises(ScatterError, match="has no duration_s"):
+        RavenRunTable.read_kept(other, [{**kept[0], "duration_s": ""}], order=ORDER)
     # a table written from another folder: its absolute paths match no file of this run
     out = tmp_path / "t.txt"
     _closed_table(out, RUN[:1])
@@ -193,4 +199,4 @@ def test_raven_run_table_resume_errors(tmp_path, monkeypatch):
     os.makedirs("elsewhere")
     monkeypatch.chdir("elsewhere")
     with pytest.warns(UserWarning, match="dropped the selections of 1 files .* another folder"):
-        RavenRunTable(out, order=ORDER, keep_rows=kept).close()
+        RavenRunTable.read_kept(out, kept, order=ORDER)
