@@ -1,4 +1,5 @@
-"""``python -m scatter``: the ``scatter`` command line (:mod:`scatter.cli`)."""
+"""``python -m scatter``: the ``scatter`` program (:func:`scatter.cli.run_program`), which sets
+up its process for the command (:mod:`scatter.runtime`) before it runs it."""
 
 import sys
 

@@ -11,8 +11,10 @@ arena, never to use ``mmap`` for an allocation, and to return freed memory to th
 past 2 GiB at the top of the heap: a freed buffer is then reused by the next call, already
 mapped. (Non-main arenas fall back to ``mmap`` for requests larger than their 64 MiB heaps
 whatever the settings, hence the single arena.) The process keeps its peak heap until it exits,
-which is the right trade for a batch command and the wrong one for a library, so only the
-command line calls it (:func:`scatter.cli.run_program`).
+which is the right trade for a batch command and the wrong one for a library, so only a
+program's entry point calls it: the ``scatter`` command (:func:`scatter.cli.run_program`), or
+a script through :func:`scatter.runtime.configure` (the public name of this function is
+:func:`scatter.runtime.reuse_large_allocations`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ _TRIM_BYTES = 2**31 - 1  # the largest value mallopt takes (an int)
 
 
 def reuse_large_allocations(environ=None):
-    """Configure glibc's allocator as described in the module docstring.
+    """Configure glibc's allocator as described in the module docstring (process-wide).
 
     Skipped (returns False) off glibc, when ``SYMSCATTER_KEEP_MALLOC`` is set, or when
     ``GLIBC_TUNABLES`` already sets malloc options (the user's choice wins).

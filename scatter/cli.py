@@ -3,16 +3,24 @@
 A thin layer over :mod:`scatter.detect`: ``main(argv)`` parses the options, calls the library
 and returns the exit status.
 
-The detector's compiled programs are cached in ``~/.cache/symscatter/programs``
-(:mod:`scatter.detect.programs`) and those of ``train`` and ``evaluate`` in
-``~/.cache/symscatter/jax`` (JAX's persistent compilation cache), so only the first run pays
-the compilation and the tracing; ``SYMSCATTER_NO_JAX_CACHE=1`` turns both off.
-``scatter detect`` splits the host CPU into one JAX device per core and shards its batches over
-them (``SYMSCATTER_CPU_DEVICES=N`` sets the count, ``1`` turns the split off; an
-``XLA_FLAGS=--xla_force_host_platform_device_count=N`` already set is kept). The program
-(:func:`run_program`) also has glibc's allocator keep large buffers for reuse
-(:mod:`scatter._malloc`: a third less CPU for ``scatter detect``);
-``SYMSCATTER_KEEP_MALLOC=1`` keeps glibc's defaults.
+Two ways in, with one difference. The ``scatter`` program (the console script and ``python -m
+scatter``, :func:`run_program`) first sets up its process (:mod:`scatter.runtime`): glibc's
+allocator keeps large buffers for reuse (``SYMSCATTER_KEEP_MALLOC=1`` keeps glibc's
+defaults); ``scatter detect`` splits the host CPU into one JAX device per core and shards its
+batches over them (``SYMSCATTER_CPU_DEVICES=N`` sets the count, ``1`` turns the split off; an
+``XLA_FLAGS=--xla_force_host_platform_device_count=N`` already set is kept);
+``scatter train`` and ``scatter evaluate`` turn on JAX's persistent compilation cache. A call
+of :func:`main` inside a running Python process (a notebook, a test) does none of this and
+leaves JAX's global configuration as it found it; a program of your own can call
+:func:`scatter.runtime.configure` first.
+
+Either way, ``scatter detect`` keeps its compiled programs in the ``programs`` folder of the
+package's cache (:func:`scatter.runtime.program_cache_dir`: ``$SYMSCATTER_CACHE_DIR``, else
+``$XDG_CACHE_HOME/symscatter``, else ``~/.cache/symscatter``; in
+``$JAX_COMPILATION_CACHE_DIR/symscatter-programs`` when that is set), so only the first run
+pays the compilation and the tracing; the program's JAX cache (``train``, ``evaluate``) is the
+``jax`` folder beside it, or ``JAX_COMPILATION_CACHE_DIR``. ``SYMSCATTER_NO_JAX_CACHE=1`` turns
+both caches off.
 
 Exit status: 0 when every file was processed; 3 when some files could not be read (each has a
 results row with its ``error`` text); 2 for usage errors (bad option, no such path or model);
@@ -39,6 +47,7 @@ import sys
 import tempfile
 import warnings
 
+from scatter import runtime
 from scatter.errors import ScatterError
 
 __all__ = ["build_parser", "main", "run_program"]
@@ -200,73 +209,6 @@ def build_parser():
     return p
 
 
-def _enable_compilation_cache(command):
-    """Turn on the caches of compiled programs for ``command``; returns the folder of the
-    detector's program cache (:mod:`scatter.detect.programs`), or None.
-
-    ``scatter detect`` keeps its two compiled programs in ``~/.cache/symscatter/programs``: a
-    warm run loads them and neither traces nor compiles. JAX's persistent compilation cache is
-    turned off for it, as an executable JAX loads from that cache cannot be saved to the
-    program cache (:func:`scatter.detect.programs.watch_cache_hits`): with both on, a program
-    JAX had cached (from an earlier version of the package, say) would never reach the
-    program cache. ``scatter train`` and ``scatter evaluate`` use JAX's cache in
-    ``~/.cache/symscatter/jax``. When ``JAX_COMPILATION_CACHE_DIR`` is set, JAX uses it and
-    the programs go in its ``symscatter-programs`` subfolder. Both are off when
-    ``SYMSCATTER_NO_JAX_CACHE`` is set or the folder cannot be created.
-    """
-    if os.environ.get("SYMSCATTER_NO_JAX_CACHE"):
-        return None
-    import jax
-
-    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
-        programs = os.path.join(os.environ["JAX_COMPILATION_CACHE_DIR"], "symscatter-programs")
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
-                                                                ".cache")
-        path = os.path.join(base, "symscatter", "jax")
-        try:
-            os.makedirs(path, exist_ok=True)
-        except OSError:
-            return None
-        programs = os.path.join(base, "symscatter", "programs")
-        if command != "detect":
-            jax.config.update("jax_compilation_cache_dir", path)
-    if command == "detect":
-        jax.config.update("jax_enable_compilation_cache", False)
-    return programs
-
-
-def _use_every_core():
-    """Split the host CPU into one JAX device per core (before JAX starts its backend).
-
-    One XLA CPU device runs the scattering mostly on one core; the detector shards its batches
-    over the local devices (:class:`scatter.detect.Detector`), so one device per core puts
-    every core to work. Skipped when ``XLA_FLAGS`` already sets
-    ``--xla_force_host_platform_device_count``, when ``SYMSCATTER_CPU_DEVICES`` gives the
-    count (``1`` turns the split off), or when JAX's backend is already running (in-process
-    callers keep their devices).
-    """
-    if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
-        return
-    wanted = os.environ.get("SYMSCATTER_CPU_DEVICES", "").strip()
-    if wanted:
-        if not wanted.isdigit() or int(wanted) < 1:
-            raise _UsageError("scatter detect: error: SYMSCATTER_CPU_DEVICES must be a positive "
-                              f"integer; got {wanted!r}")
-        n = int(wanted)
-    else:
-        from scatter._fft import usable_cores
-
-        n = usable_cores()
-    n = min(n, 64)
-    import jax
-
-    try:
-        jax.config.update("jax_num_cpu_devices", n)
-    except (AttributeError, RuntimeError, ValueError):  # older JAX, or its backend is up
-        return
-
-
 def _err(msg):
     print(f"scatter: error: {msg}", file=sys.stderr)
 
@@ -333,8 +275,7 @@ def _detect(args):
         raise _UsageError("scatter detect: error: give at least one PATH (or --demo)")
     if args.out is None:
         raise _UsageError("scatter detect: error: --out results.csv is required")
-    _use_every_core()
-    det = load_model(args.model, program_cache=getattr(args, "program_cache", None))
+    det = load_model(args.model, program_cache=runtime.program_cache_dir())
     _check_hop(args, det)
     json_out = os.path.splitext(args.out)[0] + ".json" if args.json else None
     on_file = None
@@ -458,7 +399,10 @@ def _show_warning(previous, message, category, filename, lineno, file=None, line
 
 
 def main(argv=None):
-    """Run the ``scatter`` command; return the exit status.
+    """Run the ``scatter`` command in this process; return the exit status.
+
+    JAX's global configuration and the allocator are left as they are (module docstring); the
+    program entry point is :func:`run_program`.
 
     Parameters
     ----------
@@ -470,20 +414,68 @@ def main(argv=None):
     int
         0, 2, 3 or 130 (module docstring).
     """
+    return _run(argv, own_process=False)
+
+
+def run_program():
+    """The ``scatter`` program (console script and ``python -m scatter``): :func:`main` on
+    ``sys.argv``, in a process set up for the command (module docstring).
+
+    Returns
+    -------
+    int
+        The exit status.
+    """
+    import gc
+
+    runtime.reuse_large_allocations()  # before JAX allocates anything
+    status = _run(None, own_process=True)
+    # every output is written and closed by now; moving the (JAX-sized) heap out of the
+    # collector's sight spares the interpreter's exit a full collection of it (0.2-0.4 s)
+    gc.freeze()
+    return status
+
+
+def _set_up_process(command):
+    """The process-wide runtime of the ``scatter`` program for ``command``
+    (:mod:`scatter.runtime`); called by :func:`run_program` once the arguments are parsed.
+
+    ``detect``: one JAX CPU device per core, and JAX's persistent cache off (the detector's
+    own program cache is used instead: an executable JAX loaded from its cache could not be
+    saved there). ``train`` and ``evaluate``: JAX's persistent cache on.
+
+    Parameters
+    ----------
+    command : {"detect", "train", "evaluate"}
+
+    Raises
+    ------
+    ScatterError
+        For an invalid ``SYMSCATTER_CPU_DEVICES``.
+    """
+    if command == "detect":
+        runtime.configure(cpu_devices=True, jax_cache=False, allocator=False)
+    else:
+        runtime.configure(cpu_devices=False, jax_cache=True, allocator=False)
+
+
+def _run(argv, *, own_process):
+    """Parse ``argv`` and run the command; ``own_process``: set the process up first."""
     parser = build_parser()
     with warnings.catch_warnings():
         warnings.showwarning = functools.partial(_show_warning, warnings.showwarning)
-        return _main(parser, argv)
+        return _main(parser, argv, own_process)
 
 
-def _main(parser, argv):
+def _main(parser, argv, own_process):
     try:
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         run = {"detect": _detect, "train": _train, "evaluate": _evaluate}[args.command]
-        args.program_cache = _enable_compilation_cache(args.command)
+        if own_process:
+            _set_up_process(args.command)
         return run(args)
     except _UsageError as exc:
         print(str(exc), file=sys.stderr)
@@ -494,29 +486,6 @@ def _main(parser, argv):
     except KeyboardInterrupt:
         _err("interrupted; the outputs hold every finished file (rerun with --resume)")
         return EXIT_INTERRUPTED
-
-
-def run_program():
-    """The ``scatter`` program (console script and ``python -m scatter``): :func:`main` on
-    ``sys.argv``, in a process whose allocator reuses large buffers
-    (:func:`scatter._malloc.reuse_large_allocations`; ``SYMSCATTER_KEEP_MALLOC=1`` keeps glibc's
-    defaults). In-process callers use :func:`main`, which leaves the allocator alone.
-
-    Returns
-    -------
-    int
-        The exit status.
-    """
-    import gc
-
-    from scatter._malloc import reuse_large_allocations
-
-    reuse_large_allocations()
-    status = main()
-    # every output is written and closed by now; moving the (JAX-sized) heap out of the
-    # collector's sight spares the interpreter's exit a full collection of it (0.2-0.4 s)
-    gc.freeze()
-    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,7 @@
 """Tests of scatter.runner on generated folders of good, odd and broken recordings."""
 
 import csv
+import functools
 import json
 import math
 import os
@@ -18,6 +19,18 @@ import soundfile as sf
 
 from scatter import ScatterError
 from scatter.outputs import RESULT_FIELDS, SEGMENT_FIELDS, read_rows
+from scatter.run import (
+    DetectionRun,
+    FileFailed,
+    FileScored,
+    Framing,
+    LocalThreads,
+    Output,
+    ResultsCsv,
+    ScoringBackend,
+)
+from scatter.run.decode import decode_file
+from scatter.run.settings import run_settings
 from scatter.runner import aggregate_scores, run_detection, settings_path
 
 SR, WINDOW_S, HOP_S = 8000, 0.5, 0.25
@@ -251,13 +264,15 @@ run_detection(sys.argv[1], scorer=scorer, sr=8000, window_s=0.5, hop_s=0.25, bat
 """
 
 
+@pytest.mark.slow
 def test_sigint_leaves_valid_outputs_and_resume_completes(tmp_path, rng):
     folder = tmp_path / "rec"
     folder.mkdir()
     for i in range(8):
         sf.write(folder / f"clip{i}.wav", tone(rng, 3000, sr=SR), SR)
     out, segs = tmp_path / "results.csv", tmp_path / "segs.csv"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    pythonpath = [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in pythonpath if p)}
     child = subprocess.Popen([sys.executable, "-c", CHILD, folder, out, segs], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -500,3 +515,113 @@ def test_missing_input_and_bad_resume_file(tmp_path, rng):
     assert Path(bogus).read_text() == "name,value\n"  # not overwritten
     with open(bogus, newline="") as fh:
         assert list(csv.reader(fh)) == [["name", "value"]]
+
+
+# --------------------------------------------------------------------------------------------
+# the parts of a run (scatter.run): outputs and backends plug in
+
+
+def small_folder(tmp_path, rng):
+    d = tmp_path / "rec"
+    d.mkdir()
+    for name, n in (("a.wav", 3000), ("b.wav", 17000), ("c.wav", 9000)):
+        sf.write(d / name, tone(rng, n, sr=SR), SR)
+    (d / "d.wav").write_bytes(b"RIFF")
+    return d
+
+
+class Recorder(Output):
+    """An output that records the hooks it is called with."""
+
+    def __init__(self):
+        self.calls = []
+
+    def resume(self, kept):
+        self.calls.append(("resume", sorted(os.path.basename(k) for k in kept)))
+
+    def begin(self, run):
+        self.calls.append(("begin", len(run.paths), len(run.todo)))
+
+    def file_done(self, done):
+        self.calls.append(("file_done", os.path.basename(done.path), done.result.ok,
+                           len(done.scores)))
+
+    def end(self, rows, summary):
+        self.calls.append(("end", len(rows), summary["ok"]))
+
+    def close(self):
+        self.calls.append(("close",))
+
+
+def detection_run(folder, out, *, backend=None, outputs=(), resume=False, scorer=rms_scorer):
+    return DetectionRun(
+        folder, backend=backend or LocalThreads(scorer, batch_size=4),
+        framing=Framing(sr=SR, window=WINDOW, hop=HOP), threshold=0.3, aggregate=np.max,
+        settings=run_settings(sr=SR, window=WINDOW, hop=HOP, threshold=0.3, aggregate="max",
+                              scorer_id=None),
+        outputs=[*outputs, ResultsCsv(str(out))], resume_from=str(out) if resume else None,
+        quiet=True)
+
+
+def test_an_output_sees_each_hook_in_order(tmp_path, rng):
+    folder = small_folder(tmp_path, rng)
+    out = tmp_path / "r.csv"
+    first = Recorder()
+    summary = detection_run(folder, out, outputs=[first]).run()
+    assert first.calls[0] == ("begin", 4, 4) and first.calls[-2:] == [("end", 4, 3), ("close",)]
+    done = sorted(c[1:] for c in first.calls[1:-2])
+    assert done == [("a.wav", True, 1), ("b.wav", True, 8), ("c.wav", True, 4),
+                    ("d.wav", False, 0)]
+    assert summary["outputs"]["results"] == str(out)
+    again = Recorder()
+    detection_run(folder, out, outputs=[again], resume=True).run()
+    assert again.calls == [("resume", ["a.wav", "b.wav", "c.wav"]), ("begin", 4, 1),
+                           ("file_done", "d.wav", False, 0), ("end", 4, 0), ("close",)]
+    # a run that stops (a fault of the scorer) closes every output, without end()
+    stopped = Recorder()
+
+    def failing(batch):
+        raise RuntimeError("model exploded")
+
+    with pytest.raises(RuntimeError, match="model exploded"):
+        detection_run(folder, tmp_path / "x.csv", outputs=[stopped], scorer=failing).run()
+    assert [c[0] for c in stopped.calls if c[0] != "file_done"] == ["begin", "close"]
+
+
+def _keep(messages, message):
+    messages.append(message)
+    return True  # go on decoding
+
+
+class WholeFiles(ScoringBackend):
+    """A backend as a cluster would run it: one task per file (decode it whole, score all its
+    windows in one call), the outcomes collected last file first."""
+
+    def __init__(self, scorer):
+        self.scorer, self.calls = scorer, 0
+
+    @property
+    def n_batches(self):
+        return self.calls
+
+    def score_files(self, paths, framing):
+        for file_id in reversed(range(len(paths))):
+            messages = []
+            decode_file(file_id, paths[file_id], framing, functools.partial(_keep, messages))
+            if isinstance(messages[-1], FileFailed):
+                yield messages[-1]
+                continue
+            done = messages[-1]
+            windows = np.concatenate([m.windows for m in messages[:-1]])
+            self.calls += 1
+            yield FileScored(file_id, done.info, done.frames_read, done.n_samples,
+                             np.asarray(self.scorer(windows), dtype=np.float64))
+
+
+def test_another_backend_gives_the_same_outputs(tmp_path, rng):
+    folder = small_folder(tmp_path, rng)
+    local = detection_run(folder, tmp_path / "local.csv").run()
+    backend = WholeFiles(rms_scorer)
+    other = detection_run(folder, tmp_path / "other.csv", backend=backend).run()
+    assert other["results"] == local["results"] and other["batches"] == backend.calls == 3
+    assert (tmp_path / "other.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
