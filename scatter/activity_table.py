@@ -96,11 +96,18 @@ def _tz(timezone):
 def _check_start(start):
     from scatter.recorders import RecordingStart
 
+    given = start
     if isinstance(start, RecordingStart):
         start = start.time
+    elif isinstance(start, str):  # a results row's start_time
+        try:
+            start = dt.datetime.fromisoformat(start) if start else None
+        except ValueError:
+            start = given
     if start is not None and (not isinstance(start, dt.datetime) or start.utcoffset() is None):
-        raise ScatterError(f"start must be a timezone-aware datetime, a RecordingStart or None; "
-                           f"got {start!r}")
+        raise ScatterError(f"start must be a timezone-aware datetime, a RecordingStart, ISO "
+                           f"8601 text with a UTC offset (a results row's start_time), or "
+                           f"None; got {given!r}")
     return start
 
 
@@ -109,8 +116,9 @@ def hourly_counts(*, start, duration_s, starts_s, scores, threshold, timezone=No
 
     Parameters
     ----------
-    start : datetime.datetime or scatter.recorders.RecordingStart or None
-        When the recording started (timezone-aware); None: unknown.
+    start : datetime.datetime or scatter.recorders.RecordingStart or str or None
+        When the recording started (timezone-aware; text: ISO 8601 with its UTC offset, as
+        a results row's ``start_time``); None or ``""``: unknown.
     duration_s : float
         Length of the recording.
     starts_s : array_like [shape=(n_windows,)]
@@ -270,8 +278,9 @@ class ActivityTable:
             The audio file (as in the results rows).
         site : str
             Its site (:func:`site_names`).
-        start : datetime.datetime or scatter.recorders.RecordingStart or None
-            When it started; None: unknown (counted under an empty ``hour_start``).
+        start : datetime.datetime or scatter.recorders.RecordingStart or str or None
+            When it started (as :func:`hourly_counts`; the results row's ``start_time`` will
+            do); None or ``""``: unknown (counted under an empty ``hour_start``).
         duration_s : float
             Its duration (the results row's ``duration_s``).
         starts_s, scores : array_like [shape=(n_windows,)]

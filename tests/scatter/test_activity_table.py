@@ -60,9 +60,15 @@ def test_daylight_saving_hours_stay_apart():
 def test_unknown_start_and_errors():
     assert hourly_counts(start=None, duration_s=90.0, starts_s=[0, 30, 60],
                          scores=[0.1, 0.6, 0.7], threshold=0.5) == [("", 90.0, 3, 2)]
-    with pytest.raises(ScatterError, match="start must be a timezone-aware datetime"):
-        hourly_counts(start=dt.datetime(2024, 1, 1), duration_s=1.0, starts_s=[], scores=[],
-                      threshold=0.5)
+    # a results row's start_time text does as well as the datetime
+    assert hourly_counts(start="2024-06-01T05:10:00+02:00", duration_s=60.0, starts_s=[0.0],
+                         scores=[0.9], threshold=0.5) == [
+        ("2024-06-01T05:00:00+02:00", 60.0, 1, 1)]
+    assert hourly_counts(start="", duration_s=1.0, starts_s=[], scores=[], threshold=0.5) == [
+        ("", 1.0, 0, 0)]
+    for bad in (dt.datetime(2024, 1, 1), "2024-06-01T05:10:00", "yesterday", 5):
+        with pytest.raises(ScatterError, match="start must be a timezone-aware datetime"):
+            hourly_counts(start=bad, duration_s=1.0, starts_s=[], scores=[], threshold=0.5)
     with pytest.raises(ScatterError, match="duration_s must be a finite number of seconds "
                                            ">= 0; got -1"):
         hourly_counts(start=None, duration_s=-1, starts_s=[], scores=[], threshold=0.5)
