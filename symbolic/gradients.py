@@ -1,8 +1,13 @@
 """Symbolic differentiation: gradients, Jacobians, Hessians, JVPs and VJPs.
 
-Each function builds one node whose computation applies the matching JAX transformation to the
-part of the graph that depends on the differentiated tensors (found with
-:func:`symbolic.traversal.subgraph`); everything else enters as a constant. The results are
+Each function builds one node that differentiates its *region*, the part of the graph that
+depends on the differentiated tensors (found with :func:`symbolic.traversal.region`);
+everything else enters as a constant. The node records what it differentiates
+(:class:`symbolic.plan.Derivative`), and its inputs are the differentiated outputs, the
+tensors differentiated with respect to, the seeds (cotangents, tangents) and whatever the
+region reads. A compiled function evaluates the region once, inside the one ``jax.vjp`` (or
+``jax.linearize``) that gives every derivative of it, as hand-written JAX would
+(:class:`symbolic.plan.Plan`); on its own, the node recomputes the region. The results are
 ordinary tensors: they can be differentiated again (grads of grads), cloned and compiled.
 """
 
@@ -11,12 +16,12 @@ from __future__ import annotations
 import warnings
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from symbolic.errors import SymbolicError
+from symbolic.plan import Derivative
 from symbolic.tensor import Tensor, as_tensor, format_shape
-from symbolic.traversal import subgraph, toposort
+from symbolic.traversal import region, toposort
 from symbolic.wrap import apply
 
 
@@ -53,6 +58,23 @@ def _check_connected(outputs, wrt, disconnected_inputs, what):
     if disconnected_inputs == "raise":
         raise SymbolicError(message)
     warnings.warn(message, stacklevel=3)
+
+
+def _derivative(kind, outputs, wrt, seeds, rebuild, *, probes=(), name):
+    """Build the node of one derivative; return its result tensors (one per value)."""
+    probe_set = set(probes)
+    roots = [w for w in wrt if w not in probe_set]
+    order, frontier, _ = region(outputs, roots)
+    meta = Derivative(kind, outputs, wrt, _unique(roots), probes, seeds, order, frontier,
+                      rebuild)
+    res = apply(meta.standalone, meta.inputs, name=name)
+    res = list(res) if isinstance(res, (tuple, list)) else [res]
+    res[0].inputs[0].derivative = meta
+    return res
+
+
+def _unique(items):
+    return list(dict.fromkeys(items))
 
 
 def grad(cost, wrt, *, disconnected_inputs="raise"):
@@ -100,24 +122,15 @@ def grad(cost, wrt, *, disconnected_inputs="raise"):
     # A tensor of wrt computed from another one is not a cut point: the gradient with respect
     # to the earlier tensor must include the paths through it. It gets a zero probe instead.
     others = set(wrt)
-    downstream = [w for w in wrt if any(a in others and a is not w for a in toposort([w]))]
-    roots = [w for w in wrt if w not in downstream]
-    frontier, fn, _ = subgraph([cost], roots, probes=downstream)
-    k, m = len(roots), len(downstream)
-
-    def grad_fn(*values):
-        root_values, probe_shapes, fixed = values[:k], values[k:k + m], values[k + m:]
-        zeros = [jnp.zeros_like(v) for v in probe_shapes]
-        g_roots, g_probes = jax.grad(lambda rp: fn(rp[0], fixed, rp[1])[0])(
-            (list(root_values), zeros)
-        )
-        by_node = dict(zip(roots, g_roots))
-        by_node.update(zip(downstream, g_probes))
-        return tuple(by_node[w] for w in wrt)
-
-    grads = apply(grad_fn, [*roots, *downstream, *frontier], name="grad")
-    grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
+    downstream = _unique(w for w in wrt if any(a in others and a is not w
+                                               for a in toposort([w])))
+    grads = _derivative("grad", [cost], wrt, (), _rebuild_grad, probes=downstream,
+                        name="grad")
     return grads[0] if single else grads
+
+
+def _rebuild_grad(outputs, wrt, seeds):
+    return grad(outputs[0], list(wrt), disconnected_inputs="ignore")
 
 
 def _outputs_list(outputs, what):
@@ -146,16 +159,11 @@ def jacobian(expression, wrt, *, mode="reverse", disconnected_inputs="raise"):
     if mode not in ("reverse", "forward"):
         raise SymbolicError(f"jacobian: mode must be 'reverse' or 'forward'; got {mode!r}")
     _check_connected([expression], wrt, disconnected_inputs, "jacobian")
-    frontier, fn, _ = subgraph([expression], wrt)
-    k = len(wrt)
-    transform = jax.jacrev if mode == "reverse" else jax.jacfwd
-
-    def jac_fn(*values):
-        fixed = values[k:]
-        return tuple(transform(lambda ws: fn(ws, fixed)[0])(list(values[:k])))
-
-    jacs = apply(jac_fn, [*wrt, *frontier], name="jacobian")
-    jacs = list(jacs) if isinstance(jacs, (tuple, list)) else [jacs]
+    kind = "jacrev" if mode == "reverse" else "jacfwd"
+    jacs = _derivative(kind, [expression], wrt, (),
+                       lambda o, w, s: jacobian(o[0], list(w), mode=mode,
+                                                disconnected_inputs="ignore"),
+                       name="jacobian")
     return jacs[0] if single else jacs
 
 
@@ -221,16 +229,8 @@ def jvp(outputs, wrt, tangents):
     tangents = _check_pairs(
         wrt, [tangents] if isinstance(tangents, Tensor) else list(tangents), "jvp", "tangent"
     )
-    frontier, fn, _ = subgraph(outs, wrt)
-    k = len(wrt)
-
-    def jvp_fn(*values):
-        ws, ts, fixed = values[:k], values[k : 2 * k], values[2 * k :]
-        _, out = jax.jvp(lambda *w: tuple(fn(list(w), fixed)), tuple(ws), tuple(ts))
-        return out
-
-    res = apply(jvp_fn, [*wrt, *tangents, *frontier], name="jvp")
-    res = list(res) if isinstance(res, (tuple, list)) else [res]
+    res = _derivative("jvp", outs, wrt, tangents,
+                      lambda o, w, s: jvp(list(o), list(w), list(s)), name="jvp")
     return res[0] if single else res
 
 
@@ -257,16 +257,8 @@ def vjp(outputs, wrt, cotangents):
         "vjp",
         "cotangent",
     )
-    frontier, fn, _ = subgraph(outs, wrt)
-    k, m = len(wrt), len(outs)
-
-    def vjp_fn(*values):
-        ws, cs, fixed = values[:k], values[k : k + m], values[k + m :]
-        _, pullback = jax.vjp(lambda *w: tuple(fn(list(w), fixed)), *ws)
-        return tuple(pullback(tuple(cs)))
-
-    res = apply(vjp_fn, [*wrt, *cts, *frontier], name="vjp")
-    res = list(res) if isinstance(res, (tuple, list)) else [res]
+    res = _derivative("vjp", outs, wrt, cts,
+                      lambda o, w, s: vjp(list(o), list(w), list(s)), name="vjp")
     return res[0] if single else res
 
 

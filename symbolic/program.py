@@ -2,7 +2,8 @@
 
 :class:`Program` resolves what a graph needs: the placeholders it is fed, the variables it
 reads (constant state) and updates (mutable state, donated), the constants, the random keys to
-advance, and the evaluation order. :class:`symbolic.Function` compiles it with :func:`jax.jit`;
+advance, and the evaluation plan (:class:`symbolic.plan.Plan`: derivatives computed with the
+forward pass they differentiate). :class:`symbolic.Function` compiles it with :func:`jax.jit`;
 :func:`symbolic.to_jax` hands it to the user.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from symbolic.errors import SymbolicError
+from symbolic.plan import Plan
 from symbolic.random import advance
 from symbolic.tensor import Constant, Placeholder, Tensor, Variable, as_tensor, format_shape
 from symbolic.tools import _compatible, _restore, _structure, clone
@@ -129,6 +131,7 @@ class Program:
         self._fixed = tuple(node.value for node in constants)
         self.constant += constants
         self.order = [node for node in order if node.fn is not None]
+        self.plan = Plan(self.order)
         self.forwarded = [i for i, o in enumerate(outs) if o.fn is None]
         self.n_traces = 0
 
@@ -160,8 +163,7 @@ class Program:
         env = dict(zip(self.mutable, mutable))
         env.update(zip(self.constant, constant))
         env.update(zip(self.inputs, inputs))
-        for node in self.order:
-            env[node] = node.fn(*[env[p] for p in node.inputs])
+        self.plan.run(env)
         outs = [env[o] for o in self.outputs]
         new = []
         for var, expr in self.updates:

@@ -45,13 +45,18 @@ class Node:
     inputs : tuple of Node
     name : str
     graph : Graph
+    derivative : symbolic.plan.Derivative or None
+        Set on the nodes built by :func:`symbolic.grad` and the other derivatives: what they
+        differentiate, so that a compiled function computes it with the forward pass.
     """
 
-    __slots__ = ("fn", "inputs", "name", "graph", "op_name", "op_key", "__weakref__")
+    __slots__ = ("fn", "inputs", "name", "graph", "op_name", "op_key", "derivative",
+                 "__weakref__")
 
     def __init__(self, fn, inputs, name, op_name=None):
         self.fn = fn
         self.op_key = None
+        self.derivative = None
         self.inputs = tuple(inputs)
         self.graph = current_graph()
         self.op_name = op_name or (name or type(self).__name__.lower())

@@ -35,6 +35,15 @@ def _compatible(a, b):
 
 
 def _rebuild(node, inputs, memo):
+    meta = node.derivative
+    if meta is not None:  # differentiate the copy: its region is that of the new inputs
+        n_out, n_wrt, n_seed = len(meta.outputs), len(meta.wrt), len(meta.seeds)
+        outs = meta.rebuild(inputs[:n_out], inputs[n_out:n_out + n_wrt],
+                            inputs[n_out + n_wrt:n_out + n_wrt + n_seed])
+        outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
+        for old, new in zip(node.outputs, outs):
+            memo[old] = new
+        return outs[0].inputs[0]
     if isinstance(node, Apply):
         outs = apply(node.fn, inputs, name=node.op_name, key=node.op_key)
         outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
@@ -58,7 +67,9 @@ def clone(outputs, replace=None):
         Maps tensors of the graph to their replacements (tensors or array-likes, of a
         compatible shape and the same dtype). Ancestors of a replaced tensor are not visited;
         replacements are used as they are. Nodes unaffected by the replacement are shared with
-        the original graph, including variables.
+        the original graph, including variables. A derivative (``grad``, ``vjp``...) whose
+        differentiated graph is affected is taken again of the copy: the gradient of the
+        cloned cost with respect to the clones of its ``wrt``.
 
     Returns
     -------

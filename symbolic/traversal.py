@@ -44,46 +44,27 @@ def ancestors(outputs):
     return toposort(outputs)
 
 
-def evaluate(order, env):
-    """Fill ``env`` (node -> value) for every node of ``order`` not already in it."""
-    for node in order:
-        if node not in env:
-            if node.fn is None:
-                raise SymbolicError(f"no value for leaf {node.name!r} ({type(node).__name__})")
-            env[node] = node.fn(*[env[p] for p in node.inputs])
-    return env
-
-
-def subgraph(outputs, inner_inputs, probes=()):
-    """Split the graph of ``outputs`` at ``inner_inputs``.
-
-    Nodes that depend on an inner input are recomputed by the returned function; the others
-    (the *frontier*) are passed in as values.
+def region(outputs, inner_inputs):
+    """The part of the graph of ``outputs`` that depends on ``inner_inputs``.
 
     Parameters
     ----------
     outputs : list of Node
     inner_inputs : list of Node
 
-    probes : list of Node, optional
-        Recomputed nodes to which ``fn`` adds a given value (a zero "probe": differentiating
-        with respect to it gives the derivative with respect to that node, all paths through
-        it included).
-
     Returns
     -------
+    order : list of Node
+        The nodes that depend on an inner input and that an output depends on, inputs first
+        (inner inputs excluded).
     frontier : list of Node
-        Nodes whose values the function needs besides the inner inputs.
-    fn : callable
-        ``fn(inner_values, frontier_values, probe_values=()) -> list of output values``.
+        Nodes read by ``order`` (or among ``outputs``) that do not depend on an inner input.
     depends : set of Node
-        The nodes recomputed (those depending on an inner input), inner inputs included.
+        The nodes of ``order`` and the inner inputs.
     """
-    inner = list(inner_inputs)
-    inner_set = set(inner)
+    depends = set(inner_inputs)
     order = []
-    depends = set(inner)
-    seen = set(inner)
+    seen = set(depends)
     stack = [(node, False) for node in reversed(list(outputs))]
     while stack:
         node, expanded = stack.pop()
@@ -110,17 +91,49 @@ def subgraph(outputs, inner_inputs, probes=()):
         if node not in depends and node not in fset:
             fset.add(node)
             frontier.append(node)
+    return order, frontier, depends
+
+
+def subgraph(outputs, inner_inputs, probes=()):
+    """Split the graph of ``outputs`` at ``inner_inputs``.
+
+    Nodes that depend on an inner input are recomputed by the returned function; the others
+    (the *frontier*) are passed in as values. The function evaluates them with a
+    :class:`symbolic.plan.Plan` (built on its first call), so derivative nodes among them
+    share the forward pass they differentiate.
+
+    Parameters
+    ----------
+    outputs : list of Node
+    inner_inputs : list of Node
+    probes : list of Node, optional
+        Recomputed nodes to which ``fn`` adds a given value (a zero "probe": differentiating
+        with respect to it gives the derivative with respect to that node, all paths through
+        it included).
+
+    Returns
+    -------
+    frontier : list of Node
+        Nodes whose values the function needs besides the inner inputs.
+    fn : callable
+        ``fn(inner_values, frontier_values, probe_values=()) -> list of output values``.
+    depends : set of Node
+        The nodes recomputed (those depending on an inner input), inner inputs included.
+    """
+    inner = list(inner_inputs)
     outputs = list(outputs)
-    probe_index = {node: i for i, node in enumerate(probes)}
+    order, frontier, depends = region(outputs, inner)
+    probes = list(probes)
+    plans = []
 
     def fn(inner_values, frontier_values, probe_values=()):
+        if not plans:
+            from symbolic.plan import Plan
+
+            plans.append(Plan(order))
         env = dict(zip(inner, inner_values))
         env.update(zip(frontier, frontier_values))
-        for node in order:
-            if node not in inner_set:
-                env[node] = node.fn(*[env[p] for p in node.inputs])
-                if node in probe_index:
-                    env[node] = env[node] + probe_values[probe_index[node]]
+        plans[0].run(env, dict(zip(probes, probe_values)) if probes else None)
         return [env[o] for o in outputs]
 
     return frontier, fn, depends
