@@ -154,18 +154,8 @@ def run_detection(paths, *, scorer, sr, window_s, hop_s=None, batch_size=32, wor
         raise ScatterError("resume=True needs out=, the results CSV of the earlier run")
     settings = run_settings(sr=sr, window=window, hop=hop, threshold=threshold,
                             aggregate=aggregate, scorer_id=scorer_id)
-    # the results CSV comes after the other per-file outputs: its row vouches for them
-    outputs = []
-    if segments_out is not None:
-        outputs.append(SegmentsCsv(segments_out))
-    if raven_dir is not None:
-        outputs.append(RavenTables(os.fsdecode(raven_dir), band_hz=band))
-    if out is not None:
-        outputs.append(ResultsCsv(out))
-    if json_out is not None:
-        outputs.append(JsonSummary(json_out, batch_size=batch_size))
-    if on_file is not None:
-        outputs.append(FileCallback(on_file))
+    outputs = _outputs(out=out, segments_out=segments_out, raven_dir=raven_dir, band_hz=band,
+                       json_out=json_out, batch_size=batch_size, on_file=on_file)
     run = DetectionRun(
         paths,
         backend=LocalThreads(scorer, batch_size=batch_size, workers=workers,
@@ -176,3 +166,22 @@ def run_detection(paths, *, scorer, sr, window_s, hop_s=None, batch_size=32, wor
         settings=settings, outputs=outputs, resume_from=out if resume else None,
         recursive=recursive, quiet=quiet)
     return run.run()
+
+
+def _outputs(*, out, segments_out, raven_dir, band_hz, json_out, batch_size, on_file):
+    """The :class:`~scatter.run.Output` objects of a run, in the order they are called.
+
+    Outputs written per file come first, then the results CSV (a results row is what resume
+    trusts, so it is written once the file's other outputs are), then the outputs of the
+    whole run and the caller's ``on_file``, which sees every row of the file written.
+    """
+    per_file, whole_run = [], []
+    if segments_out is not None:
+        per_file.append(SegmentsCsv(segments_out))
+    if raven_dir is not None:
+        per_file.append(RavenTables(os.fsdecode(raven_dir), band_hz=band_hz))
+    if json_out is not None:
+        whole_run.append(JsonSummary(json_out, batch_size=batch_size))
+    results = [] if out is None else [ResultsCsv(out)]
+    callback = [] if on_file is None else [FileCallback(on_file)]
+    return per_file + results + whole_run + callback

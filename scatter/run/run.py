@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from scatter.audio import find_audio
+from scatter.errors import ScatterError
 from scatter.outputs import FileResult
 from scatter.run.aggregate import file_score
 from scatter.run.messages import FileScored, FinishedFile, RunInfo
@@ -124,6 +125,7 @@ class DetectionRun:
         self.files, self.todo, self.kept, self.ignored = [], [], {}, {}
         self._new_rows = {}  # normpath -> results row, this run
         self._progress = None
+        self._started = False
 
     def run(self):
         """Score every file not kept from an earlier run; write the outputs.
@@ -136,10 +138,13 @@ class DetectionRun:
         Raises
         ------
         ScatterError
-            For missing input paths, an earlier run that cannot be resumed, or a scorer
-            returning the wrong shape. Exceptions of the scorer, of an output and
-            ``KeyboardInterrupt`` pass through after every output is closed.
+            For missing input paths, an earlier run that cannot be resumed, a scorer returning
+            the wrong shape, or a second call (a run runs once). Exceptions of the scorer, of
+            an output and ``KeyboardInterrupt`` pass through after every output is closed.
         """
+        if self._started:
+            raise ScatterError("a DetectionRun runs once; make a new one for another run")
+        self._started = True
         start = time.perf_counter()
         self._find_files()
         self._resume()

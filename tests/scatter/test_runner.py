@@ -573,6 +573,10 @@ def test_an_output_sees_each_hook_in_order(tmp_path, rng):
     assert done == [("a.wav", True, 1), ("b.wav", True, 8), ("c.wav", True, 4),
                     ("d.wav", False, 0)]
     assert summary["outputs"]["results"] == str(out)
+    run = detection_run(folder, tmp_path / "once.csv")
+    run.run()
+    with pytest.raises(ScatterError, match="a DetectionRun runs once"):
+        run.run()
     again = Recorder()
     detection_run(folder, out, outputs=[again], resume=True).run()
     assert again.calls == [("resume", ["a.wav", "b.wav", "c.wav"]), ("begin", 4, 1),
