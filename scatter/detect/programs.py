@@ -66,7 +66,7 @@ def source_fingerprint():
     return h.hexdigest()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def host_fingerprint():
     """SHA-256 of this machine's type, CPU model and CPU feature flags (from ``/proc/cpuinfo``
     where there is one): compiled CPU code is only reused on a CPU like the one it was built

@@ -16,6 +16,7 @@ JAX scorer then uses every local device).
 Example
 -------
 >>> import numpy as np
+>>> from scatter.run import Framing
 >>> backend = LocalThreads(lambda b: np.sqrt((b ** 2).mean(axis=1)), batch_size=32)
 >>> framing = Framing(sr=8000, window=4000, hop=2000)
 >>> for outcome in backend.score_files(["a.wav"], framing):  # doctest: +SKIP
@@ -29,10 +30,10 @@ import collections
 import numpy as np
 
 from scatter.run.batching import Batcher
-from scatter.run.decode import DecoderPool, Framing
+from scatter.run.decode import DecoderPool
 from scatter.run.messages import Chunk, FileFailed, FileScored
 
-__all__ = ["Framing", "LocalThreads", "ScoringBackend"]
+__all__ = ["LocalThreads", "ScoringBackend"]
 
 
 class ScoringBackend:
