@@ -1,18 +1,19 @@
-"""Tests of scatter.detect.training: a tiny synthetic corpus is learnt, runs are reproducible,
-a resumed run ends where an uninterrupted one does, and bad input is refused."""
+"""Tests of scatter.detect.training: a tiny separable corpus is learnt (validation AUC far above
+chance, falling loss), runs are reproducible, a resumed run ends where an uninterrupted one
+does, and bad input is refused."""
 
 import dataclasses
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
 
 from scatter import ScatterError
 from scatter.detect import load_model
-from scatter.detect.features import FeatureConfig
+from scatter.detect.features import FeatureConfig, FeatureExtractor
 from scatter.detect.io import read_model
-from scatter.detect.synth import write_synthetic_corpus
 from scatter.detect.training import (
     TrainConfig,
     _fingerprint,
@@ -29,9 +30,10 @@ TCFG = TrainConfig(epochs=3, batch_size=4, copies=1, hidden=(6,), pieces=2, max_
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
+def corpus(tmp_path_factory, separable_corpus):
+    # 16 training and 16 validation clips, half of each with calls 20 dB above the background
     d = tmp_path_factory.mktemp("corpus")
-    labels = write_synthetic_corpus(d, n_clips=16, seconds=0.35, sr=16000, seed=1)
+    labels = separable_corpus(d, n_train=16, n_val=16, seconds=0.35, seed=1)
     return str(d), labels
 
 
@@ -44,14 +46,19 @@ def full_run(corpus, tmp_path_factory):
     return out, summary
 
 
-def test_training_writes_a_usable_model(full_run):
+def test_training_learns_and_writes_a_usable_model(full_run, learnt_auc):
     out, summary = full_run
-    assert [h["epoch"] for h in summary["history"]] == [1, 2, 3]
-    assert all(0 <= h["val_auc"] <= 1 and np.isfinite(h["loss"]) for h in summary["history"])
-    assert summary["n_train"] == 12 and summary["n_val"] == 4 and not summary["skipped"]
+    history = summary["history"]
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    # learnt: the loss falls, and the best validation AUC (8 birds, 8 without) is one that a
+    # scorer without information reaches with probability below 1 %
+    assert history[-1]["loss"] < history[0]["loss"]
+    assert summary["best"]["val_auc"] == max(h["val_auc"] for h in history)
+    assert summary["best"]["val_auc"] >= learnt_auc(8, 8)
+    assert summary["n_train"] == 16 and summary["n_val"] == 16 and not summary["skipped"]
     params, meta = read_model(out)
     assert meta["training"]["provenance"] == {"description": "test"}
-    assert meta["training"]["n_train_positive"] == 6
+    assert meta["training"]["n_train_positive"] == 8
     assert meta["training"]["validation_split"] == "labels CSV split column"
     assert meta["metrics"]["val_auc"] == summary["best"]["val_auc"]
     assert meta["model"]["threshold"] == summary["threshold"]
@@ -81,30 +88,76 @@ def test_resume_matches_an_uninterrupted_run(corpus, full_run, tmp_path):
         np.testing.assert_array_equal(a[k], b[k])
 
 
-def test_filter_epochs_learn_the_first_order_filters(corpus, full_run, tmp_path):
+def _finish_full_run_with(config, corpus, full_run, out):
+    """``train`` resumed from the full run's last checkpoint (its classifier epochs all done)
+    with other settings after the classifier's: only the steps after the classifier run."""
     data, labels = corpus
+    base = os.path.splitext(full_run[0])[0]
+    shutil.copyfile(base + ".ckpt.npz", os.path.splitext(out)[0] + ".ckpt.npz")
+    return train(data, labels=labels, out=out, features=CFG, config=config, quiet=True,
+                 resume=True, cache=base + ".features.npz", keep_cache=True)
+
+
+def test_filter_epochs_keep_a_start_they_cannot_beat(corpus, full_run, tmp_path):
+    """The classifier separates the validation clips (AUC 1), and fine-tuning keeps a later
+    epoch only when it does strictly better: the model keeps the designed filters and the
+    trained classifier, though the filters moved."""
     out = str(tmp_path / "m.npz")
-    cache = os.path.splitext(full_run[0])[0] + ".features.npz"  # same clips and settings
     cfg = dataclasses.replace(TCFG, filter_epochs=1, filter_learning_rate=0.5)
-    summary = train(data, labels=labels, out=out, features=CFG, config=cfg, quiet=True,
-                    cache=cache, keep_cache=True)
+    summary = _finish_full_run_with(cfg, corpus, full_run, out)
     params, meta = read_model(out)
     ft = meta["metrics"]["finetune"]
     assert [h["epoch"] for h in ft["history"]] == [0, 1]
     # epoch 0 of the fine-tuning is the classifier as trained: its validation AUC
-    assert ft["history"][0]["val_auc"] == meta["metrics"]["val_auc_before_finetune"]
-    assert meta["metrics"]["val_auc"] == summary["best"]["val_auc"] == max(
-        h["val_auc"] for h in ft["history"])
+    assert ft["history"][0]["val_auc"] == meta["metrics"]["val_auc_before_finetune"] == 1.0
+    assert ft["history"][1]["max_change_xi1"] > 0  # the filters did move
+    assert ft["best_epoch"] == 0
+    assert meta["metrics"]["val_auc"] == summary["best"]["val_auc"] == 1.0
     assert meta["training"]["config"]["filter_epochs"] == 1
+    assert "xi1" not in meta["features"] and load_model(out).config.xi1 == ()
+    b, _ = read_model(full_run[0])
+    assert sorted(params) == sorted(b)
+    for k in params:
+        np.testing.assert_array_equal(params[k], b[k])
+
+
+def test_filter_epochs_save_what_finetuning_kept(corpus, full_run, tmp_path, monkeypatch):
+    """When fine-tuning keeps a later epoch, the model holds its filters, its classifier, its
+    threshold and its validation AUC (fine-tuning itself is stood in for: its learning is
+    tested in test_finetune.py)."""
+    import scatter.detect.finetune as FT
+
+    trained, _ = read_model(full_run[0])
+    start = FeatureExtractor(CFG).filter_params()
+    moved = dataclasses.replace(CFG, xi1=np.asarray(start["xi1"]) * 1.1,
+                                sigma1=np.asarray(start["sigma1"]) * 0.9)
+    kept = dict(trained, b_out=trained["b_out"] + 1.0)
+    seen = {}
+
+    def finetune(params, features, train_windows, val_windows, *, config, quiet):
+        seen.update(features=features, params=params, config=config)
+        history = [{"epoch": 0, "loss": None, "val_auc": 0.5},
+                   {"epoch": 1, "loss": 0.25, "val_auc": 0.75}]
+        return {"features": moved, "params": kept, "threshold": 0.375,
+                "val_balanced_accuracy": 0.625, "history": history, "best_epoch": 1}
+
+    monkeypatch.setattr(FT, "finetune", finetune)
+    out = str(tmp_path / "m.npz")
+    cfg = dataclasses.replace(TCFG, filter_epochs=1, filter_learning_rate=0.5)
+    _finish_full_run_with(cfg, corpus, full_run, out)
+    # fine-tuning started from the trained classifier on the designed filters
+    assert seen["features"] == CFG and seen["config"].filter_learning_rate == 0.5
+    for k in trained:
+        np.testing.assert_array_equal(np.asarray(seen["params"][k]), trained[k])
+    params, meta = read_model(out)
+    np.testing.assert_array_equal(params["b_out"], trained["b_out"] + 1.0)
+    assert meta["features"] == moved.to_dict() and len(meta["features"]["xi1"]) == len(
+        start["xi1"])
+    assert meta["model"]["threshold"] == 0.375
+    assert meta["metrics"]["val_auc"] == 0.75 and meta["metrics"]["finetune"]["best_epoch"] == 1
     det = load_model(out)
-    if ft["best_epoch"] == 1:  # the filters moved and the model holds them
-        assert len(meta["features"]["xi1"]) == len(det.features.filter_params()["xi1"])
-        assert det.config.xi1 != ()
-    else:  # validation kept the start: designed filters, the trained classifier
-        assert "xi1" not in meta["features"]
-        b, _ = read_model(full_run[0])
-        for k in params:
-            np.testing.assert_array_equal(params[k], b[k])
+    assert det.config == moved
+    np.testing.assert_allclose(det.features.filter_params()["xi1"], moved.xi1, rtol=1e-6)
 
 
 def test_clip_weights(corpus, full_run, tmp_path):
@@ -119,7 +172,7 @@ def test_clip_weights(corpus, full_run, tmp_path):
     assert [h["loss"] for h in heavy["history"]] != [h["loss"] for h in ones["history"]]
     bags = _load_bags(cache, _fingerprint(*_split(data, labels), CFG, TCFG))
     with pytest.raises(ScatterError, match=r"weights must be one finite number >= 0 per "
-                                           r"training clip, shape \(12,\); got shape \(3,\)"):
+                                           r"training clip, shape \(16,\); got shape \(3,\)"):
         fit(bags["train"], bags["val"], n_features=bags["train"].feats.shape[3], config=TCFG,
             weights=[1.0, 1.0, 1.0])
 
@@ -214,3 +267,21 @@ def test_background_noises_are_the_first_bird_free_clips(tmp_path):
         want, _ = sf.read(str(tmp_path / f"c{i}.wav"), dtype="float32")
         np.testing.assert_allclose(y, want, atol=1e-4)
     assert background_noises(recs[1:2], sr=8000) == []
+
+
+def test_learnt_auc_is_the_exact_one_percent_tail_of_chance(learnt_auc):
+    """The bound the learning tests use: the smallest AUC whose one-sided Mann-Whitney
+    p-value (scipy's exact test) is at most 1 %."""
+    from scipy.stats import mannwhitneyu
+
+    def p_value(u, n):  # n positives, n negatives, positives outranking u pairs in all
+        beaten = [n] * (u // n) + [u % n] + [0] * n
+        pos = [b - 0.5 for b in beaten[:n]]
+        return mannwhitneyu(pos, list(range(n)), alternative="greater", method="exact").pvalue
+
+    for n in (6, 8):
+        u = round(learnt_auc(n, n) * n * n)
+        assert p_value(u, n) <= 0.01 < p_value(u - 1, n)
+    assert learnt_auc(6, 6) == 33 / 36 and learnt_auc(8, 8) == 55 / 64
+    with pytest.raises(ValueError, match="use more clips"):
+        learnt_auc(2, 2)
