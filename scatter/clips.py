@@ -32,7 +32,7 @@ import re
 from scatter.errors import ScatterError
 from scatter.outputs import atomic_open, output_paths, safe_name
 
-__all__ = ["clip_name", "clip_prefixes", "top_selections", "write_clips"]
+__all__ = ["clip_name", "clip_prefixes", "remove_clips", "top_selections", "write_clips"]
 
 _FALLBACK_SUBTYPE = "PCM_16"
 
@@ -70,8 +70,40 @@ def clip_name(stem, begin_s, score):
     return f"{safe_name(stem)}_{begin_s:.3f}s_{score:.3f}.wav"
 
 
-def _clip_pattern(stem):
-    return re.compile(re.escape(safe_name(stem)) + r"_\d+\.\d{3}s_-?\d+\.\d{3}\.wav")
+def _clip_pattern(stem, *, channels=False):
+    """Clip names of ``stem`` (and, with ``channels``, of its channels ``<stem>.ch<k>``)."""
+    tail = r"(\.ch\d+)?" if channels else ""
+    return re.compile(re.escape(safe_name(stem)) + tail + r"_\d+\.\d{3}s_-?\d+\.\d{3}\.wav")
+
+
+def remove_clips(prefix):
+    """Delete the clips of an audio file: those of ``prefix`` and of its channels scored one
+    by one (``<prefix>.ch2_...``), as a file that now fails to decode must not keep the clips
+    of an earlier run.
+
+    Parameters
+    ----------
+    prefix : str or os.PathLike
+        The file's clip prefix (:func:`clip_prefixes`).
+
+    Returns
+    -------
+    list of str
+        The clips deleted.
+    """
+    folder, stem = os.path.split(os.fsdecode(prefix))
+    folder = folder or "."
+    pattern = _clip_pattern(stem, channels=True)
+    try:
+        names = os.listdir(folder)
+    except OSError:  # no folder: no clips
+        return []
+    removed = []
+    for name in names:
+        if pattern.fullmatch(name):
+            os.unlink(os.path.join(folder, name))
+            removed.append(os.path.join(folder, name))
+    return removed
 
 
 def top_selections(selections, top):

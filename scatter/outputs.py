@@ -48,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import datetime
 import io
 import json
 import math
@@ -64,6 +65,7 @@ __all__ = [
     "CsvJournal",
     "FileResult",
     "atomic_open",
+    "channel_output_path",
     "format_raven_rows",
     "format_segment_rows",
     "merge_detections",
@@ -80,11 +82,12 @@ __all__ = [
 ]
 
 RESULT_FIELDS = ("path", "score", "label", "duration_s", "sample_rate", "channels",
-                 "n_windows", "error", "start_time")
-#: Columns added to a table after files without them were written: :func:`read_rows` reads
-#: such a file with the column empty, so that ``resume`` continues an older run's CSV.
-ADDED_FIELDS = ("start_time",)
-SEGMENT_FIELDS = ("path", "start_s", "end_s", "score")
+                 "n_windows", "error", "start_time", "channel")
+#: Columns added to the tables after files without them were written: :func:`read_rows` reads
+#: a file lacking any of them with those columns empty, so that ``resume`` continues an older
+#: run's CSV.
+ADDED_FIELDS = ("start_time", "channel")
+SEGMENT_FIELDS = ("path", "start_s", "end_s", "score", "start_time", "channel")
 RAVEN_FIELDS = ("Selection", "View", "Channel", "Begin Time (s)", "End Time (s)",
                 "Low Freq (Hz)", "High Freq (Hz)", "Score")
 
@@ -166,6 +169,9 @@ class FileResult:
     be decoded has ``score``, ``label`` (and whatever could not be known) as None and the
     reason in ``error``. ``start_time`` is the clock time the recording started, ISO 8601 with
     its UTC offset (:func:`scatter.recorders.format_start_time`), or None when unknown.
+    ``channel`` is the channel the row scores (1 for the first) when each channel is scored on
+    its own (``channels="each"``), None when the channels were mixed to mono (and for the one
+    error row of a file that could not be scored).
     """
 
     path: str
@@ -177,6 +183,7 @@ class FileResult:
     n_windows: int | None = None
     error: str = ""
     start_time: str | None = None
+    channel: int | None = None
 
     @property
     def ok(self):
@@ -195,6 +202,7 @@ class FileResult:
             "n_windows": _fmt(self.n_windows, "d"),
             "error": " ".join(self.error.split()),
             "start_time": self.start_time or "",
+            "channel": _fmt(self.channel, "d"),
         }
 
     def to_dict(self):
@@ -218,12 +226,13 @@ class FileResult:
                 channels=_parse(row["channels"], int),
                 n_windows=_parse(row["n_windows"], int), error=row["error"],
                 start_time=row.get("start_time") or None,
+                channel=_parse(row.get("channel", ""), int),
             )
         except (KeyError, ValueError) as exc:
             raise ScatterError(f"row {row!r} is not a results row ({exc})") from exc
 
 
-def format_segment_rows(path, starts_s, ends_s, scores):
+def format_segment_rows(path, starts_s, ends_s, scores, *, start_time=None, channel=None):
     """Segments CSV rows (dicts of strings) for one file's windows.
 
     Parameters
@@ -232,22 +241,70 @@ def format_segment_rows(path, starts_s, ends_s, scores):
         The audio file.
     starts_s, ends_s, scores : sequence of float [shape=(n_windows,)]
         Window start and end times in seconds and window scores.
+    start_time : str or datetime.datetime or None
+        When the recording started (timezone-aware; text: ISO 8601 with its UTC offset, a
+        results row's ``start_time``): each row's ``start_time`` is then the clock time its
+        window starts, ISO 8601 with the same offset (to the millisecond when the window does
+        not start on a whole second). None or ``""``: empty.
+    channel : int or None
+        The channel scored (``channels="each"``), None when the channels were mixed.
 
     Returns
     -------
     rows : list of dict
+        Keyed by :data:`SEGMENT_FIELDS`; ``start_time`` and ``channel`` only when given (a
+        table writes them empty, see :func:`write_rows`).
 
     Raises
     ------
     ScatterError
-        If the three sequences differ in length.
+        If the three sequences differ in length, or ``start_time`` is not a timezone-aware
+        time.
+
+    Examples
+    --------
+    >>> format_segment_rows("a.wav", [0.0, 2.5], [2.6, 5.1], [0.1, 0.9],
+    ...                     start_time="2024-06-01T05:00:00+02:00")[1]["start_time"]
+    '2024-06-01T05:00:02.500+02:00'
     """
     if not len(starts_s) == len(ends_s) == len(scores):
         raise ScatterError(f"starts_s, ends_s and scores must have one length; got "
                            f"{len(starts_s)}, {len(ends_s)}, {len(scores)}")
-    return [{"path": path, "start_s": format(float(a), ".6f"),
+    t0 = _aware_time(start_time, "start_time")
+    rows = [{"path": path, "start_s": format(float(a), ".6f"),
              "end_s": format(float(b), ".6f"), "score": format(float(s), ".6g")}
             for a, b, s in zip(starts_s, ends_s, scores, strict=True)]
+    if t0 is not None:
+        for row in rows:
+            row["start_time"] = _clock_text(t0, float(row["start_s"]))
+    if channel is not None:
+        for row in rows:
+            row["channel"] = str(int(channel))
+    return rows
+
+
+def _aware_time(value, name):
+    """A timezone-aware datetime from a datetime or ISO 8601 text with its offset; None for
+    None or ``""``."""
+    if value is None or value == "":
+        return None
+    t = value
+    if isinstance(value, str):
+        try:
+            t = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            t = None
+    if not isinstance(t, datetime.datetime) or t.utcoffset() is None:
+        raise ScatterError(f"{name} must be a timezone-aware datetime or ISO 8601 text with a "
+                           f"UTC offset; got {value!r}")
+    return t
+
+
+def _clock_text(t0, offset_s):
+    """``t0 + offset_s`` as ISO 8601 with ``t0``'s offset, to the millisecond where needed."""
+    utc = t0.astimezone(datetime.timezone.utc) + datetime.timedelta(seconds=round(offset_s, 3))
+    t = utc.astimezone(t0.tzinfo)  # exact across a daylight-saving change of t0's zone
+    return t.isoformat(timespec="milliseconds" if t.microsecond else "seconds")
 
 
 def _dialect(delimiter):
@@ -277,7 +334,7 @@ def _encode_rows(fields, rows, *, header=False, delimiter=","):
     if header:
         writer.writerow(fields)
     for row in rows:
-        writer.writerow([row[f] for f in fields])
+        writer.writerow([row.get(f, "") if f in ADDED_FIELDS else row[f] for f in fields])
     return buf.getvalue().encode(**_ENCODING)
 
 
@@ -291,7 +348,8 @@ def write_rows(path, fields, rows, *, delimiter=","):
     fields : sequence of str
         Column names.
     rows : iterable of dict
-        Dicts of strings keyed by (at least) ``fields``.
+        Dicts of strings keyed by (at least) ``fields``; a column of :data:`ADDED_FIELDS`
+        left out of a row is written empty.
     delimiter : {",", "\\t"}
         Comma-separated (quoted CSV) or tab-separated (no quoting: values must hold no tab
         or line break, see :func:`tsv_text`).
@@ -310,13 +368,23 @@ def write_rows(path, fields, rows, *, delimiter=","):
         fh.write(data)
 
 
+def _older_header(header, fields):
+    """Whether ``header`` is ``fields``, or ``fields`` less some of :data:`ADDED_FIELDS`
+    (a table written before those columns existed), in the same order."""
+    if header == fields:
+        return True
+    missing = [f for f in fields if f not in header]
+    return all(f in ADDED_FIELDS for f in missing) and header == tuple(
+        f for f in fields if f not in missing)
+
+
 def read_rows(path, fields, *, delimiter=","):
     """Read a CSV written by :class:`CsvJournal`, tolerating a torn last row.
 
     A last row that is incomplete (no final newline, or the wrong number of columns, as an
     interrupted write may leave) is dropped; anything else malformed is an error. A file
-    written before a column of :data:`ADDED_FIELDS` existed (its header is ``fields`` without
-    it) is read with that column empty.
+    written before columns of :data:`ADDED_FIELDS` existed (its header is ``fields`` without
+    them) is read with those columns empty.
 
     Parameters
     ----------
@@ -357,8 +425,7 @@ def read_rows(path, fields, *, delimiter=","):
         raise ScatterError(f"{path!r}: empty; expected the header {delimiter.join(fields)}")
     fields = tuple(fields)
     header = tuple(records[0])
-    older = tuple(f for f in fields if f not in ADDED_FIELDS)
-    if header != fields and header != older:
+    if not _older_header(header, fields):
         raise ScatterError(f"{path!r}: header is {records[0]!r}; expected {list(fields)!r}")
     body = records[1:]
     if body and (torn or len(body[-1]) != len(header)):
@@ -587,6 +654,40 @@ def output_paths(paths, folder, *, suffix):
     return outputs
 
 
+def channel_output_path(path, suffix, channel):
+    """The output file of one channel of an audio file: ``<stem>.ch<channel><suffix>``.
+
+    With ``channels="each"`` every channel of a file has its own per-file outputs (labels,
+    Raven table, clips, features, figures); they take the file's output name
+    (:func:`output_paths`) with ``.ch1``, ``.ch2``, ... before the suffix, so that the
+    outputs of one channel sort together and the mono run's names are never reused.
+
+    Parameters
+    ----------
+    path : str
+        The file's output path, ending with ``suffix``.
+    suffix : str
+        As given to :func:`output_paths`.
+    channel : int or None
+        1 for the first channel; None: ``path`` unchanged (channels mixed).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> channel_output_path("labels/a.txt", ".txt", 2)
+    'labels/a.ch2.txt'
+    >>> channel_output_path("labels/a.txt", ".txt", None)
+    'labels/a.txt'
+    """
+    if channel is None:
+        return path
+    stem = path[:len(path) - len(suffix)] if suffix and path.endswith(suffix) else path
+    return f"{stem}.ch{int(channel)}{suffix}"
+
+
 def safe_name(text):
     """``text`` as a file name that any file system takes: letters and digits (of any script),
     ``-``, ``_`` and ``.`` are kept, every other character becomes ``_``; no leading dot (no
@@ -677,7 +778,7 @@ def raven_band(low_hz, high_hz, *, sample_rate=None):
     return low, high
 
 
-def format_raven_rows(selections, *, low_hz, high_hz, first=1, offset_s=0.0):
+def format_raven_rows(selections, *, low_hz, high_hz, first=1, offset_s=0.0, channel=1):
     """Raven Pro selection-table rows (dicts of strings) of one file's selections.
 
     Parameters
@@ -691,6 +792,8 @@ def format_raven_rows(selections, *, low_hz, high_hz, first=1, offset_s=0.0):
     offset_s : float
         Added to ``Begin Time (s)`` and ``End Time (s)``: where the file starts in a table of
         several files (0 for a table of one file).
+    channel : int
+        Raven's ``Channel`` of every selection (1 for the first channel, or a mono mix).
 
     Returns
     -------
@@ -705,7 +808,7 @@ def format_raven_rows(selections, *, low_hz, high_hz, first=1, offset_s=0.0):
      'End Time (s)': '62.000000', 'Low Freq (Hz)': '0.0', 'High Freq (Hz)': '8000.0',
      'Score': '0.9', 'File Offset (s)': '1.000000'}
     """
-    return [{"Selection": str(i), "View": "Spectrogram 1", "Channel": "1",
+    return [{"Selection": str(i), "View": "Spectrogram 1", "Channel": str(int(channel)),
              "Begin Time (s)": format(offset_s + begin, ".6f"),
              "End Time (s)": format(offset_s + end, ".6f"),
              "Low Freq (Hz)": format(low_hz, ".1f"), "High Freq (Hz)": format(high_hz, ".1f"),
@@ -713,7 +816,7 @@ def format_raven_rows(selections, *, low_hz, high_hz, first=1, offset_s=0.0):
             for i, (begin, end, score) in enumerate(selections, start=first)]
 
 
-def write_raven_table(path, selections, *, low_hz, high_hz, sample_rate=None):
+def write_raven_table(path, selections, *, low_hz, high_hz, sample_rate=None, channel=1):
     """Write a Raven Pro selection table (tab-separated) of one file, atomically.
 
     Parameters
@@ -727,6 +830,8 @@ def write_raven_table(path, selections, *, low_hz, high_hz, sample_rate=None):
     sample_rate : int or None
         The audio file's native sample rate: the band is kept below its Nyquist frequency
         (:func:`raven_band`); None: the band as given.
+    channel : int
+        Raven's ``Channel`` of every selection (the channel scored, 1 for a mono mix).
 
     Raises
     ------
@@ -742,4 +847,5 @@ def write_raven_table(path, selections, *, low_hz, high_hz, sample_rate=None):
     path = os.fsdecode(path)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     write_rows(path, RAVEN_FIELDS, format_raven_rows(selections, low_hz=low_hz,
-                                                     high_hz=high_hz), delimiter="\t")
+                                                     high_hz=high_hz, channel=channel),
+               delimiter="\t")

@@ -21,7 +21,9 @@ folders sorted by name, which for recorders naming files by their start time is 
 and counts *every scored file*, those without detections included, so that opening the run's
 files in Raven as one sequence in that order lines the selections up with the sound. A file
 that could not be decoded has no duration and is not counted. ``High Freq (Hz)`` never exceeds
-a file's own Nyquist frequency (:func:`scatter.outputs.raven_band`).
+a file's own Nyquist frequency (:func:`scatter.outputs.raven_band`). When each channel is
+scored on its own (``channels="each"``), a file's selections carry their channel in Raven's
+``Channel`` column, and the file is counted once in the times.
 
 Interruption and resume. While the run goes on, the table is a journal
 (:class:`scatter.outputs.CsvJournal`, tab-separated): each file's selections are appended in
@@ -264,8 +266,9 @@ class RavenRunTable:
         self._files = {}  # key -> (path, duration_s, [(begin, end, score, low, high)])
         self._total_s = 0.0
         self._count = 0
-        for key, (p, duration, sels) in (kept or {}).items():
-            self._files[key] = (p, duration, list(sels))
+        self._last = None  # the file added last: another channel of it is appended
+        for key, (p, duration, sels, channels) in (kept or {}).items():
+            self._files[key] = (p, duration, list(sels), set(channels))
         self._journal = CsvJournal(self.path, RAVEN_RUN_FIELDS, keep_rows=self._rows(),
                                    delimiter="\t")
 
@@ -320,7 +323,8 @@ class RavenRunTable:
             if res.duration_s is None:
                 raise ScatterError(f"keep_rows: the row of {res.path!r} has no duration_s; "
                                    f"expected a scored file's results row")
-            entries[_key(res.path)] = (res.path, res.duration_s, [])
+            entry = entries.setdefault(_key(res.path), (res.path, res.duration_s, [], set()))
+            entry[3].add(res.channel)
         rows = read_rows(path, RAVEN_RUN_FIELDS, delimiter="\t")
         rank = _ranks(order)
         strangers = set()
@@ -334,7 +338,8 @@ class RavenRunTable:
                 begin = float(row["File Offset (s)"])
                 length = float(row["End Time (s)"]) - float(row["Begin Time (s)"])
                 sel = (begin, begin + length, float(row["Score"]),
-                       float(row["Low Freq (Hz)"]), float(row["High Freq (Hz)"]))
+                       float(row["Low Freq (Hz)"]), float(row["High Freq (Hz)"]),
+                       int(row["Channel"]))
             except ValueError:
                 raise ScatterError(f"{path!r}: row {i} holds a value that is not a "
                                    f"number: {row!r}") from None
@@ -357,7 +362,7 @@ class RavenRunTable:
         timed from the start; sets the running totals."""
         rows, total = [], 0.0
         for key in self._ordered() if keys is None else keys:
-            path, duration, sels = self._files[key]
+            path, duration, sels, _ = self._files[key]
             rows.extend(self._file_rows(path, sels, first=len(rows) + 1, offset_s=total))
             total += duration
         self._total_s, self._count = total, len(rows)
@@ -366,9 +371,9 @@ class RavenRunTable:
     @staticmethod
     def _file_rows(path, sels, *, first, offset_s):
         rows = []
-        for i, (begin, end, score, low, high) in enumerate(sels):
+        for i, (begin, end, score, low, high, channel) in enumerate(sels):
             row = format_raven_rows([(begin, end, score)], low_hz=low, high_hz=high,
-                                    first=first + i, offset_s=offset_s)[0]
+                                    first=first + i, offset_s=offset_s, channel=channel)[0]
             row["Begin Path"] = _key(path)
             rows.append(row)
         return rows
@@ -377,13 +382,17 @@ class RavenRunTable:
         """Add one finished file: its selections are appended to the table in one write.
 
         Call it before the file's results row is written (see the module docstring). A file
-        added again replaces its earlier selections (the table is then rewritten).
+        added again replaces its earlier selections (the table is then rewritten), except
+        that the rows of a file's channels scored one by one (``result.channel`` 1, 2, ...)
+        each add theirs to the file, in Raven's ``Channel`` column, the file counted once in
+        the times.
 
         Parameters
         ----------
         result : FileResult or dict
             The file's results row: ``path``, ``duration_s`` and ``sample_rate`` (the band is
-            kept below its Nyquist frequency). A row with an error adds nothing.
+            kept below its Nyquist frequency), ``channel`` (None: the channels were mixed,
+            Raven's channel 1). A row with an error adds nothing.
         selections : sequence of (float, float, float)
             ``(begin_s, end_s, score)`` within the file (may be empty).
 
@@ -407,12 +416,27 @@ class RavenRunTable:
         elif math.isinf(high):
             raise ScatterError(f"result of {result.path!r} has no sample_rate; band_hz=None "
                                f"needs it for the Nyquist frequency")
-        sels = [(b, e, s, low, high) for b, e, s in selections]
+        channel = result.channel
+        sels = [(b, e, s, low, high, 1 if channel is None else int(channel))
+                for b, e, s in selections]
         key = _key(result.path)
-        replaced = key in self._files
-        self._files[key] = (result.path, float(result.duration_s), sels)
-        if replaced:
+        entry = self._files.get(key)
+        if entry is not None and channel is not None and not entry[3] & {channel, None}:
+            path, duration, earlier, channels = entry  # another channel of a file in the table
+            self._files[key] = (path, duration, earlier + sels, channels | {channel})
+            if key != self._last:
+                self._journal.rewrite(self._rows(list(self._files)))
+                return
+            rows = self._file_rows(path, sels, first=self._count + 1,
+                                   offset_s=self._total_s - duration)
+            self._journal.append(rows)
+            self._count += len(rows)
+            return
+        self._files[key] = (result.path, float(result.duration_s), sels, {channel})
+        self._last = key
+        if entry is not None:  # keeps its place in the table
             self._journal.rewrite(self._rows(list(self._files)))
+            self._last = key if next(reversed(self._files)) == key else None
             return
         rows = self._file_rows(result.path, sels, first=self._count + 1,
                                offset_s=self._total_s)

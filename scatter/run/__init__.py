@@ -5,15 +5,21 @@ built, and where new outputs and new scoring backends plug in::
 
     paths ─► DetectionRun ─► backend.score_files(files, framing) ─► FileScored / FileFailed
                   │                 (LocalThreads: DecoderPool ─► Chunk, FileDone,
-                  │                  FileFailed ─► Batcher ─► scorer)
-                  └─► for each finished file: output.file_done(FinishedFile) ─► ... ─► end, close
+                  │                  FileFailed ─► Batcher ─► scorer;
+                  │                  DaskFiles: one task per file on a Dask cluster)
+                  └─► for each finished row: output.file_done(FinishedFile) ─► ... ─► end, close
 
 - :mod:`scatter.run.run`: :class:`DetectionRun` (find files, resume, score, finish each
   file, summary);
 - :mod:`scatter.run.backend`: :class:`ScoringBackend` (one method, ``score_files``) and
   :class:`LocalThreads`, decoder threads and one batcher in this process;
-- :mod:`scatter.run.output`: :class:`Output` (hooks ``resume``, ``begin``, ``file_done``,
-  ``end``, ``close``) and today's outputs;
+- :mod:`scatter.run.dask`: :class:`~scatter.run.dask.DaskFiles`, files as tasks on a
+  ``dask.distributed`` cluster (imported on use: Dask is an optional extra);
+- :mod:`scatter.run.output`: :class:`Output` (hooks ``found``, ``resume``, ``begin``,
+  ``file_done``, ``end``, ``close``), the results and segments CSV, per-file Raven tables,
+  the JSON summary;
+- :mod:`scatter.run.field`: Audacity labels, the whole-run Raven table, the activity table,
+  review clips, feature files;
 - :mod:`scatter.run.messages`: the message types between the parts;
 - :mod:`scatter.run.decode`, :mod:`scatter.run.batching`: the local backend's two halves;
 - :mod:`scatter.run.settings`, :mod:`scatter.run.aggregate`: option checks, the settings file
@@ -30,8 +36,15 @@ Example
 """
 
 from scatter.run.aggregate import aggregate_scores
-from scatter.run.backend import LocalThreads, ScoringBackend
+from scatter.run.backend import LocalThreads, ScoringBackend, score_file
 from scatter.run.decode import Framing
+from scatter.run.field import (
+    ActivityOutput,
+    AudacityLabels,
+    FeatureFiles,
+    RavenRunTableOutput,
+    ReviewClips,
+)
 from scatter.run.messages import (
     Chunk,
     FileDone,
@@ -45,6 +58,7 @@ from scatter.run.output import (
     FileCallback,
     JsonSummary,
     Output,
+    PerFileOutput,
     RavenTables,
     ResultsCsv,
     SegmentsCsv,
@@ -52,7 +66,8 @@ from scatter.run.output import (
 from scatter.run.run import DetectionRun
 from scatter.run.settings import settings_path
 
-__all__ = ["Chunk", "DetectionRun", "FileCallback", "FileDone", "FileFailed", "FileScored",
-           "FinishedFile", "Framing", "JsonSummary", "LocalThreads", "Output", "RavenTables",
-           "ResultsCsv", "RunInfo", "ScoringBackend", "SegmentsCsv", "WorkerExit",
-           "aggregate_scores", "settings_path"]
+__all__ = ["ActivityOutput", "AudacityLabels", "Chunk", "DetectionRun", "FeatureFiles",
+           "FileCallback", "FileDone", "FileFailed", "FileScored", "FinishedFile", "Framing",
+           "JsonSummary", "LocalThreads", "Output", "PerFileOutput", "RavenRunTableOutput",
+           "RavenTables", "ResultsCsv", "ReviewClips", "RunInfo", "ScoringBackend",
+           "SegmentsCsv", "WorkerExit", "aggregate_scores", "score_file", "settings_path"]

@@ -45,6 +45,10 @@ class Batcher:
     fixed_batch : bool
         Hand the last batch over zero-padded to ``batch_size`` (one shape: no recompilation
         in a JAX scorer); the padding rows' scores are discarded.
+    with_extra : bool
+        The scorer returns ``(scores, extra)``, ``extra`` an array with one row per window
+        (the classifier's features, say): ``on_scores`` then gets a fourth argument, the rows
+        of ``extra`` of its windows (``numpy.ndarray``).
 
     Attributes
     ----------
@@ -58,9 +62,11 @@ class Batcher:
         ``(n,)``. Exceptions of ``scorer`` and ``on_scores`` pass through.
     """
 
-    def __init__(self, scorer, *, batch_size, window, on_scores, fixed_batch=True):
+    def __init__(self, scorer, *, batch_size, window, on_scores, fixed_batch=True,
+                 with_extra=False):
         self.scorer, self.batch_size, self.window = scorer, int(batch_size), int(window)
         self.on_scores, self.fixed_batch = on_scores, bool(fixed_batch)
+        self.with_extra = bool(with_extra)
         self.n_batches = 0
         self._pending = None  # (raw scores, owners, n) of the batch handed over last
         self._new_buffer()
@@ -109,11 +115,25 @@ class Batcher:
 
     def _deliver(self, pending):
         raw, owners, n = pending
+        extra = None
+        if self.with_extra:
+            if not (isinstance(raw, tuple) and len(raw) == 2):
+                raise ScatterError(f"scorer must return (scores, extra) with with_extra=True; "
+                                   f"got {type(raw).__name__}")
+            raw, extra = raw
+            extra = np.asarray(extra)
+            if extra.ndim < 1 or extra.shape[0] != n:
+                raise ScatterError(f"scorer must return one row of extra per window, "
+                                   f"{n} rows; got shape {extra.shape}")
         scores = np.asarray(raw, dtype=np.float64)
         if scores.shape != (n,):
             raise ScatterError(f"scorer must return one score per window, shape ({n},); "
                                f"got shape {scores.shape}")
         offset = 0
         for owner, first, count in owners:
-            self.on_scores(owner, first, scores[offset:offset + count])
+            if extra is None:
+                self.on_scores(owner, first, scores[offset:offset + count])
+            else:
+                self.on_scores(owner, first, scores[offset:offset + count],
+                               extra[offset:offset + count])
             offset += count

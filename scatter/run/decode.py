@@ -46,12 +46,17 @@ class Framing:
         Window length and hop in samples, ``0 < hop <= window``.
     block_frames : int
         Frames decoded per block at the file's rate; a decoder's memory is proportional to it.
+    channels : {"mix", "each"}
+        ``"mix"``: a file's channels are averaged to one mono track; ``"each"``: every channel
+        is a track of its own, cut into the same windows (a call recorded out of phase on two
+        microphones cancels in the mix, not in either channel).
     """
 
     sr: int
     window: int
     hop: int
     block_frames: int = 1 << 17
+    channels: str = "mix"
 
     def window_times(self, n_windows, n_samples):
         """Start and end times of a file's windows, in seconds.
@@ -71,7 +76,8 @@ class Framing:
 
 
 def decode_file(file_id, path, framing, send):
-    """Stream one file into windows; report its end or its error.
+    """Stream one file into windows (of each track, :attr:`Framing.channels`); report its end
+    or its error.
 
     Parameters
     ----------
@@ -90,20 +96,31 @@ def decode_file(file_id, path, framing, send):
     """
     info = None
     try:
-        with AudioStream(path, sr=framing.sr, mono=True,
-                         block_frames=framing.block_frames) as stream:
+        stream = AudioStream(path, sr=framing.sr, mono=True, block_frames=framing.block_frames)
+        mono = framing.channels != "each" or stream.info.channels == 1
+        if not mono:  # reopened to decode the channels apart (a mono file is read as mono)
+            stream.close()
+            stream = AudioStream(path, sr=framing.sr, mono=False,
+                                 block_frames=framing.block_frames)
+        with stream:
             info = stream.info
-            framer = Framer(window=framing.window, hop=framing.hop)
+            framers = [Framer(window=framing.window, hop=framing.hop)
+                       for _ in range(1 if mono else info.channels)]
             for block in stream:
-                for first, windows in framer.push(block):
-                    if not send(Chunk(file_id, first, windows)):
+                tracks = [block] if mono else block
+                for track, (framer, y) in enumerate(zip(framers, tracks, strict=True)):
+                    for first, windows in framer.push(y):
+                        if not send(Chunk(file_id, first, windows, track)):
+                            return
+            for track, framer in enumerate(framers):
+                for first, windows in framer.finish():
+                    if not send(Chunk(file_id, first, windows, track)):
                         return
-            for first, windows in framer.finish():
-                if not send(Chunk(file_id, first, windows)):
-                    return
+            framer = framers[0]
             if framer.n_windows == 0:
                 raise ScatterError(f"{path!r}: contains no audio frames; nothing to score")
-            send(FileDone(file_id, info, stream.frames_read, framer.n_samples, framer.n_windows))
+            send(FileDone(file_id, info, stream.frames_read, framer.n_samples, framer.n_windows,
+                          len(framers)))
     except Exception as exc:  # one file's failure must not stop the run
         send(FileFailed(file_id, info, error_text(exc)))
 

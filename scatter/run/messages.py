@@ -11,7 +11,10 @@ Three hops, each with its own small types:
 - the run to its outputs (:class:`scatter.run.output.Output`): :class:`RunInfo` once when the run
   begins and :class:`FinishedFile` as each file finishes.
 
-Files are named by ``file_id``, their index in the list of files the backend was given.
+Files are named by ``file_id``, their index in the list of files the backend was given. A file
+is scored as one *track* (its channels mixed to mono, ``channels="mix"``) or as one track per
+channel (``channels="each"``, :class:`scatter.run.decode.Framing`); a file's outcome always
+holds all its tracks.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def error_text(exc):
 
 @dataclasses.dataclass(frozen=True)
 class Chunk:
-    """Windows ``first, first + 1, ...`` of file ``file_id``.
+    """Windows ``first, first + 1, ...`` of track ``track`` of file ``file_id``.
 
     Attributes
     ----------
@@ -45,11 +48,14 @@ class Chunk:
     first : int
         Index of the first window in the file.
     windows : numpy.ndarray [shape=(n, window), dtype=float32]
+    track : int
+        0 for the mono mix; the channel index (from 0) when each channel is scored.
     """
 
     file_id: int
     first: int
     windows: np.ndarray
+    track: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +72,9 @@ class FileDone:
     n_samples : int
         Samples at the run's rate (after resampling).
     n_windows : int
-        Windows cut from them (at least one).
+        Windows cut from them (at least one), per track.
+    n_tracks : int
+        Tracks sent: 1 (the mono mix), or the file's channels when each is scored.
     """
 
     file_id: int
@@ -74,6 +82,7 @@ class FileDone:
     frames_read: int
     n_samples: int
     n_windows: int
+    n_tracks: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,9 +120,11 @@ class FileScored:
         Frames decoded at the file's own rate.
     n_samples : int
         Samples at the run's rate.
-    scores : numpy.ndarray [shape=(n_windows,), dtype=float64]
+    scores : numpy.ndarray [shape=(n_windows,) or (n_tracks, n_windows), dtype=float64]
         Window scores in window order, as the scorer returned them (not yet checked to be
-        finite).
+        finite); one row per channel when each channel is scored.
+    features : numpy.ndarray [shape=(n_windows, ...) or (n_tracks, n_windows, ...)] or None
+        The classifier's input per window, when the run keeps features; None otherwise.
     """
 
     file_id: int
@@ -121,6 +132,13 @@ class FileScored:
     frames_read: int
     n_samples: int
     scores: np.ndarray
+    features: np.ndarray | None = None
+
+    @property
+    def tracks(self):
+        """The window scores as ``(n_tracks, n_windows)``."""
+        scores = np.asarray(self.scores)
+        return scores if scores.ndim == 2 else scores[None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,9 +151,10 @@ class RunInfo:
         Every audio file of the run, in the order of the results (kept ones included).
     todo : list of str
         The files this run scores (``paths`` less those kept from an earlier run).
-    kept : Mapping of str to dict
+    kept : Mapping of str to sequence of dict
         Results rows kept from an earlier run (``resume=True``), keyed by
-        ``os.path.normpath(path)``; empty otherwise.
+        ``os.path.normpath(path)``: a file's one row, or its rows of channels 1, 2, ... when
+        each channel is scored; empty otherwise.
     settings : dict
         The run's settings as recorded for ``resume`` (:func:`scatter.runner.settings_path`):
         ``sr``, ``window_s``, ``hop_s``, ``threshold``, ``aggregate``, ``scorer``.
@@ -145,16 +164,23 @@ class RunInfo:
         Window length and hop in samples.
     threshold : float
         ``label = 1`` at or above it.
+    channels : {"mix", "each"}
+        Channels mixed to one results row per file, or one row per file and channel.
+    provenance : dict
+        What made the results (:func:`scatter.run.settings.provenance`): ``package_version``,
+        ``model_sha256``, ``threshold``, ``scorer``.
     """
 
     paths: Sequence[str]
     todo: Sequence[str]
-    kept: Mapping[str, dict]
+    kept: Mapping[str, Sequence[dict]]
     settings: dict
     sr: int
     window: int
     hop: int
     threshold: float
+    channels: str = "mix"
+    provenance: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,6 +198,12 @@ class FinishedFile:
         empty for an error row.
     scores : numpy.ndarray [shape=(n_windows,), dtype=float64]
         Window scores, all finite; empty for an error row.
+    features : numpy.ndarray [shape=(n_windows, ...)] or None
+        The classifier's input per window (the run keeps features), else None.
+    last : bool
+        Whether this is the file's last row: a file scored channel by channel has one
+        :class:`FinishedFile` per channel (``result.channel`` 1, 2, ...), handed over one after
+        the other; an output that needs the whole file waits for ``last``.
     """
 
     result: FileResult
@@ -179,6 +211,8 @@ class FinishedFile:
     starts_s: np.ndarray
     ends_s: np.ndarray
     scores: np.ndarray
+    features: np.ndarray | None = None
+    last: bool = True
 
     @property
     def path(self):

@@ -2,9 +2,14 @@
 
 The run finds the audio files, keeps what an earlier run finished (``resume``), hands the rest
 to a scoring backend (:mod:`scatter.run.backend`), turns each file's window scores into a file
-score and a results row, hands every finished file to its outputs (:mod:`scatter.run.output`),
-and returns a summary. Errors of one file become that file's error row; a fault of the scorer,
-or Ctrl-C, stops the run after the outputs are closed, each holding every finished file.
+score and a results row (one per channel when each channel is scored), with the recording's
+start time (:mod:`scatter.recorders`), hands every finished row to its outputs
+(:mod:`scatter.run.output`), and returns a summary. Errors of one file become that file's
+error row; a fault of the scorer, or Ctrl-C, stops the run after the outputs are closed, each
+holding every finished file.
+
+Each file is finished once: an outcome for a file already finished (a backend that ran a file
+twice, as a cluster may after losing a worker) is dropped.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import numpy as np
 from scatter.audio import find_audio
 from scatter.errors import ScatterError
 from scatter.outputs import FileResult
+from scatter.recorders import format_start_time, recording_start
 from scatter.run.aggregate import file_score
 from scatter.run.messages import FileScored, FinishedFile, RunInfo
 from scatter.run.output import STANDARD_LOCATIONS
@@ -33,7 +39,8 @@ _WARNING_STACKLEVEL = 4
 
 @dataclasses.dataclass
 class Totals:
-    """Counts of this run's finished files (kept rows of an earlier run are not counted)."""
+    """Counts of this run's finished rows (kept rows of an earlier run are not counted): a
+    file's rows, one per channel when each channel is scored, count its audio once."""
 
     ok: int = 0
     errors: int = 0
@@ -41,13 +48,13 @@ class Totals:
     windows: int = 0
     audio_s: float = 0.0
 
-    def add(self, result):
-        """Count one :class:`scatter.outputs.FileResult`."""
+    def add(self, result, *, first=True):
+        """Count one :class:`scatter.outputs.FileResult`; ``first``: the file's first row."""
         if result.ok:
             self.ok += 1
             self.positives += result.label
             self.windows += result.n_windows
-            self.audio_s += result.duration_s
+            self.audio_s += result.duration_s if first else 0.0
         else:
             self.errors += 1
 
@@ -86,7 +93,7 @@ class DetectionRun:
     backend : scatter.run.backend.ScoringBackend
         Decodes and scores the files.
     framing : scatter.run.decode.Framing
-        Sample rate, window and hop.
+        Sample rate, window, hop and channels (mixed, or each scored on its own).
     threshold : float
         ``label = 1`` when the file score is ``>= threshold``.
     aggregate : callable
@@ -104,6 +111,12 @@ class DetectionRun:
         Search folders recursively.
     quiet : bool
         No progress bar.
+    timezone : str or datetime.tzinfo or None
+        Zone of the recorders' names that carry none (:func:`scatter.recorders.
+        recording_start`; None: UTC, AudioMoth's default).
+    provenance : dict or None
+        What made the results (:func:`scatter.run.settings.provenance`), handed to the
+        outputs (:attr:`RunInfo.provenance`) and in the summary.
 
     Examples
     --------
@@ -116,14 +129,18 @@ class DetectionRun:
     """
 
     def __init__(self, paths, *, backend, framing, threshold, aggregate, settings, outputs=(),
-                 resume_from=None, recursive=False, quiet=False):
+                 resume_from=None, recursive=False, quiet=False, timezone=None,
+                 provenance=None):
         self.paths, self.backend, self.framing = paths, backend, framing
         self.threshold, self.aggregate, self.settings = threshold, aggregate, settings
         self.outputs = list(outputs)
         self.resume_from, self.recursive, self.quiet = resume_from, recursive, quiet
+        self.timezone = timezone
+        self.provenance = dict(provenance or {})
+        self.each = framing.channels == "each"
         self.totals = Totals()
         self.files, self.todo, self.kept, self.ignored = [], [], {}, {}
-        self._new_rows = {}  # normpath -> results row, this run
+        self._new_rows = {}  # normpath -> results rows of the file (one per channel), this run
         self._progress = None
         self._started = False
 
@@ -164,6 +181,8 @@ class DetectionRun:
     def _find_files(self):
         """The audio files of ``paths``; those a resumed run skips are decided later."""
         self.files = find_audio(self.paths, recursive=self.recursive, ignored=self.ignored)
+        for output in self.outputs:
+            output.found(list(self.files))
 
     def _resume(self):
         """Keep the scored files of the earlier run, once its settings are checked to be
@@ -179,7 +198,8 @@ class DetectionRun:
     def _begin(self):
         info = RunInfo(paths=list(self.files), todo=list(self.todo), kept=self.kept,
                        settings=self.settings, sr=self.framing.sr, window=self.framing.window,
-                       hop=self.framing.hop, threshold=self.threshold)
+                       hop=self.framing.hop, threshold=self.threshold,
+                       channels=self.framing.channels, provenance=self.provenance)
         for output in self.outputs:
             output.begin(info)
 
@@ -189,6 +209,8 @@ class DetectionRun:
         finished = set()
         try:
             for outcome in outcomes:
+                if outcome.file_id in finished:
+                    continue  # scored twice (a rescheduled task): the first outcome counts
                 finished.add(outcome.file_id)
                 self._finish_file(outcome)
         finally:
@@ -200,30 +222,49 @@ class DetectionRun:
             raise RuntimeError(f"internal error: the backend finished without an outcome "
                                f"for {missing[:3]!r}")
 
+    def _start_time(self, path):
+        """The recording's start (ISO 8601 with its offset), or None when unknown."""
+        return format_start_time(recording_start(path, timezone=self.timezone)) or None
+
     def _finish_file(self, outcome):
-        """One file's row: its score and label, or its error; then every output."""
+        """The file's rows (its score and label, or its error; one per channel when each
+        channel is scored); then every output, row by row."""
         path, info = self.todo[outcome.file_id], outcome.info
-        if isinstance(outcome, FileScored):
-            score, error = file_score(outcome.scores, self.aggregate, hop=self.framing.hop,
-                                      sr=self.framing.sr)
+        known = {"sample_rate": None if info is None else info.sample_rate,
+                 "channels": None if info is None else info.channels,
+                 "start_time": self._start_time(path)}
+        empty = np.zeros(0)
+        if not isinstance(outcome, FileScored):
+            result = FileResult(path, error=outcome.error, **known)
+            done = [FinishedFile(result, result.to_row(), empty, empty, empty)]
         else:
-            score, error = None, outcome.error
-        if error:
-            result = FileResult(path, sample_rate=None if info is None else info.sample_rate,
-                                channels=None if info is None else info.channels, error=error)
-            starts = ends = scores = np.zeros(0)
-        else:
-            scores = outcome.scores
-            result = FileResult(path, score=score, label=int(score >= self.threshold),
-                                duration_s=outcome.frames_read / info.sample_rate,
-                                sample_rate=info.sample_rate, channels=info.channels,
-                                n_windows=len(scores))
-            starts, ends = self.framing.window_times(len(scores), outcome.n_samples)
-        self.totals.add(result)
-        done = FinishedFile(result, result.to_row(), starts, ends, scores)
-        self._new_rows[os.path.normpath(path)] = done.row
-        for output in self.outputs:
-            output.file_done(done)
+            tracks = outcome.tracks
+            features = outcome.features
+            if features is not None and not self.each:
+                features = features[None]
+            starts, ends = self.framing.window_times(tracks.shape[1], outcome.n_samples)
+            done = []
+            for t, scores in enumerate(tracks):
+                channel = t + 1 if self.each else None
+                score, error = file_score(scores, self.aggregate, hop=self.framing.hop,
+                                          sr=self.framing.sr)
+                if error:
+                    result = FileResult(path, error=error, channel=channel, **known)
+                    row = FinishedFile(result, result.to_row(), empty, empty, empty)
+                else:
+                    result = FileResult(path, score=score, label=int(score >= self.threshold),
+                                        duration_s=outcome.frames_read / info.sample_rate,
+                                        n_windows=len(scores), channel=channel, **known)
+                    row = FinishedFile(result, result.to_row(), starts, ends, scores,
+                                       None if features is None else features[t])
+                done.append(row)
+        done[-1] = dataclasses.replace(done[-1], last=True)
+        done[:-1] = [dataclasses.replace(d, last=False) for d in done[:-1]]
+        self._new_rows[os.path.normpath(path)] = [d.row for d in done]
+        for i, row in enumerate(done):
+            self.totals.add(row.result, first=i == 0)
+            for output in self.outputs:
+                output.file_done(row)
         self._progress.file_done(self.totals)
 
     def _ordered_rows(self):
@@ -231,11 +272,12 @@ class DetectionRun:
         rows, placed = [], set()
         for path in self.files:
             key = os.path.normpath(path)
-            row = self._new_rows.get(key, self.kept.get(key))
-            if row is not None and key not in placed:
-                rows.append(row)
+            file_rows = self._new_rows.get(key, self.kept.get(key))
+            if file_rows is not None and key not in placed:
+                rows.extend(file_rows)
                 placed.add(key)
-        rows.extend(r for k, r in self.kept.items() if k not in placed)
+        rows.extend(r for k, file_rows in self.kept.items() if k not in placed
+                    for r in file_rows)
         return rows
 
     def _summary(self, rows, *, wall_s):
@@ -250,5 +292,6 @@ class DetectionRun:
             "audio_s": t.audio_s, "audio_hours": t.audio_s / 3600, "wall_s": wall_s,
             "speed_x_realtime": t.audio_s / max(wall_s, 1e-9), "outputs": locations,
             "ignored_files": dict(sorted(self.ignored.items())),
+            "channels": self.framing.channels, "provenance": self.provenance,
             "results": [FileResult.from_row(r).to_dict() for r in rows],
         }

@@ -20,8 +20,12 @@ from scatter.errors import ScatterError
 from scatter.outputs import RESULT_FIELDS, FileResult, read_rows
 from scatter.run.aggregate import AGGREGATES
 
-__all__ = ["check_options", "check_out", "check_resume_settings", "kept_rows", "run_settings",
+__all__ = ["CHANNELS", "check_field_options", "check_options", "check_out",
+           "check_resume_settings", "kept_rows", "provenance", "row_key", "run_settings",
            "settings_path"]
+
+#: The values ``channels`` takes: every channel mixed to mono, or each scored on its own.
+CHANNELS = ("mix", "each")
 
 
 def check_options(*, sr, window_s, hop_s, batch_size, workers, threshold, aggregate, scorer,
@@ -72,6 +76,41 @@ def check_options(*, sr, window_s, hop_s, batch_size, workers, threshold, aggreg
     return window, hop, band
 
 
+def check_field_options(*, channels, clips_top, timezone, features_dir, feature_scorer,
+                        feature_layout, features_pool, client):
+    """Validate the field options of :func:`scatter.runner.run_detection`.
+
+    Raises
+    ------
+    ScatterError
+        Naming the first invalid option.
+    """
+    from scatter.feature_files import POOLS
+    from scatter.recorders import parse_timezone
+
+    if channels not in CHANNELS:
+        raise ScatterError(f"channels must be one of {CHANNELS}; got {channels!r}")
+    if isinstance(clips_top, bool) or not isinstance(clips_top, (int, np.integer)) \
+            or clips_top < 0:
+        raise ScatterError(f"clips_top must be an integer >= 0 (clips per file); got "
+                           f"{clips_top!r}")
+    parse_timezone(timezone)
+    if features_pool not in POOLS:
+        raise ScatterError(f"features_pool must be one of {POOLS}; got {features_pool!r}")
+    if features_dir is not None:
+        if not callable(feature_scorer):
+            raise ScatterError(f"features_dir needs feature_scorer, a callable batch -> "
+                               f"(scores, features) such as Detector.score_with_features; "
+                               f"got {feature_scorer!r}")
+        if not isinstance(feature_layout, list):
+            raise ScatterError(f"features_dir needs feature_layout, the list of "
+                               f"scatter.feature_files.feature_layout; got "
+                               f"{type(feature_layout).__name__}")
+    if client is not None and not all(hasattr(client, a) for a in ("submit", "map")):
+        raise ScatterError(f"client must be a dask.distributed Client or None; got "
+                           f"{client!r}")
+
+
 def check_out(name, path):
     """An output file option: None, or a path (str) whose folder exists and that is no folder.
 
@@ -92,7 +131,7 @@ def check_out(name, path):
     return path
 
 
-def run_settings(*, sr, window, hop, threshold, aggregate, scorer_id):
+def run_settings(*, sr, window, hop, threshold, aggregate, scorer_id, channels="mix"):
     """The settings a run records, as they read back from JSON.
 
     Parameters
@@ -103,6 +142,10 @@ def run_settings(*, sr, window, hop, threshold, aggregate, scorer_id):
     aggregate : str or callable
         A callable is recorded as ``"custom"``.
     scorer_id : JSON-serialisable or None
+    channels : {"mix", "each"}
+        Recorded only when ``"each"`` (``channels: "each"``), so that the settings of a mixed
+        run are those that runs recorded before channels could be scored one by one, and a
+        resume of such a run goes on.
 
     Returns
     -------
@@ -113,11 +156,14 @@ def run_settings(*, sr, window, hop, threshold, aggregate, scorer_id):
     ScatterError
         When ``scorer_id`` is not JSON-serialisable.
     """
+    settings = {
+        "sr": sr, "window_s": window / sr, "hop_s": hop / sr, "threshold": float(threshold),
+        "aggregate": aggregate if isinstance(aggregate, str) else "custom",
+        "scorer": scorer_id}
+    if channels != "mix":
+        settings["channels"] = channels
     try:  # compared as JSON, as they are stored
-        return json.loads(json.dumps({
-            "sr": sr, "window_s": window / sr, "hop_s": hop / sr, "threshold": float(threshold),
-            "aggregate": aggregate if isinstance(aggregate, str) else "custom",
-            "scorer": scorer_id}, allow_nan=False))
+        return json.loads(json.dumps(settings, allow_nan=False))
     except (TypeError, ValueError) as exc:
         raise ScatterError(f"scorer_id must be JSON-serialisable; got {scorer_id!r} "
                            f"({exc})") from None
@@ -141,8 +187,30 @@ def settings_path(out):
     return os.fsdecode(out) + ".settings.json"
 
 
+def row_key(row):
+    """What identifies a results row: ``(os.path.normpath(path), channel)``, the channel
+    ``""`` for a file whose channels were mixed (and for a file's error row).
+
+    Parameters
+    ----------
+    row : dict
+        A results row (strings).
+
+    Returns
+    -------
+    (str, str)
+    """
+    return os.path.normpath(row["path"]), row.get("channel", "")
+
+
 def kept_rows(out):
     """The rows of an earlier run's results CSV worth keeping: those of scored files.
+
+    A file is kept when its rows are whole and without error: its one row (channels mixed),
+    or one row for each of its channels 1 to ``channels`` (each channel scored: a run stopped
+    between a file's rows, or a channel whose scores were not finite, has the whole file
+    scored again). Rows are identified by :func:`row_key`; of two rows with one key, the
+    later counts.
 
     Parameters
     ----------
@@ -151,19 +219,55 @@ def kept_rows(out):
 
     Returns
     -------
-    dict of str to dict
-        Rows keyed by ``os.path.normpath(path)``, in file order.
+    dict of str to list of dict
+        Each kept file's rows (channels in order), keyed by ``os.path.normpath(path)``, in
+        file order.
 
     Raises
     ------
     ScatterError
         When ``out`` is not a results CSV.
     """
-    kept = {}
+    by_file = {}
     for row in read_rows(out, RESULT_FIELDS):
-        if FileResult.from_row(row).ok:
-            kept[os.path.normpath(row["path"])] = row
+        path, channel = row_key(row)
+        by_file.setdefault(path, {})[channel] = row
+    kept = {}
+    for path, rows in by_file.items():
+        results = {channel: FileResult.from_row(row) for channel, row in rows.items()}
+        if not all(r.ok for r in results.values()):
+            continue
+        if set(rows) == {""}:
+            kept[path] = [rows[""]]
+            continue
+        n = next(iter(results.values())).channels
+        if n and set(rows) == {str(c) for c in range(1, n + 1)}:
+            kept[path] = [rows[str(c)] for c in range(1, n + 1)]
     return kept
+
+
+def provenance(*, threshold, scorer_id):
+    """What made a run's results, for its settings file and JSON summary: the package
+    version, the model's fingerprint and the threshold.
+
+    Parameters
+    ----------
+    threshold : float
+    scorer_id : JSON-serialisable or None
+        The run's scorer id; its ``model_sha256`` (a :class:`scatter.detect.Detector`'s
+        fingerprint) is the model's.
+
+    Returns
+    -------
+    dict
+        ``package_version``, ``model_sha256`` (None for a scorer that is not a model),
+        ``threshold`` and ``scorer``.
+    """
+    from scatter.detect.io import library_version  # the one reader of the version
+
+    sha = scorer_id.get("model_sha256") if isinstance(scorer_id, dict) else None
+    return {"package_version": library_version(), "model_sha256": sha,
+            "threshold": float(threshold), "scorer": scorer_id}
 
 
 def check_resume_settings(out, settings, *, stacklevel=2):
