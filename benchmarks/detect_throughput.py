@@ -1,8 +1,15 @@
 """Throughput of the whole ``scatter detect`` command vs BirdNET on one hour of audio.
 
-Goal of issue 6: on one hour of 22.05 kHz audio in six 10-minute files, the whole command
+The goal: on one hour of 22.05 kHz audio in six 10-minute files, the whole command
 (start-up, decoding, compilation, features, classifier, CSV) runs at >= 4x the speed of
 BirdNET GLOBAL 6K V2.4 on the same files, measured in the same run, with peak memory < 4 GB.
+
+With ``--dask ADDRESS`` (``local:N``, or a scheduler's address), each round also runs
+``scatter detect ... --dask ADDRESS`` on the same files, and the JSON line reports its time
+next to the single-process run's (``dask_*`` and ``dask_vs_single_speed``). On one machine
+the two should be close: a ``local:N`` cluster splits the same cores into N worker processes
+(each with cores / N JAX devices) where the single process shards its batches over all of
+them; the cluster's gain is on several machines.
 
 The audio (made once, reproducibly from a seed, cached in
 ``~/.cache/symscatter/bench_detect/``): each 10-minute file is a sequence of 10-s segments;
@@ -29,7 +36,7 @@ The last line printed is one JSON object.
 
 Usage::
 
-    python benchmarks/detect_throughput.py [--rounds 2] [--minutes 60]
+    python benchmarks/detect_throughput.py [--rounds 2] [--minutes 60] [--dask local:2]
 """
 
 from __future__ import annotations
@@ -252,6 +259,9 @@ def main(argv=None):
     p.add_argument("--minutes", type=float, default=60.0, help="audio minutes (10 per file)")
     p.add_argument("--no-birdnet", action="store_true", help="skip the peer")
     p.add_argument("--detect-args", default="", help="extra options for scatter detect")
+    p.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="also time scatter detect --dask ADDRESS (local:N or a scheduler) "
+                        "on the same files")
     p.add_argument("--features", default=None, metavar="JSON",
                    help='feature settings to time instead of the default model\'s, e.g. '
                         '\'{"Q": [4, 1], "max_order": 1}\' (random classifier weights)')
@@ -277,7 +287,10 @@ def main(argv=None):
         cold = run_ours(folder, work, cache_dir, extra=extra)
         print(f"ours cold: {cold['wall_s']:.1f} s, peak {cold['maxrss_mb']:.0f} MB",
               flush=True)
-        warm, peer = [], []
+        warm, peer, dask = [], [], []
+        if args.dask:  # the workers' own compiled programs (their device count) go in the cache
+            d = run_ours(folder, work, cache_dir, extra=extra + ["--dask", args.dask])
+            print(f"ours --dask {args.dask}, first run: {d['wall_s']:.1f} s", flush=True)
         for _ in range(max(1, args.rounds)):
             if not args.no_birdnet:
                 b = run_birdnet(folder, work)
@@ -290,6 +303,10 @@ def main(argv=None):
             w = run_ours(folder, work, cache_dir, extra=extra)
             warm.append(w)
             print(f"ours warm: {w['wall_s']:.1f} s, peak {w['maxrss_mb']:.0f} MB", flush=True)
+            if args.dask:
+                d = run_ours(folder, work, cache_dir, extra=extra + ["--dask", args.dask])
+                dask.append(d)
+                print(f"ours --dask {args.dask}: {d['wall_s']:.1f} s", flush=True)
             load.append(os.getloadavg())
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -311,6 +328,17 @@ def main(argv=None):
         "jax_cache": ("cold: empty JAX_COMPILATION_CACHE_DIR (program cache inside); "
                       "warm: the same folder reused"),
     }
+    if dask:
+        bd = min(dask, key=lambda r: r["wall_s"])
+        result.update({
+            "dask": args.dask,
+            "dask_s": round(bd["wall_s"], 2),
+            "dask_x_realtime": round(audio_s / bd["wall_s"], 1),
+            "dask_s_all": [round(r["wall_s"], 2) for r in dask],
+            "dask_files_scored": bd["files_scored"],
+            # > 1: the cluster run is faster than the single process on the same files
+            "dask_vs_single_speed": round(best["wall_s"] / bd["wall_s"], 2),
+        })
     if peer:
         bp = min(peer, key=lambda r: r["wall_s"])
         result.update({

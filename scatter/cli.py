@@ -33,6 +33,9 @@ Examples
     scatter detect --demo
     scatter detect recordings/ --recursive --out results.csv --segments segments.csv \
         --raven raven/ --resume
+    scatter detect deployment/ --recursive --out results.csv --audacity labels/ \
+        --raven-table run.selections.txt --activity activity.csv --plots figs/ \
+        --timezone Europe/Berlin --clips clips/ --resume --dask local:2
     scatter train corpus/ --labels corpus/labels.csv --out model.npz
     scatter evaluate corpus/ --labels corpus/test.csv --model model.npz --plots figs/
 """
@@ -71,6 +74,16 @@ def _positive_int(text):
         raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return value
+
+
+def _count(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}")
     return value
 
 
@@ -126,7 +139,36 @@ def build_parser():
                         "is scored in pieces, so that peak memory stays about 1 GB with the "
                         "default model")
     d.add_argument("--workers", type=_positive_int, default=2, help="decoding threads")
-    d.add_argument("--plots", metavar="DIR", help="a PNG timeline per file (matplotlib)")
+    d.add_argument("--plots", metavar="DIR",
+                   help="a PNG timeline per file and, with --activity, a diel activity plot "
+                        "per site (matplotlib)")
+    d.add_argument("--audacity", metavar="DIR",
+                   help="one Audacity label file per audio file (NAME.txt): start, end and "
+                        "score of each detection")
+    d.add_argument("--raven-table", metavar="FILE",
+                   help="one Raven Pro selection table for the whole run (Begin Path, File "
+                        "Offset, cumulative Begin Time)")
+    d.add_argument("--activity", metavar="FILE",
+                   help="activity CSV per site (the recording's folder) and clock hour")
+    d.add_argument("--timezone", metavar="TZ", default=None,
+                   help="time zone of recorder file names that carry none, e.g. "
+                        "Europe/Berlin or +02:00 (default UTC, as AudioMoth writes them); "
+                        "also the clock of --activity")
+    d.add_argument("--channels", choices=("mix", "each"), default="mix",
+                   help="mix: average the channels (one row per file, default); each: "
+                        "score every channel on its own (one row per file and channel)")
+    d.add_argument("--clips", metavar="DIR",
+                   help="WAV clips of each file's best detections, padded by 0.5 s")
+    d.add_argument("--clips-top", metavar="K", type=_count, default=10,
+                   help="clips per file at most (default 10)")
+    d.add_argument("--features", metavar="DIR",
+                   help="the classifier's features of every window, one .npz per file")
+    d.add_argument("--features-pool", choices=("mean", "max", "none"), default="mean",
+                   help="how each window's feature frames are pooled in --features "
+                        "(default mean; none keeps every frame)")
+    d.add_argument("--dask", metavar="ADDRESS",
+                   help="score on a Dask cluster: a scheduler address (tcp://host:8786) or "
+                        "local:N for N local worker processes (needs symscatter[distributed])")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     d.add_argument("--demo", action="store_true",
                    help="run on a few generated clips (nothing to download)")
@@ -251,8 +293,7 @@ def _report_ignored(summary, recursive):
 
 
 def _detect(args):
-    from scatter.audio import find_audio
-    from scatter.detect import load_model
+    from scatter.detect import detect, load_model
 
     paths = list(args.paths)
     demo_dir = None
@@ -278,29 +319,24 @@ def _detect(args):
     det = load_model(args.model, program_cache=runtime.program_cache_dir())
     _check_hop(args, det)
     json_out = os.path.splitext(args.out)[0] + ".json" if args.json else None
-    on_file = None
-    if args.plots:
-        from scatter.detect.plots import plot_file, plot_paths
-
-        pngs = plot_paths(find_audio(paths, recursive=args.recursive), args.plots)
-
-        def on_file(result, starts, ends, scores):
-            if not result.ok or result.path not in pngs:
-                return
-            try:
-                plot_file(pngs[result.path], audio_path=result.path, detector=det,
-                          starts_s=starts, ends_s=ends, scores=scores,
-                          threshold=args.threshold)
-            except Exception as exc:  # a figure must not stop the run
-                print(f"scatter: warning: no plot for {result.path!r}: {exc}",
-                      file=sys.stderr)
-
-    summary = det.detect(paths, out=args.out, segments_out=args.segments,
-                         raven_dir=args.raven, json_out=json_out, threshold=args.threshold,
-                         hop_s=args.hop,
-                         batch_size=args.batch_size, workers=args.workers,
-                         resume=args.resume, quiet=args.quiet, recursive=args.recursive,
-                         on_file=on_file)
+    options = dict(out=args.out, segments_out=args.segments, raven_dir=args.raven,
+                   json_out=json_out, threshold=args.threshold, hop_s=args.hop,
+                   batch_size=args.batch_size, workers=args.workers, resume=args.resume,
+                   quiet=args.quiet, recursive=args.recursive, plots_dir=args.plots,
+                   audacity_dir=args.audacity, raven_table=args.raven_table,
+                   activity_out=args.activity, timezone=args.timezone, channels=args.channels,
+                   clips_dir=args.clips, clips_top=args.clips_top, features_dir=args.features,
+                   features_pool=args.features_pool)
+    if args.dask is None:
+        summary = detect(paths, model=det, **options)
+    else:
+        try:
+            from scatter.run.dask import connect
+        except ImportError:
+            raise ScatterError("--dask needs dask.distributed: pip install "
+                               "'symscatter[distributed]'") from None
+        with connect(args.dask) as client:
+            summary = detect(paths, model=det, client=client, **options)
     _report_ignored(summary, args.recursive)
     if args.json:
         info = {k: v for k, v in summary.items() if k != "results"}
@@ -314,7 +350,8 @@ def _detect(args):
                 score = "" if r["score"] is None else f"{r['score']:.3f}"
                 print(f"{os.path.basename(r['path']):40s} {score:>6s}  {r['label']!s:5s}  "
                       f"{exp}")
-        print(f"{summary['files']} files: {summary['ok']} scored "
+        rows = " (one row per channel)" if summary["channels"] == "each" else ""
+        print(f"{summary['files']} files{rows}: {summary['ok']} scored "
               f"({summary['positives']} with birds), {summary['errors']} errors, "
               f"{summary['skipped']} kept from an earlier run; "
               f"{summary['audio_hours']:.3f} h of audio in {summary['wall_s']:.1f} s "

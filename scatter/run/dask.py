@@ -54,19 +54,27 @@ def _identity(value):
     return value
 
 
-def score_file_task(file_id, path, framing, scorer, *, batch_size, fixed_batch, with_features):
+def score_file_task(file_id, path, *, framing, scorer, options):
     """One file's task on a worker: :func:`scatter.run.backend.score_file`.
 
     Pure and idempotent: it reads the file and returns its outcome, and writes nothing, so
     running it again (after a worker died) gives the same outcome.
+
+    Parameters
+    ----------
+    file_id : int
+    path : str
+    framing : scatter.run.decode.Framing
+    scorer : callable
+    options : dict
+        ``batch_size``, ``fixed_batch`` and ``with_features`` of :func:`score_file`.
 
     Returns
     -------
     outcome : FileScored or FileFailed
     n_batches : int
     """
-    return score_file(file_id, path, framing, scorer, batch_size=batch_size,
-                      fixed_batch=fixed_batch, with_features=with_features)
+    return score_file(file_id, path, framing, scorer, **options)
 
 
 def _killed_worker_types():
@@ -130,11 +138,12 @@ class DaskFiles(ScoringBackend):
         run = uuid.uuid4().hex
         scorer = self.client.submit(_identity, self.scorer, key=f"symscatter-scorer-{run}",
                                     pure=False)
+        options = {"batch_size": self.batch_size, "fixed_batch": self.fixed_batch,
+                   "with_features": self.with_features}
         futures = self.client.map(
             score_file_task, range(len(paths)), paths, framing=framing, scorer=scorer,
-            batch_size=self.batch_size, fixed_batch=self.fixed_batch,
-            with_features=self.with_features,
-            key=[f"symscatter-file-{run}-{i}" for i in range(len(paths))], pure=False)
+            options=options, key=[f"symscatter-file-{run}-{i}" for i in range(len(paths))],
+            pure=False)
         ids = {future.key: i for i, future in enumerate(futures)}
         pending = dict(zip(ids, futures, strict=True))
         seen = set()

@@ -161,6 +161,9 @@ class ActivityOutput(Output):
                         duration_s=r.duration_s, starts_s=done.starts_s,
                         scores=np.max(np.stack(scored), axis=0))
 
+    def end(self, rows, summary):
+        self._table.write()  # current for the outputs after this one (diel plots)
+
     def rows(self):
         """The table's rows so far (:meth:`scatter.activity_table.ActivityTable.rows`)."""
         return [] if self._table is None else self._table.rows()
