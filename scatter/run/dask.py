@@ -174,9 +174,11 @@ class DaskFiles(ScoringBackend):
 def local_cluster(n_workers, **kwargs):
     """A ``distributed.LocalCluster`` of ``n_workers`` worker processes on this machine.
 
-    One thread per worker (a worker's JAX computation has threads of its own), no dashboard,
-    and each worker given ``cores // n_workers`` JAX CPU devices (through its ``XLA_FLAGS``),
-    so that the workers share the cores instead of each splitting all of them.
+    One thread per worker (a worker's JAX computation has threads of its own), each worker
+    given ``cores // n_workers`` JAX CPU devices (through its ``XLA_FLAGS``), so that the
+    workers share the cores instead of each splitting all of them, and the scheduler's HTTP
+    server (the dashboard, with bokeh installed: ``client.dashboard_link``) on a free port of
+    the loopback interface, so that it never clashes with another cluster's 8787.
 
     Parameters
     ----------
@@ -205,7 +207,7 @@ def local_cluster(n_workers, **kwargs):
     if per_worker > 1:
         flags.append(f"--xla_force_host_platform_device_count={per_worker}")
     options = {"n_workers": n_workers, "threads_per_worker": 1, "processes": True,
-               "dashboard_address": None, "env": {"XLA_FLAGS": " ".join(flags)}}
+               "dashboard_address": "127.0.0.1:0", "env": {"XLA_FLAGS": " ".join(flags)}}
     options.update(kwargs)
     return LocalCluster(**options)
 
