@@ -18,9 +18,12 @@ temperature is ``exp(theta)`` and ``theta`` is learned freely, one per channel.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.custom_derivatives import SymbolicZero
 
 import symbolic as S
 from layers import init as I
@@ -83,9 +86,73 @@ def maso(x, slopes, offsets, *, axis=None):
     >>> maso(np.array([-2.0, 3.0]), a, b).tolist()
     [0.0, 3.0]
     """
-    z = x[..., None] * _broadcast(jnp.asarray(slopes), x, axis) + _broadcast(
-        jnp.asarray(offsets), x, axis)
-    return jnp.max(z, axis=-1).astype(jnp.result_type(x))
+    x = jnp.asarray(x)
+    a, b = jnp.asarray(slopes), jnp.asarray(offsets)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        return _maso_value(x, a, b, axis)[0].astype(jnp.result_type(x))
+    return _maso(x, a, b, axis)
+
+
+def _piece(params, x, axis, r):
+    """Piece ``r`` of (C, R) or (R,) parameters, shaped to broadcast against ``x``."""
+    if params.ndim == 1 or axis is None:
+        return params[..., r]
+    shape = [1] * x.ndim
+    shape[axis % x.ndim] = params.shape[0]
+    return params[:, r].reshape(shape)
+
+
+def _maso_value(x, a, b, axis):
+    """The MASO and, for each piece after the first, where it takes over from the earlier
+    ones (``piece > max so far``: ties go to the first maximal piece, as in
+    :func:`maso_code`)."""
+    z, takes_over = None, []
+    for r in range(a.shape[-1]):
+        piece = x * _piece(a, x, axis, r) + _piece(b, x, axis, r)
+        if z is None:
+            z = piece
+            continue
+        better = piece > z
+        takes_over.append(better)
+        z = jnp.where(better, piece, z)
+    return z, takes_over
+
+
+# The derivative is written out (that of the active piece: a_r dx + x da_r + db_r), computed
+# one piece at a time. Built from a (..., R) array and a max over its last axis, the same
+# MASO has a gradient that XLA:CPU runs some 50 times slower (a ReLU MaxAffine on a
+# (242, 32, 14, 14) batch: 134 ms against 2.6 ms), and through jnp.maximum it costs a
+# network's training step a third more than jax.nn.relu does.
+@functools.partial(jax.custom_jvp, nondiff_argnums=(3,))
+def _maso(x, a, b, axis):
+    return _maso_value(x, a, b, axis)[0]
+
+
+@functools.partial(_maso.defjvp, symbolic_zeros=True)
+def _maso_jvp(axis, primals, tangents):
+    x, a, b = primals
+    z, takes_over = _maso_value(x, a, b, axis)
+
+    def active(params):
+        out = _piece(params, x, axis, 0)
+        for r, better in enumerate(takes_over, 1):
+            out = jnp.where(better, _piece(params, x, axis, r), out)
+        return out
+
+    tx, ta, tb = tangents
+    terms = []
+    if not isinstance(tx, SymbolicZero):
+        terms.append(active(a) * tx)
+    if not isinstance(ta, SymbolicZero):
+        terms.append(x * active(ta))
+    if not isinstance(tb, SymbolicZero):
+        terms.append(jnp.broadcast_to(active(tb), z.shape))
+    if not terms:
+        return z, jnp.zeros_like(z)
+    t = terms[0]
+    for term in terms[1:]:
+        t = t + term
+    return z, t.astype(z.dtype)
 
 
 def maso_code(x, slopes, offsets, *, axis=None):

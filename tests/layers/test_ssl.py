@@ -194,3 +194,32 @@ def test_ssl_errors():
         ssl.reconstructions(S.placeholder((2, 3)), [x], target="max")
     with pytest.raises(L.LayersError, match="consistency: threshold must lie in"):
         ssl.consistency(jnp.zeros((1, 2)), jnp.zeros((1, 2)), threshold=2)
+
+
+def test_maso_derivatives_are_those_of_the_active_piece(rng):
+    # the SSL networks' ReLU is a MaxAffine: its derivatives (first order for the training
+    # step, second order for the reconstruction term's gradient) must be those of the max
+    # over pieces, ties going to the first maximal piece (jax.nn.relu's convention at 0)
+    from layers.spline import maso, pieces
+
+    x = np.array([-2.0, 0.0, 3.0], "float32")
+    a, b = pieces("relu")
+    np.testing.assert_array_equal(jax.grad(lambda v: maso(v, a, b).sum())(x),
+                                  jax.grad(lambda v: jax.nn.relu(v).sum())(x))
+    xs = rng.normal(size=(4, 3, 5)).astype("float32")
+    slopes, offsets = rng.normal(size=(2, 3, 4)).astype("float32")
+
+    def ref(v, s, o):  # the (..., R) form, differentiated by JAX
+        return jnp.max(v[..., None] * s[None, :, None] + o[None, :, None], -1)
+
+    def loss(fn):
+        return lambda v, s, o: jnp.sum(fn(v, s, o) ** 2)
+
+    ours = loss(lambda v, s, o: maso(v, s, o, axis=1))
+    for i in range(3):
+        np.testing.assert_allclose(jax.grad(ours, i)(xs, slopes, offsets),
+                                   jax.grad(loss(ref), i)(xs, slopes, offsets), rtol=1e-5,
+                                   atol=1e-6)
+    np.testing.assert_allclose(jax.hessian(ours, 1)(xs, slopes, offsets),
+                               jax.hessian(loss(ref), 1)(xs, slopes, offsets), rtol=1e-5,
+                               atol=1e-5)
