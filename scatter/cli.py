@@ -294,6 +294,7 @@ def _report_ignored(summary, recursive):
 
 def _detect(args):
     from scatter.detect import detect, load_model
+    from scatter.recorders import parse_timezone
 
     paths = list(args.paths)
     demo_dir = None
@@ -316,6 +317,11 @@ def _detect(args):
         raise _UsageError("scatter detect: error: give at least one PATH (or --demo)")
     if args.out is None:
         raise _UsageError("scatter detect: error: --out results.csv is required")
+    if args.timezone is not None:  # refused before the model is loaded
+        try:
+            parse_timezone(args.timezone)
+        except ScatterError as exc:
+            raise _UsageError(f"scatter detect: error: --timezone: {exc}") from None
     det = load_model(args.model, program_cache=runtime.program_cache_dir())
     _check_hop(args, det)
     json_out = os.path.splitext(args.out)[0] + ".json" if args.json else None
