@@ -16,6 +16,10 @@ from the rows worth keeping, which is how ``--resume`` avoids duplicates.
 Paths are written as UTF-8; file names that are not valid UTF-8 (possible on Linux) are kept
 byte for byte in CSV files (``surrogateescape``) and as ``\\udcXX`` escapes in JSON.
 
+Results and segments carry ``start_time`` (the recording's start; for a segment, its window's)
+and ``channel`` (1, 2, ... when each channel is scored on its own, else empty); a file's
+per-file outputs of one channel are named :func:`channel_output_path` (``<name>.ch2.txt``).
+
 The writers of a run and how each survives an interruption and resumes (``kept``: the results
 rows of the files an earlier run finished, which a resumed run does not score again):
 

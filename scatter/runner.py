@@ -2,12 +2,16 @@
 
 :func:`run_detection` streams every file through :mod:`scatter.audio` in worker threads
 (decoding runs ahead of compute), batches the windows of all files together, calls a scorer
-on each batch, turns each file's window scores into a file score, and writes the outputs of
-:mod:`scatter.outputs` as files finish. The model is not part of this module: ``scorer`` is
-any callable from a float32 batch of windows ``(batch, n_samples)`` to scores ``(batch,)``.
-The run is assembled from the parts in :mod:`scatter.run` (a :class:`~scatter.run.DetectionRun`
-with a :class:`~scatter.run.LocalThreads` backend and one :class:`~scatter.run.Output` per
-output file); build one from them for other outputs or another backend.
+on each batch, turns each file's window scores into a file score, and writes the outputs as
+files finish: the results, segments and JSON files and the per-file Raven tables of
+:mod:`scatter.outputs`, and the field outputs (Audacity labels, one Raven table for the whole
+run, the activity table, review clips, feature files; :mod:`scatter.run.field`), each
+resumable. The model is not part of this module: ``scorer`` is any callable from a float32
+batch of windows ``(batch, n_samples)`` to scores ``(batch,)``. The run is assembled from the
+parts in :mod:`scatter.run` (a :class:`~scatter.run.DetectionRun` with a
+:class:`~scatter.run.LocalThreads` backend, or :class:`~scatter.run.dask.DaskFiles` with
+``client=``, and one :class:`~scatter.run.Output` per output file); build one from them for
+other outputs or another backend.
 
 What happens to odd input (each case gives one results row; none stops the run):
 

@@ -5,8 +5,9 @@ A backend takes the list of files a run scores and yields, for each file exactly
 :class:`~scatter.run.messages.FileFailed`, in whatever order files complete. The run
 (:class:`scatter.run.DetectionRun`) does everything else: the file score, the error rows for
 non-finite scores, the outputs, the progress bar, the summary. So a backend that decodes and
-scores somewhere else (a Dask cluster, say: one task per file or per group of files, results
-taken as they complete) only implements :meth:`ScoringBackend.score_files`.
+scores somewhere else only implements :meth:`ScoringBackend.score_files`:
+:class:`scatter.run.dask.DaskFiles` sends one task per file to a Dask cluster, each running
+:func:`score_file` (a file decoded and scored at once, in batches of its own windows).
 
 :class:`LocalThreads` is the backend of :func:`scatter.runner.run_detection`: decoder threads
 (:class:`~scatter.run.decode.DecoderPool`) run ahead of a :class:`~scatter.run.batching.Batcher`
