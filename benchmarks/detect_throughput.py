@@ -6,10 +6,13 @@ BirdNET GLOBAL 6K V2.4 on the same files, measured in the same run, with peak me
 
 With ``--dask ADDRESS`` (``local:N``, or a scheduler's address), each round also runs
 ``scatter detect ... --dask ADDRESS`` on the same files, and the JSON line reports its time
-next to the single-process run's (``dask_*`` and ``dask_vs_single_speed``). On one machine
-the two should be close: a ``local:N`` cluster splits the same cores into N worker processes
-(each with cores / N JAX devices) where the single process shards its batches over all of
-them; the cluster's gain is on several machines.
+next to the single-process run's (``dask_*`` and ``dask_vs_single_speed``), both with a warm
+program cache. On one machine the two score at about the same speed: a ``local:N`` cluster
+splits the same cores into N worker processes (each with cores / N JAX devices) where the
+single process shards its batches over all of them; but the cluster's own start-up (worker
+processes, the model loaded on each) is part of its time, which weighs on short runs (use
+``--minutes 60`` or more to see the scoring speeds). The cluster's gain is on several
+machines.
 
 The audio (made once, reproducibly from a seed, cached in
 ``~/.cache/symscatter/bench_detect/``): each 10-minute file is a sequence of 10-s segments;
