@@ -150,16 +150,17 @@ class ActivityOutput(Output):
 
     def file_done(self, done):
         if done.result.ok:
-            self._scores.append(done.scores)
+            self._scores.append(done)
         if not done.last:
             return
         scored, self._scores = self._scores, []
         if not scored:
             return
-        r = done.result
+        first = scored[0]  # a channel whose scores were not finite has no part here
+        r = first.result
         self._table.add(r.path, site=self._sites.get(r.path, ""), start=r.start_time,
-                        duration_s=r.duration_s, starts_s=done.starts_s,
-                        scores=np.max(np.stack(scored), axis=0))
+                        duration_s=r.duration_s, starts_s=first.starts_s,
+                        scores=np.max(np.stack([d.scores for d in scored]), axis=0))
 
     def end(self, rows, summary):
         self._table.write()  # current for the outputs after this one (diel plots)

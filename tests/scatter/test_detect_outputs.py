@@ -10,6 +10,7 @@ and the model's outputs (feature layout, fingerprint)."""
 
 import contextlib
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -23,7 +24,18 @@ from scatter import ScatterError
 from scatter.activity_table import read_activity_table
 from scatter.feature_files import read_features
 from scatter.outputs import RESULT_FIELDS, SEGMENT_FIELDS, read_rows
-from scatter.run import Output
+from scatter.run import (
+    ActivityOutput,
+    DetectionRun,
+    FileScored,
+    Framing,
+    Output,
+    RavenRunTableOutput,
+    ResultsCsv,
+    ScoringBackend,
+    score_file,
+)
+from scatter.run.settings import run_settings
 from scatter.runner import run_detection, settings_path
 from scatter.selections import RAVEN_RUN_FIELDS, read_audacity_labels
 
@@ -495,3 +507,34 @@ def test_command_line_plots_timelines_and_diel_activity(deployment, tmp_path):
     pngs = sorted(rel(tmp_path / "figs", p) for p in (tmp_path / "figs").rglob("*.png"))
     assert "B/S4A01234_20240601_050010.ch2.png" in pngs
     assert {"A.diel.png", "B.diel.png", "C.diel.png"} <= set(pngs)
+
+
+class NanOnChannel2(ScoringBackend):
+    """The local windows and scores, but the second channel's first score is NaN."""
+
+    def score_files(self, paths, framing):
+        for file_id, path in enumerate(paths):
+            outcome, _ = score_file(file_id, path, framing, loudness, batch_size=4)
+            if isinstance(outcome, FileScored) and outcome.tracks.shape[0] == 2:
+                scores = outcome.tracks.copy()
+                scores[1, 0] = np.nan
+                outcome = dataclasses.replace(outcome, scores=scores)
+            yield outcome
+
+
+def test_a_channel_without_finite_scores_is_its_own_error_row(deployment, tmp_path):
+    framing = Framing(sr=SR, window=4000, hop=2000, channels="each")
+    outputs = [ActivityOutput(str(tmp_path / "activity.csv")),
+               RavenRunTableOutput(str(tmp_path / "run.txt")), ResultsCsv(str(tmp_path / "r.csv"))]
+    summary = DetectionRun(
+        [str(deployment)], backend=NanOnChannel2(), framing=framing, threshold=THRESHOLD,
+        aggregate=np.max, recursive=True, quiet=True, outputs=outputs,
+        settings=run_settings(sr=SR, window=4000, hop=2000, threshold=THRESHOLD,
+                              aggregate="max", scorer_id=None, channels="each")).run()
+    rows = [r for r in summary["results"] if "S4A" in r["path"]]
+    assert [(r["channel"], bool(r["error"])) for r in rows] == [(1, False), (2, True)]
+    assert "non-finite score" in rows[1]["error"]
+    assert "S4A" in "".join(r["Begin Path"] for r in table(tmp_path / "run.txt", "\t"))
+    # every file counted once in the activity, the stereo file from its one finite channel
+    assert sum(int(r["windows"]) for r in read_activity_table(tmp_path / "activity.csv")) == \
+        sum(r["n_windows"] for r in summary["results"] if not r["error"])
