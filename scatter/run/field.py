@@ -34,7 +34,7 @@ from scatter.activity_table import ActivityTable, site_names
 from scatter.clips import clip_prefixes, remove_clips, write_clips
 from scatter.feature_files import write_features
 from scatter.outputs import channel_output_path
-from scatter.run.output import Output, PerFileOutput, selections
+from scatter.run.output import Output, PerFileOutput, file_selections
 from scatter.selections import RavenRunTable, write_audacity_labels
 
 __all__ = ["ActivityOutput", "AudacityLabels", "FeatureFiles", "RavenRunTableOutput",
@@ -60,7 +60,7 @@ class AudacityLabels(PerFileOutput):
         self.label = label
 
     def write(self, path, done):
-        write_audacity_labels(path, selections(done, self.threshold), label=self.label)
+        write_audacity_labels(path, file_selections(done, self.threshold), label=self.label)
 
 
 class RavenRunTableOutput(Output):
@@ -103,7 +103,7 @@ class RavenRunTableOutput(Output):
         self._kept = None
 
     def file_done(self, done):
-        self._table.add(done.result, selections(done, self._threshold))
+        self._table.add(done.result, file_selections(done, self._threshold))
 
     def close(self):
         if self._table is not None:
@@ -209,7 +209,7 @@ class ReviewClips(Output):
         if not done.result.ok:
             remove_clips(prefix)
             return
-        write_clips(done.path, selections(done, self._threshold),
+        write_clips(done.path, file_selections(done, self._threshold),
                     prefix=channel_output_path(prefix, "", done.result.channel), top=self.top,
                     pad_s=self.pad_s)
 

@@ -62,7 +62,7 @@ from scatter.outputs import (
 from scatter.run.settings import settings_path
 
 __all__ = ["STANDARD_LOCATIONS", "FileCallback", "JsonSummary", "Output", "PerFileOutput",
-           "RavenTables", "ResultsCsv", "SegmentsCsv", "selections"]
+           "RavenTables", "ResultsCsv", "SegmentsCsv", "file_selections"]
 
 #: The keys ``summary["outputs"]`` always holds (None for an output not written).
 STANDARD_LOCATIONS = ("results", "settings", "segments", "raven", "json")
@@ -217,7 +217,7 @@ class SegmentsCsv(Output):
             self._journal.close()
 
 
-def selections(done, threshold):
+def file_selections(done, threshold):
     """A finished file's selections: windows at or above ``threshold``, adjacent ones merged
     (:func:`scatter.outputs.merge_detections`); empty for an error row.
 
@@ -323,7 +323,7 @@ class RavenTables(PerFileOutput):
 
     def write(self, path, done):
         low, high = self.band_hz
-        write_raven_table(path, selections(done, self.threshold), low_hz=low, high_hz=high,
+        write_raven_table(path, file_selections(done, self.threshold), low_hz=low, high_hz=high,
                           sample_rate=done.result.sample_rate,
                           channel=done.result.channel or 1)
 
