@@ -21,14 +21,18 @@ not merge the copies. A :class:`Plan` evaluates a list of nodes as hand-written 
 
 Plans are built once per compiled function (and lazily for the bodies of control flow and
 for derivative nodes evaluated on their own); building one walks each group's region once.
-If the groups of a graph would depend on each other in a cycle, the plan falls back to
-evaluating every derivative node on its own, which is correct but recomputes regions.
+Two cases fall back to evaluating derivative nodes on their own, which is correct but
+recomputes their regions: a derivative with respect to a tensor whose value is computed from
+its own region (``vjp`` with respect to ``a`` and ``b = f(a)``, which treats both as inputs),
+and groups that would depend on each other in a cycle.
 """
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+
+from symbolic.traversal import region as _region
 
 _NODE, _FORWARD, _BACKWARD = 0, 1, 2
 FORWARD_KINDS = ("jvp", "jacfwd")
@@ -200,9 +204,7 @@ class _Group:
             late_set = set(late)
             self.roots = [r for r in self.roots if r not in late_set]
             self.probes += late
-            from symbolic.traversal import region
-
-            self.order = region(self.outputs, self.roots)[0]
+            self.order = _region(self.outputs, self.roots)[0]
             self.region = frozenset(self.order)
         self.forward_mode = any(m.kind in FORWARD_KINDS for m in self.metas)
         self._root_index = {r: i for i, r in enumerate(self.roots)}

@@ -222,10 +222,12 @@ def test_mixed_forward_and_reverse_members_and_jacobians(rng):
     y = S.sin(S.constant(a) @ x)
     jr = S.jacobian(y, x)
     jf = S.jacobian(y, x, mode="forward")
+    energy = (y ** 2).sum()
     f = S.function([x, t, c], [y, S.jvp(y, x, t), S.vjp(y, x, c), jr, jf,
-                               S.hessian((y ** 2).sum(), x)])
+                               S.hessian(energy, x),
+                               S.jacobian(S.grad(energy, x), x, mode="forward")])
     xv, tv, cv = (rng.normal(size=n).astype("float32") for n in (3, 3, 4))
-    yv, jvp_v, vjp_v, jr_v, jf_v, hess = f(xv, tv, cv)
+    yv, jvp_v, vjp_v, jr_v, jf_v, hess, hess_fwd = f(xv, tv, cv)
     jac = np.cos(a @ xv)[:, None] * a
     np.testing.assert_allclose(yv, np.sin(a @ xv), rtol=1e-5)
     np.testing.assert_allclose(jvp_v, jac @ tv, rtol=1e-5, atol=1e-6)
@@ -234,6 +236,7 @@ def test_mixed_forward_and_reverse_members_and_jacobians(rng):
     np.testing.assert_allclose(jf_v, jac, rtol=1e-5, atol=1e-6)
     ref = jax.hessian(lambda z: jnp.sum(jnp.sin(a @ z) ** 2))(xv)
     np.testing.assert_allclose(hess, ref, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(hess_fwd, ref, rtol=1e-4, atol=1e-5)
     plan = f._program.plan
     assert plan.shared  # one group for all of them, not a fallback
 
