@@ -190,10 +190,11 @@ def _chirp_in_silence():
     x[0, 900:1200] = 0.3 * np.sin(2 * np.pi * (1500 + 4e6 * t) * t) * np.hanning(300)
     return x
 
-def test_extractor_noise_floor_on_digital_silence(rng):
+def test_extractor_noise_floor_on_digital_silence(fx, rng):
     # a short chirp in exact zeros: without the floor every path the chirp touches reads ~18
     x = _chirp_in_silence()
-    old = FeatureExtractor(dataclasses.replace(SMALL, noise_floor=0.0))
+    assert SMALL.noise_floor == 0.0
+    old = fx
     new = FeatureExtractor(dataclasses.replace(SMALL, noise_floor=0.02))
     a_old = np.asarray(old(x))[0, :old.n_paths]
     a_new = np.asarray(new(x))[0, :new.n_paths]
