@@ -98,3 +98,11 @@ def test_parse_errors(mod):
     with pytest.raises(SystemExit):
         mod.parse(["--steps", "10", "--chunk", "3"])
     assert not hasattr(mod.parse([]), "engine")
+
+
+@pytest.mark.slow
+def test_default_run_reaches_the_protocol_accuracy(mod, tmp_path):
+    # the documented protocol, seed 0 (about 9 CPU-minutes): 5 labels per class, 2,000 steps
+    result = mod.main(["--labels-per-class", "5", "--seed", "0", "--json", "--quiet",
+                       "--checkpoint-dir", str(tmp_path)])
+    assert result["test_accuracy"] >= 0.95
