@@ -65,10 +65,26 @@ _HALF_POWER = math.sqrt(0.5)
 
 
 def constant_q_sigma(xi, q, r=_HALF_POWER):
-    """Gaussian width so that neighbours ``2**(1/q)`` apart cross at amplitude ``r``.
+    """Gaussian width of a constant-Q wavelet: neighbours ``2**(1/q)`` apart cross at amplitude
+    ``r``.
 
-    Same rule as Lostanlen (2017), "Convolutional operators in the time-frequency domain", PhD
-    thesis, used by kymatio.
+    The rule of Lostanlen (2017), "Convolutional operators in the time-frequency domain", PhD
+    thesis, as kymatio uses it; the filter banks of :mod:`scatter.filters` and the scattering
+    design of :mod:`scatter.scattering` both take their widths from here.
+
+    Parameters
+    ----------
+    xi : float or numpy.ndarray
+        Centre frequency in cycles per sample.
+    q : int
+        Wavelets per octave.
+    r : float
+        Amplitude at which neighbouring wavelets cross (half power by default).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The Gaussian width ``sigma``, like ``xi``.
     """
     factor = 2.0 ** (-1.0 / q)
     return xi * (1.0 - factor) / (1.0 + factor) / math.sqrt(2.0 * math.log(1.0 / r))

@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from scatter.filters._families import constant_q_sigma
+
 R_PSI = math.sqrt(0.5)
 SIGMA0 = 0.1
 ALPHA = 5.0
@@ -92,13 +94,6 @@ def morlet_spectrum(n, xi, sigma, gabor=False):
     return morlet_spectra(n, [xi], [sigma], gabor)[0]
 
 
-def sigma_for(xi, q, r=R_PSI):
-    """Width of a Morlet at ``xi`` in a bank of ``q`` wavelets per octave (neighbours cross at
-    amplitude ``r``)."""
-    factor = 2.0 ** (-1.0 / q)
-    return xi * (1.0 - factor) / (1.0 + factor) / math.sqrt(2.0 * math.log(1.0 / r))
-
-
 def max_subsampling(xi, sigma, alpha=ALPHA):
     """Largest ``j`` with ``xi + alpha * sigma < 2**-(j+1)`` (alias-free subsampling by 2**j)."""
     return int(math.floor(-math.log2(min(xi + alpha * sigma, 0.5)))) - 1
@@ -114,7 +109,7 @@ def bank_params(J, q, sigma0=SIGMA0, alpha=ALPHA, r=R_PSI):
     """
     sigma_min = sigma0 / 2.0**J
     xi_max = max(1.0 / (1.0 + 2.0 ** (3.0 / q)), 0.35)
-    sigma_max = sigma_for(xi_max, q, r)
+    sigma_max = constant_q_sigma(xi_max, q, r)
     if sigma_max <= sigma_min:
         xis, sigmas, elbow = [], [], sigma_max
     else:
