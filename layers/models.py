@@ -25,6 +25,7 @@ from layers.norm import BatchNorm
 from layers.pool import GlobalPool, MaxPool
 from layers.shape import Flatten
 from layers.spline import BetaVQ, MaxAffine
+from symbolic.io import atomic_open
 
 
 def spline_classifier(input_shape, n_classes, *, hidden=(64, 64), kind="dense",
@@ -153,10 +154,8 @@ def save(net, path, *, config=None, metrics=None):
     names = S.save(path, params)
     meta = {"config": config or {}, "metrics": metrics or {}, "parameters": {
         p.name: list(p.shape) for p in params}, "format": "symscatter-layers-1"}
-    tmp = path + ".json.tmp"
-    with open(tmp, "w") as f:
+    with atomic_open(path + ".json") as f:
         json.dump(meta, f, indent=1)
-    os.replace(tmp, path + ".json")
     return names
 
 

@@ -49,7 +49,6 @@ Example
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import datetime
@@ -57,8 +56,8 @@ import io
 import json
 import math
 import os
-import tempfile
 
+import symbolic.io
 from scatter.errors import ScatterError
 
 __all__ = [
@@ -98,16 +97,11 @@ RAVEN_FIELDS = ("Selection", "View", "Channel", "Begin Time (s)", "End Time (s)"
 _ENCODING = {"encoding": "utf-8", "errors": "surrogateescape"}
 
 
-def _new_file_mode():
-    """The mode ``open()`` would give a new file: 0o666 less the process umask."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-@contextlib.contextmanager
 def atomic_open(path, mode="w"):
     """Open a temporary file beside ``path``; rename it over ``path`` when the block succeeds.
+
+    :func:`symbolic.io.atomic_open` with this package's errors: every file of a run is written
+    through it, so that an interrupted run leaves each output whole or absent.
 
     Parameters
     ----------
@@ -116,9 +110,10 @@ def atomic_open(path, mode="w"):
     mode : {"w", "wb"}
         Text (UTF-8 with ``surrogateescape``, ``newline=""``) or binary.
 
-    Yields
-    ------
-    fh : file object
+    Returns
+    -------
+    context manager
+        Yields the open file object.
 
     Raises
     ------
@@ -133,24 +128,11 @@ def atomic_open(path, mode="w"):
     """
     if mode not in ("w", "wb"):
         raise ScatterError(f"mode must be 'w' or 'wb'; got {mode!r}")
-    path = os.fsdecode(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    folder = os.path.dirname(os.path.abspath(os.fsdecode(path)))
     if not os.path.isdir(folder):
-        raise ScatterError(f"path {path!r}: folder {folder!r} does not exist; create it first")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
-    try:
-        kwargs = {} if mode == "wb" else {"newline": "", **_ENCODING}
-        with os.fdopen(fd, mode, **kwargs) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _new_file_mode())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        raise ScatterError(f"path {os.fsdecode(path)!r}: folder {folder!r} does not exist; "
+                           "create it first")
+    return symbolic.io.atomic_open(path, mode)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""Saving and loading variable values (``.npz`` keyed by variable name, written atomically)."""
+"""Saving and loading variable values (``.npz`` keyed by variable name), and the atomic file
+write that every package of the project uses (:func:`atomic_open`)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
@@ -26,6 +28,66 @@ def _check(variables, what):
     return variables
 
 
+def _new_file_mode():
+    """The mode ``open()`` would give a new file: 0o666 less the process umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode="w"):
+    """Open a temporary file beside ``path``; rename it over ``path`` when the block succeeds.
+
+    The file appears complete or not at all, so that a reader, or a run resumed after a crash,
+    never sees half of it. The temporary file is flushed to disk before the rename and gets the
+    permissions ``open()`` would give a new file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The final file; its folder must exist.
+    mode : {"w", "wb"}
+        Text (UTF-8 with ``surrogateescape``, ``newline=""``) or binary.
+
+    Yields
+    ------
+    fh : file object
+
+    Raises
+    ------
+    SymbolicError
+        For another mode or a missing folder. On an exception inside the block the temporary
+        file is removed and ``path`` is left as it was.
+
+    Examples
+    --------
+    >>> with atomic_open("out.txt") as fh:  # doctest: +SKIP
+    ...     fh.write("hello\\n")
+    """
+    if mode not in ("w", "wb"):
+        raise SymbolicError(f"mode must be 'w' or 'wb'; got {mode!r}")
+    path = os.fsdecode(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise SymbolicError(f"path {path!r}: folder {folder!r} does not exist; create it first")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
+                               suffix=".tmp")
+    try:
+        kwargs = {} if mode == "wb" else {"newline": "", "encoding": "utf-8",
+                                          "errors": "surrogateescape"}
+        with os.fdopen(fd, mode, **kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _new_file_mode())  # mkstemp makes 0600; give the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def save(path, variables=None):
     """Write variable values to ``path`` (``.npz``), atomically.
 
@@ -44,20 +106,8 @@ def save(path, variables=None):
         The names written.
     """
     variables = _check(variables, "save")
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{v.name: v.value for v in variables})
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path, "wb") as f:
+        np.savez(f, **{v.name: v.value for v in variables})
     return [v.name for v in variables]
 
 

@@ -36,10 +36,11 @@ import json
 import os
 import pickle
 import platform
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from scatter.outputs import atomic_open
 
 __all__ = ["ProgramCache", "host_fingerprint", "source_fingerprint", "watch_cache_hits"]
 
@@ -142,18 +143,11 @@ class watch_cache_hits:  # noqa: N801 - used as a context manager, like contextl
         return False
 
 
-def _atomic_write(path, data):
-    path = Path(path)
+def _write(path, data):
+    """Write the bytes ``data`` to ``path`` atomically, creating its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path, "wb") as f:
+        f.write(data)
 
 
 class ProgramCache:
@@ -192,7 +186,7 @@ class ProgramCache:
         """Save a dict of arrays under ``key`` (atomically)."""
         buf = io.BytesIO()
         np.savez(buf, **arrays)
-        _atomic_write(self.directory / f"{key}.npz", buf.getvalue())
+        _write(self.directory / f"{key}.npz", buf.getvalue())
 
     def load_executable(self, key, *, devices):
         """The compiled program saved under ``key``, loaded onto ``devices``, or None when
@@ -240,5 +234,5 @@ class ProgramCache:
 
         data = pickle.dumps(serialize_executable.serialize(compiled),
                             protocol=pickle.HIGHEST_PROTOCOL)
-        _atomic_write(self.directory / f"{key}.xla",
+        _write(self.directory / f"{key}.xla",
                       _MAGIC + hashlib.sha256(data).digest() + data)

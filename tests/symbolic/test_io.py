@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import symbolic as S
+from symbolic.io import atomic_open
 
 
 def test_save_load_roundtrip(tmp_path, rng):
@@ -58,3 +59,22 @@ def test_saved_file_has_usual_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_atomic_open_replaces_or_keeps(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_open(target) as fh:
+            fh.write("half")
+            raise RuntimeError("crash")
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["out.txt"]  # no temporary file left behind
+    with atomic_open(target, "wb") as fh:
+        fh.write("new é".encode())
+    assert target.read_text(encoding="utf-8") == "new é"
+    assert os.listdir(tmp_path) == ["out.txt"]
+    with pytest.raises(S.SymbolicError, match="folder .*nowhere.* does not exist"):
+        atomic_open(tmp_path / "nowhere" / "x.csv").__enter__()
+    with pytest.raises(S.SymbolicError, match="mode must be 'w' or 'wb'; got 'a'"):
+        atomic_open(target, "a").__enter__()
