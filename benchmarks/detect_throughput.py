@@ -61,6 +61,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)  # measure the working tree this script belongs to
 from scatter.cache import cache_root  # noqa: E402
+from scatter.outputs import atomic_open  # noqa: E402
 
 CACHE = cache_root()
 SR = 22050
@@ -140,9 +141,9 @@ def make_audio(folder, *, minutes=60, seed=SEED):
                 at = rng.integers(0, seg - c.size + 1)
                 y[at:at + c.size] += c
             parts.append(np.clip(y, -1, 1).astype(np.float32))
-        sf.write(name + ".tmp", np.concatenate(parts), SR, subtype="PCM_16", format="WAV")
-        os.replace(name + ".tmp", name)
-    with open(stamp, "w") as fh:
+        with atomic_open(name, "wb") as fh:
+            sf.write(fh, np.concatenate(parts), SR, subtype="PCM_16", format="WAV")
+    with atomic_open(stamp) as fh:
         json.dump(want, fh)
     return names
 

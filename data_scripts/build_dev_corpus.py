@@ -71,7 +71,6 @@ import csv
 import dataclasses
 import importlib.util
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -384,12 +383,12 @@ def parse_calls(text):
 
 
 def _write_csv(path, fields, rows):
-    tmp = Path(str(path) + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+    from scatter.outputs import atomic_open
+
+    with atomic_open(path) as fh:
         w = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
-    os.replace(tmp, path)
 
 
 def read_labels(path):
@@ -455,6 +454,8 @@ def build(records, out=None, *, config=None, force=False, quiet=True):
     >>> summary["clips"]                                             # doctest: +SKIP
     {'train': 800, 'val': 200, 'test': 200}
     """
+    from scatter.outputs import atomic_open
+
     cfg = config or CorpusConfig()
     cfg.check()
     out = Path(out) if out is not None else default_out_dir()
@@ -534,9 +535,8 @@ def build(records, out=None, *, config=None, force=False, quiet=True):
         "bird_sources": held,
         "source": "Debian package tuxpaint-stamps-default (GPL-2) + synthetic sounds",
     }
-    tmp = summary_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(summary, indent=1), encoding="utf-8")
-    os.replace(tmp, summary_path)
+    with atomic_open(summary_path) as fh:
+        json.dump(summary, fh, indent=1)
     return summary
 
 

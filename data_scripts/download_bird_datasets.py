@@ -324,6 +324,8 @@ def extract_wavs(archive, dest, *, quiet=True):
     DownloadError
         If the archive is not a valid zip, holds no WAV, or holds an unsafe member name.
     """
+    from scatter.outputs import atomic_open
+
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     try:
@@ -348,10 +350,8 @@ def extract_wavs(archive, dest, *, quiet=True):
             out = dest / PurePosixPath(m.filename).name
             if out.exists() and out.stat().st_size == m.file_size:
                 continue
-            tmp = out.with_name(out.name + ".tmp")
-            with zf.open(m) as src, open(tmp, "wb") as dst:
+            with zf.open(m) as src, atomic_open(out, "wb") as dst:
                 shutil.copyfileobj(src, dst, _CHUNK)
-            os.replace(tmp, out)
         return len(members)
 
 
@@ -381,12 +381,12 @@ def read_dcase_labels(path):
 
 
 def _write_csv(path: Path, fields, rows):
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+    from scatter.outputs import atomic_open
+
+    with atomic_open(path) as fh:
         w = csv.writer(fh)
         w.writerow(fields)
         w.writerows(rows)
-    os.replace(tmp, path)
 
 
 def _load_json(path: Path):
@@ -433,6 +433,8 @@ def fetch_dataset(spec, root=None, *, keep_archive=False, retries=5, backoff_s=1
     DownloadError
         From :func:`download`, :func:`extract_wavs` or :func:`read_dcase_labels`.
     """
+    from scatter.outputs import atomic_open
+
     root = Path(root) if root is not None else default_root()
     folder = root / spec.name
     done_path = folder / "done.json"
@@ -448,9 +450,8 @@ def fetch_dataset(spec, root=None, *, keep_archive=False, retries=5, backoff_s=1
     archive = download(spec.audio_url, folder / spec.audio_file, md5=spec.audio_md5,
                        retries=retries, backoff_s=backoff_s, timeout=timeout, quiet=quiet)
     _verified(archive, record, quiet)
-    tmp = record_path.with_name(record_path.name + ".tmp")
-    tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
-    os.replace(tmp, record_path)
+    with atomic_open(record_path) as fh:
+        json.dump(record, fh, indent=1)
     extract_wavs(archive, folder / "wav", quiet=quiet)
     labels = read_dcase_labels(labels_src)
     rows, missing = [], 0
@@ -469,9 +470,8 @@ def fetch_dataset(spec, root=None, *, keep_archive=False, retries=5, backoff_s=1
                "missing_audio": missing}
     if not keep_archive:
         archive.unlink()
-    tmp = done_path.with_name(done_path.name + ".tmp")
-    tmp.write_text(json.dumps({"complete": True, "summary": summary}, indent=1), encoding="utf-8")
-    os.replace(tmp, done_path)
+    with atomic_open(done_path) as fh:
+        json.dump({"complete": True, "summary": summary}, fh, indent=1)
     return summary
 
 

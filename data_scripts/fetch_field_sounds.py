@@ -301,6 +301,8 @@ def collect(roots: dict, versions: dict, cache_dir: Path | str, *, sources=None)
     FetchError
         A row's package is missing from ``roots``, or nothing in it matches the row.
     """
+    from scatter.outputs import atomic_open
+
     sources = _check_sources(SOURCES if sources is None else sources)
     cache_dir = Path(cache_dir)
     staging = cache_dir / "files.new"
@@ -329,9 +331,8 @@ def collect(roots: dict, versions: dict, cache_dir: Path | str, *, sources=None)
         rec.update(_describe(final / staged.relative_to(staging), cache_dir))
     manifest = {"version": MANIFEST_VERSION, "sources": _table_key(sources), "files": records}
     path = cache_dir / MANIFEST_NAME
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_open(path) as fh:
+        json.dump(manifest, fh, indent=1)
     return path
 
 

@@ -204,6 +204,8 @@ def build_manifest(cache_dir: Path | str, *, quiet: bool = True) -> Path:
     FetchError
         If there is no Ogg clip under ``cache_dir/stamps``.
     """
+    from scatter.outputs import atomic_open
+
     cache_dir = Path(cache_dir)
     clips = sorted(p for p in (cache_dir / "stamps").rglob("*.ogg") if not is_description(p.name))
     if not clips:
@@ -219,9 +221,8 @@ def build_manifest(cache_dir: Path | str, *, quiet: bool = True) -> Path:
         "files": records,
     }
     path = cache_dir / MANIFEST_NAME
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_open(path) as fh:
+        json.dump(manifest, fh, indent=1)
     return path
 
 

@@ -62,6 +62,7 @@ import layers as L  # noqa: E402
 import symbolic as S  # noqa: E402
 from layers import augment, ssl  # noqa: E402
 from layers.datasets import mnist_5k_protocol  # noqa: E402
+from symbolic.io import atomic_open  # noqa: E402
 
 ALL_TERMS = ("entropy", "reconstruction", "consistency")
 STRIDES = (2, 2, 1)
@@ -172,11 +173,10 @@ def make_trainer(args, n_labelled):
 
 def save_checkpoint(path, variables, meta):
     """``path.npz``: the values of ``variables`` (``symbolic.save``, atomic); then
-    ``path.json``: ``meta``, written to a temporary file and renamed."""
+    ``path.json``: ``meta`` (``symbolic.io.atomic_open``)."""
     S.save(path + ".npz", variables)
-    with open(path + ".json.tmp", "w") as f:
+    with atomic_open(path + ".json") as f:
         json.dump(meta, f, indent=1)
-    os.replace(path + ".json.tmp", path + ".json")
 
 
 def load_checkpoint(path, variables):
