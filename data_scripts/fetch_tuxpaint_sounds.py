@@ -39,10 +39,10 @@ From Python::
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -67,8 +67,21 @@ __all__ = [
 ]
 
 
-class FetchError(RuntimeError):
-    """Downloading or unpacking the Debian package failed (message says which step and why)."""
+def _sibling(name):
+    """Import a helper module that lives next to this script (data_scripts is not a package)."""
+    key = f"_symscatter_data_scripts_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, Path(__file__).resolve().parent
+                                                      / f"{name}.py")
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[key] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[key]
+
+
+_deb = _sibling("debian_packages")
+#: Downloading or unpacking the Debian package failed (``debian_packages.FetchError``).
+FetchError = _deb.FetchError
 
 
 def default_cache_dir() -> Path:
@@ -89,38 +102,9 @@ def is_description(name: str) -> bool:
     return "_desc" in Path(name).stem
 
 
-def _run(cmd: list[str], cwd: Path, step: str) -> None:
-    if not shutil.which(cmd[0]):
-        raise FetchError(
-            f"{step}: command {cmd[0]!r} not found; this script needs a Debian-based system "
-            "with apt-get and dpkg-deb"
-        )
-    try:
-        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise FetchError(f"{step}: could not run {' '.join(cmd)} in {cwd}: {exc}") from exc
-    if proc.returncode != 0:
-        raise FetchError(
-            f"{step}: {' '.join(cmd)} exited with {proc.returncode}: {proc.stderr.strip()[-2000:]}"
-        )
-
-
 def _download_deb(workdir: Path, quiet: bool) -> Path:
     """``apt-get download`` the package into ``workdir`` (``apt-get update`` first if needed)."""
-    try:
-        _run(["apt-get", "download", PACKAGE], workdir, "apt-get download")
-    except FetchError as first:
-        if not quiet:
-            print("apt-get download failed; running apt-get update and retrying", file=sys.stderr)
-        try:
-            _run(["apt-get", "update"], workdir, "apt-get update")
-        except FetchError as exc:
-            raise FetchError(f"{first}; then {exc}") from exc
-        _run(["apt-get", "download", PACKAGE], workdir, "apt-get download (after update)")
-    debs = sorted(workdir.glob(f"{PACKAGE}_*.deb"))
-    if not debs:
-        raise FetchError(f"apt-get download: no {PACKAGE}_*.deb appeared in {workdir}")
-    return debs[-1]
+    return _deb.download([PACKAGE], workdir, quiet)[PACKAGE]
 
 
 def extract_stamps(deb: Path, dest: Path) -> Path:
@@ -132,7 +116,7 @@ def extract_stamps(deb: Path, dest: Path) -> Path:
         If ``dpkg-deb`` fails or the package has no ``usr/share/tuxpaint/stamps`` folder.
     """
     dest.mkdir(parents=True, exist_ok=True)
-    _run(["dpkg-deb", "-x", str(deb), str(dest)], dest, "dpkg-deb -x")
+    _deb.run(["dpkg-deb", "-x", str(deb), str(dest)], dest, "dpkg-deb -x")
     stamps = dest / STAMPS_SUBDIR
     if not stamps.is_dir():
         raise FetchError(f"dpkg-deb -x: {deb.name} has no {STAMPS_SUBDIR} folder")
