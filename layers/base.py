@@ -21,15 +21,10 @@ import numpy as np
 
 import symbolic as S
 from layers.errors import LayersError
+from symbolic.tensor import format_shape, shapes_compatible
 
 TRAINABLE = "trainable"
 REGULARIZABLE = "regularizable"
-
-
-def format_shape(shape):
-    """``(None, 3)`` -> ``'(None, 3)'``, for messages."""
-    inner = ", ".join("None" if d is None else str(d) for d in shape)
-    return f"({inner}{',' if len(shape) == 1 else ''})"
 
 
 def check_shape(shape, what="incoming"):
@@ -48,11 +43,6 @@ def check_shape(shape, what="incoming"):
                 f"{what}: a shape holds non-negative ints or None; got {shape!r}"
             )
     return tuple(None if d is None else int(d) for d in shape)
-
-
-def shapes_compatible(a, b):
-    """Whether two shapes can describe the same array (``None`` matches anything)."""
-    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
 
 
 class Layer:

@@ -13,7 +13,7 @@ import jax
 import numpy as np
 
 from symbolic.errors import SymbolicError
-from symbolic.tensor import Tensor, as_tensor, format_shape, placeholder
+from symbolic.tensor import Tensor, as_tensor, format_shape, placeholder, shapes_compatible
 from symbolic.traversal import subgraph
 from symbolic.wrap import apply
 
@@ -28,10 +28,6 @@ def _as_tensor_list(items, what):
 
 def _stand_in(t, shape, what):
     return placeholder(shape, t.dtype, name=f"{what}_{t.name.rsplit('/', 1)[-1]}")
-
-
-def _compatible(a, b):
-    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
 
 
 def _body_outputs(result, what):
@@ -114,7 +110,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         )
     for i, init in carried:
         out = outs[i]
-        if not _compatible(out.shape, init.shape):
+        if not shapes_compatible(out.shape, init.shape):
             raise SymbolicError(
                 f"scan: recurrent output {i} has shape {format_shape(out.shape)} but its initial "
                 f"value {init.name!r} has shape {format_shape(init.shape)}"
@@ -207,7 +203,7 @@ def cond(pred, true_fn, false_fn, *operands):
     if len(outs_t) != len(outs_f):
         raise SymbolicError(f"cond: true_fn returned {len(outs_t)} outputs, false_fn {len(outs_f)}")
     for i, (a, b) in enumerate(zip(outs_t, outs_f)):
-        if not _compatible(a.shape, b.shape) or a.dtype != b.dtype:
+        if not shapes_compatible(a.shape, b.shape) or a.dtype != b.dtype:
             raise SymbolicError(
                 f"cond: output {i} differs between branches: {format_shape(a.shape)} {a.dtype} "
                 f"vs {format_shape(b.shape)} {b.dtype}"
@@ -258,7 +254,7 @@ def while_loop(cond_fn, body_fn, init_vals):
             f"while_loop: body_fn returned {len(new)} values, expected {len(inits)}"
         )
     for i, (a, b) in enumerate(zip(new, inits)):
-        if not _compatible(a.shape, b.shape):
+        if not shapes_compatible(a.shape, b.shape):
             raise SymbolicError(
                 f"while_loop: value {i} changes shape from {format_shape(b.shape)} to "
                 f"{format_shape(a.shape)}"

@@ -14,8 +14,16 @@ import numpy as np
 from symbolic.errors import SymbolicError
 from symbolic.plan import Plan
 from symbolic.random import advance
-from symbolic.tensor import Constant, Placeholder, Tensor, Variable, as_tensor, format_shape
-from symbolic.tools import _compatible, _restore, _structure, clone
+from symbolic.tensor import (
+    Constant,
+    Placeholder,
+    Tensor,
+    Variable,
+    as_tensor,
+    format_shape,
+    shapes_compatible,
+)
+from symbolic.tools import clone, output_structure, restore_structure
 from symbolic.traversal import toposort
 from symbolic.wrap import apply
 
@@ -42,7 +50,7 @@ def _normalize_updates(updates):
             raise SymbolicError(f"updates: variable {var.name!r} is updated twice")
         seen.add(var)
         expr = as_tensor(expr)
-        if not _compatible(expr.shape, var.shape):
+        if not shapes_compatible(expr.shape, var.shape):
             raise SymbolicError(
                 f"updates: the update of {var.name!r} has shape {format_shape(expr.shape)}, "
                 f"expected the variable's shape {format_shape(var.shape)}"
@@ -81,7 +89,8 @@ class Program:
                 )
         if len(set(self.inputs)) != len(self.inputs):
             raise SymbolicError("function: a placeholder appears twice in inputs")
-        self.kind, self.keys, outs = ("none", None, []) if outputs is None else _structure(outputs)
+        self.kind, self.keys, outs = (("none", None, []) if outputs is None
+                                      else output_structure(outputs))
         pairs = _normalize_updates(updates)
         n_out = len(outs)
         targets = outs + [expr for _, expr in pairs]
@@ -180,4 +189,4 @@ class Program:
         """Arrange a list of output values in the structure the outputs were given in."""
         if self.kind == "none":
             return None
-        return _restore(self.kind, self.keys, outs)
+        return restore_structure(self.kind, self.keys, outs)

@@ -35,6 +35,11 @@ def format_shape(shape):
     )
 
 
+def shapes_compatible(a, b):
+    """Whether two static shapes can describe the same array (``None`` matches any size)."""
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+
 class Node:
     """Base of all graph nodes.
 

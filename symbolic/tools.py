@@ -5,13 +5,31 @@ from __future__ import annotations
 import io
 
 from symbolic.errors import SymbolicError
-from symbolic.tensor import Apply, Node, Placeholder, Tensor, Variable, as_tensor, format_shape
+from symbolic.tensor import (
+    Apply,
+    Node,
+    Placeholder,
+    Tensor,
+    Variable,
+    as_tensor,
+    format_shape,
+    shapes_compatible,
+)
 from symbolic.traversal import toposort
 from symbolic.wrap import apply
 
 
-def _structure(outputs):
-    """Return (kind, keys, list of nodes) for a tensor, list/tuple or dict of tensors."""
+def output_structure(outputs):
+    """Flatten a tensor, a list/tuple or a dict of tensors.
+
+    Returns
+    -------
+    kind : {"single", "list", "dict"}
+    keys : list or None
+        The dict's keys, in order, for ``kind == "dict"``.
+    nodes : list of Node
+        The tensors, in order; :func:`restore_structure` puts values back in that shape.
+    """
     if isinstance(outputs, Node):
         return "single", None, [outputs]
     if isinstance(outputs, dict):
@@ -22,16 +40,13 @@ def _structure(outputs):
     return "single", None, [as_tensor(outputs)]
 
 
-def _restore(kind, keys, items):
+def restore_structure(kind, keys, items):
+    """``items`` in the structure :func:`output_structure` read: one item, a list or a dict."""
     if kind == "single":
         return items[0]
     if kind == "dict":
         return dict(zip(keys, items))
     return list(items)
-
-
-def _compatible(a, b):
-    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
 
 
 def _rebuild(node, inputs, memo):
@@ -89,13 +104,13 @@ def clone(outputs, replace=None):
     >>> float(S.function([x], y)(1.0))
     4.0
     """
-    kind, keys, items = _structure(outputs)
+    kind, keys, items = output_structure(outputs)
     memo = {}
     for old, new in (replace or {}).items():
         if not isinstance(old, Tensor):
             raise SymbolicError(f"clone: replace keys must be tensors; got {type(old).__name__}")
         new = as_tensor(new)
-        if not _compatible(old.shape, new.shape):
+        if not shapes_compatible(old.shape, new.shape):
             raise SymbolicError(
                 f"clone: replacement for {old.name!r} has shape {format_shape(new.shape)}, "
                 f"expected {format_shape(old.shape)}"
@@ -116,7 +131,7 @@ def clone(outputs, replace=None):
             memo[node] = node
         else:
             memo[node] = _rebuild(node, inputs, memo)
-    return _restore(kind, keys, [memo[i] for i in items])
+    return restore_structure(kind, keys, [memo[i] for i in items])
 
 
 def _label(node):
@@ -148,7 +163,7 @@ def debugprint(outputs, file=None):
     -------
     str
     """
-    _, _, items = _structure(outputs)
+    _, _, items = output_structure(outputs)
     ids = {}
     lines = []
     stack = [(node, 0) for node in reversed(items)]
@@ -181,7 +196,7 @@ def to_dot(outputs, name="symbolic"):
     str
         A ``digraph`` with one node per graph node and an edge from each input to its user.
     """
-    _, _, items = _structure(outputs)
+    _, _, items = output_structure(outputs)
     order = toposort(items)
     index = {node: i for i, node in enumerate(order)}
     buf = io.StringIO()
