@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import symbolic as S
-from layers.errors import LayersError
+from layers.errors import LayersError, check_int, is_int
 
 
 def translate(images, shifts):
@@ -65,10 +65,7 @@ def random_translate(images, *, max_shift=2, seed=None):
             f"random_translate: images must be (batch, channels, height, width) with width >= 2; "
             f"got shape {images.shape}"
         )
-    if isinstance(max_shift, bool) or not isinstance(max_shift, (int, np.integer)) \
-            or max_shift < 0:
-        raise LayersError(f"random_translate: max_shift must be an int >= 0; got {max_shift!r}")
-    m = int(max_shift)
+    m = check_int(max_shift, "random_translate: max_shift", 0)
     u = S.random.uniform(like=images[:, 0, 0, :2], seed=seed)
     shifts = S.floor(u * (2 * m + 1)).astype("int32") - m
     return S.wrap(translate)(images, shifts)
@@ -307,8 +304,7 @@ def random_elastic(images, *, alpha=1.5, grid=4, seed=None):
     images = _check_images(images, what)
     alpha = _check_nonneg(alpha, "alpha", what)
     h, w = images.shape[2], images.shape[3]
-    if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) \
-            or not 2 <= grid <= min(h, w):
+    if not is_int(grid) or not 2 <= grid <= min(h, w):
         raise LayersError(f"{what}: grid must be an int in [2, {min(h, w)}]; got {grid!r}")
     g = int(grid)
     like = images[:, 0, :g, :g]
@@ -372,8 +368,7 @@ def random_cutout(images, *, size=8, seed=None):
     """
     what = "random_cutout"
     images = _check_images(images, what)
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
-        raise LayersError(f"{what}: size must be an int >= 0; got {size!r}")
+    check_int(size, f"{what}: size", 0)
     h, w = images.shape[2], images.shape[3]
     s = [None if seed is None else int(seed) + k for k in range(2)]
     rows = S.floor(_uniform(images, 0.0, float(h), s[0])).astype("int32")

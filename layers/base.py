@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 import symbolic as S
-from layers.errors import LayersError
+from layers.errors import LayersError, is_int
 from symbolic.tensor import format_shape, shapes_compatible
 
 TRAINABLE = "trainable"
@@ -29,7 +29,7 @@ REGULARIZABLE = "regularizable"
 
 def check_shape(shape, what="incoming"):
     """Validate a shape tuple of non-negative ints or ``None``; return it as a tuple."""
-    if isinstance(shape, (int, np.integer)):
+    if is_int(shape):
         shape = (int(shape),)
     try:
         shape = tuple(shape)
@@ -38,7 +38,7 @@ def check_shape(shape, what="incoming"):
             f"{what}: expected a shape tuple (ints or None) or a Layer; got {shape!r}"
         ) from None
     for d in shape:
-        if d is not None and (not isinstance(d, (int, np.integer)) or d < 0):
+        if d is not None and (not is_int(d) or d < 0):
             raise LayersError(
                 f"{what}: a shape holds non-negative ints or None; got {shape!r}"
             )
@@ -84,7 +84,7 @@ class Layer:
             )
         full = graph.unique_name(name or type(self).__name__.lower())
         self.name = full.rsplit("/", 1)[-1]
-        if seed is not None and not isinstance(seed, (int, np.integer)):
+        if seed is not None and not is_int(seed):
             raise LayersError(f"{type(self).__name__}: seed must be an int or None; got {seed!r}")
         self.seed = int(graph.next_seed() if seed is None else seed)
         self.rng = np.random.default_rng(self.seed)

@@ -11,28 +11,38 @@ import numpy as np
 import symbolic as S
 from layers import init as I
 from layers.base import Layer, format_shape
-from layers.errors import LayersError
+from layers.errors import LayersError, check_int, check_ints, is_int
 
 
-def _ints(value, n, what):
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        value = (int(value),) * n
-    try:
-        value = tuple(int(v) for v in value)
-    except TypeError:
-        raise LayersError(f"{what} must be an int or {n} ints; got {value!r}") from None
-    if len(value) != n or any(v < 1 for v in value):
-        raise LayersError(f"{what} must be a positive int or {n} positive ints; got {value!r}")
-    return value
+def padding_spec(padding, n, what):
+    """A convolution or pooling ``padding`` argument checked and normalised.
 
+    Parameters
+    ----------
+    padding : {"same", "valid"} or int or sequence
+        A mode (any case), one int for every side, or ``n`` entries each an int or a
+        ``(low, high)`` pair.
+    n : int
+        Number of spatial axes.
+    what : str
+        The layer's name for messages.
 
-def _pads(padding, n, what):
+    Returns
+    -------
+    str or tuple of (int, int)
+        ``"SAME"``, ``"VALID"`` or ``n`` ``(low, high)`` pairs.
+
+    Raises
+    ------
+    LayersError
+        For anything else.
+    """
     if isinstance(padding, str):
         if padding.upper() not in ("SAME", "VALID"):
             raise LayersError(f"{what}: padding must be 'same', 'valid', an int or pairs; got "
                               f"{padding!r}")
         return padding.upper()
-    if isinstance(padding, (int, np.integer)):
+    if is_int(padding):
         return ((int(padding),) * 2,) * n
     try:
         pads = tuple((int(p), int(p)) if np.ndim(p) == 0 else (int(p[0]), int(p[1]))
@@ -110,16 +120,13 @@ class Conv(Layer):
                 f"shape {format_shape(self.input_shape)}"
             )
         _check_input(self, n)
-        if isinstance(n_filters, bool) or not isinstance(n_filters, (int, np.integer)) \
-                or n_filters < 1:
-            raise LayersError(f"{what}: n_filters must be a positive int; got {n_filters!r}")
-        self.n_filters = int(n_filters)
-        self.kernel_size = _ints(kernel_size, n, f"{what}: kernel_size")
-        self.stride = _ints(stride, n, f"{what}: stride")
-        self.dilation = _ints(dilation, n, f"{what}: dilation")
-        self.padding = _pads(padding, n, what)
+        self.n_filters = check_int(n_filters, f"{what}: n_filters")
+        self.kernel_size = check_ints(kernel_size, n, f"{what}: kernel_size")
+        self.stride = check_ints(stride, n, f"{what}: stride")
+        self.dilation = check_ints(dilation, n, f"{what}: dilation")
+        self.padding = padding_spec(padding, n, what)
         channels = self.input_shape[1]
-        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1 \
+        if not is_int(groups) or groups < 1 \
                 or channels % groups or self.n_filters % groups:
             raise LayersError(
                 f"{what}: groups must be a positive int dividing the {channels} input channels "
@@ -212,17 +219,15 @@ class ConvTranspose(Layer):
                 f"axes; got shape {format_shape(self.input_shape)}"
             )
         _check_input(self, n)
-        if isinstance(n_filters, bool) or not isinstance(n_filters, (int, np.integer)) \
-                or n_filters < 1:
-            raise LayersError(f"ConvTranspose: n_filters must be a positive int; got {n_filters!r}")
+        n_filters = check_int(n_filters, "ConvTranspose: n_filters")
         if not isinstance(padding, str) or padding.upper() not in ("SAME", "VALID"):
             raise LayersError(
                 f"ConvTranspose: padding must be 'valid' or 'same'; got {padding!r}"
             )
         self.n_filters = int(n_filters)
-        self.kernel_size = _ints(kernel_size, n, "ConvTranspose: kernel_size")
-        self.stride = _ints(stride, n, "ConvTranspose: stride")
-        self.dilation = _ints(dilation, n, "ConvTranspose: dilation")
+        self.kernel_size = check_ints(kernel_size, n, "ConvTranspose: kernel_size")
+        self.stride = check_ints(stride, n, "ConvTranspose: stride")
+        self.dilation = check_ints(dilation, n, "ConvTranspose: dilation")
         self.padding = padding.upper()
         w_shape = (self.input_shape[1], self.n_filters) + self.kernel_size
         self.W = self.add_param(I.get(W if W is not None else I.He()), w_shape, "W", dtype=dtype)

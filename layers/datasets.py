@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from layers.errors import LayersError
+from layers.errors import LayersError, check_int
 
 
 def load_digits():
@@ -62,12 +62,6 @@ def load_mnist_5k():
     return (x / 255.0).astype("float32").reshape(-1, 1, 28, 28), y.astype("int32")
 
 
-def _check_int(value, what, minimum=0):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise LayersError(f"{what} must be an int >= {minimum}; got {value!r}")
-    return int(value)
-
-
 def stratified_split(labels, *, n_per_class, seed=0):
     """Draw ``n_per_class`` indices of every class; the rest is the other part.
 
@@ -95,8 +89,8 @@ def stratified_split(labels, *, n_per_class, seed=0):
     (4, 6, [2, 2])
     """
     labels = np.asarray(labels)
-    n_per_class = _check_int(n_per_class, "stratified_split: n_per_class")
-    rng = np.random.default_rng(_check_int(seed, "stratified_split: seed"))
+    n_per_class = check_int(n_per_class, "stratified_split: n_per_class", 0)
+    rng = np.random.default_rng(check_int(seed, "stratified_split: seed", 0))
     chosen = []
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)
@@ -136,8 +130,8 @@ def mnist_5k_protocol(*, labels_per_class=5, seed=0, pool_per_class=400, data=No
         For labels_per_class outside [1, pool_per_class].
     """
     x, y = load_mnist_5k() if data is None else data
-    pool_per_class = _check_int(pool_per_class, "mnist_5k_protocol: pool_per_class", 1)
-    labels_per_class = _check_int(labels_per_class, "mnist_5k_protocol: labels_per_class", 1)
+    pool_per_class = check_int(pool_per_class, "mnist_5k_protocol: pool_per_class", 1)
+    labels_per_class = check_int(labels_per_class, "mnist_5k_protocol: labels_per_class", 1)
     if labels_per_class > pool_per_class:
         raise LayersError(
             f"mnist_5k_protocol: labels_per_class must be <= pool_per_class={pool_per_class}; "
@@ -191,14 +185,14 @@ class BatchIterator:
             raise LayersError(f"BatchIterator: arrays have different lengths {sorted(lengths)}")
         self.arrays = arrays
         self.n = lengths.pop()
-        self.batch_size = _check_int(batch_size, "BatchIterator: batch_size", 1)
+        self.batch_size = check_int(batch_size, "BatchIterator: batch_size", 1)
         if drop_last and self.batch_size > self.n:
             raise LayersError(
                 f"BatchIterator: batch_size={batch_size} exceeds the {self.n} examples with "
                 "drop_last=True"
             )
         self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
-        self.rng = np.random.default_rng(_check_int(seed, "BatchIterator: seed"))
+        self.rng = np.random.default_rng(check_int(seed, "BatchIterator: seed", 0))
 
     def __len__(self):
         full = self.n // self.batch_size

@@ -7,13 +7,7 @@ import numpy as np
 import symbolic as S
 from layers import init as I
 from layers.base import Layer, format_shape
-from layers.errors import LayersError
-
-
-def _positive_int(value, what):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise LayersError(f"{what} must be a positive int; got {value!r}")
-    return int(value)
+from layers.errors import LayersError, check_int
 
 
 class Dense(Layer):
@@ -52,7 +46,7 @@ class Dense(Layer):
     def __init__(self, incoming, units, *, W=None, b="zeros", nonlinearity=None,
                  dtype="float32", name=None, seed=None):
         super().__init__(incoming, name=name, seed=seed)
-        self.units = _positive_int(units, "Dense: units")
+        self.units = check_int(units, "Dense: units")
         if not self.input_shape or self.input_shape[-1] is None:
             raise LayersError(
                 f"Dense: the last input size must be known; got input shape "
@@ -100,8 +94,8 @@ class Embedding(Layer):
     def __init__(self, incoming, input_size, output_size, *, W=None, dtype="float32",
                  name=None, seed=None):
         super().__init__(incoming, name=name, seed=seed)
-        self.input_size = _positive_int(input_size, "Embedding: input_size")
-        self.output_size = _positive_int(output_size, "Embedding: output_size")
+        self.input_size = check_int(input_size, "Embedding: input_size")
+        self.output_size = check_int(output_size, "Embedding: output_size")
         self.W = self.add_param(I.get(W if W is not None else I.Normal(1.0)),
                                 (self.input_size, self.output_size), "W", dtype=dtype)
         self.output_shape = self.input_shape + (self.output_size,)

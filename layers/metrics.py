@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import jax.numpy as jnp
-import numpy as np
 
 import symbolic as S
-from layers.errors import LayersError
+from layers.errors import check_int
 
 
 def _labels(labels):
@@ -57,14 +56,11 @@ def top_k_accuracy(scores, labels, *, k=5):
     LayersError
         For ``k < 1``.
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise LayersError(f"top_k_accuracy: k must be a positive int; got {k!r}")
-    return S.wrap(_top_k, name="top_k_accuracy")(scores, labels, int(k))
+    k = check_int(k, "top_k_accuracy: k")
+    return S.wrap(_top_k, name="top_k_accuracy")(scores, labels, k)
 
 
 def confusion_matrix(scores, labels, *, n_classes):
     """Counts ``C[true, predicted]`` [shape=(n_classes, n_classes)], int32."""
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) \
-            or n_classes < 1:
-        raise LayersError(f"confusion_matrix: n_classes must be a positive int; got {n_classes!r}")
-    return S.wrap(_confusion, name="confusion_matrix")(scores, labels, int(n_classes))
+    n_classes = check_int(n_classes, "confusion_matrix: n_classes")
+    return S.wrap(_confusion, name="confusion_matrix")(scores, labels, n_classes)

@@ -19,7 +19,7 @@ from layers.base import format_shape, get_params
 from layers.compose import Sequential
 from layers.conv import Conv1D
 from layers.dense import Dense
-from layers.errors import LayersError
+from layers.errors import LayersError, check_int
 from layers.noise import Dropout
 from layers.norm import BatchNorm
 from layers.pool import GlobalPool, MaxPool
@@ -79,10 +79,7 @@ def spline_classifier(input_shape, n_classes, *, hidden=(64, 64), kind="dense",
     hidden = tuple(hidden)
     if not hidden:
         raise LayersError("spline_classifier: hidden is empty; give at least one layer size")
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) \
-            or n_classes < 1:
-        raise LayersError(f"spline_classifier: n_classes must be a positive int; got "
-                          f"{n_classes!r}")
+    n_classes = check_int(n_classes, "spline_classifier: n_classes")
     shape = tuple(input_shape)
     if kind == "conv1d" and len(shape) != 3:
         raise LayersError(f"spline_classifier: kind='conv1d' needs input (batch, channels, "

@@ -7,18 +7,16 @@ Normalization", 2016.
 
 from __future__ import annotations
 
-import numpy as np
-
 import symbolic as S
 from layers import init as I
 from layers.base import Layer, format_shape
-from layers.errors import LayersError
+from layers.errors import LayersError, is_int
 
 BATCH_STATS = "batch_stats"
 
 
 def _axes(axes, ndim, what):
-    if isinstance(axes, (int, np.integer)):
+    if is_int(axes):
         axes = (int(axes),)
     try:
         axes = tuple(sorted({int(a) % ndim for a in axes}))
@@ -145,8 +143,7 @@ class LayerNorm(Layer):
                  gamma="ones", dtype="float32", name=None):
         super().__init__(incoming, name=name)
         ndim = len(self.input_shape)
-        if isinstance(n_axes, bool) or not isinstance(n_axes, (int, np.integer)) \
-                or not 1 <= n_axes < max(ndim, 2):
+        if not is_int(n_axes) or not 1 <= n_axes < max(ndim, 2):
             raise LayersError(
                 f"LayerNorm: n_axes must be an int in [1, {max(ndim - 1, 1)}] for input shape "
                 f"{format_shape(self.input_shape)}; got {n_axes!r}"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import symbolic as S
 from layers.base import Layer, format_shape
-from layers.conv import _ints, _pads, conv_output_size
-from layers.errors import LayersError
+from layers.conv import conv_output_size, padding_spec
+from layers.errors import LayersError, check_ints
 
 
 class _Pool(Layer):
@@ -25,9 +25,9 @@ class _Pool(Layer):
                 f"{what}: input must be (batch, channels, *spatial) with 1 to 3 spatial axes; got "
                 f"shape {format_shape(self.input_shape)}"
             )
-        self.window = _ints(window, n, f"{what}: window")
-        self.stride = self.window if stride is None else _ints(stride, n, f"{what}: stride")
-        self.padding = _pads(padding, n, what)
+        self.window = check_ints(window, n, f"{what}: window")
+        self.stride = self.window if stride is None else check_ints(stride, n, f"{what}: stride")
+        self.padding = padding_spec(padding, n, what)
         pads = [self.padding] * n if isinstance(self.padding, str) else self.padding
         spatial = tuple(conv_output_size(s, k, st, 1, p) for s, k, st, p in
                         zip(self.input_shape[2:], self.window, self.stride, pads))

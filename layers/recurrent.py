@@ -17,7 +17,7 @@ import numpy as np
 import symbolic as S
 from layers import init as I
 from layers.base import Layer, format_shape
-from layers.errors import LayersError
+from layers.errors import LayersError, check_int
 
 
 class _Recurrent(Layer):
@@ -32,9 +32,7 @@ class _Recurrent(Layer):
                 f"{what}: input must be (batch, time, features) with known features; got shape "
                 f"{format_shape(self.input_shape)}"
             )
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
-            raise LayersError(f"{what}: units must be a positive int; got {units!r}")
-        self.units = int(units)
+        self.units = check_int(units, f"{what}: units")
         k = self.n_gates * self.units
         n_in = self.input_shape[2]
         self.W = self.add_param(I.get(W if W is not None else I.Glorot()), (n_in, k), "W",

@@ -22,7 +22,7 @@ import numpy as np
 import optax
 
 import symbolic as S
-from layers.errors import LayersError
+from layers.errors import LayersError, check_int
 
 
 def step(name="step"):
@@ -35,12 +35,6 @@ def _check_step(t, what):
         raise LayersError(f"{what}: step must be an integer scalar tensor (see "
                           f"schedules.step()); got {t!r}")
     return t
-
-
-def _positive_int(v, what):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise LayersError(f"{what} must be a positive int; got {v!r}")
-    return int(v)
 
 
 def _apply(schedule, t, name):
@@ -87,7 +81,7 @@ def piecewise(t, *, boundaries, values):
 def cosine(t, *, init, decay_steps, alpha=0.0):
     """Cosine decay from ``init`` to ``alpha * init`` over ``decay_steps``, then flat."""
     _check_step(t, "cosine")
-    decay_steps = _positive_int(decay_steps, "cosine: decay_steps")
+    decay_steps = check_int(decay_steps, "cosine: decay_steps")
     return _apply(optax.cosine_decay_schedule(float(init), decay_steps, float(alpha)), t,
                   "cosine_schedule")
 
@@ -95,7 +89,7 @@ def cosine(t, *, init, decay_steps, alpha=0.0):
 def exponential(t, *, init, decay_rate, transition_steps, staircase=False):
     """``init * decay_rate ** (t / transition_steps)`` (floored exponent when ``staircase``)."""
     _check_step(t, "exponential")
-    transition_steps = _positive_int(transition_steps, "exponential: transition_steps")
+    transition_steps = check_int(transition_steps, "exponential: transition_steps")
     if not float(decay_rate) > 0:
         raise LayersError(f"exponential: decay_rate must be positive; got {decay_rate!r}")
     return _apply(optax.exponential_decay(float(init), transition_steps, float(decay_rate),
@@ -117,7 +111,7 @@ def warmup(t, *, peak, warmup_steps, then=None, start=0.0):
     start : float, default 0.0
     """
     _check_step(t, "warmup")
-    warmup_steps = _positive_int(warmup_steps, "warmup: warmup_steps")
+    warmup_steps = check_int(warmup_steps, "warmup: warmup_steps")
     ramp = _apply(optax.linear_schedule(float(start), float(peak), warmup_steps), t,
                   "warmup_schedule")
     if then is None:

@@ -28,7 +28,7 @@ from jax.custom_derivatives import SymbolicZero
 import symbolic as S
 from layers import init as I
 from layers.base import Layer, format_shape
-from layers.errors import LayersError
+from layers.errors import LayersError, check_int
 
 
 def pieces(kind, *, alpha=0.01):
@@ -251,10 +251,7 @@ class MaxAffine(Layer):
     def __init__(self, incoming, *, n_pieces=2, init="relu", axis=1, learnable=True,
                  dtype="float32", name=None, seed=None):
         super().__init__(incoming, name=name, seed=seed)
-        if isinstance(n_pieces, bool) or not isinstance(n_pieces, (int, np.integer)) \
-                or n_pieces < 2:
-            raise LayersError(f"MaxAffine: n_pieces must be an int >= 2; got {n_pieces!r}")
-        self.n_pieces = int(n_pieces)
+        self.n_pieces = check_int(n_pieces, "MaxAffine: n_pieces", 2)
         self.axis = axis
         c = _channels(self, axis)
         lead = () if c is None else (c,)
@@ -359,11 +356,8 @@ class MaxOut(Layer):
     def __init__(self, incoming, units, *, n_pieces=2, W=None, b="zeros",
                  dtype="float32", name=None, seed=None):
         super().__init__(incoming, name=name, seed=seed)
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
-            raise LayersError(f"MaxOut: units must be a positive int; got {units!r}")
-        if isinstance(n_pieces, bool) or not isinstance(n_pieces, (int, np.integer)) \
-                or n_pieces < 2:
-            raise LayersError(f"MaxOut: n_pieces must be an int >= 2; got {n_pieces!r}")
+        units = check_int(units, "MaxOut: units")
+        n_pieces = check_int(n_pieces, "MaxOut: n_pieces", 2)
         if not self.input_shape or self.input_shape[-1] is None:
             raise LayersError(
                 f"MaxOut: the last input size must be known; got {format_shape(self.input_shape)}"

@@ -37,11 +37,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 import symbolic as S
 from layers.compose import Sequential
-from layers.errors import LayersError
+from layers.errors import LayersError, is_int
 from layers.losses import entropy, softmax_cross_entropy
 
 TERMS = ("cross_entropy", "entropy", "reconstruction", "consistency")
@@ -283,7 +282,7 @@ def ssl_loss(net, x_labelled, y_labelled, x_unlabelled, *, weights=None, scales=
     picked = _scales(net, scales) if on["reconstruction"] else []
     if reconstruction_size is not None and picked:
         k = reconstruction_size
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        if not is_int(k) or k < 1:
             raise LayersError(f"ssl_loss: reconstruction_size must be a positive int; got "
                               f"{reconstruction_size!r}")
         rec_logits, inputs, probes = probed_forward(net, x_unlabelled[:int(k)], scales=picked,

@@ -20,7 +20,7 @@ import functools
 import numpy as np
 
 from layers.analysis.spec import SplineLayer, SplineNet, activation, as_spline_net, max_pool
-from layers.errors import LayersError
+from layers.errors import LayersError, is_int
 
 __all__ = ["to_spline_net"]
 
@@ -68,9 +68,7 @@ def to_spline_net(network, *, max_matrix_entries: int = _DEFAULT_MAX_ENTRIES) ->
     >>> net.pre_dims, [layer.activation.kind for layer in net.layers]
     ((4, 1), ['relu', 'identity'])
     """
-    if isinstance(max_matrix_entries, bool) or not isinstance(
-        max_matrix_entries, (int, np.integer)
-    ) or max_matrix_entries < 1:
+    if not is_int(max_matrix_entries) or max_matrix_entries < 1:
         raise LayersError(
             f"max_matrix_entries: expected a positive int, got {max_matrix_entries!r}"
         )

@@ -29,7 +29,26 @@ __all__ = [
 ]
 
 
-def _check_x(x, d, name="x"):
+def check_points(x, d, name="x"):
+    """Points ``x`` of a ``d``-dimensional input space as a floating JAX array.
+
+    Parameters
+    ----------
+    x : array_like [shape=(..., d)]
+    d : int
+    name : str
+        The argument's name for messages.
+
+    Returns
+    -------
+    jax.Array [shape=(..., d)]
+        ``x``, cast to the default float type when it is not floating.
+
+    Raises
+    ------
+    LayersError
+        When the last axis is not of length ``d``.
+    """
     x = jnp.asarray(x)
     if x.ndim < 1 or x.shape[-1] != d:
         raise LayersError(f"{name}: expected shape (..., {d}), got {tuple(x.shape)}")
@@ -86,10 +105,22 @@ def forward(net, x):
     (1.0, [1, 0])
     """
     net = as_spline_net(net)
-    return _forward_jit(net, _check_x(x, net.in_dim))
+    return _forward_jit(net, check_points(x, net.in_dim))
 
 
-def _forward_raw(net, h):
+def forward_raw(net, h):
+    """:func:`forward` without its input check and ``jit``, to be traced inside other analyses.
+
+    Parameters
+    ----------
+    net : SplineNet
+    h : jax.Array [shape=(..., d)]
+
+    Returns
+    -------
+    y, codes, pres
+        As :func:`forward`.
+    """
     codes, pres = [], []
     for layer in net.layers:
         pre = _pre(layer, h)
@@ -99,7 +130,7 @@ def _forward_raw(net, h):
     return h, codes, pres
 
 
-_forward_jit = jax.jit(_forward_raw)
+_forward_jit = jax.jit(forward_raw)
 
 
 def _select_columns(layer, code, M):
@@ -118,8 +149,12 @@ def _select_columns(layer, code, M):
     return M * s[..., None, :]
 
 
-def _select_rows_transpose(layer, code, T, n_pre):
-    """Back-propagate ``T (..., o, n_out)`` through the active selection to ``(..., o, n_pre)``."""
+def select_rows_transpose(layer, code, T, n_pre):
+    """Back-propagate ``T (..., o, n_out)`` through the active selection to ``(..., o, n_pre)``.
+
+    ``code`` is the layer's VQ code (as :func:`forward` returns it) and ``n_pre`` its number of
+    pre-activations.
+    """
     act = layer.activation
     if act.kind == "identity":
         return T
@@ -187,17 +222,17 @@ def affine_map(net, x):
             raise LayersError(f"x: expected shape (..., d), got {tuple(x.shape)}")
         return _jacobian_fallback(net, x)
     net = as_spline_net(net)
-    return _affine_jit(net, _check_x(x, net.in_dim))
+    return _affine_jit(net, check_points(x, net.in_dim))
 
 
 def _affine_raw(net, x):
-    y, codes, _ = _forward_raw(net, x)
+    y, codes, _ = forward_raw(net, x)
     o = net.out_dim
     T = jnp.broadcast_to(jnp.eye(o, dtype=y.dtype), x.shape[:-1] + (o, o))
     for layer, code, n_pre in zip(
         reversed(net.layers), reversed(codes), reversed(net.pre_dims)
     ):
-        T = _select_rows_transpose(layer, code, T, n_pre)
+        T = select_rows_transpose(layer, code, T, n_pre)
         if layer.W is not None:
             T = T @ jnp.asarray(layer.W).T.astype(T.dtype)
     A = T
@@ -332,11 +367,13 @@ def preactivation_maps(net, x):
     ([[2.0, 0.0], [0.0, 2.0]], [1.0, 1.0])
     """
     net = as_spline_net(net)
-    return _preact_jit(net, _check_x(x, net.in_dim))
+    return _preact_jit(net, check_points(x, net.in_dim))
 
 
-def _preact_raw(net, x):
-    _, codes, _ = _forward_raw(net, x)
+def preactivation_raw(net, x):
+    """:func:`preactivation_maps` without its input check and ``jit``, to be traced inside other
+    analyses."""
+    _, codes, _ = forward_raw(net, x)
     d = net.in_dim
     S = jnp.concatenate([jnp.eye(d, dtype=x.dtype), jnp.zeros((1, d), x.dtype)], axis=0)
     maps = []
@@ -351,5 +388,5 @@ def _preact_raw(net, x):
     return maps
 
 
-_preact_jit = jax.jit(_preact_raw)
+_preact_jit = jax.jit(preactivation_raw)
 

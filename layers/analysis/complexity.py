@@ -25,10 +25,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from layers.analysis.affine import _check_x, affine_map, forward
+from layers.analysis.affine import affine_map, check_points, forward
 from layers.analysis.geometry import region_radius
 from layers.analysis.spec import SplineNet, as_spline_net, is_network
-from layers.errors import LayersError
+from layers.errors import LayersError, is_int
 
 __all__ = [
     "tangent_hessian_complexity",
@@ -139,9 +139,9 @@ def local_tangents(data, *, k: int = 10, dim: int = 2):
     if X.ndim != 2:
         raise LayersError(f"data: expected shape (N, d), got {X.shape}")
     N, d = X.shape
-    if not (isinstance(dim, (int, np.integer)) and 1 <= dim <= d):
+    if not (is_int(dim) and 1 <= dim <= d):
         raise LayersError(f"dim: expected an integer in [1, {d}], got {dim!r}")
-    if not (isinstance(k, (int, np.integer)) and dim < k <= N):
+    if not (is_int(k) and dim < k <= N):
         raise LayersError(f"k: expected an integer in ({dim}, {N}], got {k!r}")
     sq = np.sum(X * X, axis=1)
     out = np.empty((N, d, dim))
@@ -188,7 +188,7 @@ def local_complexity(net, x, *, radius: float, directions=None, per_layer: bool 
     1
     """
     net = as_spline_net(net)
-    x = _check_x(x, net.in_dim)
+    x = check_points(x, net.in_dim)
     if not radius > 0:
         raise LayersError(f"radius: expected a positive number, got {radius}")
     d = net.in_dim
@@ -243,16 +243,16 @@ def adversarial_margin(net, x, *, label=None, norm=2):
     net = as_spline_net(net)
     if net.out_dim < 2:
         raise LayersError(f"net: adversarial margins need >= 2 outputs, got {net.out_dim}")
-    from layers.analysis.geometry import _dual, _norm
+    from layers.analysis.geometry import dual_order, order_norm
 
-    q = _dual(norm)
-    x = _check_x(x, net.in_dim)
+    q = dual_order(norm)
+    x = check_points(x, net.in_dim)
     A, b = affine_map(net, x)
     f = jnp.einsum("...od,...d->...o", A, x) + b
     y = jnp.argmax(f, axis=-1) if label is None else jnp.asarray(label).astype(jnp.int32)
     fy = jnp.take_along_axis(f, y[..., None], axis=-1)
     Ay = jnp.take_along_axis(A, y[..., None, None], axis=-2)
-    den = _norm(Ay - A, q, axis=-1)
+    den = order_norm(Ay - A, q, axis=-1)
     m = (fy - f) / jnp.where(den > 0, den, 1.0)
     m = jnp.where((jnp.arange(net.out_dim) == y[..., None]) | (den <= 0), jnp.inf, m)
     target = jnp.argmin(m, axis=-1)

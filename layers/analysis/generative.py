@@ -19,9 +19,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from layers.analysis.affine import _check_x, affine_map, forward
+from layers.analysis.affine import affine_map, check_points, forward
 from layers.analysis.spec import as_spline_net
-from layers.errors import LayersError
+from layers.errors import LayersError, is_int
 
 __all__ = [
     "generator_rank",
@@ -208,7 +208,7 @@ def generator_entropy(net, *, key=None, n_samples: int = 4096):
         return float(hz + log_volume(net, jnp.zeros(k)))
     if key is None:
         raise LayersError("key: a PRNG key is required to sample a nonlinear generator")
-    if not (isinstance(n_samples, (int, np.integer)) and n_samples >= 1):
+    if not (is_int(n_samples) and n_samples >= 1):
         raise LayersError(f"n_samples: expected a positive integer, got {n_samples!r}")
     z = jax.random.normal(key, (int(n_samples), k))
     return float(hz + jnp.mean(log_volume(net, z)))
@@ -250,10 +250,10 @@ def sample_log_likelihood(net, x, *, z0=None, n_steps: int = 50, latent_logpdf=N
     ([1.0, 2.0], 0.0)
     """
     net = as_spline_net(net)
-    x = _check_x(x, net.out_dim, name="x")
+    x = check_points(x, net.out_dim, name="x")
     if x.ndim != 1:
         raise LayersError(f"x: expected one sample of shape ({net.out_dim},), got {x.shape}")
-    z = jnp.zeros(net.in_dim, x.dtype) if z0 is None else _check_x(z0, net.in_dim, "z0")
+    z = jnp.zeros(net.in_dim, x.dtype) if z0 is None else check_points(z0, net.in_dim, "z0")
     best_z, best_res = z, jnp.inf
     for _ in range(int(n_steps)):
         A, b = affine_map(net, z)

@@ -20,16 +20,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from layers.analysis.affine import (
-    _check_x,
-    _forward_raw,
-    _preact_raw,
-    _select_rows_transpose,
     affine_map,
+    check_points,
     forward,
+    forward_raw,
     preactivation_maps,
+    preactivation_raw,
+    select_rows_transpose,
 )
 from layers.analysis.spec import as_spline_net
-from layers.errors import LayersError
+from layers.errors import LayersError, is_int
 
 __all__ = [
     "boundary_distances",
@@ -42,7 +42,15 @@ __all__ = [
 ]
 
 
-def _dual(norm):
+def dual_order(norm):
+    """The order ``q`` of the dual of the norm ``norm`` (1, 2 or ``"inf"``): distances to a
+    hyperplane ``<w, x> = c`` in the ``norm`` metric divide by ``||w||_q``.
+
+    Raises
+    ------
+    LayersError
+        For another norm.
+    """
     if norm in (2, "2"):
         return 2
     if norm in ("inf", np.inf):
@@ -52,7 +60,9 @@ def _dual(norm):
     raise LayersError(f"norm: expected 1, 2 or 'inf', got {norm!r}")
 
 
-def _norm(v, q, axis):
+def order_norm(v, q, axis):
+    """The ``q``-norm (1, 2 or ``numpy.inf``, as :func:`dual_order` gives it) of ``v`` along
+    ``axis``."""
     if q == 2:
         return jnp.sqrt(jnp.sum(v * v, axis=axis))
     if q == 1:
@@ -92,15 +102,15 @@ def boundary_distances(net, x, *, norm=2):
     >>> boundary_distances([(np.eye(2), np.zeros(2), "relu")], np.array([0.5, -2.0])).tolist()
     [0.5]
     """
-    q = _dual(norm)
+    q = dual_order(norm)
     net = as_spline_net(net)
-    return _distances_jit(net, _check_x(x, net.in_dim), q)
+    return _distances_jit(net, check_points(x, net.in_dim), q)
 
 
 def _distances_raw(net, x, q):
-    codes = _forward_raw(net, x)[1]
+    codes = forward_raw(net, x)[1]
     out = []
-    for layer, code, (G, c) in zip(net.layers, codes, _preact_raw(net, x)):
+    for layer, code, (G, c) in zip(net.layers, codes, preactivation_raw(net, x)):
         act = layer.activation
         if act.kind == "identity":
             out.append(jnp.full(x.shape[:-1], jnp.inf, x.dtype))
@@ -113,11 +123,11 @@ def _distances_raw(net, x, q):
             zw = jnp.take_along_axis(zg, win, axis=-1)
             Gw = jnp.take_along_axis(Gg, win[..., None, :, :], axis=-1)
             num = jnp.abs(zw - zg)
-            den = _norm(Gw - Gg, q, axis=-3)
+            den = order_norm(Gw - Gg, q, axis=-3)
             mask = jnp.arange(grp.shape[1]) != win
             dist = jnp.where(mask & (den > 0), num / jnp.where(den > 0, den, 1.0), jnp.inf)
         else:
-            den = _norm(G, q, axis=-2)
+            den = order_norm(G, q, axis=-2)
             dist = jnp.where(den > 0, jnp.abs(z) / jnp.where(den > 0, den, 1.0), jnp.inf)
         out.append(jnp.min(dist.reshape(dist.shape[: x.ndim - 1] + (-1,)), axis=-1))
     return jnp.stack(out, axis=-1)
@@ -162,7 +172,7 @@ def _jacobian_to_layer(net, codes, layer, dtype, batch_shape):
     T = jnp.broadcast_to(jnp.eye(o, dtype=dtype), batch_shape + (o, o))
     for li in range(len(net.layers) - 1, layer, -1):
         lay = net.layers[li]
-        T = _select_rows_transpose(lay, codes[li], T, net.pre_dims[li])
+        T = select_rows_transpose(lay, codes[li], T, net.pre_dims[li])
         if lay.W is not None:
             T = T @ jnp.asarray(lay.W).T.astype(dtype)
     return T
@@ -170,7 +180,7 @@ def _jacobian_to_layer(net, codes, layer, dtype, batch_shape):
 
 def _check_unit(net, layer, unit):
     n = len(net.layers)
-    if not isinstance(layer, (int, np.integer)) or not 0 <= layer < n:
+    if not is_int(layer) or not 0 <= layer < n:
         raise LayersError(f"layer: expected an integer in [0, {n}), got {layer!r}")
     act = net.layers[layer].activation
     if act.kind not in ("relu", "leaky_relu", "abs"):
@@ -179,7 +189,7 @@ def _check_unit(net, layer, unit):
             f"layer {layer} is {act.kind!r}"
         )
     m = net.pre_dims[layer]
-    if not isinstance(unit, (int, np.integer)) or not 0 <= unit < m:
+    if not is_int(unit) or not 0 <= unit < m:
         raise LayersError(f"unit: expected an integer in [0, {m}), got {unit!r}")
 
 
@@ -217,7 +227,7 @@ def slope_change(net, x, *, layer: int, unit: int):
     """
     net = as_spline_net(net)
     _check_unit(net, layer, unit)
-    x = _check_x(x, net.in_dim)
+    x = check_points(x, net.in_dim)
     codes = forward(net, x)[1]
     G, _ = preactivation_maps(net, x)[layer]
     T = _jacobian_to_layer(net, codes, layer, x.dtype, x.shape[:-1])
@@ -297,7 +307,7 @@ def decision_boundary_bend(net, x, *, layer: int, unit: int, classes=(0, 1)):
     i, j = classes
     o = net.out_dim
     for cl in (i, j):
-        if cl is not None and not (isinstance(cl, (int, np.integer)) and 0 <= cl < o):
+        if cl is not None and not (is_int(cl) and 0 <= cl < o):
             raise LayersError(f"classes: expected indices in [0, {o}), got {classes!r}")
     A, _ = affine_map(net, x)
     u, v = slope_change(net, x, layer=layer, unit=unit)

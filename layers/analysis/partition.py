@@ -35,7 +35,7 @@ import numpy as np
 from layers.analysis import _polygon as poly
 from layers.analysis import _refine
 from layers.analysis.spec import SplineNet, as_spline_net
-from layers.errors import LayersError
+from layers.errors import LayersError, is_int
 
 __all__ = ["Partition2D", "partition_2d", "plane_from_anchors"]
 
@@ -427,7 +427,7 @@ def partition_2d(
         origin, basis = np.zeros(2), np.eye(2)
     if not (np.isfinite(tol) and 0 <= tol < 1e-2):
         raise LayersError(f"tol: expected a small non-negative number, got {tol}")
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+    if not is_int(workers) or workers < 1:
         raise LayersError(
             f"workers: expected a positive integer number of threads, got {workers!r}"
         )

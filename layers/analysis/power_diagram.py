@@ -22,9 +22,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from layers.analysis.affine import _check_x, _forward_raw, _preact_raw, preactivation_maps
+from layers.analysis.affine import check_points, forward_raw, preactivation_maps, preactivation_raw
 from layers.analysis.spec import as_spline_net
-from layers.errors import LayersError
+from layers.errors import LayersError, is_int
 
 __all__ = ["PowerDiagram", "power_diagram", "check_power_diagram"]
 
@@ -163,7 +163,7 @@ def power_diagram(net, *, layer: int = 0, x=None) -> PowerDiagram:
     """
     net = as_spline_net(net)
     n = len(net.layers)
-    if not isinstance(layer, (int, np.integer)) or not 0 <= layer < n:
+    if not is_int(layer) or not 0 <= layer < n:
         raise LayersError(f"layer: expected an integer in [0, {n}), got {layer!r}")
     if x is None:
         if layer > 0:
@@ -206,12 +206,12 @@ def check_power_diagram(net, x, *, max_cells: int = 4096):
     [True]
     """
     net = as_spline_net(net)
-    return np.asarray(_check_jit(net, _check_x(x, net.in_dim), int(max_cells)))
+    return np.asarray(_check_jit(net, check_points(x, net.in_dim), int(max_cells)))
 
 
 def _check_raw(net, x, max_cells):
-    codes = _forward_raw(net, x)[1]
-    maps = _preact_raw(net, x)
+    codes = forward_raw(net, x)[1]
+    maps = preactivation_raw(net, x)
     out = []
     for layer, code, (G, c) in zip(net.layers, codes, maps):
         if layer.activation.kind == "identity":
