@@ -19,7 +19,7 @@ than 50 dB under the recording's loudest are left out: two different clips with 
 silences must not match on their silences), over at least :data:`MIN_FRAMES` such frames, and
 their durations agree within 3 %. Different recordings differ in about half of their bits.
 
-Pure NumPy and SciPy; the resampler is :func:`scatter.audio.load`'s (soxr).
+NumPy, with soxr (librosa's resampler) for the resampling and soundfile for decoding.
 """
 
 from __future__ import annotations
@@ -117,11 +117,10 @@ def fingerprint(x, *, sr: int) -> Fingerprint:
 
 def fingerprint_file(path) -> Fingerprint:
     """The fingerprint of an audio file (mixed to mono, resampled to :data:`FP_SR`)."""
-    from scatter.audio import load
+    import soundfile as sf
 
-    x, _ = load(str(path), sr=FP_SR, mono=True)
-    fp = fingerprint(np.asarray(x, np.float64), sr=FP_SR)
-    return fp
+    x, sr = sf.read(str(path), dtype="float64", always_2d=True)
+    return fingerprint(x.mean(1), sr=int(sr))
 
 
 def bit_error(a: Fingerprint, b: Fingerprint) -> float:

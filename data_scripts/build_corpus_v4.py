@@ -169,7 +169,8 @@ def _measure(path: Path) -> tuple[dict, object]:
 
 
 def _table_key(sources) -> list[dict]:
-    return [dataclasses.asdict(s) for s in sources]
+    """The table as the manifest's JSON holds it (tuples read back as lists)."""
+    return json.loads(json.dumps([dataclasses.asdict(s) for s in sources]))
 
 
 def collect(roots: dict, versions: dict, cache_dir, *, sources=None, labels=None,
