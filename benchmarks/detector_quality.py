@@ -134,7 +134,8 @@ class Clip:
 
 
 def roc_auc(labels, scores):
-    """Area under the ROC curve (Mann-Whitney U / (n_pos n_neg), ties counted half).
+    """:func:`scatter.detect.metrics.roc_auc` (Mann-Whitney, ties counted half), or None when
+    one class is absent (a condition or a resample without positives or negatives).
 
     Parameters
     ----------
@@ -146,22 +147,18 @@ def roc_auc(labels, scores):
     Returns
     -------
     float or None
-        None when one class is absent.
 
     Examples
     --------
     >>> roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     0.75
     """
-    from scipy.stats import rankdata
+    from scatter.detect import metrics
 
     y = np.asarray(labels).astype(bool)
-    s = np.asarray(scores, dtype=np.float64)
-    n_pos, n_neg = int(y.sum()), int((~y).sum())
-    if n_pos == 0 or n_neg == 0:
+    if y.all() or not y.any():
         return None
-    ranks = rankdata(s)
-    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return metrics.roc_auc(y.astype(np.int64), scores)
 
 
 def bootstrap_ci(labels, score_sets, *, n_boot=1000, seed=0):

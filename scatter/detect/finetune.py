@@ -195,7 +195,8 @@ def finetune(params, features, train, val, *, config=None, quiet=True):
     """
     from tqdm import tqdm
 
-    from scatter.detect.training import _balanced_threshold, epoch_batches
+    from scatter.detect.metrics import balanced_threshold
+    from scatter.detect.training import epoch_batches
 
     config = FinetuneConfig() if config is None else config
     if not isinstance(config, FinetuneConfig):
@@ -299,7 +300,7 @@ def finetune(params, features, train, val, *, config=None, quiet=True):
     filt = bounded_filters(start, raw, config.max_change)
     tuned = features if not learn or best_epoch == 0 else dataclasses.replace(
         features, xi1=np.asarray(filt["xi1"]), sigma1=np.asarray(filt["sigma1"]))
-    threshold, bal_acc = _balanced_threshold(val.labels, val_scores(p, raw))
+    threshold, bal_acc = balanced_threshold(val.labels, val_scores(p, raw))
     return {"params": {k: np.asarray(v) for k, v in p.items()}, "features": tuned,
             "history": history, "best_epoch": best_epoch, "threshold": threshold,
             "val_balanced_accuracy": bal_acc}

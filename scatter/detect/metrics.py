@@ -1,4 +1,5 @@
-"""Ranking metrics of binary detection scores: ROC curve, AUC, average precision.
+"""Ranking metrics of binary detection scores: ROC curve, AUC, average precision, and the
+threshold of best balanced accuracy.
 
 Pure NumPy, no scikit-learn needed at run time (the tests compare with it).
 
@@ -15,7 +16,9 @@ from scipy.stats import rankdata
 
 from scatter.errors import ScatterError
 
-__all__ = ["average_precision", "binary_report", "roc_auc", "roc_curve"]
+__all__ = [
+    "average_precision", "balanced_threshold", "binary_report", "roc_auc", "roc_curve",
+]
 
 
 def _check(labels, scores):
@@ -125,3 +128,54 @@ def binary_report(labels, scores, *, threshold=0.5):
             "fpr": fp / max(fp + tn, 1), "precision": tp / max(tp + fp, 1),
             "tp": tp, "fp": fp, "tn": tn, "fn": fn, "n": int(y.size),
             "positives": int(y.sum()), "threshold": float(threshold)}
+
+
+def balanced_threshold(labels, scores):
+    """The threshold of highest balanced accuracy, ``(TPR + TNR) / 2``, on these scores.
+
+    The candidates are the midpoints between neighbouring distinct scores and one value just
+    outside either end (``1e-6`` below the lowest, above the highest); a clip is called positive
+    when its score is ``>= threshold``. Every candidate's counts are read from the scores sorted
+    once per class (the points of the ROC curve), so the cost is ``O(n log n)``. Of candidates
+    whose balanced accuracy is equal to within ``1e-12``, the lowest threshold is kept.
+
+    Parameters
+    ----------
+    labels : array_like [shape=(n,)]
+        0 or 1, both present.
+    scores : array_like [shape=(n,)]
+        Finite; the candidates are computed in their dtype.
+
+    Returns
+    -------
+    threshold : float
+    balanced_accuracy : float
+
+    Raises
+    ------
+    ScatterError
+        For mismatched lengths or a class without any clip.
+
+    Examples
+    --------
+    >>> balanced_threshold([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    (0.22499999999999998, 0.75)
+    """
+    y = np.asarray(labels).reshape(-1)
+    s = np.asarray(scores).reshape(-1)
+    if y.shape != s.shape:
+        raise ScatterError(f"labels and scores must have one length; got {y.size} and {s.size}")
+    pos, neg = np.sort(s[y == 1]), np.sort(s[y == 0])
+    if pos.size == 0 or neg.size == 0:
+        raise ScatterError(f"labels must hold both classes; got {pos.size} positives out of "
+                           f"{y.size}")
+    u = np.unique(s)
+    candidates = np.r_[u[0] - 1e-6, (u[:-1] + u[1:]) / 2, u[-1] + 1e-6]
+    tp = pos.size - np.searchsorted(pos, candidates, side="left")  # positives >= threshold
+    tn = np.searchsorted(neg, candidates, side="left")  # negatives < threshold
+    balanced = 0.5 * (tp / pos.size + tn / neg.size)
+    best, best_t = -1.0, 0.5
+    for t, b in zip(candidates.tolist(), balanced.tolist()):
+        if b > best + 1e-12:
+            best, best_t = b, t
+    return float(best_t), float(best)

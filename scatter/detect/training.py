@@ -50,7 +50,7 @@ from scatter.detect.bags import Bags, extract_bags
 from scatter.detect.data import read_labels, split_records
 from scatter.detect.features import LEGACY_DEFAULTS, FeatureConfig, FeatureExtractor
 from scatter.detect.io import default_model_path, read_metadata, save_model
-from scatter.detect.metrics import roc_auc
+from scatter.detect.metrics import balanced_threshold, roc_auc
 from scatter.errors import ScatterError
 from scatter.outputs import atomic_open
 
@@ -268,19 +268,6 @@ def _window_scores(params, bags, fn, batch=64):
     return np.concatenate(out)
 
 
-def _balanced_threshold(labels, scores):
-    """Threshold maximising balanced accuracy (midpoint between neighbouring scores)."""
-    s = np.unique(scores)
-    cands = np.r_[s[0] - 1e-6, (s[:-1] + s[1:]) / 2, s[-1] + 1e-6]
-    best, best_t = -1.0, 0.5
-    for t in cands:
-        pred = scores >= t
-        bal = 0.5 * (pred[labels == 1].mean() + (~pred[labels == 0]).mean())
-        if bal > best + 1e-12:
-            best, best_t = bal, float(t)
-    return best_t, float(best)
-
-
 def _ckpt_path(out):
     return os.path.splitext(out)[0] + ".ckpt.npz"
 
@@ -471,7 +458,7 @@ def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resum
         bar.close()
 
     val_scores = _window_scores(best, vb, window_probs)
-    threshold, bal_acc = _balanced_threshold(vb.labels, val_scores)
+    threshold, bal_acc = balanced_threshold(vb.labels, val_scores)
     return {"params": best, "history": history, "threshold": threshold,
             "val_balanced_accuracy": bal_acc, "stopped_early": stopped_early}
 

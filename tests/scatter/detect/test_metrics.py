@@ -6,7 +6,13 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.metrics import roc_curve as sk_roc_curve
 
 from scatter import ScatterError
-from scatter.detect.metrics import average_precision, binary_report, roc_auc, roc_curve
+from scatter.detect.metrics import (
+    average_precision,
+    balanced_threshold,
+    binary_report,
+    roc_auc,
+    roc_curve,
+)
 
 
 @pytest.mark.parametrize("ties", [False, True])
@@ -48,3 +54,30 @@ def test_binary_report_counts():
 def test_errors(y, s, match):
     with pytest.raises(ScatterError, match=match):
         roc_auc(y, s)
+
+
+def _balanced_threshold_brute_force(labels, scores):
+    """Every candidate threshold tried in turn (the O(n^2) definition)."""
+    s = np.unique(scores)
+    cands = np.r_[s[0] - 1e-6, (s[:-1] + s[1:]) / 2, s[-1] + 1e-6]
+    best, best_t = -1.0, 0.5
+    for t in cands:
+        pred = scores >= t
+        bal = 0.5 * (pred[labels == 1].mean() + (~pred[labels == 0]).mean())
+        if bal > best + 1e-12:
+            best, best_t = bal, float(t)
+    return best_t, float(best)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("ties", [False, True])
+def test_balanced_threshold_equals_brute_force(rng, dtype, ties):
+    for n in (2, 7, 60, 301):
+        y = rng.integers(0, 2, size=n)
+        y[:2] = [0, 1]
+        s = (rng.normal(size=n) + y).astype(dtype)
+        if ties:
+            s = np.round(s, 1)
+        assert balanced_threshold(y, s) == _balanced_threshold_brute_force(y, s)
+    with pytest.raises(ScatterError, match="labels must hold both classes; got 0 positives"):
+        balanced_threshold([0, 0], [0.1, 0.2])
