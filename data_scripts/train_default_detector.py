@@ -153,7 +153,7 @@ def ablation(corpus, features, config, *, n_train, seeds=(0,), quiet=True, cache
     import numpy as np
 
     from scatter.detect import training as TR
-    from scatter.detect.bags import Bags, extract_bags
+    from scatter.detect.bags import Bags, bags_fingerprint, extract_bags, load_bags, save_bags
     from scatter.detect.data import read_labels, split_records
     from scatter.detect.features import FeatureExtractor
 
@@ -174,13 +174,13 @@ def ablation(corpus, features, config, *, n_train, seeds=(0,), quiet=True, cache
     for name, fcfg, augmented in (table[v] for v in VARIANTS if v in variants):
         key = json.dumps(fcfg.to_dict(), sort_keys=True)
         if key not in cache:
-            fingerprint = TR._fingerprint(train_recs + val_recs, fcfg, config)
+            fingerprint = bags_fingerprint(train_recs + val_recs, fcfg, config)
             own = None
             if cache_dir is not None:
                 digest = hashlib.sha256(key.encode()).hexdigest()[:12]
                 own = Path(cache_dir) / f"ablation-{digest}.npz"
-                found = (TR._load_bags(str(Path(cache_dir) / "features.npz"), fingerprint)
-                         or TR._load_bags(str(own), fingerprint))
+                found = (load_bags(str(Path(cache_dir) / "features.npz"), fingerprint)
+                         or load_bags(str(own), fingerprint))
             else:
                 found = None
             fx = FeatureExtractor(fcfg)
@@ -195,7 +195,7 @@ def ablation(corpus, features, config, *, n_train, seeds=(0,), quiet=True, cache
                                              max_windows=config.max_windows, quiet=quiet,
                                              desc=f"{name}: val")}
                 if own is not None:
-                    TR._save_bags(str(own), found, fingerprint)
+                    save_bags(str(own), found, fingerprint)
             cache[key] = (fx.n_features, found["train"], found["val"])
         n_features, tb, vb = cache[key]
         if not augmented:

@@ -16,15 +16,23 @@ Example
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import os
 
 import numpy as np
 
 from scatter.audio import load
 from scatter.detect.augment import augment
+from scatter.detect.features import LEGACY_DEFAULTS
 from scatter.errors import ScatterError
 from scatter.framing import Framer
+from scatter.outputs import atomic_open
 
-__all__ = ["Bags", "WindowBags", "extract_bags", "extract_windows"]
+__all__ = [
+    "Bags", "WindowBags", "bags_fingerprint", "extract_bags", "extract_windows", "load_bags",
+    "save_bags",
+]
 
 
 @dataclasses.dataclass
@@ -223,3 +231,66 @@ def extract_windows(records, config, *, copies=0, seed=0, max_windows=8, noises=
     return WindowBags(windows=np.stack(arrays), valid=np.stack(valid),
                       labels=np.array([r.label for r in kept], np.int64),
                       paths=[r.path for r in kept], skipped=skipped)
+
+
+def bags_fingerprint(records, features, config):
+    """The key under which :func:`save_bags` stores the bags of ``records``.
+
+    It changes with the feature settings, the training settings that shape the bags (``seed``,
+    ``copies``, ``max_windows``) and each record's path, label, size and modification time.
+    Feature fields at the values of :data:`~scatter.detect.features.LEGACY_DEFAULTS` are left
+    out, so that a cache written before such a field existed still matches the same settings.
+
+    Parameters
+    ----------
+    records : list of Record
+    features : FeatureConfig
+    config : TrainConfig
+
+    Returns
+    -------
+    str
+        Hex SHA-256.
+    """
+    settings = {k: v for k, v in features.to_dict().items()
+                if not (k in LEGACY_DEFAULTS and v == LEGACY_DEFAULTS[k])}
+    h = hashlib.sha256()
+    h.update(json.dumps(settings, sort_keys=True).encode())
+    h.update(json.dumps([config.seed, config.copies, config.max_windows]).encode())
+    for r in records:
+        try:
+            st = os.stat(r.path)
+            stamp = (st.st_size, st.st_mtime_ns)
+        except OSError:
+            stamp = None
+        h.update(json.dumps([r.path, r.label, stamp]).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def save_bags(path, bags_by_name, fingerprint):
+    """Write named :class:`Bags` (``{"train": ..., "val": ...}``) to one ``.npz``, atomically,
+    with the ``fingerprint`` that :func:`load_bags` checks."""
+    arrays = {"fingerprint": np.array(fingerprint)}
+    for name, b in bags_by_name.items():
+        arrays.update({f"{name}_feats": b.feats, f"{name}_valid": b.valid,
+                       f"{name}_labels": b.labels, f"{name}_paths": np.array(b.paths),
+                       f"{name}_skipped": np.array(json.dumps(b.skipped))})
+    with atomic_open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def load_bags(path, fingerprint):
+    """The ``{"train": Bags, "val": Bags}`` that :func:`save_bags` wrote to ``path``, or None
+    when the file is missing, unreadable or holds another fingerprint."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if str(z["fingerprint"]) != fingerprint:
+                return None
+            return {name: Bags(feats=z[f"{name}_feats"], valid=z[f"{name}_valid"],
+                               labels=z[f"{name}_labels"], paths=list(z[f"{name}_paths"]),
+                               skipped=json.loads(str(z[f"{name}_skipped"])))
+                    for name in ("train", "val")}
+    except (OSError, ValueError, KeyError):
+        return None

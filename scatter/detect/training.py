@@ -36,7 +36,6 @@ Example
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 
@@ -46,9 +45,9 @@ import numpy as np
 import optax
 
 from scatter.detect import model as M
-from scatter.detect.bags import Bags, extract_bags
+from scatter.detect.bags import bags_fingerprint, extract_bags, load_bags, save_bags
 from scatter.detect.data import read_labels, split_records
-from scatter.detect.features import LEGACY_DEFAULTS, FeatureConfig, FeatureExtractor
+from scatter.detect.features import FeatureConfig, FeatureExtractor
 from scatter.detect.io import default_model_path, read_metadata, save_model
 from scatter.detect.metrics import balanced_threshold, roc_auc
 from scatter.errors import ScatterError
@@ -163,49 +162,6 @@ def default_settings():
     config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v
                             for k, v in given.items() if k in names})
     return features, config
-
-
-def _fingerprint(records, cfg, tcfg):
-    # feature fields at the values models had before the fields existed are left out, so a
-    # cache made then still matches the same settings now
-    settings = {k: v for k, v in cfg.to_dict().items()
-                if not (k in LEGACY_DEFAULTS and v == LEGACY_DEFAULTS[k])}
-    h = hashlib.sha256()
-    h.update(json.dumps(settings, sort_keys=True).encode())
-    h.update(json.dumps([tcfg.seed, tcfg.copies, tcfg.max_windows]).encode())
-    for r in records:
-        try:
-            st = os.stat(r.path)
-            stamp = (st.st_size, st.st_mtime_ns)
-        except OSError:
-            stamp = None
-        h.update(json.dumps([r.path, r.label, stamp]).encode("utf-8", "surrogateescape"))
-    return h.hexdigest()
-
-
-def _save_bags(path, bags_by_name, fingerprint):
-    arrays = {"fingerprint": np.array(fingerprint)}
-    for name, b in bags_by_name.items():
-        arrays.update({f"{name}_feats": b.feats, f"{name}_valid": b.valid,
-                       f"{name}_labels": b.labels, f"{name}_paths": np.array(b.paths),
-                       f"{name}_skipped": np.array(json.dumps(b.skipped))})
-    with atomic_open(path, "wb") as fh:
-        np.savez(fh, **arrays)
-
-
-def _load_bags(path, fingerprint):
-    if not os.path.isfile(path):
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if str(z["fingerprint"]) != fingerprint:
-                return None
-            return {name: Bags(feats=z[f"{name}_feats"], valid=z[f"{name}_valid"],
-                               labels=z[f"{name}_labels"], paths=list(z[f"{name}_paths"]),
-                               skipped=json.loads(str(z[f"{name}_skipped"])))
-                    for name in ("train", "val")}
-    except (OSError, ValueError, KeyError):
-        return None
 
 
 def epoch_batches(n, batch_size, *, n_copies, seed, epoch, weights=None):
@@ -549,9 +505,9 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
                                          seed=config.seed)
     extractor = FeatureExtractor(features)
 
-    fingerprint = _fingerprint(train_recs + val_recs, features, config)
+    fingerprint = bags_fingerprint(train_recs + val_recs, features, config)
     cache = _cache_path(out) if cache is None else os.fsdecode(cache)
-    bags = _load_bags(cache, fingerprint) if (resume or keep_cache) else None
+    bags = load_bags(cache, fingerprint) if (resume or keep_cache) else None
     if bags is None:
         noises = background_noises(train_recs, sr=features.sr)
         bags = {"train": extract_bags(train_recs, extractor, copies=config.copies,
@@ -560,7 +516,7 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
                 "val": extract_bags(val_recs, extractor, copies=0, seed=config.seed,
                                     max_windows=config.max_windows, quiet=quiet,
                                     desc="val features")}
-        _save_bags(cache, bags, fingerprint)
+        save_bags(cache, bags, fingerprint)
     tb, vb = bags["train"], bags["val"]
 
     weights = None

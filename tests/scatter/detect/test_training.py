@@ -12,16 +12,10 @@ import pytest
 
 from scatter import ScatterError
 from scatter.detect import load_model
+from scatter.detect.bags import bags_fingerprint, load_bags
 from scatter.detect.features import FeatureConfig, FeatureExtractor
 from scatter.detect.io import read_model
-from scatter.detect.training import (
-    TrainConfig,
-    _fingerprint,
-    _load_bags,
-    background_noises,
-    fit,
-    train,
-)
+from scatter.detect.training import TrainConfig, background_noises, fit, train
 
 CFG = FeatureConfig(sr=16000, window=2048, hop=2048, J=4, Q=(2, 1), pool=2)
 TCFG = TrainConfig(epochs=3, batch_size=4, copies=1, hidden=(6,), pieces=2, max_windows=3,
@@ -170,7 +164,7 @@ def test_clip_weights(corpus, full_run, tmp_path):
                   config=TCFG, quiet=True, cache=cache, keep_cache=True,
                   clip_weight=lambda r: 5.0 if r.label == 0 else 1.0)
     assert [h["loss"] for h in heavy["history"]] != [h["loss"] for h in ones["history"]]
-    bags = _load_bags(cache, _fingerprint(*_split(data, labels), CFG, TCFG))
+    bags = load_bags(cache, bags_fingerprint(*_split(data, labels), CFG, TCFG))
     with pytest.raises(ScatterError, match=r"weights must be one finite number >= 0 per "
                                            r"training clip, shape \(16,\); got shape \(3,\)"):
         fit(bags["train"], bags["val"], n_features=bags["train"].feats.shape[3], config=TCFG,
@@ -221,7 +215,6 @@ def test_feature_cache_fingerprint_of_settings_older_than_a_field(tmp_path):
     import hashlib
 
     from scatter.detect.data import Record
-    from scatter.detect.training import _fingerprint
 
     clip = tmp_path / "a.wav"
     clip.write_bytes(b"x")
@@ -235,9 +228,9 @@ def test_feature_cache_fingerprint_of_settings_older_than_a_field(tmp_path):
                         sort_keys=True).encode())
     h.update(json.dumps([TCFG.seed, TCFG.copies, TCFG.max_windows]).encode())
     h.update(json.dumps([str(clip), 1, [st.st_size, st.st_mtime_ns]]).encode())
-    assert _fingerprint(recs, old, TCFG) == h.hexdigest()
+    assert bags_fingerprint(recs, old, TCFG) == h.hexdigest()
     # any other value of a new field is a different cache
-    prints = {_fingerprint(recs, c, TCFG) for c in (
+    prints = {bags_fingerprint(recs, c, TCFG) for c in (
         old, dataclasses.replace(old, noise_floor=0.02),
         dataclasses.replace(old, subsampling="coarse"), dataclasses.replace(old, dither=1e-4),
         dataclasses.replace(old, top_db=60.0))}
