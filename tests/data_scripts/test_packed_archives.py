@@ -1,4 +1,4 @@
-"""Tests of data_scripts/packed_archives.py on small C4Group and OpenTTD .cat archives built here."""
+"""Tests of data_scripts/packed_archives.py on small C4Group and .cat archives built here."""
 
 import gzip
 import io
