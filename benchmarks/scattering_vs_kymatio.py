@@ -53,7 +53,7 @@ def fft_flops(sc, batch):
     real FFT of that modulus. Returns ``(fft_flops, other_flops)``: the second is the
     time-domain low-pass products (2 flops per multiply-add); the small low-pass matrix
     products on spectra are not counted."""
-    plan = sc._plan
+    plan = sc.plan
 
     def r(length):
         return 2.5 * length * math.log2(length)
@@ -90,7 +90,7 @@ def fft_only_program(sc, rows_per_call):
 
     from scatter.scattering import _core
 
-    plan = sc._plan
+    plan = sc.plan
     geo = plan.geometry
     B = rows_per_call
 
@@ -129,7 +129,7 @@ def fft_only_program(sc, rows_per_call):
             rows = B * len(group.psi.filters)
             v = jnp.full((rows, fold.width), seed, jnp.complex64)
             lp = group.phi.fold.l_out if group.phi.matrix is None else 0
-            (t,) = _core._rowwise(stage(fold.l_out, True, lp), v, fold.l_out)
+            (t,) = _core.rowwise(stage(fold.l_out, True, lp), v, fold.l_out)
             totals.append(t.sum())
         for level in plan.levels:
             fold = level.blocks[0].psi.fold
@@ -140,7 +140,7 @@ def fft_only_program(sc, rows_per_call):
             v = jnp.full((rows, width), seed, jnp.complex64)
             time_domain = level.phi.kernel is not None
             lp = level.phi.fold.l_out if (not time_domain and level.phi.matrix is None) else 0
-            (t,) = _core._rowwise(stage(fold.l_out, not time_domain, lp), v, fold.l_out)
+            (t,) = _core.rowwise(stage(fold.l_out, not time_domain, lp), v, fold.l_out)
             totals.append(t.sum())
         return jnp.stack(totals)
 
@@ -185,9 +185,9 @@ def main(argv=None):
     # the FFTs alone, split over the same worker threads as ``sc``
     from concurrent.futures import ThreadPoolExecutor
 
-    from scatter._fft import jit as fft_jit
+    from scatter._compile import jit as fft_jit
 
-    workers = sc._n_workers(args.batch)
+    workers = sc.n_workers(args.batch)
     per_call = -(-args.batch // workers)
     fft_prog = fft_jit(fft_only_program(sc, per_call))
     parts = [jnp.asarray(x[i * per_call:(i + 1) * per_call]) for i in range(workers)]
@@ -266,7 +266,7 @@ def main(argv=None):
         "ffts_only_gflop_per_s": round(flops / 1e9 / fft_t, 2),
         "ffts_share_of_ours": round(fft_t / ours_t, 3),
         "speedup_bound_if_only_ffts": round(fastest / fft_t, 2),
-        "workers": sc._n_workers(args.batch),
+        "workers": sc.n_workers(args.batch),
         "load_avg_1min_start_end": [load_start, _load()],
         "max_per_path_rel_err_vs_kymatio": per_path,
         "overall_rel_err_vs_kymatio": overall,

@@ -19,7 +19,8 @@ from functools import partial
 import jax.numpy as jnp
 import numpy as np
 
-from scatter._fft import check_signal, fold, full_spectrum, jit
+from scatter._compile import jit
+from scatter._signal import check_signal, fold, full_spectrum
 from scatter.errors import ScatterError
 from scatter.filters import FilterBank
 

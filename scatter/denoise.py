@@ -27,7 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scatter._fft import check_signal, jit
+from scatter._compile import jit
+from scatter._signal import check_signal
 from scatter.cwt import cwt, icwt
 from scatter.errors import ScatterError
 from scatter.filters import filterbank

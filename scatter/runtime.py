@@ -183,7 +183,7 @@ def cpu_device_count(environ=None):
         if not wanted.isdigit() or int(wanted) < 1:
             raise ScatterError(f"{CPU_DEVICES_VAR} must be a positive integer; got {wanted!r}")
         return min(int(wanted), _MAX_CPU_DEVICES)
-    from scatter._fft import usable_cores
+    from scatter._compile import usable_cores
 
     return min(usable_cores(), _MAX_CPU_DEVICES)
 

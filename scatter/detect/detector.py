@@ -50,7 +50,7 @@ from concurrent.futures import ThreadPoolExecutor
 import jax
 import numpy as np
 
-from scatter._fft import compile_now, lower_now
+from scatter._compile import compile_now, lower_now
 from scatter.detect.features import FeatureConfig, FeatureExtractor
 from scatter.detect.model import check_params, window_logits
 from scatter.detect.programs import (
@@ -274,7 +274,7 @@ class Detector:
         classifier is traced while the envelopes stage (traced first) compiles, and a first
         run's start-up is shared by two cores. With a program cache the compiled stages are
         loaded from it, or compiled and saved there (no tracing, lowering or compilation on a
-        warm start). Compiled with :func:`scatter._fft.compile_now`'s options: XLA:CPU's
+        warm start). Compiled with :func:`scatter._compile.compile_now`'s options: XLA:CPU's
         threaded FFT off, so that a batch's scores are bit-identical from call to call
         (parallelism comes from one device per core).
         """

@@ -57,7 +57,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scatter._fft import jit
+from scatter._compile import jit
 from scatter.detect.activity import MASK_METHODS, RULES, _fraction, _top_db, activity_features
 from scatter.errors import ScatterError
 from scatter.scattering import Scattering1D
@@ -350,7 +350,7 @@ class FeatureExtractor:
                 self.params = self.filter_weights(np.asarray(config.xi1, np.float32),
                                                   np.asarray(config.sigma1, np.float32))
         self.dither = dither_signal(config.window, config.dither)
-        # scatter._fft.jit: bit-reproducible calls (XLA:CPU's threaded FFT off)
+        # scatter._compile.jit: bit-reproducible calls (XLA:CPU's threaded FFT off)
         self._jitted = jit(self.apply)
 
     def filter_params(self):

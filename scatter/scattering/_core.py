@@ -10,7 +10,7 @@ FFTs are markedly slower than its real ones at these sizes on CPU); short ones u
 inverse FFT, which is cheaper there (about a quarter of the detector's CPU time). XLA:CPU's
 complex FFT is not bit-reproducible when its multithreaded runtime splits a batch over threads
 (results vary in the last bits from call to call); the package's own compiled entry points turn
-that threading off (:func:`scatter._fft.jit`) and get their parallelism from batch rows split
+that threading off (:func:`scatter._compile.jit`) and get their parallelism from batch rows split
 over workers or devices instead. Low-pass outputs,
 a few hundred bins, are a small matrix product (an ``irfft`` when they are large). Second-order
 moduli feed nothing but the low-pass, so they are averaged in the time domain instead
@@ -127,7 +127,7 @@ def _chunk_rows(rows, length, short_chunk=SHORT_CHUNK):
     return best if 2 * best >= target else target
 
 
-def _rowwise(fn, V, length, short_chunk=SHORT_CHUNK):
+def rowwise(fn, V, length, short_chunk=SHORT_CHUNK):
     """``fn`` applied to chunks of the rows of ``V`` (``(rows, width)``) in a loop; ``fn``
     returns a tuple of ``(chunk, ...)`` arrays, concatenated back to ``(rows, ...)``."""
     rows = V.shape[0]
@@ -220,13 +220,13 @@ def forward(plan, weights, x, *, short_chunk=None):
                                   for li, bi in group.blocks])
         stage = partial(_first_order_stage, group=group, phi_w=weights[f"phi1_{gi}"],
                         sources=sources, w2=w2, geometry=g)
-        out = _rowwise(stage, V.reshape((-1, V.shape[-1])), group.psi.fold.l_out, short_chunk)
+        out = rowwise(stage, V.reshape((-1, V.shape[-1])), group.psi.fold.l_out, short_chunk)
         outputs.append(out[0].reshape((B, -1, out[0].shape[-1])))
         flats.append(out[1].reshape((B, -1, out[1].shape[-1])) if group.blocks else None)
     for li, level in enumerate(plan.levels):
         stage = partial(_second_order_stage, level=level, phi_w=weights[f"phi2_{li}"],
                         geometry=g)
-        (S2,) = _rowwise(stage, _level_windows(plan, level, flats, B),
+        (S2,) = rowwise(stage, _level_windows(plan, level, flats, B),
                          level.blocks[0].psi.fold.l_out, short_chunk)
         outputs.append(S2.reshape((B, -1, S2.shape[-1])))
     S = jnp.concatenate(outputs, axis=1)

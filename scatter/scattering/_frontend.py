@@ -10,7 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scatter._fft import check_signal, jit, usable_cores
+from scatter._compile import jit, usable_cores
+from scatter._signal import check_signal
 from scatter.errors import ScatterError
 from scatter.scattering import _design as design
 from scatter.scattering._core import forward
@@ -235,7 +236,15 @@ class Scattering1D:
         S = self._split_rows(weights, x.reshape((-1, x.shape[-1])), fn, traced)
         return self._shape_output(S.reshape(batch + S.shape[1:]))
 
-    def _n_workers(self, rows):
+    @property
+    def plan(self):
+        """The transform's plan (filter folds, groups and levels of the computation), read by
+        the benchmarks that time its parts."""
+        return self._plan
+
+    def n_workers(self, rows):
+        """Threads a batch of ``rows`` signals is split over: ``workers`` (the usable cores
+        when None), at most one per row."""
         workers = self.workers
         if workers is None:
             workers = usable_cores()
@@ -250,7 +259,7 @@ class Scattering1D:
         Never split under a JAX transformation (``traced``, or a traced ``x``): traces are
         per thread."""
         rows = x.shape[0]
-        k = self._n_workers(rows)
+        k = self.n_workers(rows)
         if k == 1 or traced or isinstance(x, jax.core.Tracer):
             return fn(weights, x)
         size = -(-rows // k)

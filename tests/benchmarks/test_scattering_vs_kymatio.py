@@ -55,10 +55,10 @@ def test_fft_floor_runs_the_transforms_ffts(bench, J, n, Q, max_order):
     sc = Scattering1D(J, n, Q=Q, max_order=max_order)
     x = jnp.asarray(np.random.default_rng(0).standard_normal((3, n)), jnp.float32)
     weights = sc._default_weights()
-    real = _ffts(jax.make_jaxpr(lambda v: forward(sc._plan, weights, v))(x))
+    real = _ffts(jax.make_jaxpr(lambda v: forward(sc.plan, weights, v))(x))
     floor = _ffts(jax.make_jaxpr(bench.fft_only_program(sc, 3))(x))
     assert sum(real.values()) > 3  # the comparison below is not between two empty sets
     assert floor == real
     values = np.asarray(jax.jit(bench.fft_only_program(sc, 3))(x))
-    assert values.shape == (1 + len(sc._plan.groups) + len(sc._plan.levels),)
+    assert values.shape == (1 + len(sc.plan.groups) + len(sc.plan.levels),)
     assert np.all(np.isfinite(values))

@@ -291,14 +291,14 @@ def test_workers_split_the_batch_without_changing_results(rng):
     x = rng.standard_normal((3, 128)).astype(np.float32)  # 2 workers: rows 2 + (1 + padding)
     one = Scattering1D(3, 128, Q=(2, 1), workers=1)
     two = Scattering1D(3, 128, Q=(2, 1), workers=2)
-    assert one._n_workers(3) == 1 and two._n_workers(3) == 2 and two._n_workers(1) == 1
+    assert one.n_workers(3) == 1 and two.n_workers(3) == 2 and two.n_workers(1) == 1
     ref = np.asarray(one(x))
     np.testing.assert_allclose(two(x), ref, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(two.apply(two.params, x), ref, rtol=1e-4, atol=1e-6)
     # traced filter parameters: one call on this thread (traces do not cross threads)
     grads = jax.grad(lambda p: jnp.sum(two.apply(p, x)))(two.params)
     assert all(np.all(np.isfinite(g)) for g in grads.values())
-    assert Scattering1D(3, 128, Q=(2, 1))._n_workers(1000) >= 1  # default: the usable cores
+    assert Scattering1D(3, 128, Q=(2, 1)).n_workers(1000) >= 1  # default: the usable cores
     with pytest.raises(ScatterError, match="workers must be an integer >= 1, got 0"):
         Scattering1D(3, 128, workers=0)
 
@@ -308,7 +308,7 @@ def test_time_domain_lowpass_equals_frequency_route(rng):
     from scatter.scattering._plan import KERNEL_MIN_STRIDE
 
     sc = Scattering1D(8, 3000, Q=(4, 1), workers=1)
-    plan = sc._plan
+    plan = sc.plan
     checked = 0
     for level in plan.levels:
         stage = level.phi
@@ -342,7 +342,7 @@ def test_coarse_subsampling_stays_close_to_kymatio(i):
     # every modulus is taken one level coarser than kymatio's (capped at the output level)
     out_level = max(int(np.log2(cfg["T"] or 2 ** cfg["J"])) - cfg["oversampling"], 0)
     def first_levels(sc):
-        return {n: g.psi.level for g in sc._plan.groups for n in g.psi.filters}
+        return {n: g.psi.level for g in sc.plan.groups for n in g.psi.filters}
 
     fine, rough = first_levels(default), first_levels(coarse)
     assert rough == {n: min(k + 1, out_level) for n, k in fine.items()}

@@ -1,5 +1,9 @@
-"""Small FFT, compilation and input-checking helpers shared by :mod:`scatter.cwt` and the
-scattering code."""
+"""Compiling the package's transforms for XLA:CPU, and the cores they may run on.
+
+:func:`jit`, :func:`lower_now` and :func:`compile_now` compile with options that halve the
+compile time of these transforms and make repeated calls bit-reproducible;
+:func:`usable_cores` is the parallelism that the callers split batches over.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,6 @@ import functools
 import os
 
 import jax
-import jax.numpy as jnp
-import numpy as np
-
-from scatter.errors import ScatterError
 
 
 def usable_cores():
@@ -20,78 +20,6 @@ def usable_cores():
         return len(os.sched_getaffinity(0))
     except AttributeError:  # no sched_getaffinity on this platform
         return os.cpu_count() or 1
-
-
-def check_signal(x, name="x", *, min_rank=1, length=None):
-    """Validate a signal ``(..., n)``: rank, length, and (for concrete arrays) finiteness.
-
-    Returns the input as a JAX array (float32 for real, complex64 for complex inputs).
-
-    Raises
-    ------
-    ScatterError
-        Rank below ``min_rank``, wrong last-axis length, non-numeric dtype, or a NaN/inf value
-        (the message gives the index of the first one).
-    """
-    if not hasattr(x, "shape"):
-        x = np.asarray(x)
-    if x.ndim < min_rank:
-        raise ScatterError(f"{name} must have at least {min_rank} axis (time last), got shape "
-                           f"{tuple(x.shape)}")
-    if length is not None and x.shape[-1] != length:
-        raise ScatterError(f"{name} must have length {length} on its last axis, got shape "
-                           f"{tuple(x.shape)}")
-    dtype = np.dtype(x.dtype)
-    if not (np.issubdtype(dtype, np.floating) or np.issubdtype(dtype, np.integer)
-            or np.issubdtype(dtype, np.complexfloating)):
-        raise ScatterError(f"{name} must be a real or complex numeric array, got dtype {dtype}")
-    if not isinstance(x, jax.core.Tracer):
-        values = np.asarray(x)
-        if not np.all(np.isfinite(values)):
-            where = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
-            raise ScatterError(f"{name} must be finite, got {values[where]} at index {where} "
-                               f"({int(np.sum(~np.isfinite(values)))} non-finite values)")
-    if np.issubdtype(dtype, np.complexfloating):
-        return jnp.asarray(x, jnp.complex64)
-    return jnp.asarray(x, jnp.float32)
-
-
-def full_spectrum(x):
-    """DFT over the last axis, from ``rfft`` when ``x`` is real.
-
-    Parameters
-    ----------
-    x : jax.Array [shape=(..., n)]
-
-    Returns
-    -------
-    jax.Array [shape=(..., n), dtype=complex64]
-    """
-    n = x.shape[-1]
-    if jnp.iscomplexobj(x):
-        return jnp.fft.fft(x)
-    r = jnp.fft.rfft(x)
-    tail = jnp.conj(jnp.flip(r[..., 1:n - n // 2], axis=-1))
-    return jnp.concatenate([r, tail], axis=-1)
-
-
-def fold(spectrum, d):
-    """Periodize a length-``n`` spectrum to length ``n // d``: the DFT of ``z[::d]``.
-
-    Parameters
-    ----------
-    spectrum : jax.Array [shape=(..., n)]
-    d : int
-        Subsampling factor dividing ``n``.
-
-    Returns
-    -------
-    jax.Array [shape=(..., n // d)]
-    """
-    if d == 1:
-        return spectrum
-    n = spectrum.shape[-1]
-    return spectrum.reshape(spectrum.shape[:-1] + (d, n // d)).mean(axis=-2)
 
 
 # XLA's legacy CPU fusion emitters compile the many small fusions of these transforms about twice

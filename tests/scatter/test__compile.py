@@ -1,4 +1,4 @@
-"""Tests of the shared helpers in scatter._fft that no other test file covers directly."""
+"""Tests of scatter._compile (compile options, core counts) and the reproducibility it gives."""
 
 import os
 
@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from scatter import _fft
-from scatter._fft import usable_cores
+from scatter import _compile
+from scatter._compile import usable_cores
 
 
 def test_usable_cores_is_the_affinity_mask(monkeypatch):
@@ -27,8 +27,8 @@ def test_scattering_workers_default_follows_usable_cores(n, monkeypatch):
 
     monkeypatch.setattr("scatter.scattering._frontend.usable_cores", lambda: n)
     sc = Scattering1D(J=3, shape=64, Q=(1, 1))
-    assert sc._n_workers(10) == n
-    assert sc._n_workers(2) == min(n, 2)
+    assert sc.n_workers(10) == n
+    assert sc.n_workers(2) == min(n, 2)
 
 
 def test_compiled_scattering_is_bit_reproducible():
@@ -36,7 +36,7 @@ def test_compiled_scattering_is_bit_reproducible():
 
     Short band-pass transforms use XLA's complex inverse FFT; with XLA:CPU's multithreaded FFT
     runtime its results varied in the last bits between calls of one compiled program. The
-    package compiles with that threading off (``scatter._fft.jit``); fresh programs, several
+    package compiles with that threading off (``scatter._compile.jit``); fresh programs, several
     calls each, on copies of the same input, must agree bit for bit.
     """
     import numpy as np
@@ -63,18 +63,18 @@ def test_compile_now_and_lower_now_match_jit():
     x = np.random.default_rng(3).normal(size=(4, 64)).astype(np.float32)
     w = np.linspace(0, 1, 33).astype(np.float32)
     want = jax.jit(fn)(w, x)
-    np.testing.assert_allclose(_fft.compile_now(fn, w, x)(w, x), want, rtol=1e-6, atol=1e-6)
-    compile_ = _fft.lower_now(fn, jax.ShapeDtypeStruct(w.shape, w.dtype), x)
+    np.testing.assert_allclose(_compile.compile_now(fn, w, x)(w, x), want, rtol=1e-6, atol=1e-6)
+    compile_ = _compile.lower_now(fn, jax.ShapeDtypeStruct(w.shape, w.dtype), x)
     np.testing.assert_allclose(compile_()(w, x), want, rtol=1e-6, atol=1e-6)
 
 
 def test_unknown_compile_options_fall_back_to_the_defaults(monkeypatch):
     """An XLA that does not know one of the options still compiles (with its defaults)."""
-    monkeypatch.setattr(_fft, "_CPU_OPTIONS",
-                        dict(_fft._CPU_OPTIONS, xla_no_such_option_for_this_test=True))
+    monkeypatch.setattr(_compile, "_CPU_OPTIONS",
+                        dict(_compile._CPU_OPTIONS, xla_no_such_option_for_this_test=True))
     fn = lambda x: jnp.cumsum(x) * 2  # noqa: E731
     x = np.arange(10, dtype=np.float32)
     with pytest.raises(jax.errors.JaxRuntimeError, match="No such compile option"):
-        jax.jit(fn, compiler_options=_fft._CPU_OPTIONS).lower(x).compile()
-    np.testing.assert_array_equal(_fft.compile_now(fn, x)(x), 2 * np.cumsum(x))
-    np.testing.assert_array_equal(_fft.jit(fn)(x), 2 * np.cumsum(x))
+        jax.jit(fn, compiler_options=_compile._CPU_OPTIONS).lower(x).compile()
+    np.testing.assert_array_equal(_compile.compile_now(fn, x)(x), 2 * np.cumsum(x))
+    np.testing.assert_array_equal(_compile.jit(fn)(x), 2 * np.cumsum(x))
