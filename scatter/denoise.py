@@ -1,20 +1,43 @@
 """Denoising by thresholding wavelet coefficients: CWT -> per-band threshold -> dual frame.
 
-The noisy signal ``y = x + n`` (``n`` white Gaussian, standard deviation ``sigma_x``) is analysed
-with :func:`scatter.cwt` (critically subsampled bands, complex analytic filters); each band-pass
-band ``k`` is thresholded through the modulus with its own threshold, chosen from the band's noise
-level ``sigma_k = sigma_x ||psi_k||`` (see :mod:`scatter.threshold.noise`); the low-pass band is
-kept as is; :func:`scatter.icwt` reconstructs with the canonical dual frame.
+The noisy signal ``y = x + n`` is analysed with :func:`scatter.cwt` (critically subsampled bands,
+complex analytic filters); each band-pass band ``k`` is thresholded through the modulus, and the
+low-pass band (below the lowest wavelet, about 40 Hz by default) around its mean; then
+:func:`scatter.icwt` reconstructs with the canonical dual frame.
+
+**Noise level.** Each coefficient's threshold is chosen from its noise standard deviation:
+
+* ``"global"``: white Gaussian noise of standard deviation ``sigma_x``, so band ``k`` has
+  ``sigma_k = sigma_x ||psi_k||``; ``sigma_x`` is read off the finest band by MAD
+  (:mod:`scatter.threshold.noise`). Exact for white noise, and the most accurate then (one
+  band of many samples, where birds rarely sing, sets every band); far too low for coloured
+  noise, whose energy is in other bands.
+* ``"band"``: the MAD of each band, constant in time; inflated in bands a song fills.
+* ``"tracked"``: each band's own level, following it in time, by minimum statistics
+  (:func:`scatter.threshold.tracked_sigma`: the quietest 10-ms blocks of a 1.5-s span, corrected
+  for how quiet Gaussian noise alone would be there, then the mean of the blocks that this
+  classifies as noise): coloured noise and a level that changes (a gust, a passing car), and a
+  song that leaves gaps does not raise it. Thresholds then follow the noise:
+  ``t_k(i) = tau_k sigma_k(i)``, with ``tau_k`` chosen by
+  :func:`scatter.threshold.local_thresholds`.
+* ``"auto"`` (default): ``"global"`` where the recording's noise is white, ``"tracked"``
+  otherwise. The test compares, band by band, the tracked level (time RMS) with the white
+  prediction: under white noise the bands without signal (at least a quarter of them) agree
+  with it, and no band's noise is well below it; the noise counts as white when the first
+  quartile of ``log(tracked / white)`` over the bands is at most ``log 2`` and its first decile
+  at least ``-log 1.3``.
 
 **Which risk is minimized.** ``method="sure"`` picks each band's threshold by minimizing Stein's
 unbiased estimate of that band's *coefficient-domain* risk ``E|T(W y)_k - (W x)_k|^2``
-(:mod:`scatter.threshold.stein`). The signal-domain error is ``|W~ (T(W y) - W x)|^2`` with
-``W~`` the dual frame: it lies between ``1/B`` and ``1/A`` times the coefficient-domain error
-(``A``, ``B`` the frame bounds of ``W``). Because the total coefficient risk is a sum of per-band
-terms, and a per-band weighting does not move a per-band minimizer, the per-band SURE thresholds
-are also the signal-domain minimizers up to the cross-band correlations that the dual frame
-introduces; ``method="oracle"`` (which needs the clean ``reference``) minimizes the same
-per-band coefficient-domain error exactly, and is the yardstick used in the tests and in
+(:mod:`scatter.threshold.stein`; with a noise level that changes in time, the estimate of
+``sum_i sigma_i^2 |h(z_i) - theta_i / sigma_i|^2`` for normalised ``z_i``, which is the same
+risk). The signal-domain error is ``|W~ (T(W y) - W x)|^2`` with ``W~`` the dual frame: it lies
+between ``1/B`` and ``1/A`` times the coefficient-domain error (``A``, ``B`` the frame bounds of
+``W``). Because the total coefficient risk is a sum of per-band terms, and a per-band weighting
+does not move a per-band minimizer, the per-band SURE thresholds are also the signal-domain
+minimizers up to the cross-band correlations that the dual frame introduces;
+``method="oracle"`` (which needs the clean ``reference``) minimizes the same per-band
+coefficient-domain error exactly, and is the yardstick used in the tests and in
 ``benchmarks/denoising.py``.
 """
 
@@ -33,14 +56,29 @@ from scatter.cwt import cwt, icwt
 from scatter.errors import ScatterError
 from scatter.filters import filterbank
 from scatter.threshold._checks import check_rule, check_sigma_concrete
-from scatter.threshold.noise import mad_sigma
+from scatter.threshold.local import apply_local_threshold, local_thresholds
+from scatter.threshold.noise import MAD_REAL, mad_sigma
 from scatter.threshold.rules import apply_threshold
 from scatter.threshold.select import METHODS, select_thresholds
+from scatter.threshold.tracking import tracked_sigma
 
-__all__ = ["band_noise_gains", "default_octaves", "denoise", "threshold_bands"]
+__all__ = ["NOISE_ESTIMATES", "band_noise_gains", "default_octaves", "denoise",
+           "noise_correlation", "threshold_bands"]
 
 #: Lowest centre frequency the default number of octaves reaches down to, in Hz.
 DEFAULT_FMIN_HZ = 40.0
+#: Noise estimators of :func:`denoise` (module docstring).
+NOISE_ESTIMATES = ("auto", "tracked", "global", "band")
+#: Short-time power block and span of the tracked estimate, in seconds (Martin 2001 used
+#: 1.5-s spans): a song that pauses at least once in 1.5 s does not raise the estimate.
+TRACK_BLOCK_S = 0.01
+TRACK_SPAN_S = 1.5
+#: The white-noise test of ``"auto"`` (module docstring): first quartile of log(tracked /
+#: white) at most log 2, first decile at least -log 1.3.
+WHITE_UPPER = math.log(2.0)
+WHITE_LOWER = -math.log(1.3)
+#: Lags of the noise correlation that set the tracked estimate's degrees of freedom.
+_LAGS = 256
 
 
 def default_octaves(sr: float, n: int, *, wavelet: str = "morlet", Q: int = 8) -> int:
@@ -101,9 +139,51 @@ def band_noise_gains(bank, n: int) -> jax.Array:
     return jnp.sqrt(jnp.mean(h**2, axis=-1))
 
 
+def noise_correlation(bank, n: int, *, lags: int = _LAGS) -> np.ndarray:
+    """Correlation ``|rho_k(m)|`` of each band's coefficients for white noise, at lags ``m``
+    of its own (subsampled) sample spacing; the low-pass band last.
+
+    For white noise the coefficients of band ``k`` have ``E[c(t) c*(t + m)] proportional to
+    sum_f |psi_k(f)|^2 exp(2 pi i f m d_k)`` (``d_k`` the band's subsampling factor); coloured
+    noise that is smooth across a band's width gives nearly the same. It sets the equivalent
+    degrees of freedom of the tracked estimate's block powers
+    (:func:`scatter.threshold.block_dof`).
+
+    Parameters
+    ----------
+    bank : scatter.FilterBank
+        The filter bank (concrete parameters).
+    n : int
+        Signal length.
+    lags : int
+        Number of lags returned.
+
+    Returns
+    -------
+    numpy.ndarray [shape=(K + 1, lags)]
+        ``|rho_k(m)|`` with ``rho_k(0) = 1`` (float64).
+
+    Examples
+    --------
+    >>> from scatter import filterbank
+    >>> rho = noise_correlation(filterbank("morlet", J=2, Q=1), 256)
+    >>> rho.shape, float(rho[0, 0])
+    ((3, 256), 1.0)
+    """
+    with jax.ensure_compile_time_eval():
+        h = np.concatenate([np.asarray(bank.frequency_response(n), np.float64),
+                            np.asarray(bank.phi_response(n), np.float64)[None]])
+    dec = bank.decimations(n)
+    r = np.fft.ifft(h**2, axis=-1)
+    out = np.empty((h.shape[0], lags))
+    for k in range(h.shape[0]):
+        out[k] = np.abs(r[k, (np.arange(lags) * dec[k]) % n]) / max(abs(r[k, 0]), 1e-30)
+    return out
+
+
 def threshold_bands(
     bands,
-    sigmas: jax.Array,
+    sigmas,
     *,
     method: str = "sure",
     reference=None,
@@ -118,9 +198,11 @@ def threshold_bands(
     Parameters
     ----------
     bands : list of jax.Array [shape=(..., n_k)]
-        Band-pass coefficients (the ``K`` first entries of :func:`scatter.cwt`'s list).
-    sigmas : jax.Array [shape=(..., K)]
-        Noise standard deviation of each band's coefficients.
+        Coefficients, one array per band (real bands, such as the low-pass, are detected).
+    sigmas : jax.Array [shape=(..., K)] or list of jax.Array [shape=(..., n_k)]
+        Noise standard deviation of each band's coefficients: one per band, or one per
+        coefficient (a level that changes in time; the thresholds are then ``tau_k`` times it,
+        :func:`scatter.threshold.local_thresholds`).
     method : {"sure", "universal", "bayes", "oracle"}
         Threshold selection.
     reference : list of jax.Array, optional
@@ -135,7 +217,8 @@ def threshold_bands(
     thresholded : list of jax.Array
         Same layout as ``bands``.
     thresholds : jax.Array [shape=(..., K)]
-        The thresholds used.
+        The thresholds used; with per-coefficient ``sigmas``, the relative thresholds
+        ``tau_k``.
 
     Raises
     ------
@@ -161,46 +244,116 @@ def threshold_bands(
     dtype = jnp.result_type(*[c.dtype for c in bands])
     stack = padded(bands, dtype)
     ref = None if reference is None else padded(reference, dtype)
-    t = select_thresholds(stack, method=method, sigma=sigmas, reference=ref, rule=rule,
-                          firm_ratio=firm_ratio, lengths=lengths)
-    done = apply_threshold(stack, t, rule=rule, firm_ratio=firm_ratio)
+    if isinstance(sigmas, (list, tuple)):
+        lead = stack.shape[:-2]
+        local = padded([jnp.broadcast_to(s, lead + (c.shape[-1],))
+                        for s, c in zip(sigmas, bands, strict=True)], stack.real.dtype)
+        t = local_thresholds(stack, local, method=method, reference=ref, rule=rule,
+                             firm_ratio=firm_ratio, lengths=lengths)
+        done = apply_local_threshold(stack, t, local, rule=rule, firm_ratio=firm_ratio)
+    else:
+        t = select_thresholds(stack, method=method, sigma=sigmas, reference=ref, rule=rule,
+                              firm_ratio=firm_ratio, lengths=lengths)
+        done = apply_threshold(stack, t, rule=rule, firm_ratio=firm_ratio)
     out = [done[..., k, : lengths[k]] for k in range(len(bands))]
     return out, t
 
 
-def _noise_sigmas(bands, gains, bank, sigma, noise, noise_estimate):
-    """Per-band noise standard deviations ``(..., K)`` from one of the three sources."""
+def _tracked(bands, bank, n, sr, dof):
+    """Per-coefficient tracked noise levels of ``bands`` (band-pass bands, then optionally
+    the low-pass one), grouped by subsampling factor so that each group is one call."""
+    dec = bank.decimations(n)
+    rho = noise_correlation(bank, n)
+    out = [None] * len(bands)
+    for d in sorted({dec[k] for k in range(len(bands))}):
+        idx = [k for k in range(len(bands)) if dec[k] == d]
+        group = jnp.stack([bands[k] for k in idx], axis=-2)
+        block = max(1, round(TRACK_BLOCK_S * sr / d))
+        span = max(1, round(TRACK_SPAN_S * sr / d))
+        sig = tracked_sigma(group, block=block, span=span, dof=dof[idx[0]],
+                            correlation=rho[np.array(idx)])
+        for pos, k in enumerate(idx):
+            out[k] = sig[..., pos, :]
+    return out
+
+
+def _is_white(tracked, white):
+    """The ``"auto"`` test (module docstring) from per-coefficient tracked levels and per-band
+    white predictions ``(..., K)``; True where the noise counts as white, shape ``(...)``."""
+    level = jnp.stack([jnp.sqrt(jnp.mean(s**2, axis=-1)) for s in tracked], axis=-1)
+    ok = (level > 0) & (white > 0)
+    ratio = jnp.log(jnp.where(ok, level, 1.0) / jnp.where(ok, white, 1.0))
+    ratio = jnp.where(ok, ratio, jnp.inf)
+    return ((jnp.quantile(ratio, 0.25, axis=-1) <= WHITE_UPPER)
+            & (jnp.quantile(ratio, 0.1, axis=-1) >= WHITE_LOWER))
+
+
+def _noise_levels(bands, low, bank, n, sr, sigma, noise, noise_estimate, lowpass):
+    """Noise standard deviations of the bands to threshold (band-pass bands, then the
+    centred low-pass band with ``lowpass``): ``(..., K [+ 1])`` constant per band, or a list
+    of per-coefficient arrays (``"tracked"``, ``"auto"``)."""
+    lead = bands[0].shape[:-1]
+    gains = band_noise_gains(bank, n)
+    phi_gain = jnp.sqrt(jnp.mean(bank.phi_response(n) ** 2))
+    if lowpass:
+        gains = jnp.concatenate([gains, phi_gain[None]])
+    todo = list(bands) + ([low] if lowpass else [])
+    K = len(todo)
     if sigma is not None:
-        return sigma[..., None] * gains
+        return jnp.broadcast_to(sigma[..., None] * gains, lead + (K,))
     if noise is not None:
-        coeffs = cwt(noise, bank=bank, subsample=False)[:-1]
-        return jnp.stack([jnp.sqrt(jnp.mean(jnp.abs(c) ** 2, axis=-1)) for c in coeffs], -1)
+        coeffs = cwt(noise, bank=bank, subsample=False)
+        coeffs = coeffs[:-1] + ([coeffs[-1] - jnp.mean(coeffs[-1], -1, keepdims=True)]
+                                if lowpass else [])
+        rms = jnp.stack([jnp.sqrt(jnp.mean(jnp.abs(c) ** 2, axis=-1)) for c in coeffs], -1)
+        return jnp.broadcast_to(rms, lead + (K,))
+    white = mad_sigma(bands[0][..., None, :])[..., 0] / gains[0]
+    white = white[..., None] * gains
     if noise_estimate == "global":
-        white = mad_sigma(bands[0][..., None, :])[..., 0] / gains[0]
-        return white[..., None] * gains
-    return jnp.stack([mad_sigma(c[..., None, :])[..., 0] for c in bands], axis=-1)
+        return white
+    if noise_estimate == "band":
+        mads = [mad_sigma(c[..., None, :])[..., 0] for c in bands]
+        if lowpass:
+            mads.append(jnp.median(jnp.abs(low), axis=-1) / MAD_REAL)
+        return jnp.stack(mads, axis=-1)
+    dof = [2 if bank.analytic else 1] * len(bands) + [1]
+    tracked = _tracked(todo, bank, n, sr, dof)
+    if noise_estimate == "tracked":
+        return tracked
+    white_here = _is_white(tracked[: len(bands)], white[..., : len(bands)])[..., None]
+    return [jnp.where(white_here, white[..., k : k + 1], tracked[k]) for k in range(K)]
 
 
-@partial(jit, static_argnames=("wavelet", "J", "Q", "method", "rule", "firm_ratio",
-                               "noise_estimate"))
-def _denoise_core(y, reference, sigma, noise, *, wavelet, J, Q, method, rule, firm_ratio,
-                  noise_estimate):
+@partial(jit, static_argnames=("wavelet", "J", "Q", "sr", "method", "rule", "firm_ratio",
+                               "noise_estimate", "lowpass"))
+def _denoise_core(y, reference, sigma, noise, *, wavelet, J, Q, sr, method, rule, firm_ratio,
+                  noise_estimate, lowpass):
     """The whole transform -> threshold -> inverse chain as one compiled program per shape."""
     n = y.shape[-1]
-    bank = filterbank(wavelet, J=J, Q=Q)  # the sample rate only labels frequencies in Hz
+    with jax.ensure_compile_time_eval():  # concrete filters: their correlations are static
+        bank = filterbank(wavelet, J=J, Q=Q)  # the sample rate only labels frequencies in Hz
     coeffs = cwt(y, bank=bank, subsample=True)
     bands, low = coeffs[:-1], coeffs[-1]
-    gains = band_noise_gains(bank, n)
-    sigmas = _noise_sigmas(bands, gains, bank, sigma, noise, noise_estimate)
-    sigmas = jnp.broadcast_to(sigmas, y.shape[:-1] + (len(bands),))
-    ref_bands = None if reference is None else cwt(reference, bank=bank, subsample=True)[:-1]
-    out_bands, thresholds = threshold_bands(
-        bands, sigmas, method=method, reference=ref_bands, rule=rule, firm_ratio=firm_ratio
-    )
-    out = icwt(list(out_bands) + [low], bank=bank, n=n)
+    mean = jnp.mean(low, axis=-1, keepdims=True)
+    centred = low - mean
+    levels = _noise_levels(bands, centred, bank, n, sr, sigma, noise, noise_estimate, lowpass)
+    todo = list(bands) + ([centred] if lowpass else [])
+    ref = None
+    if reference is not None:
+        rc = cwt(reference, bank=bank, subsample=True)
+        ref = rc[:-1] + ([rc[-1] - mean] if lowpass else [])
+    out, thresholds = threshold_bands(todo, levels, method=method, reference=ref, rule=rule,
+                                      firm_ratio=firm_ratio)
+    if isinstance(levels, list):
+        levels = jnp.stack([jnp.sqrt(jnp.mean(jnp.broadcast_to(s, c.shape) ** 2, axis=-1))
+                            for s, c in zip(levels, todo, strict=True)], axis=-1)
+        thresholds = thresholds * levels
+    levels = jnp.broadcast_to(levels, y.shape[:-1] + (len(todo),))
+    new_low = out.pop() + mean if lowpass else low
+    out = icwt(list(out) + [new_low], bank=bank, n=n)
     # an all-zero input has zero coefficients: the result is exactly zero (no NaN anywhere)
     out = jnp.where(jnp.all(y == 0, axis=-1, keepdims=True), 0.0, out).astype(jnp.float32)
-    return out, thresholds, sigmas
+    return out, thresholds, levels
 
 
 def denoise(
@@ -215,22 +368,26 @@ def denoise(
     Q: int = 8,
     sigma=None,
     noise=None,
-    noise_estimate: str = "global",
+    noise_estimate: str = "auto",
+    threshold_lowpass: bool = True,
     firm_ratio: float = 2.0,
     return_thresholds: bool = False,
 ):
-    """Remove white Gaussian noise from a signal by thresholding its wavelet coefficients.
+    """Remove background noise from a signal by thresholding its wavelet coefficients.
 
-    CWT (:func:`scatter.cwt`, subsampled) -> one threshold per band-pass band -> inverse with the
-    dual frame (:func:`scatter.icwt`). See the module docstring for which risk each method
-    minimizes.
+    CWT (:func:`scatter.cwt`, subsampled) -> one threshold per band, following each band's
+    noise level -> inverse with the dual frame (:func:`scatter.icwt`). White, coloured and
+    changing noise (field recordings: insects, rain, wind, traffic) are handled by the default
+    ``noise_estimate="auto"``. See the module docstring for the noise estimators and for which
+    risk each method minimizes.
 
     Parameters
     ----------
     y : jax.Array [shape=(..., n)]
         Real noisy signal(s), time last.
     sr : float
-        Sample rate in Hz (sets the default number of octaves).
+        Sample rate in Hz (sets the default number of octaves and the tracked estimate's
+        10-ms blocks and 1.5-s spans).
     method : {"sure", "universal", "bayes", "oracle"}
         Threshold selection per band (``"oracle"`` needs ``reference``).
     reference : jax.Array [shape=(..., n)], optional
@@ -246,17 +403,22 @@ def denoise(
     Q : int
         Filters per octave.
     sigma : float or jax.Array [shape=(...)], optional
-        Known standard deviation of the white noise in ``y``, ``> 0``.
+        Known standard deviation of white noise in ``y``, ``> 0``.
     noise : jax.Array [shape=(..., m)], optional
         A noise-only excerpt (same recording conditions); each band's noise level is measured on
         its coefficients, which also covers coloured noise.
-    noise_estimate : {"global", "band"}
-        Without ``sigma``/``noise``: MAD of the finest band scaled to the others by the filter
-        norms (``"global"``), or the MAD of each band (``"band"``).
+    noise_estimate : {"auto", "tracked", "global", "band"}
+        Without ``sigma``/``noise``: how each band's noise level is estimated (module
+        docstring). ``"auto"``: ``"global"`` for white noise, ``"tracked"`` otherwise.
+    threshold_lowpass : bool
+        Also threshold the low-pass band (below the lowest wavelet) around its mean, where wind,
+        traffic and handling rumble lie; False keeps it as is.
     firm_ratio : float
         ``mu > 1`` of the firm rule.
     return_thresholds : bool
-        Also return the thresholds ``(..., K)`` and noise levels ``(..., K)`` used.
+        Also return the thresholds and noise levels used, ``(..., K)`` (``(..., K + 1)`` with
+        the low-pass band last when it is thresholded); for a level that changes in time, its
+        RMS over time and the relative threshold times it.
 
     Returns
     -------
@@ -267,9 +429,10 @@ def denoise(
     Raises
     ------
     ScatterError
-        ``y`` complex, of rank 0, empty or non-finite; unknown method, rule or wavelet;
-        ``method="oracle"`` without ``reference`` or with one of another shape; ``sigma <= 0``
-        or non-finite; both ``sigma`` and ``noise``; a silent noise excerpt; ``sr <= 0``.
+        ``y`` complex, of rank 0, empty or non-finite; unknown method, rule, wavelet or noise
+        estimate; ``method="oracle"`` without ``reference`` or with one of another shape;
+        ``sigma <= 0`` or non-finite; both ``sigma`` and ``noise``; a silent noise excerpt;
+        ``sr <= 0``.
 
     Examples
     --------
@@ -322,17 +485,20 @@ def denoise(
                                "excerpt of at least 64 samples")
         if not isinstance(noise, jax.core.Tracer) and bool(jnp.any(jnp.all(noise == 0, -1))):
             raise ScatterError("noise excerpt is silent (all zeros); expected background noise")
-    if noise_estimate not in ("global", "band"):
+    if noise_estimate not in NOISE_ESTIMATES:
         raise ScatterError(f"noise_estimate={noise_estimate!r} is not a noise estimator; "
-                           "expected 'global' (MAD of the finest band, scaled by filter norms) "
-                           "or 'band'")
+                           f"expected one of {NOISE_ESTIMATES}: 'auto' (white or tracked), "
+                           "'tracked' (each band's level over time), 'global' (white noise) "
+                           "or 'band' (MAD per band)")
+    if not isinstance(threshold_lowpass, (bool, np.bool_)):
+        raise ScatterError(f"threshold_lowpass={threshold_lowpass!r} must be True or False")
     if J is None:
         J = default_octaves(float(sr), n, wavelet=wavelet, Q=Q)
     filterbank(wavelet, J=J, Q=Q, sr=float(sr))  # validates the bank options eagerly
     out, thresholds, sigmas = _denoise_core(
         y, reference if method == "oracle" else None, sigma, noise, wavelet=wavelet, J=int(J),
-        Q=int(Q), method=method, rule=rule, firm_ratio=float(firm_ratio),
-        noise_estimate=noise_estimate,
+        Q=int(Q), sr=float(sr), method=method, rule=rule, firm_ratio=float(firm_ratio),
+        noise_estimate=noise_estimate, lowpass=bool(threshold_lowpass),
     )
     if noise is not None and bool(jnp.any(sigmas <= 0)):
         raise ScatterError("noise excerpt is silent in some band; expected background noise")

@@ -2,12 +2,14 @@
 (:mod:`scatter.detect.features`, steps 2-4).
 
 For envelopes ``S`` of shape ``(..., n_bands, n_frames)`` (scattering coefficients), per band:
-the background ``floor = median_t S`` and deviation ``c = S - floor``, the MAD noise level
-``sigma = median_t |c| / 0.6745``, a risk-minimizing threshold per band
-(:func:`scatter.threshold.select_thresholds`, SURE by default: Donoho & Johnstone 1995) and the
-mask ``m = gain(|c|, t) * [c > 0]``; then the *activity* ``log1p(m * c / sigma)`` and the
-*level* ``log(S + tiny) - mean_{p,t} log(S + tiny)``. Medians use the sorting network of
-:mod:`scatter.threshold._sortnet`.
+the background ``floor`` and noise level ``sigma`` of :func:`scatter.threshold.background`
+(``floor = median_t S``, ``sigma = median_t |S - floor| / 0.6745``; with ``span``, a floor and
+level that follow the background in time), the deviation ``c = S - floor``, and the mask
+``m`` of :func:`scatter.threshold.activity_mask` (a risk-minimizing threshold per band, SURE by
+default: Donoho & Johnstone 1995; ``m = gain(|c|, t) * [c > 0]``); then the *activity*
+``log1p(m * c / sigma)`` and the *level* ``log(S + tiny) - mean_{p,t} log(S + tiny)``. The mask
+is the package's one activity mask, with the same background estimator as every other user of
+it.
 
 Noise floor. In a window that is mostly exact zeros (digital silence), a band's median and MAD
 are 0, so without a floor the activity ``log1p(c / 1e-8)`` is about 18 for any sound at all,
@@ -49,7 +51,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from scatter.errors import ScatterError
-from scatter.threshold import _sortnet, gain, mad_sigma, select_thresholds
+from scatter.threshold import activity_mask, background
 
 __all__ = ["MASK_METHODS", "activity_features"]
 
@@ -73,7 +75,7 @@ def _top_db(value):
 
 
 def activity_features(S, *, mask="sure", rule="soft", noise_floor=0.0, groups=None,
-                      top_db=0.0):
+                      top_db=0.0, span=None):
     """Activity and level channels of non-negative band envelopes (module docstring).
 
     Parameters
@@ -94,6 +96,10 @@ def activity_features(S, *, mask="sure", rule="soft", noise_floor=0.0, groups=No
         Dynamic range kept (module docstring): ``S`` is raised to at least
         ``10**(-top_db / 20)`` times the largest ``S`` of the band's group, and each band's
         noise level to at least that floor; 0: no limit. Concrete (static).
+    span : int or None
+        Frames of the sliding span over which the background follows the recording
+        (:func:`scatter.threshold.background`); None: median and MAD over all frames of the
+        window. Concrete (static).
 
     Returns
     -------
@@ -130,19 +136,22 @@ def activity_features(S, *, mask="sure", rule="soft", noise_floor=0.0, groups=No
     if top_db > 0:
         range_floor = 10.0 ** (-top_db / 20.0) * _group_reduce(S, groups, "max")
         S = jnp.maximum(S, range_floor[..., None])
-    floor = _sortnet.median(S)[..., None]  # a sorting network: several times XLA's sort
-    c = S - floor
-    sigma = jnp.maximum(mad_sigma(c), noise_floor * _group_reduce(S, groups, "mean"))
+    floor, sigma = background(S, span=span)
+    lower = noise_floor * _group_reduce(S, groups, "mean")
     if range_floor is not None:
-        sigma = jnp.maximum(sigma, range_floor)
+        lower = jnp.maximum(lower, range_floor)
+    if span is not None:
+        lower = lower[..., None]
+    sigma = jnp.maximum(sigma, lower)
+    per_frame = sigma if span is not None else sigma[..., None]
+    c = S - (floor if span is not None else floor[..., None])
     above = jnp.maximum(c, 0.0)
     if mask == "none":
         m = jnp.ones_like(c)
     else:
-        t = select_thresholds(c, method=mask, sigma=sigma, rule=rule)
-        m = gain(jnp.abs(c), t[..., None], rule=rule)
+        m = activity_mask(S, method=mask, rule=rule, floor=floor, sigma=sigma)
     # sigma is 0 for a constant band (silence): c is 0 there too, so the ratio is 0.
-    activity = jnp.log1p(m * above / (sigma[..., None] + _TINY))
+    activity = jnp.log1p(m * above / (per_frame + _TINY))
     level = jnp.log(S + _TINY)
     level = level - jnp.mean(level, axis=(-2, -1), keepdims=True)
     return jnp.concatenate([activity, level], axis=-2)

@@ -85,3 +85,27 @@ def check_lengths(lengths, coeffs):
                 f"{arr.ravel()[:4].tolist()}"
             )
     return jnp.broadcast_to(jnp.asarray(lengths, jnp.int32), coeffs.shape[:-1])
+
+
+def check_weights(weights, coeffs):
+    """Per-coefficient weights broadcast to ``coeffs``' shape in its real dtype; None passes
+    through.
+
+    Raises
+    ------
+    ScatterError
+        Weights not broadcastable to ``coeffs``, negative or non-finite (checked outside
+        ``jax.jit``).
+    """
+    if weights is None:
+        return None
+    w = jnp.asarray(weights, real_dtype(coeffs.dtype))
+    try:
+        w = jnp.broadcast_to(w, coeffs.shape)
+    except ValueError:
+        raise ScatterError(f"weights has shape {tuple(jnp.shape(weights))}; expected one weight "
+                           f"per coefficient, broadcastable to {tuple(coeffs.shape)}") from None
+    check_finite_concrete(w, "weights")
+    if not isinstance(w, jax.core.Tracer) and bool(jnp.any(w < 0)):
+        raise ScatterError("weights must be >= 0 (they scale each coefficient's squared error)")
+    return w

@@ -19,9 +19,19 @@ Two noise models, for the two kinds of non-negative coefficients the scattering 
   coefficients with noise ``sigma = MAD(e) / 0.6745`` (or ``sigma=``), and only positive
   excess counts as activity.
 
-The per-path median and MAD assume the recording is mostly background (activity in less than
-about half of the frames of a path); for dense activity pass ``sigma`` (and ``floor``) measured
-on a noise-only excerpt.
+The background (floor and noise level of each path) comes from :func:`background`, the one
+estimator of the package's activity masks (the bird detector's features use it too):
+
+* without ``span``: the median over time and the MAD, one value per path. They assume the
+  recording is mostly background (activity in less than about half of the frames of a path);
+* with ``span`` (frames): a floor and a noise level that follow the background in time, from low
+  order statistics over a sliding span (:func:`scatter.threshold.tracked_floor` for averaged
+  coefficients, minimum statistics :func:`scatter.threshold.tracked_sigma` for moduli). A sound
+  that leaves gaps in every span (an insect chorus does not, a song does) does not raise them,
+  and a background that changes (a gust, dusk insects starting) is followed. Thresholds are
+  then chosen in units of the local noise level (:func:`scatter.threshold.local_thresholds`).
+
+For dense activity pass ``sigma`` (and ``floor``) measured on a noise-only excerpt.
 """
 
 from __future__ import annotations
@@ -31,12 +41,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from scatter.errors import ScatterError
+from scatter.threshold import _sortnet
 from scatter.threshold._checks import as_coeffs, check_finite_concrete, check_rule
-from scatter.threshold.noise import MAD_REAL, mad_sigma
+from scatter.threshold.local import local_thresholds
+from scatter.threshold.noise import mad_sigma
 from scatter.threshold.rules import gain
 from scatter.threshold.select import select_thresholds
+from scatter.threshold.tracking import tracked_floor, tracked_sigma
 
-__all__ = ["MODELS", "REDUCTIONS", "activity_mask", "reduce_mask"]
+__all__ = ["MODELS", "REDUCTIONS", "activity_mask", "background", "reduce_mask"]
 
 MODELS = ("modulus", "averaged")
 REDUCTIONS = (None, "mean", "max", "energy")
@@ -84,6 +97,64 @@ def reduce_mask(mask: jax.Array, coeffs: jax.Array, *, reduce: str) -> jax.Array
     raise ScatterError(f"reduce={reduce!r} is not a reduction; expected one of {REDUCTIONS}")
 
 
+def background(coeffs: jax.Array, *, model: str = "averaged", span: int | None = None,
+               hop: int | None = None) -> tuple[jax.Array, jax.Array]:
+    """Background floor and noise level of each path: constant, or following it in time.
+
+    Parameters
+    ----------
+    coeffs : jax.Array [shape=(..., n_paths, n_frames)]
+        Real scattering coefficients: averaged ``S`` or moduli ``U`` (module docstring).
+    model : {"averaged", "modulus"}
+        Noise model (module docstring).
+    span : int, optional
+        Frames of the sliding span of the estimate that follows the background in time; None:
+        median and MAD over all frames.
+    hop : int, optional
+        Frames between estimation points with ``span`` (default a quarter of it).
+
+    Returns
+    -------
+    floor : jax.Array [shape=(..., n_paths) or (..., n_paths, n_frames) with span]
+        Background level (``"averaged"``: median, or the tracked floor; ``"modulus"``: 0).
+    sigma : jax.Array [shape like floor]
+        Noise standard deviation: of the fluctuation of ``S`` around the floor
+        (``"averaged"``), or of the complex coefficients whose moduli are given
+        (``"modulus"``, Rayleigh MAD or minimum statistics with ``dof=2``).
+
+    Raises
+    ------
+    ScatterError
+        Unknown model, complex or non-finite input, fewer than 2 dimensions, bad ``span`` or
+        ``hop``.
+
+    Examples
+    --------
+    >>> import numpy as np, jax.numpy as jnp
+    >>> S = 1.0 + 0.1 * np.random.default_rng(0).standard_normal((2, 2000))
+    >>> floor, sigma = background(jnp.asarray(S, jnp.float32))
+    >>> np.round(np.asarray(floor), 1).tolist(), np.round(np.asarray(sigma), 1).tolist()
+    ([1.0, 1.0], [0.1, 0.1])
+    """
+    if model not in MODELS:
+        raise ScatterError(f"model={model!r} is not a noise model; expected one of {MODELS}")
+    coeffs = as_coeffs(coeffs, "coeffs", min_ndim=2)
+    if jnp.iscomplexobj(coeffs):
+        raise ScatterError("coeffs must be real scattering coefficients; for complex CWT "
+                           "coefficients pass their modulus with model='modulus'")
+    check_finite_concrete(coeffs, "coeffs")
+    if model == "averaged":
+        if span is None:
+            floor = _sortnet.median(coeffs)
+            return floor, mad_sigma(coeffs - floor[..., None], dof=1)
+        return tracked_floor(coeffs, span=span, hop=hop)
+    if span is None:
+        sigma = mad_sigma(coeffs, dof=2)
+    else:
+        sigma = tracked_sigma(coeffs, span=span, hop=hop, dof=2)
+    return jnp.zeros_like(sigma), sigma
+
+
 def activity_mask(
     coeffs: jax.Array,
     *,
@@ -92,6 +163,8 @@ def activity_mask(
     rule: str = "soft",
     sigma=None,
     floor=None,
+    span: int | None = None,
+    hop: int | None = None,
     reduce: str | None = None,
     firm_ratio: float = 2.0,
 ) -> jax.Array:
@@ -108,11 +181,18 @@ def activity_mask(
         Threshold selection per path.
     rule : {"soft", "garrote", "firm", "hard"}
         Rule whose gain is the mask (``"hard"`` gives a 0/1 mask; not with ``"sure"``).
-    sigma : float or jax.Array [shape=broadcastable to (..., n_paths)], optional
-        Noise standard deviation per path (``"modulus"``: of the complex coefficients whose
-        moduli are given; ``"averaged"``: of the fluctuation of ``S``). Default: MAD estimate.
-    floor : float or jax.Array [shape=broadcastable to (..., n_paths)], optional
-        Background level per path for ``"averaged"`` (default: median over time).
+    sigma : float or jax.Array [shape=(..., n_paths) or (..., n_paths, n_frames)], optional
+        Noise standard deviation per path, or per coefficient when it has as many dimensions
+        as ``coeffs`` (``"modulus"``: of the complex coefficients whose moduli are given;
+        ``"averaged"``: of the fluctuation of ``S``). Default: :func:`background`.
+    floor : float or jax.Array [shape=(..., n_paths) or (..., n_paths, n_frames)], optional
+        Background level for ``"averaged"``, per path or per coefficient (same rule as
+        ``sigma``). Default: :func:`background`.
+    span : int, optional
+        Frames of the sliding span of a background that follows the recording in time
+        (:func:`background`); None: constant per path.
+    hop : int, optional
+        Frames between the background's estimation points with ``span``.
     reduce : {None, "mean", "max", "energy"}
         Combine over paths into one value per frame (:func:`reduce_mask`).
     firm_ratio : float
@@ -128,7 +208,7 @@ def activity_mask(
     ------
     ScatterError
         Unknown model, method, rule or reduction; negative values with ``model="modulus"``;
-        non-finite input; ``sigma`` negative; ``floor`` with ``model="modulus"``.
+        non-finite input; ``sigma`` negative; ``floor`` with ``model="modulus"``; bad ``span``.
 
     Examples
     --------
@@ -160,19 +240,29 @@ def activity_mask(
         if not isinstance(coeffs, jax.core.Tracer) and bool(jnp.any(coeffs < 0)):
             raise ScatterError("model='modulus' needs moduli >= 0; got negative values (use "
                                "model='averaged' for signed or averaged coefficients)")
-        excess, dof = coeffs, 2
-        if sigma is None:
-            sigma = mad_sigma(coeffs, dof=2)
+    if sigma is None or (floor is None and model == "averaged"):
+        bg_floor, bg_sigma = background(coeffs, model=model, span=span, hop=hop)
+        sigma = bg_sigma if sigma is None else sigma
+        floor = bg_floor if floor is None else floor
+    dof = 2 if model == "modulus" else 1
+    if model == "modulus":
+        excess = coeffs
     else:
-        mu = jnp.median(coeffs, axis=-1) if floor is None else jnp.asarray(floor, coeffs.dtype)
+        mu = jnp.asarray(floor, coeffs.dtype)
         check_finite_concrete(mu, "floor")
-        excess = coeffs - jnp.broadcast_to(mu, coeffs.shape[:-1])[..., None]
-        dof = 1
-        if sigma is None:
-            sigma = jnp.median(jnp.abs(excess), axis=-1) / MAD_REAL
-    t = select_thresholds(excess, method=method, sigma=sigma, rule=rule, firm_ratio=firm_ratio,
-                          dof=dof)
-    mask = gain(jnp.abs(excess), t[..., None], rule=rule, firm_ratio=firm_ratio)
+        if mu.ndim < coeffs.ndim:
+            mu = jnp.broadcast_to(mu, coeffs.shape[:-1])[..., None]
+        excess = coeffs - mu
+    if jnp.ndim(sigma) == coeffs.ndim:  # a level per coefficient: thresholds follow it
+        tau = local_thresholds(excess, sigma, method=method, rule=rule, firm_ratio=firm_ratio,
+                               dof=dof)
+        t = tau[..., None] * jnp.asarray(sigma, tau.dtype)
+        mask = gain(jnp.abs(excess), t, rule=rule, firm_ratio=firm_ratio)
+        mask = jnp.where(excess != 0, mask, 0.0)
+    else:
+        t = select_thresholds(excess, method=method, sigma=sigma, rule=rule,
+                              firm_ratio=firm_ratio, dof=dof)
+        mask = gain(jnp.abs(excess), t[..., None], rule=rule, firm_ratio=firm_ratio)
     if model == "averaged":
         mask = jnp.where(excess > 0, mask, 0.0)
     mask = mask.astype(np.float32)

@@ -14,7 +14,9 @@ For a rule ``c g(r)`` the error of one coefficient above the threshold expands i
   ``|f|^2 - 2 a t Re(conj(f) c) / r + a^2 t^2``; above ``mu t``: ``|e|^2``;
 
 and ``|theta|^2`` below the threshold. Sorting by ``|c|`` once turns every candidate's error into
-prefix/suffix sums: ``O(n log n)`` per band, vectorized and ``jax.jit``-compatible.
+prefix/suffix sums: ``O(n log n)`` per band, vectorized and ``jax.jit``-compatible. With
+per-coefficient ``weights`` every term is multiplied by its coefficient's weight (the error of
+thresholds that follow a changing noise level, see :mod:`scatter.threshold.stein`, *Weights*).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from scatter.threshold._checks import (
     check_finite_concrete,
     check_lengths,
     check_rule,
+    check_weights,
 )
 
 __all__ = ["oracle_threshold", "threshold_error"]
@@ -52,7 +55,13 @@ def _check_pair(coeffs, reference, rule, firm_ratio):
 
 
 def threshold_error(
-    coeffs: jax.Array, reference: jax.Array, t, *, rule: str = "soft", firm_ratio: float = 2.0
+    coeffs: jax.Array,
+    reference: jax.Array,
+    t,
+    *,
+    rule: str = "soft",
+    firm_ratio: float = 2.0,
+    weights=None,
 ) -> jax.Array:
     """The actual squared error of each band after thresholding at ``t``.
 
@@ -68,16 +77,18 @@ def threshold_error(
         Thresholding rule.
     firm_ratio : float
         ``mu > 1`` of the firm rule.
+    weights : jax.Array [shape=broadcastable to (..., n_bands, n_time)], optional
+        Non-negative weight of each coefficient's squared error.
 
     Returns
     -------
     jax.Array [shape=(..., n_bands)]
-        ``sum_time |rule_t(c) - theta|^2``.
+        ``sum_time w |rule_t(c) - theta|^2`` (``w = 1`` without ``weights``).
 
     Raises
     ------
     ScatterError
-        Shapes differ, unknown rule, bad ``firm_ratio``, non-finite input.
+        Shapes differ, unknown rule, bad ``firm_ratio``, non-finite input, bad ``weights``.
 
     Examples
     --------
@@ -88,44 +99,57 @@ def threshold_error(
     from scatter.threshold.rules import apply_threshold
 
     coeffs, reference = _check_pair(coeffs, reference, rule, firm_ratio)
+    w = check_weights(weights, coeffs)
     t = jnp.broadcast_to(jnp.asarray(t, jnp.abs(coeffs).dtype), coeffs.shape[:-1])
     out = apply_threshold(coeffs, t, rule=rule, firm_ratio=firm_ratio)
-    return jnp.sum(jnp.abs(out - reference) ** 2, axis=-1)
+    err = jnp.abs(out - reference) ** 2
+    return jnp.sum(err if w is None else err * w, axis=-1)
 
 
 @partial(jax.jit, static_argnames=("rule", "firm_ratio"))
-def _search(coeffs, reference, lengths, rule, firm_ratio):
+def _search(coeffs, reference, lengths, weights, rule, firm_ratio):
     r_all = srt.moduli(coeffs, lengths)
     order = jnp.argsort(r_all, axis=-1)
     r = srt.take(r_all, order)
     c = srt.take(coeffs, order)
     theta = srt.take(reference, order)
     e = c - theta
-    n = srt.counts(r, lengths)
     cands = srt.candidates(r, rule, firm_ratio)
     k = srt.count_le(r, cands)
-    below = srt.take(srt.prefix(jnp.abs(theta) ** 2), k)
-    e2 = srt.suffix(jnp.abs(e) ** 2)
-    rho = jnp.real(jnp.conj(e) * c)
+    if weights is None:
+        n = srt.counts(r, lengths)
+        w = 1.0
+
+        def total(j):  # sum of the weights of the entries from j on
+            return n - j
+    else:
+        w = srt.finite(srt.take(jnp.where(jnp.isfinite(r_all), weights, 0.0), order))
+        wsum = srt.suffix(w)
+
+        def total(j):
+            return srt.take(wsum, j)
+    below = srt.take(srt.prefix(w * jnp.abs(theta) ** 2), k)
+    e2 = srt.suffix(w * jnp.abs(e) ** 2)
+    rho = w * jnp.real(jnp.conj(e) * c)
     if rule == "hard":
         err = below + srt.take(e2, k)
     elif rule == "soft":
         w1 = srt.suffix(rho * srt.safe_inverse(r, 1))
-        err = below + srt.take(e2, k) - 2.0 * cands * srt.take(w1, k) + (n - k) * cands**2
+        err = below + srt.take(e2, k) - 2.0 * cands * srt.take(w1, k) + total(k) * cands**2
     elif rule == "garrote":
         w2 = srt.take(srt.suffix(rho * srt.safe_inverse(r, 2)), k)
-        inv2 = srt.take(srt.suffix(srt.safe_inverse(r, 2)), k)
+        inv2 = srt.take(srt.suffix(w * srt.safe_inverse(r, 2)), k)
         err = below + srt.take(e2, k) - 2.0 * cands**2 * w2 + cands**4 * inv2
     else:
         mu = float(firm_ratio)
         a = mu / (mu - 1.0)
         k2 = srt.count_le(r, mu * cands)
         f = a * c - theta
-        f2 = srt.suffix(jnp.abs(f) ** 2)
-        wf = srt.suffix(jnp.real(jnp.conj(f) * c) * srt.safe_inverse(r, 1))
+        f2 = srt.suffix(w * jnp.abs(f) ** 2)
+        wf = srt.suffix(w * jnp.real(jnp.conj(f) * c) * srt.safe_inverse(r, 1))
         mid = (srt.take(f2, k) - srt.take(f2, k2)
                - 2.0 * a * cands * (srt.take(wf, k) - srt.take(wf, k2))
-               + (a * cands) ** 2 * (k2 - k))
+               + (a * cands) ** 2 * (total(k) - total(k2)))
         err = below + mid + srt.take(e2, k2)
     return srt.best(err, cands)
 
@@ -137,6 +161,7 @@ def oracle_threshold(
     rule: str = "soft",
     firm_ratio: float = 2.0,
     lengths=None,
+    weights=None,
 ) -> tuple[jax.Array, jax.Array]:
     """The threshold with the smallest actual error in each band, and that error.
 
@@ -152,18 +177,22 @@ def oracle_threshold(
         ``mu > 1`` of the firm rule.
     lengths : array_like of int [shape=broadcastable to (..., n_bands)], optional
         Valid length of each band; entries beyond are padding (must be 0 in both arrays).
+    weights : jax.Array [shape=broadcastable to (..., n_bands, n_time)], optional
+        Non-negative weight of each coefficient's squared error; the search minimizes the
+        weighted error.
 
     Returns
     -------
     thresholds : jax.Array [shape=(..., n_bands)]
         Error-minimizing threshold per band (smallest one on ties).
     error : jax.Array [shape=(..., n_bands)]
-        ``sum_time |rule(c) - theta|^2`` at that threshold.
+        ``sum_time w |rule(c) - theta|^2`` at that threshold.
 
     Raises
     ------
     ScatterError
-        Shapes differ, unknown rule, ``firm_ratio <= 1``, non-finite input, fewer than 2 dims.
+        Shapes differ, unknown rule, ``firm_ratio <= 1``, non-finite input, fewer than 2 dims,
+        negative or mis-shaped ``weights``.
 
     Examples
     --------
@@ -175,4 +204,5 @@ def oracle_threshold(
     """
     coeffs, reference = _check_pair(coeffs, reference, rule, firm_ratio)
     lengths = check_lengths(lengths, coeffs)
-    return _search(coeffs, reference, lengths, rule, float(firm_ratio))
+    w = check_weights(weights, coeffs)
+    return _search(coeffs, reference, lengths, w, rule, float(firm_ratio))

@@ -43,6 +43,15 @@ coefficients. After reconstruction with a dual frame ``W~`` the signal-domain er
 ``A``, ``B`` those of ``W``); it is not the same number. ``scatter.denoise`` minimizes this
 coefficient-domain SURE band by band.
 
+**Weights.** With per-coefficient weights ``w_i >= 0`` the estimate is of
+``E sum_i w_i |h(c_i) - theta_i|^2``: each coefficient's estimate above is multiplied by its
+(non-random) weight, so the sum stays unbiased. Thresholds that follow a noise level
+``sigma_i`` changing from coefficient to coefficient use it: the coefficients are normalised,
+``z_i = c_i / sigma_i`` (unit noise), thresholded at one ``tau`` per band, and rescaled, so that
+``c_i`` is thresholded at ``tau sigma_i`` and ``sigma_i^2 |h(z_i) - theta_i / sigma_i|^2`` is
+its actual error; the weights ``sigma_i^2`` make the estimate that of the actual,
+un-normalised risk (:mod:`scatter.threshold.local`).
+
 The threshold search (:func:`sure_threshold`) evaluates the estimate exactly at every break point
 of its piecewise-smooth dependence on ``t`` (0, each ``|c_i|`` and, for firm, each
 ``|c_i| / mu``) with sorted prefix and suffix sums: ``O(n log n)`` per band, vectorized over
@@ -69,6 +78,7 @@ from scatter.threshold._checks import (
     check_lengths,
     check_rule,
     check_sigma_concrete,
+    check_weights,
     real_dtype,
 )
 
@@ -179,7 +189,14 @@ def _prepare(coeffs, sigma, rule, firm_ratio, dof):
 
 
 def sure(
-    coeffs: jax.Array, t, *, sigma, rule: str = "soft", firm_ratio: float = 2.0, dof=None
+    coeffs: jax.Array,
+    t,
+    *,
+    sigma,
+    rule: str = "soft",
+    firm_ratio: float = 2.0,
+    dof=None,
+    weights=None,
 ) -> jax.Array:
     """Stein's unbiased estimate of each band's risk after thresholding at ``t``.
 
@@ -198,17 +215,21 @@ def sure(
         ``mu > 1`` of the firm rule.
     dof : {None, 1, 2}
         Real components per coefficient; None detects it (:func:`resolve_dof`).
+    weights : jax.Array [shape=broadcastable to (..., n_bands, n_time)], optional
+        Non-negative weight of each coefficient's squared error (module docstring, *Weights*).
 
     Returns
     -------
     jax.Array [shape=(..., n_bands)]
-        Estimate of ``E sum_time |rule(c) - theta|^2`` per band (coefficient domain).
+        Estimate of ``E sum_time w |rule(c) - theta|^2`` per band (coefficient domain;
+        ``w = 1`` without ``weights``).
 
     Raises
     ------
     ScatterError
         ``rule="hard"`` or unknown, ``firm_ratio <= 1``, ``sigma < 0``, non-finite ``coeffs``
-        or ``sigma``, ``coeffs`` with fewer than 2 dimensions.
+        or ``sigma``, ``coeffs`` with fewer than 2 dimensions; negative, non-finite or
+        mis-shaped ``weights``.
 
     Examples
     --------
@@ -216,13 +237,16 @@ def sure(
     >>> c = jnp.array([[0.5, 3.0]])
     >>> sure(c, 1.0, sigma=1.0)            # (0.25 - 1) + (1 + 1)
     Array([1.25], dtype=float32)
+    >>> sure(c, 1.0, sigma=1.0, weights=jnp.array([[2.0, 1.0]]))   # 2 (0.25 - 1) + (1 + 1)
+    Array([0.5], dtype=float32)
     """
     coeffs, s2, kd = _prepare(coeffs, sigma, rule, firm_ratio, dof)
+    w = check_weights(weights, coeffs)
     rdt = s2.dtype
     t = jnp.broadcast_to(jnp.maximum(jnp.asarray(t, rdt), 0.0), s2.shape)
     r = jnp.abs(coeffs)
     per = _per_coeff(r, t[..., None], s2[..., None], kd[..., None], rule, firm_ratio)
-    return per.sum(axis=-1)
+    return (per if w is None else per * w).sum(axis=-1)
 
 
 @partial(jax.jit, static_argnames=("rule", "firm_ratio"))
@@ -257,6 +281,45 @@ def _search(coeffs, s2, kd, lengths, rule, firm_ratio):
     return srt.best(risk, cands, presorted=rule != "firm")
 
 
+@partial(jax.jit, static_argnames=("rule", "firm_ratio"))
+def _search_weighted(coeffs, w, s2, kd, lengths, rule, firm_ratio):
+    """:func:`_search` with each coefficient's term multiplied by its weight ``w``: the same
+    sums, each taken over ``w`` times the per-coefficient weight (padding has weight 0)."""
+    r_all = srt.moduli(coeffs, lengths)
+    order = jnp.argsort(r_all, axis=-1)
+    r = srt.take(r_all, order)
+    w = srt.finite(srt.take(jnp.where(jnp.isfinite(r_all), w, 0.0), order))
+    cands = srt.candidates(r, rule, firm_ratio)
+    s2c, kdc = s2[..., None], kd[..., None]
+    k = srt.count_le(r, cands) if rule == "firm" else srt.count_le_self(r)
+    wsum = srt.suffix(w)
+    below = srt.take(srt.prefix(srt.finite(w * (r * r - s2c))), k)
+    if rule == "soft":
+        inv1 = srt.suffix(w * srt.safe_inverse(r, 1))
+        risk = (below + srt.take(wsum, k) * (cands**2 + s2c)
+                - 2.0 * s2c * kdc * cands * srt.take(inv1, k))
+    elif rule == "garrote":
+        inv2 = srt.take(srt.suffix(w * srt.safe_inverse(r, 2)), k)
+        risk = (below + srt.take(wsum, k) * s2c + cands**4 * inv2
+                + 2.0 * s2c * (1.0 - 2.0 * kdc) * cands**2 * inv2)
+    else:
+        mu = float(firm_ratio)
+        a = mu / (mu - 1.0)
+        k2 = srt.count_le(r, mu * cands)
+
+        def between(x):
+            p = srt.prefix(srt.finite(x))
+            return srt.take(p, k2) - srt.take(p, k)
+
+        inv1 = srt.suffix(w * srt.safe_inverse(r, 1))
+        m = between(w)
+        mid = ((1.0 - a) ** 2 * between(w * r * r) + 2.0 * a * (1.0 - a) * cands * between(w * r)
+               + (a * cands) ** 2 * m + s2c * (2.0 * a - 1.0) * m
+               - 2.0 * s2c * a * kdc * cands * (srt.take(inv1, k) - srt.take(inv1, k2)))
+        risk = below + mid + srt.take(wsum, k2) * s2c
+    return srt.best(risk, cands, presorted=rule != "firm")
+
+
 def sure_threshold(
     coeffs: jax.Array,
     *,
@@ -265,6 +328,7 @@ def sure_threshold(
     firm_ratio: float = 2.0,
     dof=None,
     lengths=None,
+    weights=None,
 ) -> tuple[jax.Array, jax.Array]:
     """The threshold minimizing SURE in each band, and the minimal estimate.
 
@@ -283,13 +347,17 @@ def sure_threshold(
     lengths : array_like of int [shape=broadcastable to (..., n_bands)], optional
         Valid length of each band: entries from ``lengths`` on are padding and ignored (lets
         bands of different lengths share one array and one compiled search).
+    weights : jax.Array [shape=broadcastable to (..., n_bands, n_time)], optional
+        Non-negative weight of each coefficient's squared error (module docstring,
+        *Weights*); the search minimizes the weighted estimate.
 
     Returns
     -------
     thresholds : jax.Array [shape=(..., n_bands)]
         The minimizing threshold among 0, the moduli, and (firm) the moduli over ``mu``.
     risk : jax.Array [shape=(..., n_bands)]
-        SURE at that threshold (coefficient-domain risk estimate of the band).
+        SURE at that threshold (coefficient-domain risk estimate of the band, weighted with
+        ``weights``).
 
     Raises
     ------
@@ -307,4 +375,7 @@ def sure_threshold(
     """
     coeffs, s2, kd = _prepare(coeffs, sigma, rule, firm_ratio, dof)
     lengths = check_lengths(lengths, coeffs)
-    return _search(coeffs, s2, kd, lengths, rule, float(firm_ratio))
+    w = check_weights(weights, coeffs)
+    if w is None:
+        return _search(coeffs, s2, kd, lengths, rule, float(firm_ratio))
+    return _search_weighted(coeffs, w, s2, kd, lengths, rule, float(firm_ratio))

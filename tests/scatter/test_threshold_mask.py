@@ -7,6 +7,7 @@ import pytest
 
 from scatter import ScatterError, Scattering1D, cwt, filterbank
 from scatter.threshold import mask
+from scatter.threshold.noise import MAD_REAL, mad_sigma
 
 
 @pytest.fixture
@@ -82,3 +83,35 @@ def test_mask_errors():
         mask.activity_mask(S.astype(jnp.complex64))
     with pytest.raises(ScatterError, match=r"coeffs contains NaN"):
         mask.activity_mask(S.at[0, 0].set(jnp.nan))
+
+
+def test_background_is_the_median_and_mad(rng):
+    S = jnp.asarray(1.0 + 0.1 * rng.standard_normal((3, 201)), jnp.float32)
+    floor, sigma = mask.background(S)
+    np.testing.assert_array_equal(floor, jnp.median(S, axis=-1))
+    np.testing.assert_array_equal(
+        sigma, jnp.median(jnp.abs(S - floor[:, None]), axis=-1) / MAD_REAL)
+    U = jnp.abs(S)
+    floor, sigma = mask.background(U, model="modulus")
+    np.testing.assert_array_equal(floor, 0.0)
+    np.testing.assert_array_equal(sigma, mad_sigma(U, dof=2))
+
+
+def test_tracked_background_ignores_a_chorus_that_starts_and_finds_the_call(rng):
+    """A steady background that rises in half the paths for the last 40 % of the frames
+    (insects starting), with one short call at frames 600-640 in every path."""
+    n, start = 2000, 1200
+    S = 1.0 + 0.1 * rng.standard_normal((4, n))
+    S[:2, start:] += 2.0 + 0.3 * rng.standard_normal((2, n - start))
+    S[:, 600:640] += 3.0
+    S = jnp.asarray(S, jnp.float32)
+    fixed = np.asarray(mask.activity_mask(S, method="universal"))
+    tracked = np.asarray(mask.activity_mask(S, method="universal", span=200))
+    # constant per path: the chorus half reads as activity; tracked: it does not
+    assert (fixed[:2, start + 200:] > 0).mean() > 0.9
+    assert (tracked[:2, start + 200:] > 0).mean() < 0.05
+    assert tracked[:, 605:635].min() > 0.5
+    jitted = jax.jit(lambda s: mask.activity_mask(s, method="universal", span=200))
+    np.testing.assert_allclose(jitted(S), tracked, atol=1e-6)
+    with pytest.raises(ScatterError, match=r"span=0 must be an integer >= 1"):
+        mask.activity_mask(S, span=0)

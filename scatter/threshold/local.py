@@ -1,0 +1,186 @@
+"""Thresholds that follow a noise level changing from coefficient to coefficient.
+
+When the noise standard deviation ``sigma_i`` of each coefficient is known or estimated (per band
+and per instant, e.g. by :func:`scatter.threshold.tracked_sigma`), each band is thresholded at
+``t_i = tau * sigma_i``: one relative threshold ``tau`` per band, chosen on the normalised
+coefficients ``z_i = c_i / sigma_i`` (unit noise), so the threshold rises and falls with the
+noise (a gust, a passing car) instead of being set once per band.
+
+Noise model: ``c_i = theta_i + n_i`` with ``n_i`` Gaussian of total variance ``sigma_i^2``
+(circular complex, or real), possibly correlated across coefficients. Then ``z_i`` has unit
+noise, and because ``h_tau(c_i) = sigma_i h(z_i)`` for every rule of
+:mod:`scatter.threshold.rules` (they act on ``|c| / t`` only), the actual error is
+``sum_i sigma_i^2 |h(z_i) - theta_i / sigma_i|^2``. Stein's estimate of each term, weighted by
+``sigma_i^2`` (:func:`scatter.threshold.sure` with ``weights``), is therefore an unbiased
+estimate of the un-normalised risk, and ``"sure"`` minimises it; ``"oracle"`` minimises the same
+weighted actual error given the clean coefficients. ``"universal"`` and ``"bayes"`` apply their
+rules to the normalised coefficients (``sigma = 1``). With a constant ``sigma_i`` per band all
+four reduce to :func:`scatter.threshold.select_thresholds`.
+
+Coefficients with ``sigma_i = 0`` (no noise) are kept unchanged and carry no weight.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from scatter.errors import ScatterError
+from scatter.threshold._checks import (
+    as_coeffs,
+    check_finite_concrete,
+    check_rule,
+    real_dtype,
+)
+from scatter.threshold.oracle import oracle_threshold
+from scatter.threshold.rules import gain
+from scatter.threshold.select import METHODS, bayes_threshold, universal_threshold
+from scatter.threshold.stein import sure_threshold
+
+__all__ = ["apply_local_threshold", "local_thresholds"]
+
+
+def _local_sigma(coeffs, sigma):
+    rdt = real_dtype(coeffs.dtype)
+    sigma = jnp.asarray(sigma, rdt)
+    if sigma.shape != coeffs.shape:
+        try:
+            sigma = jnp.broadcast_to(sigma, coeffs.shape)
+        except ValueError:
+            raise ScatterError(
+                f"sigma has shape {tuple(jnp.shape(sigma))}; expected the noise level of every "
+                f"coefficient, broadcastable to {tuple(coeffs.shape)}") from None
+    check_finite_concrete(sigma, "sigma")
+    if not isinstance(sigma, jax.core.Tracer) and bool(jnp.any(sigma < 0)):
+        raise ScatterError("sigma must be >= 0 everywhere (a noise standard deviation)")
+    return sigma
+
+
+def _normalise(c, sigma):
+    positive = sigma > 0
+    return jnp.where(positive, c / jnp.where(positive, sigma, 1.0).astype(c.dtype), 0.0)
+
+
+def local_thresholds(
+    coeffs: jax.Array,
+    sigma,
+    *,
+    method: str = "sure",
+    reference: jax.Array | None = None,
+    rule: str = "soft",
+    firm_ratio: float = 2.0,
+    dof=None,
+    lengths=None,
+) -> jax.Array:
+    """One threshold per band in units of the local noise level (module docstring).
+
+    Parameters
+    ----------
+    coeffs : jax.Array [shape=(..., n_bands, n_time)]
+        Noisy real or complex coefficients.
+    sigma : jax.Array [shape=broadcastable to (..., n_bands, n_time)]
+        Noise standard deviation of every coefficient (total over real and imaginary parts),
+        ``>= 0``.
+    method : {"sure", "universal", "bayes", "oracle"}
+        Selection method.
+    reference : jax.Array [shape=(..., n_bands, n_time)], optional
+        Clean coefficients; required by ``"oracle"``.
+    rule : {"hard", "soft", "garrote", "firm"}
+        Rule the threshold is for (``"sure"`` does not accept ``"hard"``).
+    firm_ratio : float
+        ``mu > 1`` of the firm rule.
+    dof : {None, 1, 2}
+        Real components per coefficient (None: detect).
+    lengths : array_like of int [shape=broadcastable to (..., n_bands)], optional
+        Valid length of each band; entries beyond are padding.
+
+    Returns
+    -------
+    jax.Array [shape=(..., n_bands)]
+        ``tau >= 0``: coefficient ``i`` is to be thresholded at ``tau * sigma_i``
+        (:func:`apply_local_threshold`).
+
+    Raises
+    ------
+    ScatterError
+        Unknown method or rule, ``sigma`` negative, non-finite or of the wrong shape, missing
+        ``reference`` for ``"oracle"``, and as :func:`scatter.threshold.select_thresholds`.
+
+    Examples
+    --------
+    >>> import numpy as np, jax.numpy as jnp
+    >>> rng = np.random.default_rng(0)
+    >>> level = np.where(np.arange(4000) < 2000, 0.1, 1.0)[None]      # the noise rises tenfold
+    >>> c = jnp.asarray(level * rng.standard_normal((1, 4000)), jnp.float32)
+    >>> tau = local_thresholds(c, jnp.asarray(level), method="universal")
+    >>> round(float(tau[0]), 2)                                        # sqrt(2 log 4000)
+    4.07
+    """
+    if method not in METHODS:
+        raise ScatterError(f"method={method!r} is not a threshold selector; expected one of "
+                           f"{METHODS}")
+    check_rule(rule, firm_ratio)
+    coeffs = as_coeffs(coeffs, "coeffs", min_ndim=2)
+    check_finite_concrete(coeffs, "coeffs")
+    sigma = _local_sigma(coeffs, sigma)
+    z = _normalise(coeffs, sigma)
+    weights = sigma**2
+    if method == "sure":
+        return sure_threshold(z, sigma=1.0, rule=rule, firm_ratio=firm_ratio, dof=dof,
+                              lengths=lengths, weights=weights)[0]
+    if method == "oracle":
+        if reference is None:
+            raise ScatterError("method='oracle' needs reference=, the clean coefficients "
+                               "(same shape as coeffs)")
+        reference = as_coeffs(reference, "reference", min_ndim=2)
+        if reference.shape != coeffs.shape:
+            raise ScatterError(f"reference has shape {tuple(reference.shape)} but coeffs has "
+                               f"shape {tuple(coeffs.shape)}; expected the clean coefficients "
+                               "of the same signal, same shape")
+        return oracle_threshold(z, _normalise(reference.astype(z.dtype), sigma), rule=rule,
+                                firm_ratio=firm_ratio, lengths=lengths, weights=weights)[0]
+    if method == "universal":
+        return universal_threshold(z, sigma=1.0, dof=dof, lengths=lengths)
+    return bayes_threshold(z, sigma=1.0, dof=dof, lengths=lengths)
+
+
+def apply_local_threshold(
+    coeffs: jax.Array, tau, sigma, *, rule: str = "soft", firm_ratio: float = 2.0
+) -> jax.Array:
+    """Threshold coefficient ``i`` of each band at ``tau * sigma_i`` (phase kept).
+
+    Parameters
+    ----------
+    coeffs : jax.Array [shape=(..., n_bands, n_time)]
+        Real or complex coefficients.
+    tau : float or jax.Array [shape=broadcastable to (..., n_bands)]
+        Relative thresholds (:func:`local_thresholds`).
+    sigma : jax.Array [shape=broadcastable to (..., n_bands, n_time)]
+        Noise standard deviation of every coefficient, ``>= 0``.
+    rule : {"hard", "soft", "garrote", "firm"}
+        Thresholding rule.
+    firm_ratio : float
+        ``mu > 1`` of the firm rule.
+
+    Returns
+    -------
+    jax.Array [shape=(..., n_bands, n_time)]
+        Same dtype as ``coeffs``.
+
+    Raises
+    ------
+    ScatterError
+        Unknown rule, bad ``firm_ratio``, ``sigma`` negative, non-finite or mis-shaped.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> apply_local_threshold(jnp.array([[3.0, 3.0]]), 2.0, jnp.array([[1.0, 0.5]]))
+    Array([[1., 2.]], dtype=float32)
+    """
+    check_rule(rule, firm_ratio)
+    coeffs = as_coeffs(coeffs, "coeffs", min_ndim=2)
+    sigma = _local_sigma(coeffs, sigma)
+    t = jnp.maximum(jnp.asarray(tau, sigma.dtype), 0.0)[..., None] * sigma
+    g = gain(jnp.abs(coeffs), t, rule=rule, firm_ratio=firm_ratio)
+    return jnp.where(g > 0, coeffs * g.astype(coeffs.dtype), jnp.zeros((), coeffs.dtype))
