@@ -29,7 +29,7 @@ import stat
 import numpy as np
 import soundfile as sf
 
-from scatter.errors import ScatterError
+from scatter.errors import ScatterError, check_int
 from scatter.framing import Framer, window_count  # re-exported: streams are framed with it
 
 __all__ = [
@@ -49,12 +49,6 @@ __all__ = [
 AUDIO_EXTENSIONS = (".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
 
 _DEFAULT_BLOCK_FRAMES = 1 << 17
-
-
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ScatterError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -318,9 +312,9 @@ class StreamResampler:
     def __init__(self, orig_sr, target_sr, *, channels=1, quality="HQ"):
         import soxr  # imported here so that importing scatter stays light
 
-        self.orig_sr = _positive_int(orig_sr, "orig_sr")
-        self.target_sr = _positive_int(target_sr, "target_sr")
-        self.channels = _positive_int(channels, "channels")
+        self.orig_sr = check_int(orig_sr, "orig_sr")
+        self.target_sr = check_int(target_sr, "target_sr")
+        self.channels = check_int(channels, "channels")
         self._stream = soxr.ResampleStream(self.orig_sr, self.target_sr, self.channels,
                                            dtype="float32", quality=quality)
         self.n_in = 0
@@ -421,9 +415,9 @@ class AudioStream:
     def __init__(self, path, *, sr=None, mono=True, block_frames=_DEFAULT_BLOCK_FRAMES,
                  check_finite=True):
         self.path = os.fsdecode(path)
-        self.block_frames = _positive_int(block_frames, "block_frames")
+        self.block_frames = check_int(block_frames, "block_frames")
         if sr is not None:
-            sr = _positive_int(sr, "sr")
+            sr = check_int(sr, "sr")
         self.mono = bool(mono)
         self.check_finite = bool(check_finite)
         self._file = _open_soundfile(self.path)

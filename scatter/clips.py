@@ -29,7 +29,7 @@ import math
 import os
 import re
 
-from scatter.errors import ScatterError
+from scatter.errors import ScatterError, check_int
 from scatter.outputs import atomic_open, output_paths, safe_name
 
 __all__ = ["clip_name", "clip_prefixes", "remove_clips", "top_selections", "write_clips"]
@@ -130,8 +130,7 @@ def top_selections(selections, top):
     >>> top_selections([(0, 1, 0.6), (2, 3, 0.9), (4, 5, 0.6)], 2)
     [(2, 3, 0.9), (0, 1, 0.6)]
     """
-    if isinstance(top, bool) or not isinstance(top, int) or top < 0:
-        raise ScatterError(f"top must be an integer >= 0; got {top!r}")
+    top = check_int(top, "top", 0)
     return sorted(selections, key=lambda s: (-float(s[2]), float(s[0])))[:top]
 
 

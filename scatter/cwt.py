@@ -21,7 +21,7 @@ import numpy as np
 
 from scatter._compile import jit
 from scatter._signal import check_signal, fold, full_spectrum
-from scatter.errors import ScatterError
+from scatter.errors import ScatterError, check_int
 from scatter.filters import FilterBank
 
 
@@ -139,8 +139,7 @@ def icwt(coeffs, *, bank, n, real=True, rcond=1e-6):
     True
     """
     _check_bank(bank)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ScatterError(f"n must be a positive integer, got {n!r}")
+    check_int(n, "n")
     K = bank.n_filters
     if not isinstance(coeffs, (list, tuple)) or len(coeffs) != K + 1:
         got = len(coeffs) if isinstance(coeffs, (list, tuple)) else type(coeffs).__name__

@@ -17,15 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from scatter.errors import ScatterError
+from scatter.errors import ScatterError, check_int
 
 __all__ = ["Framer", "window_count"]
-
-
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ScatterError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
 
 
 
@@ -59,8 +53,7 @@ def window_count(n, *, window, hop):
     4
     """
     window, hop = _check_window(window, hop)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ScatterError(f"n must be a non-negative integer; got {n!r}")
+    check_int(n, "n", 0)
     if n == 0:
         return 0
     if n <= window:
@@ -69,8 +62,8 @@ def window_count(n, *, window, hop):
 
 
 def _check_window(window, hop):
-    window = _positive_int(window, "window")
-    hop = _positive_int(hop, "hop")
+    window = check_int(window, "window")
+    hop = check_int(hop, "hop")
     if hop > window:
         raise ScatterError(f"hop must be at most window={window} samples so that windows "
                            f"cover the signal; got hop={hop}")

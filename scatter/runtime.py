@@ -42,7 +42,7 @@ import os
 
 from scatter._malloc import reuse_large_allocations
 from scatter.cache import cache_dir
-from scatter.errors import ScatterError
+from scatter.errors import ScatterError, check_int
 
 __all__ = ["CPU_DEVICES_VAR", "NO_CACHE_VAR", "caches_disabled", "configure",
            "cpu_device_count", "disable_jax_cache", "enable_jax_cache", "jax_cache_dir",
@@ -214,8 +214,8 @@ def use_every_core(n=None):
         n = cpu_device_count()
         if n is None:
             return None
-    elif isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ScatterError(f"n must be a positive integer number of devices; got {n!r}")
+    else:
+        n = check_int(n, "n", unit="number of devices")
     import jax
 
     try:

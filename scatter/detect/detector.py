@@ -59,7 +59,7 @@ from scatter.detect.programs import (
     source_fingerprint,
     watch_cache_hits,
 )
-from scatter.errors import ScatterError
+from scatter.errors import ScatterError, check_int
 from scatter.framing import Framer
 
 _SHORT_CHUNK = 2**22  # FFT bins per loop iteration of the scoring program (_envelopes)
@@ -221,9 +221,7 @@ class Detector:
         ScatterError
             For a non-positive ``batch_size``.
         """
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size < 1:
-            raise ScatterError(f"batch_size must be a positive integer; got {batch_size!r}")
+        batch_size = check_int(batch_size, "batch_size")
         n = self.n_devices
         return int(math.ceil(batch_size / n) * n)
 

@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 
 import jax
 import jax.numpy as jnp
@@ -59,7 +58,7 @@ import numpy as np
 
 from scatter._compile import jit
 from scatter.detect.activity import MASK_METHODS, RULES, _fraction, _top_db, activity_features
-from scatter.errors import ScatterError
+from scatter.errors import ScatterError, check_int
 from scatter.scattering import Scattering1D
 
 __all__ = ["DITHER_16BIT", "FILTER_FIELDS", "LEGACY_DEFAULTS", "MASK_METHODS", "FeatureConfig",
@@ -86,12 +85,6 @@ def _filters(xi1, sigma1):
     if len(xi1) != len(sigma1):
         raise ScatterError(f"xi1 and sigma1 must have the same length (one pair per "
                            f"first-order wavelet); got {len(xi1)} and {len(sigma1)}")
-
-
-def _int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ScatterError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,22 +169,22 @@ class FeatureConfig:
 
     def validate(self):
         """Check every field (raises :class:`~scatter.ScatterError`)."""
-        _int("sr", self.sr, 1)
-        _int("window", self.window, 2)
-        _int("hop", self.hop, 1)
+        check_int(self.sr, "sr")
+        check_int(self.window, "window", 2)
+        check_int(self.hop, "hop")
         if self.hop > self.window:
             raise ScatterError(f"hop must be at most window={self.window}; got {self.hop}")
-        _int("J", self.J, 1)
+        check_int(self.J, "J")
         if 2**self.J > self.window:
             raise ScatterError(f"J={self.J} is too large for window={self.window}: 2**J must "
                                f"not exceed it (use J <= {int(math.log2(self.window))})")
         if not (isinstance(self.Q, tuple) and len(self.Q) == 2):
             raise ScatterError(f"Q must be a pair (Q1, Q2); got {self.Q!r}")
         for q in self.Q:
-            _int("Q", q, 1)
+            check_int(q, "Q")
         if self.max_order not in (1, 2):
             raise ScatterError(f"max_order must be 1 or 2; got {self.max_order!r}")
-        _int("pool", self.pool, 1)
+        check_int(self.pool, "pool")
         if self.mask not in MASK_METHODS:
             raise ScatterError(f"mask must be one of {MASK_METHODS}; got {self.mask!r}")
         if self.rule not in RULES:
@@ -279,7 +272,7 @@ def dither_signal(n, amplitude, *, seed=_DITHER_SEED):
     >>> bool(np.abs(d).max() < DITHER_16BIT), dither_signal(8, 0.0) is None
     (True, True)
     """
-    n = _int("n", n, 1)
+    n = check_int(n, "n")
     _fraction("amplitude", amplitude)
     if amplitude == 0:
         return None

@@ -64,7 +64,7 @@ import optax
 from scatter.detect import model as M
 from scatter.detect.features import FeatureConfig, FeatureExtractor
 from scatter.detect.metrics import roc_auc
-from scatter.errors import ScatterError
+from scatter.errors import ScatterError, check_int
 
 __all__ = ["FinetuneConfig", "bounded_filters", "finetune"]
 
@@ -104,9 +104,7 @@ class FinetuneConfig:
 
     def __post_init__(self):
         for name in ("epochs", "batch_size"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ScatterError(f"{name} must be a positive integer; got {v!r}")
+            check_int(getattr(self, name), name)
         for name in ("learning_rate", "weight_decay", "filter_learning_rate"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (

@@ -40,7 +40,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scatter.errors import ScatterError
+from scatter.errors import ScatterError, check_int, is_int
 
 __all__ = ["FIXED", "bag_logits", "check_params", "frame_logits", "init_params", "n_layers",
            "pool_logits", "window_logits"]
@@ -84,12 +84,10 @@ def init_params(key, *, n_features, hidden=(48, 24), pieces=3, mean=None, std=No
     ((4, 3, 2), (3,))
     """
     sizes = [n_features, *hidden]
-    if not hidden or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1
-                         for s in sizes):
+    if not hidden or any(not is_int(s) or s < 1 for s in sizes):
         raise ScatterError(f"n_features and hidden must be positive integers (at least one "
                            f"hidden layer); got n_features={n_features!r}, hidden={hidden!r}")
-    if isinstance(pieces, bool) or not isinstance(pieces, (int, np.integer)) or pieces < 2:
-        raise ScatterError(f"pieces must be an integer >= 2; got {pieces!r}")
+    check_int(pieces, "pieces", 2)
     if context is not None:
         ctx = np.asarray(context)
         if (ctx.ndim != 1 or ctx.size < 1 or not np.all(ctx == np.round(ctx))

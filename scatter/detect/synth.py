@@ -30,7 +30,7 @@ import os
 
 import numpy as np
 
-from scatter.errors import ScatterError
+from scatter.errors import ScatterError, check_int
 
 __all__ = ["BACKGROUNDS", "VOCALISATIONS", "background", "make_clip", "mix", "vocalisation",
            "write_demo_clips", "write_synthetic_corpus"]
@@ -124,8 +124,7 @@ def vocalisation(rng, kind="whistle", *, sr, seconds=None):
     """
     if kind not in VOCALISATIONS:
         raise ScatterError(f"kind must be one of {VOCALISATIONS}; got {kind!r}")
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr < 16000:
-        raise ScatterError(f"sr must be an integer >= 16000 Hz; got {sr!r}")
+    check_int(sr, "sr", 16000, unit="Hz")
     if seconds is None:
         seconds = rng.uniform(1.0, 3.0) if kind == "song" else rng.uniform(0.2, 0.8)
     y = {"whistle": _whistle, "trill": _trill, "harmonic": _harmonic,
@@ -166,8 +165,7 @@ def background(rng, kind, n, *, sr):
     """
     if kind not in BACKGROUNDS:
         raise ScatterError(f"kind must be one of {BACKGROUNDS}; got {kind!r}")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ScatterError(f"n must be a positive integer; got {n!r}")
+    check_int(n, "n")
     t = np.arange(n) / sr
     if kind == "white":
         y = rng.standard_normal(n)
@@ -347,8 +345,7 @@ def write_synthetic_corpus(folder, *, n_clips=200, seconds=5.0, sr=22050, seed=0
     ScatterError
         For ``n_clips < 4`` or ``val_fraction`` outside (0, 1).
     """
-    if isinstance(n_clips, bool) or not isinstance(n_clips, (int, np.integer)) or n_clips < 4:
-        raise ScatterError(f"n_clips must be an integer >= 4; got {n_clips!r}")
+    check_int(n_clips, "n_clips", 4)
     if not 0 < val_fraction < 1:
         raise ScatterError(f"val_fraction must be in (0, 1); got {val_fraction!r}")
     folder = os.fsdecode(folder)

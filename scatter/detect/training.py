@@ -50,7 +50,7 @@ from scatter.detect.data import read_labels, split_records
 from scatter.detect.features import FeatureConfig, FeatureExtractor
 from scatter.detect.io import default_model_path, read_metadata, save_model
 from scatter.detect.metrics import balanced_threshold, roc_auc
-from scatter.errors import ScatterError
+from scatter.errors import ScatterError, check_int
 from scatter.outputs import atomic_open
 
 __all__ = ["TrainConfig", "background_noises", "default_settings", "fit", "train"]
@@ -119,13 +119,9 @@ class TrainConfig:
         if len(set(self.context)) != len(self.context):
             raise ScatterError(f"context must be distinct frame offsets; got {self.context!r}")
         for name in ("epochs", "batch_size", "patience", "pieces", "max_windows"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ScatterError(f"{name} must be a positive integer; got {v!r}")
+            check_int(getattr(self, name), name)
         for name in ("copies", "filter_epochs"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-                raise ScatterError(f"{name} must be a non-negative integer; got {v!r}")
+            check_int(getattr(self, name), name, 0)
         for name in ("learning_rate", "weight_decay", "filter_learning_rate"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0):

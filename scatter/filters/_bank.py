@@ -8,16 +8,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scatter.errors import ScatterError
+from scatter.errors import ScatterError, check_int
 from scatter.filters import _families as fam
 
 _GRID = 2**17 + 1  # dense design grid on [-0.5, 0.5] for windows and bandwidths
-
-
-def _check_positive_int(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ScatterError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 @jax.tree_util.register_pytree_node_class
@@ -139,7 +133,7 @@ class FilterBank:
         numpy.ndarray [shape=(K,)]
             Supports in samples (divide by ``sr`` for seconds).
         """
-        n = _check_positive_int("n", n, 2)
+        n = check_int(n, "n", 2)
         h = np.abs(np.fft.fftshift(np.fft.ifft(np.asarray(self.frequency_response(n),
                                                           np.float64), axis=-1), axes=-1))
         centre = n // 2
@@ -166,7 +160,7 @@ class FilterBank:
         -------
         tuple of int [length K + 1]
         """
-        n = _check_positive_int("n", n, 1)
+        n = check_int(n, "n")
         return tuple(_dyadic_factor(lo, hi, n) for lo, hi in self.windows + (self.phi_window,))
 
     # -- responses ----------------------------------------------------------------------------
@@ -178,7 +172,7 @@ class FilterBank:
         jax.Array [shape=(K, n), dtype=float32]
             Real responses (peak 1), exactly zero outside each filter's window.
         """
-        n = _check_positive_int("n", n, 1)
+        n = check_int(n, "n")
         f = _grid(n)
         lo = np.array([w[0] for w in self.windows])[:, None]
         hi = np.array([w[1] for w in self.windows])[:, None]
@@ -194,7 +188,7 @@ class FilterBank:
         -------
         jax.Array [shape=(n,), dtype=float32]
         """
-        n = _check_positive_int("n", n, 1)
+        n = check_int(n, "n")
         f = _grid(n)
         mask = (f >= self.phi_window[0]) & (f <= self.phi_window[1])
         resp = fam.gaussian(jnp, jnp.asarray(f, jnp.float32), self.params["sigma_phi"])
@@ -300,8 +294,8 @@ def filterbank(family="morlet", *, J, Q=8, sr=None, xi_max=None, sigma_phi=None,
     """
     if family not in fam.FAMILIES:
         raise ScatterError(f"family must be one of {fam.FAMILIES}, got {family!r}")
-    J = _check_positive_int("J", J)
-    Q = _check_positive_int("Q", Q)
+    J = check_int(J, "J")
+    Q = check_int(Q, "Q")
     if xi_max is None:
         xi_max = _DEFAULT_XI_MAX[family]
         if xi_max is None:

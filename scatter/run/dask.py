@@ -40,7 +40,7 @@ import os
 import re
 import uuid
 
-from scatter.errors import ScatterError
+from scatter.errors import ScatterError, check_int
 from scatter.run.backend import ScoringBackend, score_file
 from scatter.run.messages import FileFailed, error_text
 
@@ -197,8 +197,7 @@ def local_cluster(n_workers, **kwargs):
     """
     from distributed import LocalCluster
 
-    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
-        raise ScatterError(f"n_workers must be a positive integer; got {n_workers!r}")
+    n_workers = check_int(n_workers, "n_workers")
     from scatter.runtime import cpu_device_count
 
     per_worker = max(1, cpu_device_count({}) // n_workers)

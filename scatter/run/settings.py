@@ -14,9 +14,7 @@ import math
 import os
 import warnings
 
-import numpy as np
-
-from scatter.errors import ScatterError
+from scatter.errors import ScatterError, check_int
 from scatter.outputs import RESULT_FIELDS, FileResult, read_rows
 from scatter.run.aggregate import AGGREGATES
 
@@ -47,8 +45,7 @@ def check_options(*, sr, window_s, hop_s, batch_size, workers, threshold, aggreg
     if not callable(scorer):
         raise ScatterError(f"scorer must be a callable (batch, n_samples) -> (batch,); "
                            f"got {scorer!r}")
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise ScatterError(f"sr must be a positive integer sample rate in Hz; got {sr!r}")
+    check_int(sr, "sr", unit="sample rate in Hz")
     for name, value in (("window_s", window_s), ("hop_s", hop_s)):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
             raise ScatterError(f"{name} must be a positive number of seconds; got {value!r}")
@@ -60,8 +57,7 @@ def check_options(*, sr, window_s, hop_s, batch_size, workers, threshold, aggreg
         raise ScatterError(f"hop_s must be at most window_s={window_s!r} so that windows "
                            f"cover the audio; got hop_s={hop_s!r}")
     for name, value in (("batch_size", batch_size), ("workers", workers)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ScatterError(f"{name} must be a positive integer; got {value!r}")
+        check_int(value, name)
     if not (isinstance(threshold, (int, float)) and math.isfinite(threshold)):
         raise ScatterError(f"threshold must be a finite number; got {threshold!r}")
     if on_file is not None and not callable(on_file):
@@ -90,10 +86,7 @@ def check_field_options(*, channels, clips_top, timezone, features_dir, feature_
 
     if channels not in CHANNELS:
         raise ScatterError(f"channels must be one of {CHANNELS}; got {channels!r}")
-    if isinstance(clips_top, bool) or not isinstance(clips_top, (int, np.integer)) \
-            or clips_top < 0:
-        raise ScatterError(f"clips_top must be an integer >= 0 (clips per file); got "
-                           f"{clips_top!r}")
+    check_int(clips_top, "clips_top", 0, unit="(clips per file)")
     parse_timezone(timezone)
     if features_pool not in POOLS:
         raise ScatterError(f"features_pool must be one of {POOLS}; got {features_pool!r}")

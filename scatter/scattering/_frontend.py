@@ -12,7 +12,7 @@ import numpy as np
 
 from scatter._compile import jit, usable_cores
 from scatter._signal import check_signal
-from scatter.errors import ScatterError
+from scatter.errors import ScatterError, check_int, is_int
 from scatter.scattering import _design as design
 from scatter.scattering._core import forward
 from scatter.scattering._plan import build_plan, default_weights
@@ -20,12 +20,6 @@ from scatter.scattering._plan import build_plan, default_weights
 WAVELETS = ("morlet", "gabor")
 #: Subsampling schemes of the wavelet moduli (see :class:`Scattering1D`).
 SUBSAMPLING = ("kymatio", "coarse")
-
-
-def _int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ScatterError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 class Scattering1D:
@@ -103,16 +97,16 @@ class Scattering1D:
                  wavelet="morlet", *, out_type="array", workers=None, subsampling="kymatio"):
         if isinstance(shape, tuple) and len(shape) == 1:
             shape = shape[0]
-        n = _int("shape", shape, 2)
-        J = _int("J", J, 1)
+        n = check_int(shape, "shape", 2)
+        J = check_int(J, "J")
         if 2**J > n:
             raise ScatterError(f"J={J} is too large for a signal of length {n}: 2**J = {2**J} "
                                f"must not exceed the length (use J <= {int(math.log2(n))})")
-        if isinstance(Q, numbers.Integral) and not isinstance(Q, bool):
+        if is_int(Q):
             Q = (Q, 1)
         if not isinstance(Q, tuple) or not 1 <= len(Q) <= 2:
             raise ScatterError(f"Q must be an int or a tuple (Q1,) or (Q1, Q2), got {Q!r}")
-        Q = tuple(_int("Q", q, 1) for q in Q) + ((1,) if len(Q) == 1 else ())
+        Q = tuple(check_int(q, "Q") for q in Q) + ((1,) if len(Q) == 1 else ())
         if T is None:
             T = 2**J
         if isinstance(T, bool) or not isinstance(T, numbers.Real) or not 1 <= T <= n:
@@ -121,7 +115,7 @@ class Scattering1D:
                                f"{T!r}")
         if max_order not in (1, 2):
             raise ScatterError(f"max_order must be 1 or 2, got {max_order!r}")
-        oversampling = _int("oversampling", oversampling, 0)
+        oversampling = check_int(oversampling, "oversampling", 0)
         if wavelet not in WAVELETS:
             raise ScatterError(f"wavelet must be one of {WAVELETS}, got {wavelet!r}")
         if out_type not in ("array", "dict"):
@@ -129,7 +123,7 @@ class Scattering1D:
         if not isinstance(subsampling, str) or subsampling not in SUBSAMPLING:
             raise ScatterError(f"subsampling must be one of {SUBSAMPLING}, got {subsampling!r}")
         self.subsampling = subsampling
-        self.workers = None if workers is None else _int("workers", workers, 1)
+        self.workers = None if workers is None else check_int(workers, "workers")
         self.J, self.shape, self.Q, self.T = J, (n,), Q, T
         self.max_order, self.oversampling = max_order, oversampling
         self.wavelet, self.out_type = wavelet, out_type

@@ -96,7 +96,7 @@ def test_clip_helpers_and_errors(tmp_path):
     assert top_selections([(3, 4, 0.5), (1, 2, 0.5)], 5) == [(1, 2, 0.5), (3, 4, 0.5)]
     src = tmp_path / "a.wav"
     _source(src, channels=1)
-    with pytest.raises(ScatterError, match="top must be an integer >= 0; got -1"):
+    with pytest.raises(ScatterError, match="top must be a non-negative integer; got -1"):
         write_clips(src, SELECTIONS, prefix=tmp_path / "a", top=-1)
     with pytest.raises(ScatterError, match="pad_s must be a number of seconds >= 0; got -0.5"):
         write_clips(src, SELECTIONS, prefix=tmp_path / "a", pad_s=-0.5)

@@ -136,5 +136,5 @@ def test_errors():
         icwt(coeffs[:2], bank=bank, n=16)
     with pytest.raises(ScatterError, match="coeffs\\[0\\] has length 16, which must divide n=24"):
         icwt(coeffs, bank=bank, n=24)
-    with pytest.raises(ScatterError, match="n must be a positive integer, got 0"):
+    with pytest.raises(ScatterError, match="n must be a positive integer; got 0"):
         icwt(coeffs, bank=bank, n=0)

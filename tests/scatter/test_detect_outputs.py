@@ -417,7 +417,7 @@ def test_option_errors_name_the_option(deployment, tmp_path):
     with pytest.raises(ScatterError, match=r"channels must be one of \('mix', 'each'\); "
                                            r"got 'both'"):
         run(deployment, tmp_path, channels="both")
-    with pytest.raises(ScatterError, match="clips_top must be an integer >= 0.*got -1"):
+    with pytest.raises(ScatterError, match="clips_top must be a non-negative integer.*got -1"):
         run(deployment, tmp_path, clips_top=-1)
     with pytest.raises(ScatterError, match="features_dir needs feature_scorer"):
         run(deployment, tmp_path, feature_scorer=None)

@@ -134,9 +134,9 @@ def test_learnable_bank_gradient_step_reduces_loss():
     "kwargs, match",
     [
         ({"family": "haar", "J": 2}, "family must be one of"),
-        ({"J": 0}, r"J must be an integer >= 1, got 0"),
-        ({"J": 3, "Q": 0}, r"Q must be an integer >= 1, got 0"),
-        ({"J": 3, "Q": 1.5}, r"Q must be an integer >= 1, got 1.5"),
+        ({"J": 0}, r"J must be a positive integer; got 0"),
+        ({"J": 3, "Q": 0}, r"Q must be a positive integer; got 0"),
+        ({"J": 3, "Q": 1.5}, r"Q must be a positive integer; got 1.5"),
         ({"J": 3, "xi_max": 0.7}, r"xi_max must be in \(0, 0.5\).*got 0.7"),
         ({"J": 30, "Q": 1}, "below 2\\*\\*-20"),
         ({"family": "morse", "J": 2, "beta": -1.0}, "beta must be > 0, got -1.0"),
@@ -153,5 +153,5 @@ def test_metadata_errors():
         _ = bank.xi_hz
     with pytest.raises(ScatterError, match="unknown parameter 'sigma'"):
         bank.replace(sigma=1.0)
-    with pytest.raises(ScatterError, match="n must be an integer >= 1, got 0"):
+    with pytest.raises(ScatterError, match="n must be a positive integer; got 0"):
         bank.frequency_response(0)

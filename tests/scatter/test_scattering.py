@@ -174,12 +174,12 @@ def test_gabor_wavelet_differs_only_slightly(small, rng):
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"J": 9, "shape": 256}, r"J=9 is too large for a signal of length 256"),
-    ({"J": 4, "shape": 256, "Q": 0}, r"Q must be an integer >= 1, got 0"),
-    ({"J": 4, "shape": 256, "Q": (8, 0)}, r"Q must be an integer >= 1, got 0"),
+    ({"J": 4, "shape": 256, "Q": 0}, r"Q must be a positive integer; got 0"),
+    ({"J": 4, "shape": 256, "Q": (8, 0)}, r"Q must be a positive integer; got 0"),
     ({"J": 4, "shape": 256, "T": 300}, r"T must be a number in \[1, n=256\].*got 300"),
     ({"J": 4, "shape": 256, "T": 0}, r"T=0, no averaging, is not provided"),
     ({"J": 4, "shape": 256, "max_order": 3}, "max_order must be 1 or 2, got 3"),
-    ({"J": 4, "shape": 256, "oversampling": -1}, "oversampling must be an integer >= 0"),
+    ({"J": 4, "shape": 256, "oversampling": -1}, "oversampling must be a non-negative integer"),
     ({"J": 4, "shape": 256, "wavelet": "paul"}, "wavelet must be one of"),
     ({"J": 4, "shape": 256, "out_type": "list"}, "out_type must be 'array' or 'dict'"),
     ({"J": 4, "shape": 256, "subsampling": "fast"},
@@ -299,7 +299,7 @@ def test_workers_split_the_batch_without_changing_results(rng):
     grads = jax.grad(lambda p: jnp.sum(two.apply(p, x)))(two.params)
     assert all(np.all(np.isfinite(g)) for g in grads.values())
     assert Scattering1D(3, 128, Q=(2, 1)).n_workers(1000) >= 1  # default: the usable cores
-    with pytest.raises(ScatterError, match="workers must be an integer >= 1, got 0"):
+    with pytest.raises(ScatterError, match="workers must be a positive integer; got 0"):
         Scattering1D(3, 128, workers=0)
 
 

@@ -148,12 +148,12 @@ def test_input_errors(fx):
     ({"hop": 4096}, "hop must be at most window"),
     ({"J": 12}, "J=12 is too large"),
     ({"Q": (2,)}, "Q must be a pair"),
-    ({"Q": (0, 1)}, "Q must be an integer >= 1"),
+    ({"Q": (0, 1)}, "Q must be a positive integer"),
     ({"max_order": 3}, "max_order must be 1 or 2"),
     ({"mask": "x"}, "mask must be one of"),
     ({"rule": "hard"}, "rule must be one of"),
-    ({"sr": 0}, "sr must be an integer >= 1"),
-    ({"pool": 0}, "pool must be an integer >= 1"),
+    ({"sr": 0}, "sr must be a positive integer"),
+    ({"pool": 0}, "pool must be a positive integer"),
     ({"noise_floor": 1.0}, r"noise_floor must be a number in \[0, 1\); got 1.0"),
     ({"dither": 1.0}, r"dither must be a number in \[0, 1\); got 1.0"),
     ({"top_db": -3}, r"top_db must be a number of decibels in \[0, 200\] \(0: no limit\); "
@@ -237,7 +237,7 @@ def test_dither_signal_is_fixed_triangular_noise():
     assert DITHER_16BIT == 1 / 32768
     with pytest.raises(ScatterError, match=r"amplitude must be a number in \[0, 1\); got 2"):
         dither_signal(16, 2)
-    with pytest.raises(ScatterError, match=r"n must be an integer >= 1; got 0"):
+    with pytest.raises(ScatterError, match=r"n must be a positive integer; got 0"):
         dither_signal(0, 0.1)
 
 
