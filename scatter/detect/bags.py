@@ -24,6 +24,7 @@ import numpy as np
 
 from scatter.audio import load
 from scatter.detect.augment import augment
+from scatter.detect.batching import pad_rows
 from scatter.detect.features import LEGACY_DEFAULTS
 from scatter.errors import ScatterError
 from scatter.framing import Framer
@@ -127,11 +128,8 @@ def extract_bags(records, extractor, *, copies=0, seed=0, max_windows=8, noises=
     def run_batch():
         if not pending:
             return
-        batch = np.stack(pending)
-        n = len(batch)
-        if n < batch_size:
-            batch = np.concatenate([batch, np.zeros((batch_size - n,) + batch.shape[1:],
-                                                    np.float32)])
+        n = len(pending)
+        batch = pad_rows(np.stack(pending), max(batch_size, n))
         out = np.asarray(extractor(batch), dtype=np.float16)[:n]
         for (slot, c, w), f in zip(owners, out):
             feats_list[slot][c, w] = f

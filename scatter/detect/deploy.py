@@ -24,6 +24,7 @@ import warnings
 
 import numpy as np
 
+from scatter.detect.batching import pad_rows
 from scatter.detect.detector import Detector
 from scatter.detect.io import load_model
 from scatter.errors import ScatterError
@@ -104,10 +105,7 @@ class ShippedDetector:
         det = self.detector()
         batch = np.asarray(batch, dtype=np.float32)
         n = batch.shape[0]
-        rows = det.round_batch(max(n, 1))
-        if rows != n:
-            batch = np.concatenate([batch, np.zeros((rows - n,) + batch.shape[1:], batch.dtype)])
-        return det, batch, n
+        return det, pad_rows(batch, det.round_batch(max(n, 1))), n
 
     def __call__(self, batch):
         """Window probabilities (:meth:`Detector.scorer`)."""

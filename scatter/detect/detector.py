@@ -51,6 +51,7 @@ import jax
 import numpy as np
 
 from scatter._compile import compile_now, lower_now
+from scatter.detect.batching import in_batches, pad_rows
 from scatter.detect.features import FeatureConfig, FeatureExtractor
 from scatter.detect.model import check_params, window_logits
 from scatter.detect.programs import (
@@ -236,8 +237,7 @@ class Detector:
         if pieces == 1:
             return piece(x)
         size = -(-rows // (pieces * n)) * n
-        if pieces * size > rows:
-            x = np.concatenate([x, np.zeros((pieces * size - rows,) + x.shape[1:], x.dtype)])
+        x = pad_rows(x, pieces * size)
         out = [piece(x[i * size:(i + 1) * size]) for i in range(pieces)]
         if isinstance(out[0], tuple):
             return tuple(jax.numpy.concatenate(parts)[:rows] for parts in zip(*out))
@@ -379,7 +379,7 @@ class Detector:
             For a wrong shape or non-finite samples.
         """
         w = self._check_windows(windows)
-        out = _in_batches(w, self.round_batch(batch_size),
+        out = in_batches(w, self.round_batch(batch_size),
                           lambda chunk: self.score_with_features(chunk)[1])
         shape = (0, self.features.n_features, self.features.n_frames)
         return out if out is not None else np.zeros(shape, np.float32)
@@ -404,7 +404,7 @@ class Detector:
             For a wrong shape or non-finite samples.
         """
         w = self._check_windows(windows)
-        out = _in_batches(w, self.round_batch(batch_size), self._run)
+        out = in_batches(w, self.round_batch(batch_size), self._run)
         return out.astype(np.float64) if out is not None else np.zeros(0)
 
     def window_features(self, windows, *, batch_size=8):
@@ -425,7 +425,7 @@ class Detector:
             For a wrong shape or non-finite samples.
         """
         w = self._check_windows(windows)
-        out = _in_batches(w, batch_size, self.features)
+        out = in_batches(w, batch_size, self.features)
         shape = (0, self.features.n_features, self.features.n_frames)
         return out if out is not None else np.zeros(shape, np.float32)
 
@@ -573,14 +573,3 @@ def _unflatten(flat):
     return out
 
 
-def _in_batches(w, batch_size, fn):
-    """``fn`` over rows of ``w`` in batches of exactly ``batch_size`` (the last one zero-padded,
-    so one compiled shape serves any count); the results concatenated, or None for no rows."""
-    out = []
-    for i in range(0, len(w), batch_size):
-        chunk = w[i:i + batch_size]
-        pad = batch_size - len(chunk)
-        if pad:
-            chunk = np.concatenate([chunk, np.zeros((pad,) + w.shape[1:], w.dtype)])
-        out.append(np.asarray(fn(chunk))[:batch_size - pad])
-    return np.concatenate(out) if out else None

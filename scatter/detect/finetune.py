@@ -62,6 +62,7 @@ import numpy as np
 import optax
 
 from scatter.detect import model as M
+from scatter.detect.batching import in_batches
 from scatter.detect.features import FeatureConfig, FeatureExtractor
 from scatter.detect.metrics import roc_auc
 from scatter.errors import ScatterError, check_int
@@ -254,14 +255,7 @@ def finetune(params, features, train, val, *, config=None, quiet=True):
 
     def val_scores(p, raw, batch=32):
         x = val.windows[:, 0].reshape(-1, L)
-        out = []
-        for i in range(0, len(x), batch):
-            chunk = x[i:i + batch]
-            pad = batch - len(chunk)
-            if pad:
-                chunk = np.concatenate([chunk, np.zeros((pad, L), np.float32)])
-            out.append(np.asarray(probs(p, raw, chunk))[:batch - pad])
-        s = np.concatenate(out).reshape(val.valid.shape)
+        s = in_batches(x, batch, lambda chunk: probs(p, raw, chunk)).reshape(val.valid.shape)
         return np.where(val.valid, s, -np.inf).max(axis=1)
 
     def changes(raw):
