@@ -1,7 +1,7 @@
 """Detector quality on held-out real recordings: our detector against BirdNET, same clips, same run.
 
-Protocol (issue 7)
-------------------
+Protocol
+--------
 The real recordings are those of the Debian package ``tuxpaint-stamps-default``
 (``data_scripts/fetch_tuxpaint_sounds.py``). Only the **test split** of the development corpus is
 used: the whole source recordings that ``data_scripts/build_dev_corpus.py`` held out (read from

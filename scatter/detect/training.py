@@ -22,10 +22,10 @@ Steps (:func:`train`):
    jointly with the classifier, end to end through the scattering
    (:mod:`scatter.detect.finetune`), and saved in the model's feature settings.
 
-Training is plain JAX + optax (the ``layers`` package was not yet available when this was
-written); every random draw comes from ``seed``, so a run is reproducible on one machine, and
-an interrupted run resumed with ``resume=True`` ends with the same parameters as an
-uninterrupted one.
+The classifier's loss and update are written directly in JAX and optax, as pure functions of
+a parameter dict (:mod:`scatter.detect.model`), compiled once per shape. Every random draw
+comes from ``seed``, so a run is reproducible on one machine, and an interrupted run resumed
+with ``resume=True`` ends with the same parameters as an uninterrupted one.
 
 Example
 -------
