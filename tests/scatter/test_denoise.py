@@ -147,3 +147,57 @@ def test_denoise_errors():
         denoise(y, sr=SR, noise=np.zeros(256, np.float32))
     with pytest.raises(ScatterError, match=r"noise_estimate='min' is not a noise estimator"):
         denoise(y, sr=SR, noise_estimate="min")
+    with pytest.raises(ScatterError, match=r"threshold_lowpass='yes' must be True or False"):
+        denoise(y, sr=SR, threshold_lowpass="yes")
+
+
+@pytest.mark.slow
+def test_default_on_white_noise_is_the_white_estimate(rng):
+    """``"auto"`` finds white noise white: the default uses the ``"global"`` levels (slow: one
+    more compiled program)."""
+    x = _signals()["chirp"]
+    y, _ = _noisy(rng, x, 5.0)
+    out, t, s = denoise(y, sr=SR, return_thresholds=True)
+    ref, t_ref, s_ref = denoise(y, sr=SR, noise_estimate="global", return_thresholds=True)
+    eps = float(np.finfo(np.float32).eps)
+    # the default reports a level's RMS over time: a float32 mean of at most N equal squares
+    # (relative error below N eps), halved by the square root
+    rms = N * eps / 2
+    np.testing.assert_allclose(s, s_ref, rtol=rms)
+    # the same thresholds, reached through the normalised (per-coefficient) search: each
+    # differs by the rounding of a division and a product, and the output by that much of
+    # the largest coefficient's share
+    np.testing.assert_allclose(t, t_ref, rtol=rms + 8 * eps)
+    np.testing.assert_allclose(out, ref, rtol=0, atol=16 * eps * float(np.abs(ref).max()))
+
+
+def _coloured_changing(rng, x):
+    """Low-passed (coloured) Gaussian noise three times louder in the second half."""
+    hum = np.convolve(rng.standard_normal(x.size), np.ones(8) / 8, mode="same")
+    hum *= np.where(np.arange(x.size) < x.size // 2, 1.0, 3.0)
+    return hum * np.sqrt(np.mean(x**2) / np.mean(hum**2))   # 0 dB
+
+
+def _coloured_case(rng):
+    x = _signals()["tones"] * (np.sin(2 * np.pi * 2 * np.arange(N) / SR) > 0.2)
+    return x, (x + _coloured_changing(rng, x)).astype(np.float32)
+
+
+def test_default_follows_coloured_changing_noise(rng):
+    """Coloured noise whose level steps up: the default tracks each band's level."""
+    x, y = _coloured_case(rng)
+    out, t, s = denoise(y, sr=SR, return_thresholds=True)
+    assert _snr(x, out) > _snr(x, y) + 3.0
+    # thresholds and levels per band, with the low-pass band last
+    bank = filterbank("morlet", J=default_octaves(SR, N), Q=8)
+    assert t.shape == s.shape == (len(bank.xi) + 1,)
+
+
+@pytest.mark.slow
+def test_white_estimate_leaves_coloured_noise_in(rng):
+    """The white-noise estimate reads the finest band, where this noise has almost nothing
+    (slow: one more compiled program)."""
+    x, y = _coloured_case(rng)
+    white = _snr(x, denoise(y, sr=SR, noise_estimate="global"))
+    assert white < _snr(x, y) + 1.0
+    assert _snr(x, denoise(y, sr=SR)) > white + 3.0
