@@ -159,3 +159,21 @@ def test_top_db_uses_each_groups_own_maximum_and_leaves_noisy_windows_alone(rng)
     np.testing.assert_allclose(np.asarray(f(T)), grouped, rtol=1e-5)
     with pytest.raises(ScatterError, match=r"top_db must be a number of decibels"):
         activity_features(T, top_db=300.0)
+
+
+def test_tracked_background_leaves_a_starting_chorus_out(rng):
+    """Insects starting in two bands for the last 40 % of a window read as activity with the
+    median background, not with span= (scatter.threshold.background tracks it); a call in
+    every band is found either way."""
+    n, start = 400, 240
+    S = 1.0 + 0.05 * rng.standard_normal((4, n))
+    S[:2, start:] += 1.0 + 0.05 * rng.standard_normal((2, n - start))
+    S[:, 100:108] += 2.0
+    S = jnp.asarray(S, jnp.float32)
+    fixed = np.asarray(activity_features(S, mask="universal"))[:4]
+    f = jax.jit(activity_features, static_argnames=("mask", "span"))
+    tracked = np.asarray(f(S, mask="universal", span=80))[:4]
+    assert (fixed[:2, start + 40:] > 0).mean() > 0.9
+    assert (tracked[:2, start + 40:] > 0).mean() < 0.05
+    assert tracked[:, 101:107].min() > 1.0
+    assert tracked.shape == fixed.shape
