@@ -32,15 +32,12 @@ Feature settings of the shipped model (the defaults here): scattering orders 1+2
 about 1.4x less scattering compute), one 16-bit step of dither (``dither=2**-15``) and the top
 40 dB of each window kept (``top_db=40``), on corpus version 3 (one clip in five the sounds
 alone in digital silence). They were chosen on the corpus's validation split and on
-``benchmarks/detector_quality.py --split validation`` only (the comments at ``--dither`` and
-``--subsampling`` give the figures).
+``benchmarks/detector_quality.py --split validation`` only; ``docs/experiments.md`` gives the
+figures of each choice and the commands that reproduce them.
 
-The shipped model is this script's output with its defaults (seed 0), rerun on 2026-11-27 at the
-current code: corpus validation AUC 0.9139, threshold 0.168, corpus test AUC 0.868; about 5 min
-on two idle cores. Rerunning gives the same weights bit for bit. (The model shipped before it
-had been trained before the scattering's short transforms went back to one complex inverse FFT,
-whose features differ in the last bits; its training no longer replayed: 0.9115, threshold
-0.197. The figures in the comments below were measured with that code.)
+The shipped model is this script's output with its defaults (seed 0): about 5 min on two idle
+cores, and rerunning gives the same weights bit for bit. Its validation and test figures are in
+its sidecar and model card (``scatter/models/README.md``).
 
 Ablation (``--ablation N``): what each design choice contributes, measured on the corpus's
 **validation** split only (never on the benchmark's held-out recordings). The first ``N``
@@ -48,27 +45,15 @@ training clips are featurised once per feature variant (orders 1+2 with the SURE
 the same without the mask, order 1 only) with ``--copies`` augmented copies, and the classifier
 is fitted on each (``scatter.detect.training.fit``, seeds ``--ablation-seeds``), plus once on the
 clean copies only (no augmentation); it prints one JSON line per variant and a table.
-For the shipped settings (``--ablation 2000 --ablation-seeds 0 1``; corpus v3 validation AUC,
-seeds 0 / 1): full 0.9115 / 0.9135 (mean 0.9125); no augmentation 0.8916 / 0.8737 (mean
--0.0299); no thresholding mask 0.8893 / 0.8829 (-0.0264); order 1 only 0.8157 / 0.8596
-(-0.0748).
 
 Learnable filters (``--finetune MODEL``): the first-order wavelets of a trained model are
 fine-tuned end to end (:mod:`scatter.detect.finetune`). Three variants run on the same steps:
 ``filters`` (the filters with the classifier), ``classifier`` (the control) and
-``filters-only``. The models are written to ``WORK/finetune-<variant>.npz``. The module
-docstring of :mod:`scatter.detect.finetune` gives the validation figures. Learned filters beat
-the control at equal steps, but neither beat the trained classifiers on both seeds, so the
-defaults keep the designed filters (``TrainConfig.filter_epochs=0``).
+``filters-only``. The models are written to ``WORK/finetune-<variant>.npz``. The defaults keep
+the designed filters (``TrainConfig.filter_epochs=0``).
 
-Hard negatives (``--hard-negative-kinds mammal --hard-negative-weight 3``): bird-free clips
-that hold a mammal recording weigh 3 in the loss. On validation only, corpus AUC / harness
-clip AUC (``benchmarks/detector_quality.py --split validation``):
-
-- seed 0: 0.9144 / 0.814 (birds alone 0.92), against 0.9139 / 0.802 without;
-- seed 1: 0.8982 / 0.744, against 0.9051 / 0.762 without.
-
-The effect changes sign between the seeds, so it is not the default.
+Hard negatives (``--hard-negative-kinds KIND --hard-negative-weight W``): bird-free clips that
+hold a recording of that kind weigh ``W`` in the loss; off by default.
 """
 
 from __future__ import annotations
@@ -354,10 +339,8 @@ def settings(argv=None):
     p.add_argument("--pieces", type=int, default=3)
     p.add_argument("--max-windows", type=int, default=2,
                    help="windows per clip (the corpus clips are two windows long)")
-    # Q=(4, 1) as the detection-speed work (issue 6) recommends (about 1.3x less compute than
-    # Q=(6, 1)); it also recommended order 1 only (2.8x less), but on the validation split that
-    # cost about 0.09 AUC (0.769 against 0.880 for orders 1+2, same corpus, network and seed),
-    # so the second order is kept.
+    # Q=(4, 1) and orders 1+2: the cheapest settings that kept the validation AUC
+    # (docs/experiments.md).
     p.add_argument("--Q", type=int, nargs=2, default=[4, 1],
                    help="wavelets per octave at orders 1 and 2 of the features")
     p.add_argument("--mask", default=FeatureConfig().mask, help="activity-mask threshold")
@@ -365,22 +348,9 @@ def settings(argv=None):
     p.add_argument("--noise-floor", type=float, default=FeatureConfig().noise_floor,
                    help="activity noise floor relative to the window's mean envelope "
                         "(scatter.detect.features)")
-    # no noise floor and subsampling "coarse" (about 1.4x faster scattering): chosen on the
-    # validation split (classifier seeds 0-2, mean AUC): no floor, kymatio subsampling 0.857;
-    # no floor, coarse 0.853 (shipped); floor 0.02, kymatio 0.834; floor 0.02, coarse 0.839;
-    # floor 0.02, coarse, sr=16000 (27 % fewer windows per hour) 0.81 (seeds 0-1), outside
-    # the noise, so 22.05 kHz is kept.
-    # one 16-bit step of dither and the top 40 dB per window: chosen on validation only
-    # (corpus v3; classifier seeds 0/1/2). Corpus validation AUC / clip AUC of
-    # benchmarks/detector_quality.py --split validation (birds alone, at 10 and 0 dB):
-    #   previous model (corpus v2, no dither, no range limit): 0.884 (v2 val set) / 0.753,
-    #     alone 0.41 (seed 0);
-    #   corpus v2 + dither: 0.870 (v2 val set) / 0.717, alone 0.42 (seed 0);
-    #   corpus v3 + dither: 0.853 / 0.751, alone 0.38 (seed 0);
-    #   corpus v3 + dither + top_db 60: 0.895 0.867 0.865 (mean 0.876) / 0.833 0.838 0.701
-    #     (mean 0.791), alone 0.85 0.93 0.51;
-    #   corpus v3 + dither + top_db 40 (shipped): 0.911 0.914 0.917 (mean 0.914) / 0.789
-    #     0.767 0.799 (mean 0.785), alone 0.85 0.92 0.88.
+    # No noise floor, "coarse" subsampling (about 1.4x faster scattering), 22.05 kHz, one
+    # 16-bit step of dither and the top 40 dB per window: chosen on the validation split
+    # (docs/experiments.md gives the figures of each alternative).
     p.add_argument("--dither", type=float, default=DITHER_16BIT,
                    help="amplitude of the fixed dither added to every window "
                         "(scatter.detect.features; 2**-15 = one 16-bit step)")

@@ -27,28 +27,12 @@ the same per window. They are stored in the model's feature settings (``xi1``, `
 
 Each step runs the scattering forward and backward on the batch's raw windows (about 4x the
 feature extraction of the same windows), so this is a fine-tuning stage from a trained
-classifier rather than a training from scratch: an epoch over the development corpus's 2000
-training clips (two windows each) takes 5-25 minutes on two shared CPU cores (1.2 s a step of
-16 clips unloaded).
+classifier rather than a training from scratch.
 
-What it contributed (development corpus v3, **validation** split only; two epochs from the
-trained classifiers of seeds 0 and 1, ``data_scripts/train_default_detector.py --finetune``,
-classifier learning rate 3e-4, filter learning rate 1e-2, ``max_change=0.25``; corpus
-validation AUC after epochs 1 / 2, from 0.9114 (seed 0) and 0.9052 (seed 1)):
-
-- filters and classifier: 0.9161 / 0.9176 (seed 0), 0.9019 / 0.8661 (seed 1); the wavelets
-  moved by at most 9 % (``xi1``) and 8 % (``sigma1``);
-- the classifier alone on the same steps (the control): 0.9124 / 0.9112, 0.8964 / 0.8636;
-- the filters alone (classifier fixed): 0.9038 / 0.9037, 0.9031 / 0.9056;
-- filters and classifier, classifier learning rate 1e-4: 0.9118 / 0.9180, 0.9057 / 0.8948
-  (harness clip AUC of the best epoch 0.816 against 0.789 at the start for seed 0, but 0.755
-  against 0.762 for seed 1).
-
-At equal steps, learning the filters with the classifier beat the control by 0.003-0.006 in
-all four comparisons. But fine-tuning helped seed 0 only: seed 1 fell below its start. On
-``benchmarks/detector_quality.py --split validation`` the clip AUC of seed 0 was 0.799 with
-learned filters, 0.804 for the control and 0.789 at the start, over 88 clips, so these
-differences are well inside the noise. The shipped model keeps the designed filters.
+On the development corpus's validation split, learning the filters with the classifier beat
+fine-tuning the classifier alone at equal steps, but not the trained classifier across seeds
+(``docs/experiments.md`` gives the figures and the command), so the shipped model keeps the
+designed filters.
 """
 
 from __future__ import annotations
