@@ -12,7 +12,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from symbolic.errors import SymbolicError
+from symbolic.errors import SymbolicError, is_int
 from symbolic.tensor import Tensor, as_tensor, format_shape, placeholder, shapes_compatible
 from symbolic.traversal import subgraph
 from symbolic.wrap import apply
@@ -97,7 +97,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     extra = _as_tensor_list(non_sequences, "scan")
     if not seqs and n_steps is None:
         raise SymbolicError("scan: give sequences or n_steps (got neither)")
-    if n_steps is not None and (not isinstance(n_steps, (int, np.integer)) or n_steps < 0):
+    if n_steps is not None and (not is_int(n_steps) or n_steps < 0):
         raise SymbolicError(f"scan: n_steps must be a non-negative int; got {n_steps!r}")
 
     slices = [_stand_in(s, s.shape[1:], "scan_t") for s in seqs]

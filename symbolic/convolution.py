@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from symbolic.errors import SymbolicError
+from symbolic.errors import SymbolicError, is_int
 from symbolic.tensor import as_tensor, format_shape
 from symbolic.wrap import call
 
@@ -117,7 +117,7 @@ def conv(x, w, *, stride=1, padding="VALID", dilation=1, groups=1, flip=False):
     stride = _tuple(stride, n, "conv: stride")
     dilation = _tuple(dilation, n, "conv: dilation")
     padding = _padding(padding, n, "conv")
-    if not isinstance(groups, (int, np.integer)) or groups < 1:
+    if not is_int(groups) or groups < 1:
         raise SymbolicError(f"conv: groups must be a positive int; got {groups!r}")
     if x.shape[1] is not None and w.shape[1] is not None and x.shape[1] != w.shape[1] * groups:
         raise SymbolicError(

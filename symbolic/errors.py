@@ -1,4 +1,6 @@
-"""The one exception type of the ``symbolic`` package."""
+"""The one exception type of the ``symbolic`` package, and its integer test."""
+
+import numpy as np
 
 
 class SymbolicError(ValueError):
@@ -7,3 +9,9 @@ class SymbolicError(ValueError):
     Messages name the tensor or argument involved, show what was received and say what is
     expected.
     """
+
+
+def is_int(value):
+    """Whether ``value`` is a Python or NumPy integer (``bool`` is not): the test behind every
+    integer argument check of the package."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from symbolic.errors import SymbolicError
+from symbolic.errors import SymbolicError, is_int
 from symbolic.program import Program
 from symbolic.tensor import format_shape
 
@@ -52,7 +52,7 @@ def _resolve_devices(devices):
                 f"function: devices must be 'all', an int or a list of devices; got {devices!r}"
             )
         return local
-    if isinstance(devices, (int, np.integer)):
+    if is_int(devices):
         if not 1 <= devices <= len(local):
             raise SymbolicError(
                 f"function: devices={devices} but {len(local)} local device(s) are available"
@@ -271,7 +271,7 @@ class Function:
         [0, 1, 2, 3]
         """
         if not (unroll is None or isinstance(unroll, (bool, np.bool_))
-                or (isinstance(unroll, (int, np.integer)) and unroll >= 1)):
+                or (is_int(unroll) and unroll >= 1)):
             raise SymbolicError(
                 f"Function.scan: unroll must be None, a bool or a positive int; got {unroll!r}"
             )

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from symbolic.errors import SymbolicError
+from symbolic.errors import SymbolicError, is_int
 from symbolic.graph import current_graph
 from symbolic.tensor import Tensor, Variable, as_tensor
 from symbolic.wrap import apply
@@ -29,7 +29,7 @@ def _new_key(seed):
     graph = current_graph()
     if seed is None:
         seed = graph.next_seed()
-    if not isinstance(seed, (int, np.integer)):
+    if not is_int(seed):
         raise SymbolicError(f"random: seed must be an int or None; got {seed!r}")
     data = np.asarray(jax.random.key_data(jax.random.key(int(seed))))
     return Variable(data, name="rng_key", trainable=False, tags=(RANDOM_STATE_TAG,))

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from symbolic.errors import SymbolicError
+from symbolic.errors import SymbolicError, is_int
 from symbolic.graph import current_graph
 
 
@@ -468,7 +468,7 @@ def placeholder(shape, dtype="float32", name=None):
             f"placeholder: shape must be a tuple of ints or None; got {shape!r}"
         ) from None
     for d in shape:
-        if d is not None and (not isinstance(d, (int, np.integer)) or d < 0):
+        if d is not None and (not is_int(d) or d < 0):
             raise SymbolicError(
                 f"placeholder: shape must hold non-negative ints or None; got {shape!r}"
             )
