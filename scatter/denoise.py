@@ -261,16 +261,17 @@ def threshold_bands(
 
 def _tracked(bands, bank, n, sr, dof):
     """Per-coefficient tracked noise levels of ``bands`` (band-pass bands, then optionally
-    the low-pass one), grouped by subsampling factor so that each group is one call."""
+    the low-pass one), grouped by subsampling factor and kind (complex or real) so that each
+    group is one call."""
     dec = bank.decimations(n)
     rho = noise_correlation(bank, n)
     out = [None] * len(bands)
-    for d in sorted({dec[k] for k in range(len(bands))}):
-        idx = [k for k in range(len(bands)) if dec[k] == d]
+    for d, kind in sorted({(dec[k], dof[k]) for k in range(len(bands))}):
+        idx = [k for k in range(len(bands)) if dec[k] == d and dof[k] == kind]
         group = jnp.stack([bands[k] for k in idx], axis=-2)
         block = max(1, round(TRACK_BLOCK_S * sr / d))
         span = max(1, round(TRACK_SPAN_S * sr / d))
-        sig = tracked_sigma(group, block=block, span=span, dof=dof[idx[0]],
+        sig = tracked_sigma(group, block=block, span=span, dof=kind,
                             correlation=rho[np.array(idx)])
         for pos, k in enumerate(idx):
             out[k] = sig[..., pos, :]
