@@ -61,13 +61,16 @@ RULES = ("soft", "garrote", "firm")
 _TINY = 1e-8
 
 
-def _fraction(name, value):
+def check_fraction(name, value):
+    """Raise ScatterError unless ``value`` is a real number in [0, 1) (``name`` in the
+    message); shared with the feature settings that take fractions."""
     if (isinstance(value, bool) or not isinstance(value, numbers.Real)
             or not 0 <= value < 1):
         raise ScatterError(f"{name} must be a number in [0, 1); got {value!r}")
 
 
-def _top_db(value):
+def check_top_db(value):
+    """Raise ScatterError unless ``value`` is a dynamic range in decibels in [0, 200]."""
     if (isinstance(value, bool) or not isinstance(value, numbers.Real)
             or not 0 <= value <= 200):
         raise ScatterError(f"top_db must be a number of decibels in [0, 200] (0: no limit); "
@@ -129,8 +132,8 @@ def activity_features(S, *, mask="sure", rule="soft", noise_floor=0.0, groups=No
     if S.ndim < 2:
         raise ScatterError(f"S must have shape (..., n_bands, n_frames); got {S.shape}")
     if not isinstance(noise_floor, jax.core.Tracer):  # a traced floor is the caller's care
-        _fraction("noise_floor", noise_floor)
-    _top_db(top_db)
+        check_fraction("noise_floor", noise_floor)
+    check_top_db(top_db)
     S = jnp.maximum(S, 0.0)
     range_floor = None
     if top_db > 0:

@@ -57,7 +57,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from scatter._compile import jit
-from scatter.detect.activity import MASK_METHODS, RULES, _fraction, _top_db, activity_features
+from scatter.detect.activity import (
+    MASK_METHODS,
+    RULES,
+    activity_features,
+    check_fraction,
+    check_top_db,
+)
 from scatter.errors import ScatterError, check_int
 from scatter.scattering import Scattering1D
 
@@ -189,12 +195,12 @@ class FeatureConfig:
             raise ScatterError(f"mask must be one of {MASK_METHODS}; got {self.mask!r}")
         if self.rule not in RULES:
             raise ScatterError(f"rule must be one of {RULES}; got {self.rule!r}")
-        _fraction("noise_floor", self.noise_floor)
+        check_fraction("noise_floor", self.noise_floor)
         if self.subsampling not in _SUBSAMPLING:
             raise ScatterError(f"subsampling must be one of {_SUBSAMPLING}; "
                                f"got {self.subsampling!r}")
-        _fraction("dither", self.dither)
-        _top_db(self.top_db)
+        check_fraction("dither", self.dither)
+        check_top_db(self.top_db)
         _filters(self.xi1, self.sigma1)
 
     @property
@@ -273,7 +279,7 @@ def dither_signal(n, amplitude, *, seed=_DITHER_SEED):
     (True, True)
     """
     n = check_int(n, "n")
-    _fraction("amplitude", amplitude)
+    check_fraction("amplitude", amplitude)
     if amplitude == 0:
         return None
     rng = np.random.default_rng(seed)

@@ -39,6 +39,7 @@ def _separable_corpus(folder, *, n_train, n_val, seconds, sr=16000, seed=0):
         writer.writerows(rows)
 
 
+@pytest.mark.slow
 def test_ablation_rows_and_table(T, tmp_path, monkeypatch):
     # 8 training clips, 12 validation clips (6 birds, 6 without)
     _separable_corpus(tmp_path, n_train=8, n_val=12, seconds=0.3, seed=2)
@@ -82,6 +83,7 @@ def test_ablation_rows_and_table(T, tmp_path, monkeypatch):
     assert table[1].split()[-3] == "+0.0000"  # the first row is the reference
 
 
+@pytest.mark.slow
 def test_ablation_variants_subset_reuses_a_training_cache(T, tmp_path):
     # "full" only, with classifier seeds, on the features a training run left behind
     write_synthetic_corpus(tmp_path, n_clips=16, seconds=0.3, sr=16000, seed=3)

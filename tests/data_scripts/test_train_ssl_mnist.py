@@ -40,6 +40,7 @@ def _fake_data(rng, n_per_class=2, n_unlabelled=40):
             "y_unlabelled": yu}
 
 
+@pytest.mark.slow
 def test_ssl_steps_lower_the_loss(mod, rng, tmp_path):
     # every term on: the losses fall within a few chunks of steps
     args = mod.parse(TINY + ["--terms", "entropy,reconstruction,consistency", "--steps", "20",
@@ -55,6 +56,7 @@ def test_ssl_steps_lower_the_loss(mod, rng, tmp_path):
     assert json.loads((tmp_path / "c.json").read_text())["step"] == 20
 
 
+@pytest.mark.slow
 def test_main_checkpoint_and_resume(mod, tmp_path, capsys, monkeypatch):
     # supervised only (--terms none): a step that compiles quickly; the SSL terms are
     # exercised above

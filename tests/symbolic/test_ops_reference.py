@@ -11,6 +11,7 @@ placeholders and compile into one :func:`symbolic.function` per namespace, so th
 compiles a handful of programs; each name is still its own test case.
 """
 
+import functools
 import operator
 
 import jax
@@ -317,10 +318,28 @@ def _evaluate(built, space, holders, values):
 
 
 def _references(space, names, values):
-    """name -> output leaves of each JAX function called directly (eagerly) on the sample
-    inputs."""
-    return {n: jax.tree_util.tree_leaves(TABLE[space][n][1](
-        _reference_fn(space, n), *(values[k] for k in TABLE[space][n][0]))) for n in names}
+    """name -> output leaves of each JAX function called directly on the sample inputs.
+
+    The names whose reference traces with array outputs are compiled together in one program
+    (run eagerly, op by op, the few hundred small calls take seconds to dispatch); the others
+    (outputs whose shape depends on the values, Python scalars) are called eagerly."""
+    def call(name, vals):
+        inputs, fn = TABLE[space][name]
+        return jax.tree_util.tree_leaves(fn(_reference_fn(space, name),
+                                            *(vals[k] for k in inputs)))
+
+    traced = []
+    for name in names:
+        try:
+            shapes = jax.eval_shape(functools.partial(call, name), values)
+        except Exception:  # noqa: BLE001 - value-dependent shapes: called eagerly below
+            continue
+        # a weakly typed output is a Python scalar when called eagerly: its dtype would differ
+        if not any(getattr(s, "weak_type", False) for s in shapes):
+            traced.append(name)
+    out = jax.jit(lambda vals: {n: call(n, vals) for n in traced})(values) if traced else {}
+    out.update({n: call(n, values) for n in names if n not in out})
+    return out
 
 
 @pytest.mark.parametrize("space, name", CASES, ids=[f"{s}.{n}" for s, n in CASES])

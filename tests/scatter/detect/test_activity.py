@@ -52,7 +52,7 @@ def test_activity_under_jit_and_vmap(rng):
     S = jnp.asarray(np.abs(rng.normal(size=(3, 5, 32))), jnp.float32)
     direct = np.asarray(activity_features(S, mask="universal"))
     jitted = np.asarray(jax.jit(activity_features, static_argnames="mask")(S, mask="universal"))
-    mapped = np.asarray(jax.vmap(lambda s: activity_features(s, mask="universal"))(S))
+    mapped = np.asarray(jax.jit(jax.vmap(lambda s: activity_features(s, mask="universal")))(S))
     np.testing.assert_allclose(jitted, direct, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(mapped, direct, rtol=1e-5, atol=1e-5)
 

@@ -263,6 +263,7 @@ np.save(sys.argv[5], load_model(sys.argv[1], program_cache=sys.argv[3]).score_wi
 """
 
 
+@pytest.mark.slow  # three fresh processes, each compiling the detector
 def test_program_cache_beside_jax_persistent_cache(model_path, tmp_path):
     """With JAX's persistent cache also on, a stage that JAX's cache served is not saved to
     the program cache: its executable cannot be serialized again (the saved copy failed when

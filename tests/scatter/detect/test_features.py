@@ -116,7 +116,8 @@ def test_apply_takes_the_filter_weights_as_arguments(fx, rng):
     np.testing.assert_allclose(got, np.asarray(fx(x)), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(got, np.asarray(jax.jit(fx.transform)(x)), rtol=1e-5,
                                atol=1e-5)
-    mapped = jax.vmap(fx.apply, in_axes=(None, 0))(fx.params, x[:, None, :])[:, 0]
+    # compiled: evaluated eagerly, op by op, the mapped pipeline takes seconds to dispatch
+    mapped = jax.jit(jax.vmap(fx.apply, in_axes=(None, 0)))(fx.params, x[:, None, :])[:, 0]
     np.testing.assert_allclose(np.asarray(mapped), got, rtol=1e-4, atol=1e-4)
     # other weights, same compiled program: zero filters give zero envelopes, hence zero
     # activity and a flat level

@@ -85,6 +85,7 @@ def test_bounded_filters_stay_within_factor():
     np.testing.assert_allclose(out["sigma1"], start["sigma1"], rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_finetune_learns_moves_filters_and_records_history(tuned, learnt_auc):
     start = FeatureExtractor(CFG).filter_params()
     h = tuned["history"]
@@ -108,6 +109,7 @@ def test_finetune_learns_moves_filters_and_records_history(tuned, learnt_auc):
     assert np.any(np.asarray(tuned["params"]["w_out"]) != 0)
 
 
+@pytest.mark.slow
 def test_saved_model_with_learned_filters_reproduces_scores(setup, tmp_path):
     params, tw, vw = setup
     fx = FeatureExtractor(CFG)
@@ -138,6 +140,7 @@ def test_saved_model_with_learned_filters_reproduces_scores(setup, tmp_path):
                                jax.nn.sigmoid(M.window_logits(p, traced)), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_control_keeps_designed_filters(setup):
     params, tw, vw = setup
     res = finetune(params, CFG, tw, vw, config=dataclasses.replace(FCFG,

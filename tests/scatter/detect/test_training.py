@@ -92,6 +92,7 @@ def _finish_full_run_with(config, corpus, full_run, out):
                  resume=True, cache=base + ".features.npz", keep_cache=True)
 
 
+@pytest.mark.slow
 def test_filter_epochs_keep_a_start_they_cannot_beat(corpus, full_run, tmp_path):
     """The classifier separates the validation clips (AUC 1), and fine-tuning keeps a later
     epoch only when it does strictly better: the model keeps the designed filters and the
@@ -115,6 +116,7 @@ def test_filter_epochs_keep_a_start_they_cannot_beat(corpus, full_run, tmp_path)
         np.testing.assert_array_equal(params[k], b[k])
 
 
+@pytest.mark.slow
 def test_filter_epochs_save_what_finetuning_kept(corpus, full_run, tmp_path, monkeypatch):
     """When fine-tuning keeps a later epoch, the model holds its filters, its classifier, its
     threshold and its validation AUC (fine-tuning itself is stood in for: its learning is
