@@ -3,7 +3,7 @@
 - ``rng``: a seeded NumPy generator.
 - Every cache of the package goes to one temporary folder per test session
   (``SYMSCATTER_CACHE_DIR``), so the suite never writes into the user's home and tests that
-  compile the same detector program share it.
+  compile the same detector program share it; PyTensor's compile folder too.
 - Tests marked ``network`` need a package registry (``apt-get download``); they are skipped with
   the reason when it cannot be reached. Tests marked ``slow`` (long training runs, many
   subprocesses) and ``network`` are left out of the default run (``addopts`` in setup.cfg):
@@ -39,12 +39,22 @@ def pytest_configure(config):
         folder = tempfile.mkdtemp(prefix="symscatter-test-cache-")
         config._symscatter_cache = folder
         os.environ[_CACHE_VAR] = folder
+    # PyTensor, a peer some tests compare against, compiles into ~/.pytensor by default (its
+    # numba cache too): into this session's folder instead (a pytest-xdist worker inherits
+    # the folder its controller chose)
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    if "base_compiledir" not in flags:
+        folder = tempfile.mkdtemp(prefix="symscatter-test-pytensor-")
+        config._symscatter_pytensor = folder
+        os.environ["PYTENSOR_FLAGS"] = ",".join(
+            f for f in (flags, f"base_compiledir={folder}") if f)
 
 
 def pytest_unconfigure(config):
-    folder = getattr(config, "_symscatter_cache", None)
-    if folder:
-        shutil.rmtree(folder, ignore_errors=True)
+    for name in ("_symscatter_cache", "_symscatter_pytensor"):
+        folder = getattr(config, name, None)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @functools.lru_cache(maxsize=1)
