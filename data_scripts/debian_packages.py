@@ -181,13 +181,15 @@ def extract(deb: Path | str, dest: Path | str, members=None) -> tuple[Path, str]
             if not shutil.which(cmd):
                 raise FetchError(f"dpkg-deb --fsys-tarfile: command {cmd!r} not found")
         patterns = [m if m.startswith("./") else f"./{m}" for m in members]
-        feed = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        proc = subprocess.run(["tar", "-x", "-C", str(dest), "--wildcards", *patterns],
-                              stdin=feed.stdout, capture_output=True, text=True, check=False)
-        feed.stdout.close()
-        feed_err = feed.stderr.read().decode(errors="replace")
-        feed.wait()
+        # the context closes both of dpkg-deb's pipes and waits for it
+        with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) as feed:
+            proc = subprocess.run(["tar", "-x", "-C", str(dest), "--wildcards", *patterns],
+                                  stdin=feed.stdout, capture_output=True, text=True,
+                                  check=False)
+            feed.stdout.close()
+            feed_err = feed.stderr.read().decode(errors="replace")
+            feed.wait()
         if proc.returncode != 0:
             raise FetchError(f"tar -x of {deb.name} members {members}: exited with "
                              f"{proc.returncode}: {proc.stderr.strip()[-2000:]}")
