@@ -16,7 +16,18 @@ from symbolic.errors import SymbolicError, is_int
 from symbolic.program import Program
 from symbolic.tensor import format_shape
 
-_JAX_ARRAY = type(jnp.zeros(()))
+
+def _array_type():
+    """The concrete class of JAX arrays (for exact-type fast paths). Found on first use, not
+    at import: creating an array starts JAX's backend, after which a program can no longer
+    choose its CPU device count."""
+    global _ARRAY_TYPE
+    if _ARRAY_TYPE is None:
+        _ARRAY_TYPE = type(jnp.zeros(()))
+    return _ARRAY_TYPE
+
+
+_ARRAY_TYPE = None
 
 #: Most primitive operations (jaxpr equations, nested ones included) in one fully unrolled
 #: block of :meth:`Function.scan` steps on CPU when ``unroll=None``. About 1,000 keeps the
@@ -110,8 +121,7 @@ class Function:
         name, shape, dtype = spec
         kind = type(value)
         if (
-            kind is not _JAX_ARRAY
-            and kind is not np.ndarray
+            kind is not np.ndarray
             and not isinstance(value, (jax.Array, np.ndarray))
         ):
             try:
@@ -218,7 +228,8 @@ class Function:
         SymbolicError
             For a missing input or one of the wrong shape or dtype.
         """
-        if kwargs or len(args) != self._n_inputs or not all([type(a) is _JAX_ARRAY for a in args]):
+        array = _array_type()
+        if kwargs or len(args) != self._n_inputs or not all([type(a) is array for a in args]):
             values = self._gather(args, kwargs)
         else:  # JAX arrays: shapes and dtypes are checked when a new signature is traced
             values = args
