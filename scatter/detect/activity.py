@@ -21,10 +21,9 @@ bands of ordinary recordings (whose MAD noise is 1-30 % of that mean) are left a
 constant ``1e-8`` added to ``sigma`` and to ``S`` in the level stays as the absolute floor: it is
 about the MAD of first-order coefficients of 16-bit quantisation noise at the detector's
 settings (``J=8, Q=(4, 1)``, 22.05 kHz), so sounds below one quantisation step of a 16-bit
-recording read as silence. ``noise_floor=0`` (the default) is no floor: on the development
-corpus's validation split a floor of 0.02 did not raise the AUC (classifier seeds 0-2: 0.839
-with it, 0.853 without, coarse subsampling both), so the shipped model has none; set it for
-recordings with stretches of digital silence. Sidecars without the field load with 0.
+recording read as silence. ``noise_floor=0`` (the default) is no floor, as in the shipped model
+(a floor did not raise its validation AUC: ``docs/experiments.md``); set it for recordings with
+stretches of digital silence. Sidecars without the field load with 0.
 
 Dynamic range. A sound in digital silence (or in dither) sits 70-100 dB above its
 surroundings, far beyond the 20-60 dB of a sound in any real background, so its activity
