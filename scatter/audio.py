@@ -345,12 +345,12 @@ class StreamResampler:
             raise ScatterError("StreamResampler.process: called after last=True; "
                                "create a new resampler for a new signal")
         x = np.asarray(x, dtype=np.float32)
-        expected_ndim = 1 if self.channels == 1 else 2
-        if x.ndim != expected_ndim or (x.ndim == 2 and x.shape[0] != self.channels):
-            raise ScatterError(
-                f"x must have shape {'(n,)' if self.channels == 1 else (self.channels, 'n')}"
-                f" for channels={self.channels}; got shape {x.shape}"
-            )
+        # (n,) for one channel; (channels, n) always, one channel included
+        if not ((x.ndim == 1 and self.channels == 1)
+                or (x.ndim == 2 and x.shape[0] == self.channels)):
+            shape = "(n,) or (1, n)" if self.channels == 1 else f"({self.channels}, n)"
+            raise ScatterError(f"x must have shape {shape} for channels={self.channels}; "
+                               f"got shape {x.shape}")
         frames = np.ascontiguousarray(x.T)
         self.n_in += frames.shape[0]
         y = self._stream.resample_chunk(frames, last=last)

@@ -252,6 +252,18 @@ def test_six_channels_mixdown_and_multichannel_output(tmp_path, rng):
     np.testing.assert_allclose(multi, ref, rtol=0, atol=1e-6)
 
 
+def test_one_channel_kept_as_a_channel_axis_and_resampled(tmp_path, rng):
+    # mono=False keeps the channel axis for a one-channel file too, resampled like mono
+    x = tone(rng, 9000)[:, 0]
+    path = str(tmp_path / "one.wav")
+    sf.write(path, x, 48000, subtype="FLOAT")
+    multi, _ = load(path, mono=False, sr=16000, block_frames=1000)
+    ref = librosa.resample(x, orig_sr=48000, target_sr=16000, res_type="soxr_hq")
+    assert multi.shape == (1, 3000) == (1,) + ref.shape
+    np.testing.assert_allclose(multi[0], ref, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(multi[0], load(path, sr=16000, block_frames=1000)[0])
+
+
 @pytest.mark.parametrize("n", [1, 3, 7])
 def test_few_samples(tmp_path, rng, n):
     path = write(tmp_path / "few.wav", tone(rng, n), 192000)
@@ -318,8 +330,10 @@ def test_stream_resampler_random_chunks(rng, channels):
 
 
 def test_stream_resampler_shape_errors():
-    with pytest.raises(ScatterError, match=r"x must have shape \(2, 'n'\).*got shape \(5,\)"):
+    with pytest.raises(ScatterError, match=r"x must have shape \(2, n\).*got shape \(5,\)"):
         StreamResampler(8000, 16000, channels=2).process(np.zeros(5, np.float32))
+    with pytest.raises(ScatterError, match=r"shape \(n,\) or \(1, n\).*got shape \(2, 5\)"):
+        StreamResampler(8000, 16000).process(np.zeros((2, 5), np.float32))
     with pytest.raises(ScatterError, match="orig_sr must be a positive integer; got 0"):
         StreamResampler(0, 16000)
 
