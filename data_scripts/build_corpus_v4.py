@@ -47,7 +47,6 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import importlib.util
 import json
 import os
 import shutil
@@ -59,6 +58,10 @@ from pathlib import Path
 import numpy as np
 
 _HERE = Path(__file__).resolve().parent
+if str(_HERE) not in sys.path:
+    sys.path.insert(0, str(_HERE))
+from sibling_scripts import load_sibling  # noqa: E402
+
 CACHE_NAME = "corpus_v4"
 MANIFEST_VERSION = 1
 #: Files with at least this much digital silence (s) are flagged ``silent_gaps``.
@@ -79,18 +82,7 @@ __all__ = [
 ]
 
 
-def _sibling(name):
-    """Import a helper module that lives next to this script (data_scripts is not a package)."""
-    key = f"_symscatter_data_scripts_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, _HERE / f"{name}.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[key] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[key]
-
-
-_deb = _sibling("debian_packages")
+_deb = load_sibling("debian_packages")
 FetchError = _deb.FetchError
 
 
@@ -110,7 +102,7 @@ def _archive_members(src, root: Path) -> list[tuple[str, bytes]]:
             names = [i.filename for i in zf.infolist() if not i.is_dir()]
             chosen = sorted({n for p in src.paths for n in _deb.matches(names, p)})
             return [(n, zf.read(n)) for n in chosen]
-    P = _sibling("packed_archives")
+    P = load_sibling("packed_archives")
     reader = P.c4group_members if src.archive_kind == "c4group" else P.sfx_cat_members
     try:
         members = reader(archive)
@@ -150,8 +142,8 @@ def _measure(path: Path) -> tuple[dict, object]:
     """Decode a file; return its measures and its fingerprint (or an ``error`` text)."""
     import soundfile as sf
 
-    C = _sibling("corpus_v4")
-    F = _sibling("audio_fingerprint")
+    C = load_sibling("corpus_v4")
+    F = load_sibling("audio_fingerprint")
     try:
         x, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except (RuntimeError, sf.LibsndfileError, ValueError) as exc:
@@ -204,8 +196,8 @@ def collect(roots: dict, versions: dict, cache_dir, *, sources=None, labels=None
     ValueError
         The table or the label CSV is not valid.
     """
-    T = _sibling("corpus_v4_sources")
-    F = _sibling("audio_fingerprint")
+    T = load_sibling("corpus_v4_sources")
+    F = load_sibling("audio_fingerprint")
     sources = T.check_sources(T.SOURCES if sources is None else sources)
     cache_dir = Path(cache_dir)
     staging = cache_dir / "files.new"
@@ -281,7 +273,7 @@ def apply_labels(manifest, cache_dir, *, labels=None) -> Path:
     pathlib.Path
         ``cache_dir/manifest.json``.
     """
-    C = _sibling("corpus_v4")
+    C = load_sibling("corpus_v4")
     cache_dir = Path(cache_dir)
     if not isinstance(manifest, dict):
         manifest = json.loads(Path(manifest).read_text(encoding="utf-8"))
@@ -352,7 +344,7 @@ def fetch(cache_dir=None, *, sources=None, labels=None, force=False, quiet=True)
     FetchError
         If apt, dpkg-deb or tar fail, an archive is damaged, or a row matches no file.
     """
-    T = _sibling("corpus_v4_sources")
+    T = load_sibling("corpus_v4_sources")
     sources = T.check_sources(T.SOURCES if sources is None else sources)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     manifest = cache_dir / "manifest.json"
@@ -408,7 +400,7 @@ def main(argv=None) -> int:
         return 1
     records = load_manifest(path)
     summary = summarize(records)
-    missing = _sibling("corpus_v4").check_test_coverage(records)
+    missing = load_sibling("corpus_v4").check_test_coverage(records)
     if missing and not args.quiet:
         print(f"warning: the test split has no reviewed {', '.join(missing)}", file=sys.stderr)
     if args.json:

@@ -69,7 +69,6 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import importlib.util
 import json
 import shutil
 import sys
@@ -78,23 +77,16 @@ from pathlib import Path
 import numpy as np
 
 _HERE = Path(__file__).resolve().parent
+if str(_HERE) not in sys.path:
+    sys.path.insert(0, str(_HERE))
+from sibling_scripts import load_sibling  # noqa: E402
+
 MARKER = ".symscatter-corpus"
 LABEL_FIELDS = ("path", "label", "split", "sources", "snr_db", "calls", "background")
 EVENT_FIELDS = ("path", "label", "kind", "source", "onset_s", "offset_s", "snr_db")
 #: Config fields added after corpora were built, with the values those corpora were built with:
 #: a ``summary.json`` without them still matches the same settings.
 LEGACY_CONFIG = {"alone_level_dbfs": [-35.0, -10.0]}
-
-
-def _sibling(name):
-    """Import a helper module that lives next to this script (data_scripts is not a package)."""
-    key = f"_symscatter_data_scripts_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, _HERE / f"{name}.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[key] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[key]
 
 
 def default_out_dir() -> Path:
@@ -213,7 +205,7 @@ def place_event(mix, background, event, segments, *, at, snr_db, sr):
     -------
     float
     """
-    S = _sibling("dev_corpus_sources")
+    S = load_sibling("dev_corpus_sources")
     m = event.size
     p_sig = S.segments_power(event, segments, sr=sr)
     p_bg = S.segments_power(background[at:at + m], segments, sr=sr)
@@ -237,7 +229,7 @@ class _SplitPool:
     """The real recordings of one split, by kind, with their call segments (cached)."""
 
     def __init__(self, sources, sr):
-        S = _sibling("dev_corpus_sources")
+        S = load_sibling("dev_corpus_sources")
         self.birds = [s for s in sources if s.is_bird]
         self.by_kind = {}
         for s in sources:
@@ -253,7 +245,7 @@ class _SplitPool:
 
 
 def _background(rng, cfg, pool, n):
-    Y = _sibling("dev_corpus_synth")
+    Y = load_sibling("dev_corpus_synth")
     layers, names, used = [], [], []
     for _ in range(1 if rng.random() < 0.7 else 2):
         if pool.kinds and rng.random() < cfg.real_background_prob:
@@ -280,12 +272,12 @@ def _background(rng, cfg, pool, n):
 def _event_audio(rng, cfg, pool, bird):
     """(audio, segments, kind, source_id) of one event; source_id None for synthetic ones."""
     if bird and (not pool.birds or rng.random() < cfg.synthetic_bird_prob):
-        Y = _sibling("dev_corpus_synth")
+        Y = load_sibling("dev_corpus_synth")
         kind = Y.VOCALISATIONS[int(rng.integers(len(Y.VOCALISATIONS)))]
         x, segs = Y.vocalisation(rng, kind, sr=cfg.sr)
         return x.astype(np.float64), segs, f"synthetic-{kind}", None
     if not bird and (not pool.kinds or rng.random() < cfg.synthetic_distractor_prob):
-        D = _sibling("dev_corpus_distractors")
+        D = load_sibling("dev_corpus_distractors")
         kind = D.DISTRACTORS[int(rng.integers(len(D.DISTRACTORS)))]
         x, segs = D.distractor(rng, kind, sr=cfg.sr)
         return x.astype(np.float64), segs, f"synthetic-{kind}", None
@@ -415,7 +407,7 @@ def _prepare_out(out: Path, force: bool):
 def load_split_sources(records, *, sr, split_seed=0, val_fraction=0.15, test_fraction=0.25,
                        quiet=True):
     """Decode the manifest's sources and assign their splits (see ``dev_corpus_sources``)."""
-    S = _sibling("dev_corpus_sources")
+    S = load_sibling("dev_corpus_sources")
     sources = S.load_sources(records, sr=sr, quiet=quiet)
     return S.assign_splits(sources, seed=split_seed, val=val_fraction, test=test_fraction)
 
@@ -449,7 +441,7 @@ def build(records, out=None, *, config=None, force=False, quiet=True):
 
     Examples
     --------
-    >>> fts = _sibling("fetch_tuxpaint_sounds")                     # doctest: +SKIP
+    >>> fts = load_sibling("fetch_tuxpaint_sounds")                 # doctest: +SKIP
     >>> summary = build(fts.load_manifest(fts.fetch()))              # doctest: +SKIP
     >>> summary["clips"]                                             # doctest: +SKIP
     {'train': 800, 'val': 200, 'test': 200}
@@ -571,7 +563,7 @@ def main(argv=None):
                               split_seed=args.split_seed,
                               silent_background_prob=args.silent_prob,
                               alone_level_dbfs=tuple(args.alone_level))
-    fts = _sibling("fetch_tuxpaint_sounds")
+    fts = load_sibling("fetch_tuxpaint_sounds")
     try:
         cfg.check()
         manifest = args.manifest or fts.fetch(quiet=args.quiet)

@@ -4,8 +4,9 @@
 recordings out of Debian (bookworm) packages the same way: ``apt-get download`` (with one
 ``apt-get update`` and a retry when apt does not know a package yet), ``dpkg-deb -x`` (or only
 some members, for packages of several GB), the package's version from its control file, and a
-SHA-256 of each file taken. This module is that one way; the scripts load it as a sibling
-(``data_scripts`` is not a package)::
+SHA-256 of each file taken. This module is that one way; the scripts load it with
+``sibling_scripts.load_sibling("debian_packages")`` (``data_scripts`` is not a package), and
+from elsewhere it loads from its file::
 
     import importlib.util
     spec = importlib.util.spec_from_file_location("debian_packages",

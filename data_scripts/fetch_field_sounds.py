@@ -45,7 +45,6 @@ From Python::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -54,6 +53,11 @@ import tempfile
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+if str(_HERE) not in sys.path:
+    sys.path.insert(0, str(_HERE))
+from sibling_scripts import load_sibling  # noqa: E402
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
@@ -73,19 +77,7 @@ __all__ = [
 ]
 
 
-def _sibling(name):
-    """Import a helper module that lives next to this script (data_scripts is not a package)."""
-    key = f"_symscatter_data_scripts_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, Path(__file__).resolve().parent
-                                                      / f"{name}.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[key] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[key]
-
-
-_deb = _sibling("debian_packages")
+_deb = load_sibling("debian_packages")
 #: Downloading, unpacking or selecting files failed (``debian_packages.FetchError``).
 FetchError = _deb.FetchError
 

@@ -39,13 +39,17 @@ From Python::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+if str(_HERE) not in sys.path:
+    sys.path.insert(0, str(_HERE))
+from sibling_scripts import load_sibling  # noqa: E402
 
 PACKAGE = "tuxpaint-stamps-default"
 STAMPS_SUBDIR = Path("usr/share/tuxpaint/stamps")
@@ -67,19 +71,7 @@ __all__ = [
 ]
 
 
-def _sibling(name):
-    """Import a helper module that lives next to this script (data_scripts is not a package)."""
-    key = f"_symscatter_data_scripts_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, Path(__file__).resolve().parent
-                                                      / f"{name}.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[key] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[key]
-
-
-_deb = _sibling("debian_packages")
+_deb = load_sibling("debian_packages")
 #: Downloading or unpacking the Debian package failed (``debian_packages.FetchError``).
 FetchError = _deb.FetchError
 

@@ -26,11 +26,15 @@ Command line::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
 
 import numpy as np
+
+_HERE = Path(__file__).resolve().parent
+if str(_HERE) not in sys.path:
+    sys.path.insert(0, str(_HERE))
+from sibling_scripts import load_sibling  # noqa: E402
 
 LONG_S = 20.0
 GRID = (8, 6)
@@ -38,18 +42,6 @@ LONG_PER_PAGE = 6
 _MAX_COLUMNS = 1600
 
 __all__ = ["LONG_S", "main", "spectrogram_db", "write_sheets"]
-
-
-def _sibling(name):
-    """Import a helper module that lives next to this script (data_scripts is not a package)."""
-    key = f"_symscatter_data_scripts_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, Path(__file__).resolve().parent
-                                                      / f"{name}.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[key] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[key]
 
 
 def spectrogram_db(x, *, sr: int, max_columns: int = _MAX_COLUMNS):
@@ -164,7 +156,7 @@ def write_sheets(records, out, *, packages=None, unreviewed_only=False) -> list[
 
 def main(argv=None) -> int:
     """Command line entry point; returns the exit status."""
-    B = _sibling("build_corpus_v4")
+    B = load_sibling("build_corpus_v4")
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--manifest", type=Path, default=None, help="manifest.json")
     parser.add_argument("--out", type=Path, default=None, help="folder for the PNG pages")

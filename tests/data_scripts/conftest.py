@@ -1,11 +1,10 @@
 """Fixtures for the data-script tests: a loader for the scripts and a small fake tuxpaint cache.
 
-``data_scripts/`` is not a package; its scripts load their helper modules under the names
-``_symscatter_data_scripts_<name>`` (see ``build_dev_corpus._sibling``), and so does
-:func:`load_script`, so that tests and scripts share one module object per file.
+``data_scripts/`` is not a package; its scripts load each other with
+``sibling_scripts.load_sibling``, and so does :func:`load_script`, so that tests and scripts
+share one module object per file.
 """
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -14,17 +13,9 @@ import pytest
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_script(name):
-    """Import ``data_scripts/<name>.py`` (once) and return the module."""
-    key = f"_symscatter_data_scripts_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, ROOT / "data_scripts" / f"{name}.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[key] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[key]
+if str(ROOT / "data_scripts") not in sys.path:
+    sys.path.insert(0, str(ROOT / "data_scripts"))
+from sibling_scripts import load_sibling as load_script  # noqa: E402
 
 
 @pytest.fixture(scope="session")

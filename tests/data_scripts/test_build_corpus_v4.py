@@ -164,7 +164,7 @@ def test_collect_writes_a_deduplicated_split_labelled_manifest(B, C, tree):
     assert summary["per_split"] == {"test": 2, "train": 4}
 
 
-def test_fetch_downloads_once_then_only_relabels(B, tree, monkeypatch, capsys):
+def test_fetch_downloads_once_then_only_relabels(B, T, tree, monkeypatch, capsys):
     calls = []
 
     def download(packages, workdir, quiet=True, *, reuse=False):
@@ -183,7 +183,7 @@ def test_fetch_downloads_once_then_only_relabels(B, tree, monkeypatch, capsys):
     assert B.fetch(cache, sources=tree["table"], labels=labels) == first and len(calls) == 2
     B.fetch(cache, sources=tree["table"], labels=labels, force=True)
     assert len(calls) == 4
-    monkeypatch.setattr(B._sibling("corpus_v4_sources"), "SOURCES", tree["table"])
+    monkeypatch.setattr(T, "SOURCES", tree["table"])
     assert B.main(["--cache", str(cache), "--labels", str(labels), "--json"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["kept"] == 6 and out["test_missing"]   # nothing reviewed in the fake test split
