@@ -44,7 +44,6 @@ Then ``python data_scripts/review_corpus_v4.py`` draws the spectrogram sheets fo
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import json
@@ -273,6 +272,8 @@ def apply_labels(manifest, cache_dir, *, labels=None) -> Path:
     pathlib.Path
         ``cache_dir/manifest.json``.
     """
+    from scatter.outputs import atomic_open
+
     C = load_sibling("corpus_v4")
     cache_dir = Path(cache_dir)
     if not isinstance(manifest, dict):
@@ -291,16 +292,16 @@ def apply_labels(manifest, cache_dir, *, labels=None) -> Path:
                        segments=[list(s) for s in got["segments"]])
     manifest["labels"] = labels.name
     path = cache_dir / "manifest.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_open(path) as fh:
+        json.dump(manifest, fh, indent=1)
     _write_csv(records, cache_dir / "manifest.csv")
     return path
 
 
 def _write_csv(records, path: Path):
-    tmp = path.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+    from scatter.outputs import atomic_open
+
+    with atomic_open(path) as fh:
         writer = csv.DictWriter(fh, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
         writer.writeheader()
         for rec in records:
@@ -308,7 +309,6 @@ def _write_csv(records, path: Path):
             row["segments"] = ";".join(f"{a:g}-{b:g}:{lab}:{kind}"
                                        for a, b, lab, kind in rec.get("segments") or [])
             writer.writerow(row)
-    os.replace(tmp, path)
 
 
 def load_manifest(path=None) -> list[dict]:
@@ -319,17 +319,6 @@ def load_manifest(path=None) -> list[dict]:
     for rec in records:
         rec["path"] = str((path.parent / rec["relpath"]).resolve())
     return records
-
-
-def _manifest_is_valid(path: Path, sources) -> bool:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if (data.get("version") != MANIFEST_VERSION or not data.get("files")
-            or data.get("sources") != _table_key(sources)):
-        return False
-    return all((path.parent / rec["relpath"]).is_file() for rec in data["files"])
 
 
 def fetch(cache_dir=None, *, sources=None, labels=None, force=False, quiet=True) -> Path:
@@ -348,7 +337,8 @@ def fetch(cache_dir=None, *, sources=None, labels=None, force=False, quiet=True)
     sources = T.check_sources(T.SOURCES if sources is None else sources)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     manifest = cache_dir / "manifest.json"
-    if not force and _manifest_is_valid(manifest, sources):
+    if not force and _deb.manifest_is_valid(manifest, version=MANIFEST_VERSION,
+                                            sources=_table_key(sources)):
         return apply_labels(manifest, cache_dir, labels=labels)
     debs_dir = cache_dir / "debs"
     debs_dir.mkdir(parents=True, exist_ok=True)
@@ -386,29 +376,23 @@ def summarize(records) -> dict:
 
 def main(argv=None) -> int:
     """Command line entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cache", type=Path, default=None, help="cache folder")
-    parser.add_argument("--labels", type=Path, default=None, help="label CSV")
-    parser.add_argument("--force", action="store_true", help="fetch again even if cached")
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
-    parser.add_argument("--json", action="store_true", help="print one JSON summary line")
-    args = parser.parse_args(argv)
-    try:
-        path = fetch(args.cache, labels=args.labels, force=args.force, quiet=args.quiet)
-    except (FetchError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    records = load_manifest(path)
-    summary = summarize(records)
-    missing = load_sibling("corpus_v4").check_test_coverage(records)
-    if missing and not args.quiet:
-        print(f"warning: the test split has no reviewed {', '.join(missing)}", file=sys.stderr)
-    if args.json:
-        print(json.dumps({"manifest": str(path), **summary, "test_missing": missing}))
-    elif not args.quiet:
-        print(json.dumps(summary, indent=1))
-        print(f"manifest: {path}")
-    return 0
+
+    def options(parser):
+        parser.add_argument("--labels", type=Path, default=None, help="label CSV")
+
+    def report(path, args):
+        records = load_manifest(path)
+        summary = summarize(records)
+        missing = load_sibling("corpus_v4").check_test_coverage(records)
+        if missing and not args.quiet:
+            print(f"warning: the test split has no reviewed {', '.join(missing)}",
+                  file=sys.stderr)
+        return {**summary, "test_missing": missing}, json.dumps(summary, indent=1)
+
+    return _deb.command(argv, description=__doc__.split("\n\n")[0], options=options,
+                        summarize=report, errors=(FetchError, ValueError),
+                        fetch=lambda args: fetch(args.cache, labels=args.labels,
+                                                 force=args.force, quiet=args.quiet))
 
 
 if __name__ == "__main__":

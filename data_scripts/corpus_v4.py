@@ -141,13 +141,13 @@ def write_labels(rows, path: Path | str) -> Path:
         checked.append(_check_row(r, f"row {i}") | {"start": r["start"], "end": r["end"]})
     checked.sort(key=lambda r: (r["name"], r["sha256"],
                                 float(r["start"]) if r["start"] else -1.0))
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+    from scatter.outputs import atomic_open
+
+    with atomic_open(path) as fh:
         writer = csv.DictWriter(fh, fieldnames=LABEL_FIELDS, lineterminator="\n")
         writer.writeheader()
         for r in checked:
             writer.writerow({k: r[k] for k in LABEL_FIELDS})
-    tmp.replace(path)
     return path
 
 

@@ -4,7 +4,8 @@
 recordings out of Debian (bookworm) packages the same way: ``apt-get download`` (with one
 ``apt-get update`` and a retry when apt does not know a package yet), ``dpkg-deb -x`` (or only
 some members, for packages of several GB), the package's version from its control file, and a
-SHA-256 of each file taken. This module is that one way; the scripts load it with
+SHA-256 of each file taken; then a manifest of what was taken in a cache folder, and a command
+line (``--cache DIR --force --quiet --json``). This module is that one way; the scripts load it with
 ``sibling_scripts.load_sibling("debian_packages")`` (``data_scripts`` is not a package), and
 from elsewhere it loads from its file::
 
@@ -21,8 +22,10 @@ missing command is a :class:`FetchError` that says so.
 
 from __future__ import annotations
 
+import argparse
 import fnmatch
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -30,8 +33,10 @@ from pathlib import Path
 
 __all__ = [
     "FetchError",
+    "command",
     "download",
     "extract",
+    "manifest_is_valid",
     "matches",
     "package_version",
     "run",
@@ -212,3 +217,85 @@ def sha256(path: Path | str) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def manifest_is_valid(path: Path | str, *, version: int, sources=None) -> bool:
+    """Whether a cache's manifest is complete, so that fetching again can be skipped.
+
+    Parameters
+    ----------
+    path : path
+        The manifest (JSON with ``version``, ``files`` and, for a table-driven script,
+        ``sources``); each file record's ``relpath`` is relative to its folder.
+    version : int
+        The manifest format the script writes.
+    sources : list, optional
+        The table as the manifest's JSON holds it; ``None``: not compared.
+
+    Returns
+    -------
+    bool
+        True when the file reads, has this ``version``, at least one file record, the same
+        ``sources`` (when given) and every recorded file is in the cache.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if data.get("version") != version or not data.get("files"):
+        return False
+    if sources is not None and data.get("sources") != sources:
+        return False
+    return all((path.parent / rec["relpath"]).is_file() for rec in data["files"])
+
+
+def command(argv, *, description, fetch, summarize, options=None,
+            errors=(FetchError,)) -> int:
+    """The command line of a script that fills a cache folder from Debian packages.
+
+    Options ``--cache DIR``, ``--force``, ``--quiet`` and ``--json``, and those of ``options``.
+    With ``--json``, one line is printed: ``{"manifest": path, **summary}``; without, unless
+    ``--quiet``, the summary's text and the manifest path.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        The arguments (``None``: ``sys.argv[1:]``).
+    description : str
+        The ``--help`` text.
+    fetch : callable
+        ``fetch(args) -> path``: fills the cache as the parsed ``args`` say and returns the
+        manifest's path.
+    summarize : callable
+        ``summarize(path, args) -> (dict, str)``: the summary of the manifest, for the JSON
+        line and as text.
+    options : callable, optional
+        ``options(parser)`` adds the script's own options.
+    errors : tuple of type
+        Exceptions of ``fetch`` reported as ``error: <message>`` on stderr, exit status 1.
+
+    Returns
+    -------
+    int
+        The exit status.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--cache", type=Path, default=None, help="cache folder")
+    if options is not None:
+        options(parser)
+    parser.add_argument("--force", action="store_true", help="fetch again even if cached")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--json", action="store_true", help="print one JSON summary line")
+    args = parser.parse_args(argv)
+    try:
+        path = fetch(args)
+    except errors as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    summary, text = summarize(path, args)
+    if args.json:
+        print(json.dumps({"manifest": str(path), **summary}))
+    elif not args.quiet:
+        print(f"{text}\nmanifest: {path}")
+    return 0

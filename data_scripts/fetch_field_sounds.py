@@ -44,13 +44,13 @@ From Python::
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
 import sys
 import tempfile
 import zipfile
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -298,17 +298,6 @@ def load_manifest(path: Path | str | None = None) -> list[dict]:
     return json.loads(Path(path).read_text(encoding="utf-8"))["files"]
 
 
-def _manifest_is_valid(path: Path, sources) -> bool:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if (data.get("version") != MANIFEST_VERSION or not data.get("files")
-            or data.get("sources") != _table_key(sources)):
-        return False
-    return all((path.parent / rec["relpath"]).is_file() for rec in data["files"])
-
-
 def fetch(cache_dir: Path | str | None = None, *, sources=None, force: bool = False,
           quiet: bool = True) -> Path:
     """Make sure the table's files and their manifest are in the cache; return the manifest.
@@ -337,7 +326,8 @@ def fetch(cache_dir: Path | str | None = None, *, sources=None, force: bool = Fa
     sources = _check_sources(SOURCES if sources is None else sources)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     manifest = cache_dir / MANIFEST_NAME
-    if not force and _manifest_is_valid(manifest, sources):
+    if not force and _deb.manifest_is_valid(manifest, version=MANIFEST_VERSION,
+                                            sources=_table_key(sources)):
         return manifest
     cache_dir.mkdir(parents=True, exist_ok=True)
     packages = sorted({s.package for s in sources})
@@ -355,26 +345,15 @@ def fetch(cache_dir: Path | str | None = None, *, sources=None, force: bool = Fa
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cache", type=Path, default=None, help="cache folder")
-    parser.add_argument("--force", action="store_true", help="fetch again even if cached")
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
-    parser.add_argument("--json", action="store_true", help="print one JSON summary line")
-    args = parser.parse_args(argv)
-    try:
-        path = fetch(args.cache, force=args.force, quiet=args.quiet)
-    except FetchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    records = load_manifest(path)
-    counts: dict[str, int] = {}
-    for rec in records:
-        counts[rec["kind"]] = counts.get(rec["kind"], 0) + 1
-    if args.json:
-        print(json.dumps({"manifest": str(path), "files": len(records), "kinds": counts}))
-    elif not args.quiet:
-        print(f"{len(records)} files ({counts}); manifest: {path}")
-    return 0
+
+    def summarize(path, args):
+        records = load_manifest(path)
+        kinds = dict(Counter(rec["kind"] for rec in records))
+        return {"files": len(records), "kinds": kinds}, f"{len(records)} files ({kinds})"
+
+    return _deb.command(argv, description=__doc__.split("\n\n")[0], summarize=summarize,
+                        fetch=lambda args: fetch(args.cache, force=args.force,
+                                                 quiet=args.quiet))
 
 
 if __name__ == "__main__":

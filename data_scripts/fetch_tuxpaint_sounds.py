@@ -38,12 +38,12 @@ From Python::
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
@@ -212,17 +212,6 @@ def load_manifest(path: Path | str | None = None) -> list[dict]:
     return data["files"]
 
 
-def _manifest_is_valid(path: Path) -> bool:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if data.get("version") != MANIFEST_VERSION or not data.get("files"):
-        return False
-    root = path.parent
-    return all((root / rec["relpath"]).is_file() for rec in data["files"])
-
-
 def fetch(cache_dir: Path | str | None = None, *, force: bool = False, quiet: bool = True) -> Path:
     """Make sure the clips and their manifest are in the cache; return the manifest path.
 
@@ -253,7 +242,7 @@ def fetch(cache_dir: Path | str | None = None, *, force: bool = False, quiet: bo
     """
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     manifest = cache_dir / MANIFEST_NAME
-    if not force and _manifest_is_valid(manifest):
+    if not force and _deb.manifest_is_valid(manifest, version=MANIFEST_VERSION):
         return manifest
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="tuxpaint-") as tmp:
@@ -271,26 +260,15 @@ def fetch(cache_dir: Path | str | None = None, *, force: bool = False, quiet: bo
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cache", type=Path, default=None, help="cache folder")
-    parser.add_argument("--force", action="store_true", help="fetch again even if cached")
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
-    parser.add_argument("--json", action="store_true", help="print one JSON summary line")
-    args = parser.parse_args(argv)
-    try:
-        path = fetch(args.cache, force=args.force, quiet=args.quiet)
-    except FetchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    records = load_manifest(path)
-    counts: dict[str, int] = {}
-    for rec in records:
-        counts[rec["label"]] = counts.get(rec["label"], 0) + 1
-    if args.json:
-        print(json.dumps({"manifest": str(path), "clips": len(records), "labels": counts}))
-    elif not args.quiet:
-        print(f"{len(records)} clips ({counts}); manifest: {path}")
-    return 0
+
+    def summarize(path, args):
+        records = load_manifest(path)
+        labels = dict(Counter(rec["label"] for rec in records))
+        return {"clips": len(records), "labels": labels}, f"{len(records)} clips ({labels})"
+
+    return _deb.command(argv, description=__doc__.split("\n\n")[0], summarize=summarize,
+                        fetch=lambda args: fetch(args.cache, force=args.force,
+                                                 quiet=args.quiet))
 
 
 if __name__ == "__main__":
