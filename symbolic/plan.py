@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 
 from symbolic.traversal import region as _region
+from symbolic.traversal import toposort
 
 _NODE, _FORWARD, _BACKWARD = 0, 1, 2
 FORWARD_KINDS = ("jvp", "jacfwd")
@@ -53,25 +54,6 @@ class _Scope(dict):
 
 def _unique(items):
     return list(dict.fromkeys(items))
-
-
-def _region_order(outputs, region):
-    """The nodes of ``region`` that ``outputs`` depend on through ``region``, inputs first."""
-    order, seen = [], set()
-    stack = [(node, False) for node in reversed(outputs) if node in region]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        for parent in reversed(node.inputs):
-            if parent in region and parent not in seen:
-                stack.append((parent, False))
-    return order
 
 
 class Derivative:
@@ -146,19 +128,10 @@ _VALUE_FREE = (jnp.zeros_like, jnp.ones_like, jnp.empty_like)
 def _reaching(starts, targets):
     """The ancestors of ``starts`` (themselves included) that read a node of ``targets``,
     directly or through others."""
-    reach, done = set(), set()
-    stack = [(node, False) for node in starts]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            if any(p in targets or p in reach for p in node.inputs):
-                reach.add(node)
-            done.add(node)
-            continue
-        if node in done:
-            continue
-        stack.append((node, True))
-        stack.extend((p, False) for p in node.inputs if p not in done)
+    reach = set()
+    for node in toposort(starts):
+        if any(p in targets or p in reach for p in node.inputs):
+            reach.add(node)
     return reach
 
 
@@ -185,7 +158,7 @@ class _Group:
             self.region, self.order = self.metas[0].region, self.metas[0].order
         else:
             self.region = frozenset().union(*(m.region for m in self.metas))
-            self.order = _region_order(self.outputs, self.region)
+            self.order = toposort(self.outputs, within=self.region)
         # a member takes as an input a tensor that another one differentiates through
         self.conflict = any(r in self.region for r in self.roots)
         self.shareable = not self.conflict

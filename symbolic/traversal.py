@@ -6,16 +6,31 @@ from symbolic.errors import SymbolicError
 from symbolic.tensor import Node
 
 
-def toposort(outputs, stop=()):
+def toposort(outputs, stop=(), *, within=None):
     """Return every node the ``outputs`` depend on, inputs before the nodes using them.
 
-    Nodes in ``stop`` are included but their ancestors are not visited through them.
-    Iterative, linear in the number of nodes and edges.
+    Depth first from the outputs in their order, a node's inputs in theirs; iterative, linear
+    in the number of nodes and edges.
+
+    Parameters
+    ----------
+    outputs : iterable of Node
+    stop : collection of Node, optional
+        Nodes included but whose ancestors are not visited through them.
+    within : collection of Node, optional
+        Only these nodes are visited: an output outside it is left out, and so is every path
+        that leaves it (the order of a region: the nodes of ``within`` that the outputs depend
+        on through nodes of ``within``). Default: every node.
+
+    Returns
+    -------
+    list of Node
     """
     order = []
     seen = set()
     stop = set(stop)
-    stack = [(node, False) for node in reversed(list(outputs))]
+    stack = [(node, False) for node in reversed(list(outputs))
+             if within is None or node in within]
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -28,7 +43,7 @@ def toposort(outputs, stop=()):
         if node in stop:
             continue
         for parent in reversed(node.inputs):
-            if parent not in seen:
+            if parent not in seen and (within is None or parent in within):
                 stack.append((parent, False))
     return order
 
@@ -64,22 +79,10 @@ def region(outputs, inner_inputs):
     """
     depends = set(inner_inputs)
     order = []
-    seen = set(depends)
-    stack = [(node, False) for node in reversed(list(outputs))]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            if any(p in depends for p in node.inputs):
-                depends.add(node)
-                order.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        for parent in reversed(node.inputs):
-            if parent not in seen:
-                stack.append((parent, False))
+    for node in toposort(outputs, stop=depends):
+        if node not in depends and any(p in depends for p in node.inputs):
+            depends.add(node)
+            order.append(node)
     frontier = []
     fset = set()
     for node in order:

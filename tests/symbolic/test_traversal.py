@@ -1,5 +1,5 @@
 import symbolic as S
-from symbolic.traversal import subgraph, toposort
+from symbolic.traversal import region, subgraph, toposort
 
 
 def test_toposort_inputs_first_and_each_once():
@@ -19,6 +19,34 @@ def test_toposort_deep_chain_no_recursion_limit():
     for _ in range(3000):
         y = y + 1.0
     assert len(toposort([y])) == 3001
+
+
+def test_toposort_stop_and_within():
+    x = S.placeholder((), name="x")
+    w = S.placeholder((), name="w")
+    a = x * 2.0
+    b = a * w
+    c = b + a
+    d = S.placeholder((), name="d")
+    # stop: a kept, its ancestors (x) not visited through it
+    assert toposort([c], stop=[a]) == [a, w, b, c]
+    # within: only paths inside the set; outputs outside it left out
+    assert toposort([c, d], within={b, c, w}) == [w, b, c]
+    assert toposort([d], within={b, c}) == []
+
+
+def test_region_is_what_depends_on_the_inner_inputs():
+    x = S.placeholder((), name="x")
+    w = S.placeholder((), name="w")
+    a = x * 2.0
+    b = a * w
+    c = b + a
+    e = c * w
+    order, frontier, depends = region([e, a], [w])
+    assert order == [b, c, e]
+    assert frontier == [a]
+    assert depends == {w, b, c, e}
+    assert toposort([e], within=depends - {w}) == order
 
 
 def test_subgraph_frontier():
