@@ -24,6 +24,37 @@ def scripts():
     return load_script
 
 
+def _check_event(make, kind, *, sr):
+    events = []
+    for seed in range(3):
+        x, segs = make(np.random.default_rng(seed), kind, sr=sr)
+        x2, segs2 = make(np.random.default_rng(seed), kind, sr=sr)
+        np.testing.assert_array_equal(x, x2)
+        np.testing.assert_array_equal(segs, segs2)
+        assert x.dtype == np.float32 and x.ndim == 1 and np.all(np.isfinite(x)), kind
+        assert segs.ndim == 2 and segs.shape[1] == 2 and len(segs) >= 1, kind
+        assert np.all(segs[:, 1] > segs[:, 0]), kind
+        assert np.all(segs[:, 0] >= 0) and np.all(segs[:, 1] <= x.size / sr + 1e-9), kind
+        inside = np.zeros(x.size, dtype=bool)
+        for a, b in segs:
+            inside[int(a * sr):int(np.ceil(b * sr))] = True
+        rms = np.sqrt(np.mean(x[inside].astype(np.float64) ** 2))
+        assert rms == pytest.approx(1.0, rel=1e-3), kind
+        assert np.all(x[~inside] == 0.0), kind  # silence between the segments
+        events.append((x, segs))
+    return events
+
+
+@pytest.fixture(scope="session")
+def check_event():
+    """``check_event(make, kind, sr=sr)``: the contract of a synthetic sound-event generator
+    ``make(rng, kind, sr=sr) -> (audio, segments)``, for seeds 0, 1, 2: the same output for
+    the same seed; float32 1-D finite audio; segments (k, 2) in seconds, k >= 1, each of
+    positive length and inside the clip; unit RMS over the segments, zeros between them.
+    Returns the (audio, segments) of each seed."""
+    return _check_event
+
+
 def _chirp(sr, dur, f0, f1, rng):
     t = np.arange(int(dur * sr)) / sr
     x = np.sin(2 * np.pi * (f0 * t + (f1 - f0) * t ** 2 / (2 * dur))) * np.hanning(t.size)

@@ -21,13 +21,19 @@ def test_toposort_deep_chain_no_recursion_limit():
     assert len(toposort([y])) == 3001
 
 
-def test_toposort_stop_and_within():
+def _graph():
+    """x -> a -> b <- w, and c = b + a."""
     x = S.placeholder((), name="x")
     w = S.placeholder((), name="w")
     a = x * 2.0
     b = a * w
-    c = b + a
+    return x, w, a, b, b + a
+
+
+def test_toposort_stop_and_within():
+    x, w, a, b, c = _graph()
     d = S.placeholder((), name="d")
+    assert toposort([c]) == [x, a, w, b, c]
     # stop: a kept, its ancestors (x) not visited through it
     assert toposort([c], stop=[a]) == [a, w, b, c]
     # within: only paths inside the set; outputs outside it left out
@@ -36,11 +42,7 @@ def test_toposort_stop_and_within():
 
 
 def test_region_is_what_depends_on_the_inner_inputs():
-    x = S.placeholder((), name="x")
-    w = S.placeholder((), name="w")
-    a = x * 2.0
-    b = a * w
-    c = b + a
+    x, w, a, b, c = _graph()
     e = c * w
     order, frontier, depends = region([e, a], [w])
     assert order == [b, c, e]
