@@ -3,6 +3,7 @@
 import importlib.util
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -15,6 +16,8 @@ from scatter.threshold import sure
 SR = 8000
 N = 8192
 ROOT = Path(__file__).resolve().parents[2]
+#: The seed of the ``rng`` fixture (tests/conftest.py).
+SEED = 20261127
 
 
 def _snr(clean, z):
@@ -37,16 +40,67 @@ def _noisy(rng, x, snr_db):
     return (x + sigma * rng.standard_normal(x.size)).astype(np.float32), sigma
 
 
-@pytest.mark.parametrize("name", ["chirp", "tones", "transients"])
-def test_sure_denoising_near_oracle_and_improves_snr(rng, name):
-    x = _signals()[name]
-    y, _ = _noisy(rng, x, 5.0)
-    out = np.asarray(denoise(y, sr=SR, method="sure"))
-    ref = np.asarray(denoise(y, sr=SR, method="oracle", reference=x))
-    assert out.shape == y.shape and out.dtype == np.float32
-    mse_sure, mse_oracle = np.mean((out - x) ** 2), np.mean((ref - x) ** 2)
+#: Rows of the shared batch: three test signals and the transients time-reversed (each in white
+#: noise at 5 dB), coloured noise that steps up, and silence. One batch shape for every
+#: ``denoise`` call below, so each method and noise estimate is compiled once for the module.
+ROWS = ("chirp", "tones", "transients", "reversed", "coloured", "zeros")
+WHITE_ROWS = ("chirp", "tones", "transients", "reversed")
+
+
+def _coloured_changing(rng, x):
+    """Low-passed (coloured) Gaussian noise three times louder in the second half."""
+    hum = np.convolve(rng.standard_normal(x.size), np.ones(8) / 8, mode="same")
+    hum *= np.where(np.arange(x.size) < x.size // 2, 1.0, 3.0)
+    return hum * np.sqrt(np.mean(x**2) / np.mean(hum**2))   # 0 dB
+
+
+@pytest.fixture(scope="module")
+def batch():
+    """``(clean, noisy)``, both ``(len(ROWS), N)``; the reversed row carries the transients'
+    noise reversed too, so its noise levels are those of the transients row. Each row's noise
+    is drawn from its own generator with the suite's seed (the ``rng`` fixture's)."""
+    sig = _signals()
+    clean, noisy = [], []
+    for name in ("chirp", "tones", "transients"):
+        y, _ = _noisy(np.random.default_rng(SEED), sig[name], 5.0)
+        clean.append(sig[name])
+        noisy.append(y)
+    clean.append(clean[2][::-1])
+    noisy.append(noisy[2][::-1])
+    gated = sig["tones"] * (np.sin(2 * np.pi * 2 * np.arange(N) / SR) > 0.2)
+    clean.append(gated)
+    hum = _coloured_changing(np.random.default_rng(SEED), gated)
+    noisy.append((gated + hum).astype(np.float32))
+    clean.append(np.zeros(N))
+    noisy.append(np.zeros(N, np.float32))
+    return np.stack(clean), np.stack(noisy)
+
+
+@pytest.fixture(scope="module")
+def default_run(batch):
+    """The default (SURE, ``"auto"``) and the oracle on the shared batch."""
+    x, y = batch
+    out, t, s = denoise(y, sr=SR, return_thresholds=True)
+    ref = denoise(y, sr=SR, method="oracle", reference=x.astype(np.float32))
+    return np.asarray(out), np.asarray(t), np.asarray(s), np.asarray(ref)
+
+
+@pytest.fixture(scope="module")
+def global_run(batch):
+    """The white-noise estimate (``"global"``) on the shared batch."""
+    out, t, s = denoise(batch[1], sr=SR, noise_estimate="global", return_thresholds=True)
+    return np.asarray(out), np.asarray(t), np.asarray(s)
+
+
+@pytest.mark.parametrize("name", WHITE_ROWS)
+def test_sure_denoising_near_oracle_and_improves_snr(batch, default_run, name):
+    k = ROWS.index(name)
+    x, y = batch[0][k], batch[1][k]
+    out, _, _, ref = default_run
+    assert out.shape == batch[1].shape and out.dtype == np.float32
+    mse_sure, mse_oracle = np.mean((out[k] - x) ** 2), np.mean((ref[k] - x) ** 2)
     assert mse_sure <= 1.15 * mse_oracle
-    assert _snr(x, out) > _snr(x, y) + 5.0
+    assert _snr(x, out[k]) > _snr(x, y) + 5.0
 
 
 def test_sure_estimates_the_coefficient_domain_risk(rng):
@@ -54,16 +108,22 @@ def test_sure_estimates_the_coefficient_domain_risk(rng):
     x = _signals()["chirp"] + _signals()["transients"]
     y, sigma = _noisy(rng, x, 0.0)
     bank = filterbank("morlet", J=default_octaves(SR, N), Q=8)
-    bands, ref = cwt(y, bank=bank)[:-1], cwt(x.astype(np.float32), bank=bank)[:-1]
-    sigmas = sigma * band_noise_gains(bank, N)
-    out, t = threshold_bands(bands, sigmas, method="sure")
-    est = 0.0
-    for length in {b.shape[-1] for b in bands}:  # one call per group of equal-length bands
-        idx = np.array([k for k, b in enumerate(bands) if b.shape[-1] == length])
-        group = jnp.stack([bands[k] for k in idx])
-        est += float(jnp.sum(sure(group, t[idx], sigma=sigmas[idx])))
-    actual = sum(float(jnp.sum(jnp.abs(o - r) ** 2)) for o, r in zip(out, ref, strict=True))
-    assert est == pytest.approx(actual, rel=0.05)
+
+    @jax.jit
+    def estimate_and_error(y, x, sigma):
+        bands, ref = cwt(y, bank=bank)[:-1], cwt(x, bank=bank)[:-1]
+        sigmas = sigma * band_noise_gains(bank, N)
+        out, t = threshold_bands(bands, sigmas, method="sure")
+        est = 0.0
+        for length in {b.shape[-1] for b in bands}:  # one call per group of equal-length bands
+            idx = np.array([k for k, b in enumerate(bands) if b.shape[-1] == length])
+            group = jnp.stack([bands[k] for k in idx])
+            est += jnp.sum(sure(group, t[idx], sigma=sigmas[idx]))
+        actual = sum(jnp.sum(jnp.abs(o - r) ** 2) for o, r in zip(out, ref, strict=True))
+        return est, actual
+
+    est, actual = estimate_and_error(y, x.astype(np.float32), np.float32(sigma))
+    assert float(est) == pytest.approx(float(actual), rel=0.05)
 
 
 def _bird_clip():
@@ -87,7 +147,7 @@ def test_real_bird_recording(rng):
     x, sr = _bird_clip()
     assert sr == 44100 and x.size == N and np.sqrt(np.mean(x**2)) > 0.05
     y, sigma = _noisy(rng, x.astype(np.float64), 5.0)
-    # J=6 (down to ~270 Hz) shares its compiled program with the synthetic-signal tests
+    # J=6: down to about 270 Hz, the synthetic-signal tests' number of octaves
     out = np.asarray(denoise(y, sr=sr, J=6))
     ref = np.asarray(denoise(y, sr=sr, J=6, method="oracle", reference=x))
     assert np.mean((out - x) ** 2) <= 1.15 * np.mean((ref - x) ** 2)
@@ -96,26 +156,28 @@ def test_real_bird_recording(rng):
     assert _snr(x, known) > _snr(x, y) + 5.0
 
 
-def test_noise_sources_methods_and_batch(rng):
+def test_noise_excerpt(rng):
     x = _signals()["transients"]
     y, sigma = _noisy(rng, x, 0.0)
     excerpt = (sigma * rng.standard_normal(4096)).astype(np.float32)
-    snr_in = _snr(x, y)
-    assert _snr(x, denoise(y, sr=SR, noise=excerpt)) > snr_in + 3.0
-    # a batch, per-band MAD (fine for transients, whose bands are mostly noise) and BayesShrink
-    x2, y2 = np.stack([x, x[::-1]]), np.stack([y, y[::-1]])
-    out, t, s = denoise(y2, sr=SR, method="bayes", noise_estimate="band", return_thresholds=True)
-    assert out.shape == y2.shape and t.shape == s.shape == (2, t.shape[-1])
-    for k in range(2):
-        assert _snr(x2[k], out[k]) > snr_in + 3.0
-    np.testing.assert_allclose(s[0], s[1], rtol=0.2)  # same noise, time-reversed
+    assert _snr(x, denoise(y, sr=SR, noise=excerpt)) > _snr(x, y) + 3.0
 
 
-def test_all_zero_input_returns_zeros():
-    # same shapes and options as other tests here, so no new compilation
-    np.testing.assert_array_equal(denoise(np.zeros(N, np.float32), sr=SR), 0.0)
-    out = denoise(np.zeros((2, N), np.float32), sr=SR, method="bayes", noise_estimate="band")
-    np.testing.assert_array_equal(out, 0.0)
+def test_batch_band_estimate_bayes_and_silence(batch, default_run):
+    """Per-band MAD (fine for transients, whose bands are mostly noise) and BayesShrink on the
+    shared batch; the silent row comes out exactly zero, with every method."""
+    x, y = batch
+    out, t, s = denoise(y, sr=SR, method="bayes", noise_estimate="band", return_thresholds=True)
+    assert out.shape == y.shape and t.shape == s.shape == (len(ROWS), t.shape[-1])
+    for name in ("transients", "reversed"):
+        k = ROWS.index(name)
+        assert _snr(x[k], out[k]) > _snr(x[k], y[k]) + 3.0
+    a, b = ROWS.index("transients"), ROWS.index("reversed")
+    np.testing.assert_allclose(s[a], s[b], rtol=0.2)  # same noise, time-reversed
+    zero = ROWS.index("zeros")
+    np.testing.assert_array_equal(out[zero], 0.0)
+    np.testing.assert_array_equal(default_run[0][zero], 0.0)
+    np.testing.assert_array_equal(default_run[3][zero], 0.0)
 
 
 def test_denoise_errors():
@@ -151,53 +213,34 @@ def test_denoise_errors():
         denoise(y, sr=SR, threshold_lowpass="yes")
 
 
-@pytest.mark.slow
-def test_default_on_white_noise_is_the_white_estimate(rng):
-    """``"auto"`` finds white noise white: the default uses the ``"global"`` levels (slow: one
-    more compiled program)."""
-    x = _signals()["chirp"]
-    y, _ = _noisy(rng, x, 5.0)
-    out, t, s = denoise(y, sr=SR, return_thresholds=True)
-    ref, t_ref, s_ref = denoise(y, sr=SR, noise_estimate="global", return_thresholds=True)
+def test_default_on_white_noise_is_the_white_estimate(default_run, global_run):
+    """``"auto"`` finds white noise white: the default uses the ``"global"`` levels."""
+    out, t, s, _ = default_run
+    ref, t_ref, s_ref = global_run
     eps = float(np.finfo(np.float32).eps)
     # the default reports a level's RMS over time: a float32 mean of at most N equal squares
     # (relative error below N eps), halved by the square root
     rms = N * eps / 2
-    np.testing.assert_allclose(s, s_ref, rtol=rms)
-    # the same thresholds, reached through the normalised (per-coefficient) search: each
-    # differs by the rounding of a division and a product, and the output by that much of
-    # the largest coefficient's share
-    np.testing.assert_allclose(t, t_ref, rtol=rms + 8 * eps)
-    np.testing.assert_allclose(out, ref, rtol=0, atol=16 * eps * float(np.abs(ref).max()))
+    for k in (ROWS.index(name) for name in WHITE_ROWS):
+        np.testing.assert_allclose(s[k], s_ref[k], rtol=rms)
+        # the same thresholds, reached through the normalised (per-coefficient) search: each
+        # differs by the rounding of a division and a product, and the output by that much of
+        # the largest coefficient's share
+        np.testing.assert_allclose(t[k], t_ref[k], rtol=rms + 8 * eps)
+        np.testing.assert_allclose(out[k], ref[k], rtol=0,
+                                   atol=16 * eps * float(np.abs(ref[k]).max()))
 
 
-def _coloured_changing(rng, x):
-    """Low-passed (coloured) Gaussian noise three times louder in the second half."""
-    hum = np.convolve(rng.standard_normal(x.size), np.ones(8) / 8, mode="same")
-    hum *= np.where(np.arange(x.size) < x.size // 2, 1.0, 3.0)
-    return hum * np.sqrt(np.mean(x**2) / np.mean(hum**2))   # 0 dB
-
-
-def _coloured_case(rng):
-    x = _signals()["tones"] * (np.sin(2 * np.pi * 2 * np.arange(N) / SR) > 0.2)
-    return x, (x + _coloured_changing(rng, x)).astype(np.float32)
-
-
-def test_default_follows_coloured_changing_noise(rng):
-    """Coloured noise whose level steps up: the default tracks each band's level."""
-    x, y = _coloured_case(rng)
-    out, t, s = denoise(y, sr=SR, return_thresholds=True)
-    assert _snr(x, out) > _snr(x, y) + 3.0
+def test_default_follows_coloured_changing_noise(batch, default_run, global_run):
+    """Coloured noise whose level steps up: the default tracks each band's level; the
+    white-noise estimate reads the finest band, where this noise has almost nothing."""
+    k = ROWS.index("coloured")
+    x, y = batch[0][k], batch[1][k]
+    out, t, s, _ = default_run
+    white = _snr(x, global_run[0][k])
+    assert white < _snr(x, y) + 1.0
+    assert _snr(x, out[k]) > white + 3.0
+    assert _snr(x, out[k]) > _snr(x, y) + 3.0
     # thresholds and levels per band, with the low-pass band last
     bank = filterbank("morlet", J=default_octaves(SR, N), Q=8)
-    assert t.shape == s.shape == (len(bank.xi) + 1,)
-
-
-@pytest.mark.slow
-def test_white_estimate_leaves_coloured_noise_in(rng):
-    """The white-noise estimate reads the finest band, where this noise has almost nothing
-    (slow: one more compiled program)."""
-    x, y = _coloured_case(rng)
-    white = _snr(x, denoise(y, sr=SR, noise_estimate="global"))
-    assert white < _snr(x, y) + 1.0
-    assert _snr(x, denoise(y, sr=SR)) > white + 3.0
+    assert t.shape == s.shape == (len(ROWS), len(bank.xi) + 1)
