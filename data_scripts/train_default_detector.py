@@ -175,10 +175,11 @@ def ablation(corpus, features, config, *, n_train, seeds=(0,), quiet=True, cache
                 found = {"train": extract_bags(train_recs, fx, copies=config.copies,
                                                seed=config.seed, max_windows=config.max_windows,
                                                noises=noises, quiet=quiet,
-                                               desc=f"{name}: train"),
+                                               desc=f"{name}: train",
+                                               last=config.last_window),
                          "val": extract_bags(val_recs, fx, copies=0, seed=config.seed,
                                              max_windows=config.max_windows, quiet=quiet,
-                                             desc=f"{name}: val")}
+                                             desc=f"{name}: val", last=config.last_window)}
                 if own is not None:
                     save_bags(str(own), found, fingerprint)
             cache[key] = (fx.n_features, found["train"], found["val"])
@@ -206,7 +207,7 @@ FINETUNE_VARIANTS = ("filters", "classifier", "filters-only")
 
 
 def finetune_model(model, corpus, ftcfg, *, copies, max_windows, seed, work,
-                   variants=FINETUNE_VARIANTS, quiet=True):
+                   variants=FINETUNE_VARIANTS, quiet=True, last_window="pad"):
     """Fine-tune a trained model end to end (:mod:`scatter.detect.finetune`) on the corpus's
     training split, selected on its validation split; one fine-tuned model per variant.
 
@@ -222,6 +223,8 @@ def finetune_model(model, corpus, ftcfg, *, copies, max_windows, seed, work,
     copies, max_windows, seed : int
         Augmented copies per training clip, windows per clip and the augmentation seed (the
         model's own training settings give the audio its classifier was trained on).
+    last_window : {"pad", "end"}
+        How a clip's final window is filled, as the model was trained.
     work : Path
         Where ``finetune-<variant>.npz`` (+ sidecar) are written.
     variants : sequence of str
@@ -252,9 +255,9 @@ def finetune_model(model, corpus, ftcfg, *, copies, max_windows, seed, work,
     noises = background_noises(train_recs, sr=features.sr)
     tw = extract_windows(train_recs, features, copies=copies, seed=seed,
                          max_windows=max_windows, noises=noises, quiet=quiet,
-                         desc="train windows")
+                         desc="train windows", last=last_window)
     vw = extract_windows(val_recs, features, copies=0, seed=seed, max_windows=max_windows,
-                         quiet=quiet, desc="val windows")
+                         quiet=quiet, desc="val windows", last=last_window)
     rows = []
     for variant in variants:
         cfg = {"filters": ftcfg,
@@ -339,6 +342,10 @@ def settings(argv=None):
     p.add_argument("--pieces", type=int, default=3)
     p.add_argument("--max-windows", type=int, default=2,
                    help="windows per clip (the corpus clips are two windows long)")
+    p.add_argument("--last-window", choices=["end", "pad"], default="pad",
+                   help="how a clip's final window is filled: zero-padded (pad, how the shipped "
+                        "model was trained) or the clip's last window of samples (end, how "
+                        "the detector frames files)")
     # Q=(4, 1) and orders 1+2: the cheapest settings that kept the validation AUC
     # (docs/experiments.md).
     p.add_argument("--Q", type=int, nargs=2, default=[4, 1],
@@ -396,7 +403,8 @@ def settings(argv=None):
     config = TrainConfig(epochs=args.epochs, copies=args.copies, seed=args.seed,
                          dropout=args.dropout, hidden=tuple(args.hidden),
                          weight_decay=args.weight_decay, learning_rate=args.lr,
-                         pieces=args.pieces, max_windows=args.max_windows)
+                         pieces=args.pieces, max_windows=args.max_windows,
+                         last_window=args.last_window)
     return args, features, config
 
 
@@ -416,7 +424,8 @@ def main(argv=None):
                                seed=args.seed)
         rows = finetune_model(args.finetune, corpus, ftcfg, copies=args.copies,
                               max_windows=args.max_windows, seed=args.seed, work=work,
-                              variants=args.finetune_variants, quiet=args.quiet)
+                              variants=args.finetune_variants, quiet=args.quiet,
+                              last_window=args.last_window)
         for row in rows:
             print(json.dumps(row))
         return 0

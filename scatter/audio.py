@@ -17,7 +17,7 @@ Example
 ...         for first, windows in framer.push(block):
 ...             ...                        # windows : (k, 22050) float32, index first..first+k-1
 ...     for first, windows in framer.finish():
-...         ...                            # the last window, zero-padded past the end
+...         ...                            # the last window: the file's last 22050 samples
 """
 
 from __future__ import annotations

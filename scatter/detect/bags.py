@@ -58,13 +58,14 @@ class Bags:
     skipped: list
 
 
-def _windows(y, cfg, max_windows):
-    fr = Framer(window=cfg.window, hop=cfg.hop)
+def _windows(y, cfg, max_windows, last):
+    fr = Framer(window=cfg.window, hop=cfg.hop, last=last)
     parts = [w for _, w in fr.push(y)] + [w for _, w in fr.finish()]
     return np.concatenate(parts)[:max_windows]
 
 
-def _decoded(records, cfg, *, copies, seed, max_windows, noises, skipped, quiet, desc):
+def _decoded(records, cfg, *, copies, seed, max_windows, noises, skipped, quiet, desc,
+             last):
     """``(record, [windows of copy 0 (clean), 1, ..., copies])`` of every decodable clip, each
     copy's windows ``(n_windows, window)``; undecodable clips go to ``skipped``. Copy ``c`` of
     clip ``i`` (its index in ``records``) is augmented with a generator seeded by
@@ -84,12 +85,12 @@ def _decoded(records, cfg, *, copies, seed, max_windows, noises, skipped, quiet,
         for c in range(copies + 1):
             yc = y if c == 0 else augment(y, np.random.default_rng([seed, i, c]), sr=cfg.sr,
                                           noises=noises)
-            out.append(_windows(yc, cfg, max_windows))
+            out.append(_windows(yc, cfg, max_windows, last))
         yield rec, out
 
 
 def extract_bags(records, extractor, *, copies=0, seed=0, max_windows=8, noises=(),
-                 batch_size=16, quiet=True, desc="features"):
+                 batch_size=16, quiet=True, desc="features", last="end"):
     """Decode, augment, window and featurise labelled clips.
 
     Parameters
@@ -109,6 +110,9 @@ def extract_bags(records, extractor, *, copies=0, seed=0, max_windows=8, noises=
         No progress bar.
     desc : str
         Progress bar label.
+    last : {"end", "pad"}
+        How a clip's final window is filled (:mod:`scatter.framing`); ``"end"``, the
+        detector's framing at inference, by default.
 
     Returns
     -------
@@ -138,7 +142,8 @@ def extract_bags(records, extractor, *, copies=0, seed=0, max_windows=8, noises=
 
     for rec, copies_windows in _decoded(records, cfg, copies=copies, seed=seed,
                                         max_windows=max_windows, noises=noises,
-                                        skipped=skipped, quiet=quiet, desc=desc):
+                                        skipped=skipped, quiet=quiet, desc=desc,
+                                        last=last):
         slot = len(kept)
         kept.append(rec)
         feats_list.append(np.zeros((n_copies, max_windows, extractor.n_features,
@@ -185,7 +190,7 @@ class WindowBags:
 
 
 def extract_windows(records, config, *, copies=0, seed=0, max_windows=8, noises=(),
-                    quiet=True, desc="windows"):
+                    quiet=True, desc="windows", last="end"):
     """Decode, augment and window labelled clips, as :func:`extract_bags` does, without
     featurising them: copy ``c`` of a clip is the audio :func:`extract_bags` featurises with
     the same ``seed``.
@@ -195,7 +200,7 @@ def extract_windows(records, config, *, copies=0, seed=0, max_windows=8, noises=
     records : sequence of scatter.detect.data.Record
     config : scatter.detect.features.FeatureConfig
         Sample rate, window and hop.
-    copies, seed, max_windows, noises, quiet, desc
+    copies, seed, max_windows, noises, quiet, desc, last
         As in :func:`extract_bags`.
 
     Returns
@@ -216,7 +221,8 @@ def extract_windows(records, config, *, copies=0, seed=0, max_windows=8, noises=
     kept, skipped, arrays, valid = [], [], [], []
     for rec, copies_windows in _decoded(records, config, copies=copies, seed=seed,
                                         max_windows=max_windows, noises=noises,
-                                        skipped=skipped, quiet=quiet, desc=desc):
+                                        skipped=skipped, quiet=quiet, desc=desc,
+                                        last=last):
         a = np.zeros((copies + 1, max_windows, config.window), np.float32)
         for c, wins in enumerate(copies_windows):
             a[c, :len(wins)] = wins
@@ -235,7 +241,8 @@ def bags_fingerprint(records, features, config):
     """The key under which :func:`save_bags` stores the bags of ``records``.
 
     It changes with the feature settings, the training settings that shape the bags (``seed``,
-    ``copies``, ``max_windows``) and each record's path, label, size and modification time.
+    ``copies``, ``max_windows``, ``last_window``) and each record's path, label, size and
+    modification time.
     Feature fields at the values of :data:`~scatter.detect.features.LEGACY_DEFAULTS` are left
     out, so that a cache written before such a field existed still matches the same settings.
 
@@ -254,7 +261,10 @@ def bags_fingerprint(records, features, config):
                 if not (k in LEGACY_DEFAULTS and v == LEGACY_DEFAULTS[k])}
     h = hashlib.sha256()
     h.update(json.dumps(settings, sort_keys=True).encode())
-    h.update(json.dumps([config.seed, config.copies, config.max_windows]).encode())
+    shape = [config.seed, config.copies, config.max_windows]
+    if config.last_window != "pad":  # bags cached before the setting existed were "pad"
+        shape.append(config.last_window)
+    h.update(json.dumps(shape).encode())
     for r in records:
         try:
             st = os.stat(r.path)

@@ -61,7 +61,7 @@ from scatter.detect.programs import (
     watch_cache_hits,
 )
 from scatter.errors import ScatterError, check_int
-from scatter.framing import Framer
+from scatter.framing import Framer, window_starts
 
 _SHORT_CHUNK = 2**22  # FFT bins per loop iteration of the scoring program (_envelopes)
 # Windows per device in one call of the compiled program. XLA:CPU's scratch grows with the
@@ -448,7 +448,8 @@ class Detector:
         Returns
         -------
         windows : numpy.ndarray [shape=(n_windows, window), dtype=float32]
-            The last window zero-padded (at least one window for a non-empty signal).
+            The last window holds the signal's last ``window`` samples; a signal shorter than
+            one window gives one window, zero-padded (:mod:`scatter.framing`).
         starts_s, ends_s : numpy.ndarray [shape=(n_windows,)]
 
         Raises
@@ -463,10 +464,9 @@ class Detector:
         fr = Framer(window=cfg.window, hop=cfg.hop)
         parts = [w for _, w in fr.push(y)] + [w for _, w in fr.finish()]
         windows = np.concatenate(parts).astype(np.float32)
-        k = np.arange(len(windows))
-        starts = k * cfg.hop / cfg.sr
-        ends = np.minimum(k * cfg.hop + cfg.window, y.size) / cfg.sr
-        return windows, starts, ends
+        starts = window_starts(y.size, window=cfg.window, hop=cfg.hop)
+        ends = np.minimum(starts + cfg.window, y.size) / cfg.sr
+        return windows, starts / cfg.sr, ends
 
     def score_signal(self, y, *, batch_size=32):
         """Window scores of an in-memory mono signal sampled at ``config.sr``.

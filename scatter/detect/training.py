@@ -51,6 +51,7 @@ from scatter.detect.features import FeatureConfig, FeatureExtractor
 from scatter.detect.io import default_model_path, read_metadata, save_model
 from scatter.detect.metrics import balanced_threshold, roc_auc
 from scatter.errors import ScatterError, check_int
+from scatter.framing import LAST_POLICIES
 from scatter.outputs import atomic_open
 
 __all__ = ["TrainConfig", "background_noises", "default_settings", "fit", "train"]
@@ -95,6 +96,10 @@ class TrainConfig:
         ``dropout`` and ``seed`` from here); 0 (the default): the designed filters.
     filter_learning_rate : float
         Learning rate of the filters' bounded parameters while fine-tuning.
+    last_window : {"end", "pad"}
+        How a clip's final window is filled (:mod:`scatter.framing`): ``"end"`` (default), as
+        the detector frames files at inference, or ``"pad"`` (zero-padded), how the shipped
+        model was trained.
     """
 
     epochs: int = 40
@@ -112,6 +117,7 @@ class TrainConfig:
     context: tuple = ()
     filter_epochs: int = 0
     filter_learning_rate: float = 1e-2
+    last_window: str = "end"
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(self.hidden))
@@ -130,6 +136,30 @@ class TrainConfig:
             raise ScatterError(f"dropout must be in [0, 1); got {self.dropout!r}")
         if not 0 < self.val_fraction < 1:
             raise ScatterError(f"val_fraction must be in (0, 1); got {self.val_fraction!r}")
+        if self.last_window not in LAST_POLICIES:
+            raise ScatterError(f"last_window must be one of {LAST_POLICIES}; got "
+                               f"{self.last_window!r}")
+
+    @classmethod
+    def from_dict(cls, recorded):
+        """The settings a model's sidecar records (``metadata["training"]["config"]``).
+
+        Unknown keys are ignored; a sidecar written before ``last_window`` existed records a
+        model trained on zero-padded final windows, so that key defaults to ``"pad"`` here.
+
+        Parameters
+        ----------
+        recorded : dict
+
+        Returns
+        -------
+        TrainConfig
+        """
+        names = {f.name for f in dataclasses.fields(cls)}
+        given = {k: tuple(v) if isinstance(v, list) else v
+                 for k, v in recorded.items() if k in names}
+        given.setdefault("last_window", "pad")
+        return cls(**given)
 
 
 def default_settings():
@@ -137,8 +167,10 @@ def default_settings():
     what :func:`train` and ``scatter train`` use unless told otherwise, so that a model
     trained with the defaults sees the same features as the default model.
 
-    The shipped model's learned filters, if it has any, are not taken: training starts from
-    the designed wavelets (``xi1 = sigma1 = ()``).
+    Two settings are not the shipped model's: its learned filters, if it has any (training
+    starts from the designed wavelets, ``xi1 = sigma1 = ()``), and its zero-padded final
+    windows (new models are trained on windows framed as the detector frames files,
+    ``last_window="end"``).
 
     Returns
     -------
@@ -153,11 +185,8 @@ def default_settings():
     """
     meta = read_metadata(default_model_path())
     features = dataclasses.replace(FeatureConfig.from_dict(meta["features"]), xi1=(), sigma1=())
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
-    given = meta.get("training", {}).get("config", {})
-    config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v
-                            for k, v in given.items() if k in names})
-    return features, config
+    config = TrainConfig.from_dict(meta.get("training", {}).get("config", {}))
+    return features, dataclasses.replace(config, last_window="end")
 
 
 def epoch_batches(n, batch_size, *, n_copies, seed, epoch, weights=None):
@@ -424,9 +453,10 @@ def _finetune_filters(params, features, config, train_recs, val_recs, quiet):
     noises = background_noises(train_recs, sr=features.sr)
     tw = extract_windows(train_recs, features, copies=config.copies, seed=config.seed,
                          max_windows=config.max_windows, noises=noises, quiet=quiet,
-                         desc="train windows")
+                         desc="train windows", last=config.last_window)
     vw = extract_windows(val_recs, features, copies=0, seed=config.seed,
-                         max_windows=config.max_windows, quiet=quiet, desc="val windows")
+                         max_windows=config.max_windows, quiet=quiet, desc="val windows",
+                         last=config.last_window)
     ftcfg = FinetuneConfig(epochs=config.filter_epochs, batch_size=config.batch_size,
                            weight_decay=config.weight_decay, dropout=config.dropout,
                            filter_learning_rate=config.filter_learning_rate, seed=config.seed)
@@ -508,10 +538,11 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
         noises = background_noises(train_recs, sr=features.sr)
         bags = {"train": extract_bags(train_recs, extractor, copies=config.copies,
                                       seed=config.seed, max_windows=config.max_windows,
-                                      noises=noises, quiet=quiet, desc="train features"),
+                                      noises=noises, quiet=quiet, desc="train features",
+                                      last=config.last_window),
                 "val": extract_bags(val_recs, extractor, copies=0, seed=config.seed,
                                     max_windows=config.max_windows, quiet=quiet,
-                                    desc="val features")}
+                                    desc="val features", last=config.last_window)}
         save_bags(cache, bags, fingerprint)
     tb, vb = bags["train"], bags["val"]
 

@@ -68,7 +68,7 @@ def aggregate_scores(scores, *, method="max", beta=20.0):
     raise ScatterError(f"method must be one of {AGGREGATES}; got {method!r}")
 
 
-def file_score(scores, aggregate, *, hop, sr):
+def file_score(scores, aggregate, *, starts_s):
     """The file score of one file's window scores, or the text of its error row.
 
     Parameters
@@ -77,10 +77,8 @@ def file_score(scores, aggregate, *, hop, sr):
         Window scores as the scorer returned them.
     aggregate : callable
         Window scores to a float (:func:`aggregate_scores` with a method, or the user's own).
-    hop : int
-        Samples between window starts, to say where a bad score lies.
-    sr : int
-        Sample rate of the windows, Hz.
+    starts_s : numpy.ndarray [shape=(n_windows,)]
+        Start time of each window in seconds, to say where a bad score lies.
 
     Returns
     -------
@@ -94,7 +92,7 @@ def file_score(scores, aggregate, *, hop, sr):
     if bad.any():
         k = int(np.argmax(bad))
         return None, (f"scorer returned a non-finite score ({scores[k]}) for the window "
-                      f"starting at {k * hop / sr:.3f} s")
+                      f"starting at {starts_s[k]:.3f} s")
     try:
         score = float(aggregate(scores))
     except Exception as exc:  # a failing custom aggregate is this file's error

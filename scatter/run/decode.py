@@ -25,7 +25,7 @@ import numpy as np
 
 from scatter.audio import AudioStream
 from scatter.errors import ScatterError
-from scatter.framing import Framer
+from scatter.framing import Framer, window_starts
 from scatter.run.messages import Chunk, FileDone, FileFailed, WorkerExit, error_text
 
 __all__ = ["DecoderPool", "Framing", "decode_file"]
@@ -65,14 +65,19 @@ class Framing:
         ----------
         n_windows : int
         n_samples : int
-            The file's length at ``sr``; the last window ends there (it is zero-padded past it).
+            The file's length at ``sr``; the last window ends there (it holds the file's last
+            ``window`` samples, or the whole file zero-padded when it is shorter than one window:
+            :func:`scatter.framing.window_starts`).
 
         Returns
         -------
         starts_s, ends_s : numpy.ndarray [shape=(n_windows,), dtype=float64]
         """
-        k = np.arange(n_windows)
-        return k * self.hop / self.sr, np.minimum(k * self.hop + self.window, n_samples) / self.sr
+        starts = window_starts(n_samples, window=self.window, hop=self.hop)
+        if len(starts) != n_windows:
+            raise ScatterError(f"{n_windows} windows do not frame {n_samples} samples "
+                               f"(window {self.window}, hop {self.hop}: {len(starts)} windows)")
+        return starts / self.sr, np.minimum(starts + self.window, n_samples) / self.sr
 
 
 def decode_file(file_id, path, framing, send):

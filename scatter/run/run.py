@@ -246,8 +246,7 @@ class DetectionRun:
             done = []
             for t, scores in enumerate(tracks):
                 channel = t + 1 if self.each else None
-                score, error = file_score(scores, self.aggregate, hop=self.framing.hop,
-                                          sr=self.framing.sr)
+                score, error = file_score(scores, self.aggregate, starts_s=starts)
                 if error:
                     result = FileResult(path, error=error, channel=channel, **known)
                     row = FinishedFile(result, result.to_row(), empty, empty, empty)

@@ -342,10 +342,14 @@ def test_stream_resampler_shape_errors():
 
 
 def frames_reference(x, window, hop):
+    """Windows every ``hop`` samples; the final one holds the last ``window`` samples."""
     n = window_count(len(x), window=window, hop=hop)
-    padded = np.zeros(max((n - 1) * hop + window, 0), np.float32)
+    starts = [k * hop for k in range(n)]
+    if n and len(x) >= window:
+        starts[-1] = len(x) - window
+    padded = np.zeros(max(len(x), window), np.float32)
     padded[: len(x)] = x
-    return np.stack([padded[k * hop: k * hop + window] for k in range(n)]) if n else \
+    return np.stack([padded[s: s + window] for s in starts]) if n else \
         np.zeros((0, window), np.float32)
 
 

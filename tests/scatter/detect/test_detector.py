@@ -78,6 +78,12 @@ def test_frame_and_score_signal(det):
     assert len(windows) == window_count(5000, window=CFG.window, hop=CFG.hop)
     np.testing.assert_array_equal(windows[1], y[1024:1024 + 2048])
     assert starts[1] == 1024 / 16000 and ends[-1] == 5000 / 16000
+    # the last window is the signal's last 2048 samples, not a zero-padded one at 4096
+    np.testing.assert_array_equal(windows[-1], y[-2048:])
+    assert starts[-1] == (5000 - 2048) / 16000
+    short, s_starts, s_ends = det.frame(y[:1000])  # under one window: zero-padded
+    np.testing.assert_array_equal(short[0], np.concatenate([y[:1000], np.zeros(1048)]))
+    assert (s_starts.tolist(), s_ends.tolist()) == ([0.0], [1000 / 16000])
     s0, e0, scores = det.score_signal(y, batch_size=4)
     np.testing.assert_allclose(scores, det.score_windows(windows, batch_size=4))
     with pytest.raises(ScatterError, match="non-empty 1-D"):

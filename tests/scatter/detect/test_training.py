@@ -230,7 +230,10 @@ def test_feature_cache_fingerprint_of_settings_older_than_a_field(tmp_path):
                         sort_keys=True).encode())
     h.update(json.dumps([TCFG.seed, TCFG.copies, TCFG.max_windows]).encode())
     h.update(json.dumps([str(clip), 1, [st.st_size, st.st_mtime_ns]]).encode())
-    assert bags_fingerprint(recs, old, TCFG) == h.hexdigest()
+    padded = dataclasses.replace(TCFG, last_window="pad")  # the framing before the setting
+    assert bags_fingerprint(recs, old, padded) == h.hexdigest()
+    assert bags_fingerprint(recs, old, dataclasses.replace(TCFG, last_window="end")) != \
+        h.hexdigest()
     # any other value of a new field is a different cache
     prints = {bags_fingerprint(recs, c, TCFG) for c in (
         old, dataclasses.replace(old, noise_floor=0.02),
