@@ -149,13 +149,17 @@ def block_dof(block: int, *, dof: int = 2, correlation=None) -> np.ndarray:
     return (dof / 2.0) * block**2 / total
 
 
+@lru_cache(maxsize=64)
 def _uniform_order_statistics(count: int, rank: int) -> np.ndarray:
     """Quantiles ``B^-1(v)`` of the ``(rank+1)``-th smallest of ``count`` uniforms at the
-    midpoints ``v`` of ``_NODES`` cells: ``E[g(U_(k))]`` is the mean of ``g`` over them."""
+    midpoints ``v`` of ``_NODES`` cells: ``E[g(U_(k))]`` is the mean of ``g`` over them.
+    Cached (read-only): every band of a tracked estimate shares its window's count and rank."""
     from scipy import special
 
     v = (np.arange(_NODES) + 0.5) / _NODES
-    return special.betaincinv(rank + 1, count - rank, v)
+    out = special.betaincinv(rank + 1, count - rank, v)
+    out.flags.writeable = False
+    return out
 
 
 @lru_cache(maxsize=4096)
