@@ -382,11 +382,14 @@ def tracked_sigma(
         level = special.gammaincinv(nu, _NOISE_LEVEL) / nu          # 99 % point of X
         kept_mean = special.gammainc(nu + 1.0, nu * level) / _NOISE_LEVEL  # E[X | X <= it]
         level, kept_mean = jnp.asarray(level, rdt)[:, None], jnp.asarray(kept_mean, rdt)[:, None]
-        for _ in range(_REFINE_STEPS):
+        def refine_once(_, var):
             noise = windows <= (var * level)[..., None]
             total = jnp.sum(jnp.where(noise, windows, 0.0), axis=-1)
             kept = jnp.maximum(jnp.sum(noise, axis=-1), 1)
-            var = total / kept / kept_mean
+            return total / kept / kept_mean
+
+        # a loop, not unrolled: XLA compiles the pass once instead of once per step
+        var = jax.lax.fori_loop(0, _REFINE_STEPS, refine_once, var)
     return jnp.sqrt(_interpolate(var, centres * block, n))
 
 
