@@ -28,6 +28,8 @@ import dataclasses
 
 import numpy as np
 
+from scatter.disjoint_sets import DisjointSets
+
 __all__ = [
     "FP_SR",
     "Fingerprint",
@@ -170,20 +172,12 @@ def group_duplicates(fingerprints) -> list[int]:
     for fp in fps:
         if not isinstance(fp, Fingerprint):
             raise ValueError(f"fingerprints must hold Fingerprint objects; got {type(fp)}")
-    parent = list(range(len(fps)))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    sets = DisjointSets(len(fps))
     order = sorted(range(len(fps)), key=lambda i: fps[i].duration)
     for pos, i in enumerate(order):
         for j in order[pos + 1:]:
             if fps[j].duration > fps[i].duration * (1 + _DURATION_TOL) + 1e-9:
                 break
-            if find(i) != find(j) and _same(fps[i], fps[j]):
-                ri, rj = find(i), find(j)
-                parent[max(ri, rj)] = min(ri, rj)
-    return [find(i) for i in range(len(fps))]
+            if not sets.connected(i, j) and _same(fps[i], fps[j]):
+                sets.union(i, j)
+    return sets.smallest()

@@ -29,6 +29,8 @@ from collections import defaultdict
 
 import numpy as np
 
+from scatter.disjoint_sets import DisjointSets
+
 __all__ = [
     "MIN_RMS",
     "NON_BIRD_KINDS",
@@ -159,28 +161,18 @@ def _content_key(x: np.ndarray) -> str:
 def _group(sources):
     """Set ``group``: connected components of "same decoded content", "same speaker" and
     "same animal"."""
-    parent = list(range(len(sources)))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    sets = DisjointSets(len(sources))
     first = {}
     for i, s in enumerate(sources):
         for key in (("content", _content_key(s.audio)), ("speaker", _speaker(s.id, s.kind)),
                     ("animal", _animal(s.id))):
             if key[1] is None:
                 continue
-            j = first.setdefault(key, i)
-            parent[find(i)] = find(j)
-    names = {}
-    for i, s in enumerate(sources):
-        root = find(i)
-        names[root] = min(names.get(root, s.id), s.id)
-    for i, s in enumerate(sources):
-        s.group = names[find(i)]
+            sets.union(i, first.setdefault(key, i))
+    for members in sets.components():
+        name = min(sources[i].id for i in members)  # the group's name: its smallest id
+        for i in members:
+            sources[i].group = name
 
 
 def load_sources(records, *, sr, quiet=True):

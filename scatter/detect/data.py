@@ -30,6 +30,7 @@ import os
 
 import numpy as np
 
+from scatter.disjoint_sets import DisjointSets
 from scatter.errors import ScatterError
 
 __all__ = ["Record", "read_labels", "split_records"]
@@ -102,25 +103,19 @@ def read_labels(labels, *, root=None):
 
 
 def _groups(records):
-    """Group index of each record: records sharing a source are in one group."""
-    parent = list(range(len(records)))
+    """Group id of each record: records sharing a source are in one group.
 
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    The id is the group's root in :class:`~scatter.disjoint_sets.DisjointSets` after each
+    record, in order, is merged into the group of the first record that named each of its
+    sources. :func:`split_records` draws groups in the order of these ids, so the rule fixes
+    which clips a seed puts in validation: keep it as it is.
+    """
+    sets = DisjointSets(len(records))
     owner = {}
     for i, r in enumerate(records):
         for s in r.sources:
-            if s in owner:
-                a, b = find(i), find(owner[s])
-                if a != b:
-                    parent[a] = b
-            else:
-                owner[s] = i
-    return [find(i) for i in range(len(records))]
+            sets.union(i, owner.setdefault(s, i))
+    return sets.roots()
 
 
 def split_records(records, *, val_fraction=0.2, seed=0):
