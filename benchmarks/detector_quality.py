@@ -1,17 +1,43 @@
 """Detector quality on held-out real recordings: our detector against BirdNET, same clips, same run.
 
-Protocol
---------
-The real recordings are those of the Debian package ``tuxpaint-stamps-default``
-(``data_scripts/fetch_tuxpaint_sounds.py``). Only the **test split** of the development corpus is
-used: the whole source recordings that ``data_scripts/build_dev_corpus.py`` held out (read from
-the corpus's ``sources.csv`` when the corpus is there, else recomputed with the same function and
-seed), so no window of them was seen in training or used for model selection.
+Two corpora (``--corpus``); each is read from one held-out split (``--split test``, the
+reported figures, run once per shipped model; ``--split validation`` for model selection,
+never the test split).
 
-Model selection uses ``--split validation`` instead: the same conditions and rules built from the
-corpus's **validation** source recordings (those the training's validation split is made of, never
-seen in training), so that choices are made without looking at the test recordings. With
-``--no-birdnet`` (same as ``--peer none``) only ours is scored: a quick run for model selection.
+Corpus v4 (``--corpus v4``, the default)
+----------------------------------------
+Real recordings from Debian packages (``data_scripts/build_corpus_v4.py``, fetched into the
+cache when missing), with reviewed labels and a split **by source**: the validation and test
+splits are whole packages, no file of which is seen in training, and a recording found in two
+packages is kept only in the most held-out one (``corpus_v4_sources.py`` names the packages;
+the JSON's ``held_out_check`` says whether the manifest holds to that). The test packages hold
+songbird soundscapes, single calls, night insects, frogs, speech and urban sound.
+
+Clips: every kept file of the split with a ``bird`` or ``nonbird`` label, or, for a soundscape
+labelled per segment, each of its ``bird`` and ``nonbird`` segments (``unsure`` ones and the
+parts no segment covers are left out), cut into consecutive **9-s clips** (``--seconds``: three
+BirdNET windows); an end piece shorter than 1 s (``--min-clip``) is dropped, and a file or
+segment shorter than a clip is one clip of its own length. Clips are mono, at the file's own
+rate, as recorded: nothing is mixed in (clips of denoised game files keep their digital
+silence; the JSON counts them in ``silent_gap_clips``).
+
+Figures, per scorer: clip ROC AUC (``scatter.detect.metrics.roc_auc``: Mann-Whitney, ties
+counted half) with a 95 % bootstrap interval that resamples whole recordings; recall and
+false-positive rate at the scorer's threshold (ours: the model's ``threshold``; BirdNET:
+``--birdnet-threshold``, 0.1, BirdNET-Analyzer's default minimum confidence), a clip being
+called a bird when its score is at least the threshold; and, **per kind** (``bird/call``,
+``nonbird/insect``, ...) and **per source** (package), the clip counts, the recall on the
+group's bird clips, the false-positive rate on its non-bird clips, and the AUC over the
+bird/non-bird pairs with at least one clip in the group (:func:`pair_auc`: a negative kind's
+clips against every bird clip, a positive kind's against every non-bird clip; ``auc_within``,
+the AUC of a package's own clips, when it has both). ``goal_met`` checks :data:`GOAL`.
+
+Development corpus (``--corpus dev``)
+-------------------------------------
+The recordings of the Debian package ``tuxpaint-stamps-default``
+(``data_scripts/fetch_tuxpaint_sounds.py``), split by ``data_scripts/build_dev_corpus.py``: the
+whole source recordings it held out (read from the corpus's ``sources.csv`` when the corpus is
+there, ``--dev-corpus``, else recomputed with the same function and seed).
 
 Evaluation clips (``--seconds`` long, default 9 s = three BirdNET windows, 44.1 kHz, written as
 float WAV files):
@@ -28,12 +54,12 @@ The SNR is the call power (over the calls found by ``dev_corpus_sources.call_seg
 background power on the same samples, as in the corpus. The package has no rain or applause
 recordings; thunder, engines and household noise stand in for broadband backgrounds.
 
-Scores: each scorer returns per-window scores; a clip's score is its **highest window score**
-(BirdNET's usual clip score; the same rule for ours). Clip-level ROC AUC (Mann-Whitney, ties
-counted half) with a 95 % bootstrap interval over clips (stratified, seeded); also per condition
-(positives of one condition against all negatives). Window-level AUC: a window is positive when it
-overlaps the calls by at least ``min(0.2 s, half the call)``, negative when it overlaps no call,
-and left out in between; windows of negative clips are negative.
+Scores: a clip's score is its **highest window score** (BirdNET's usual clip score; the same
+rule for ours). Clip-level ROC AUC with a 95 % bootstrap interval over clips (stratified,
+seeded); also per condition (positives of one condition against all negatives). Window-level
+AUC: a window is positive when it overlaps the calls by at least ``min(0.2 s, half the call)``,
+negative when it overlaps no call, and left out in between; windows of negative clips are
+negative.
 
 Scorers
 -------
@@ -42,19 +68,21 @@ Scorers
   (``scatter.runner.run_detection`` underneath), whose per-window scores it collects.
   ``--ours baseline`` is the sanity-check mode: a trivial band-energy score (energy above 1.5 kHz
   against energy below, per 1-s window), so the harness can be run before the model exists.
-  ``--ours module:function`` plugs any callable ``f(clips) -> [(starts_s, ends_s, scores), ...]``.
+  ``--ours module:function`` plugs any callable ``f(clips) -> [(starts_s, ends_s, scores), ...]``
+  (its ``threshold`` attribute, 0.5 without one, for the rates).
 - ``birdnet``: BirdNET GLOBAL 6K V2.4 (``benchmarks/birdnet_peer.py``; benchmark only, its licence
   forbids shipping or training on it). When its packages are missing the JSON says so.
 
-The last line printed is one JSON object: both clip AUCs, their ``ratio`` and ``difference``
-(ours minus BirdNET, with a paired bootstrap interval), window AUCs, per-condition AUCs, the
-held-out recordings and counts.
+The last line printed is one JSON object: both scorers' figures, the clip AUCs' ``ratio`` and
+``difference`` (ours minus BirdNET, with a paired bootstrap interval), the clip counts and what
+they were cut from.
 
 Run::
 
-    python benchmarks/detector_quality.py                   # ours = scatter.detect default model
-    python benchmarks/detector_quality.py --ours baseline   # sanity check of the harness
-    python benchmarks/detector_quality.py --split validation --no-birdnet   # model selection
+    python benchmarks/detector_quality.py --split validation   # corpus v4, model selection
+    python benchmarks/detector_quality.py                      # corpus v4 test split, once
+    python benchmarks/detector_quality.py --ours baseline --no-birdnet   # harness check
+    python benchmarks/detector_quality.py --corpus dev --split validation --no-birdnet
 """
 
 from __future__ import annotations
@@ -75,8 +103,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 CONDITIONS = ("alone", "snr10", "snr0")
-#: ``--split`` choices and the corpus split (``sources.csv``) each reads its recordings from.
+#: ``--split`` choices and the corpus split (manifest or ``sources.csv``) each reads from.
 SPLITS = {"test": "test", "validation": "val"}
+CORPORA = ("v4", "dev")
+#: BirdNET's decision threshold: BirdNET-Analyzer's default minimum confidence (``--min_conf``).
+BIRDNET_THRESHOLD = 0.1
+#: The detector's goal on corpus v4's test split: clip AUC at least ``auc`` and above BirdNET's,
+#: a false-positive rate at the model's threshold of at most ``max_fpr`` on each of
+#: ``fpr_kinds``, and a recall of at least ``min_recall`` over all bird clips.
+GOAL = {"auc": 0.95, "max_fpr": 0.05, "fpr_kinds": ("insect", "frog", "speech"),
+        "min_recall": 0.9}
 
 
 def _load(path: Path, key: str):
@@ -117,6 +153,12 @@ class Clip:
         Bird call onsets/offsets (s).
     path : str or None
         The WAV file, once written.
+    source : str
+        Package the recording comes from (corpus v4).
+    kind : str
+        Reviewed kind of the clip (corpus v4: ``call``, ``insect``, ...).
+    span : (float, float) or None
+        Where in the recording the clip was cut from (s; corpus v4).
     """
 
     name: str
@@ -127,6 +169,9 @@ class Clip:
     sources: list
     calls: list
     path: str | None = None
+    source: str = ""
+    kind: str = ""
+    span: tuple | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,26 +206,157 @@ def roc_auc(labels, scores):
     return metrics.roc_auc(y.astype(np.int64), scores)
 
 
-def bootstrap_ci(labels, score_sets, *, n_boot=1000, seed=0):
+def bootstrap_ci(labels, score_sets, *, n_boot=1000, seed=0, groups=None):
     """95 % percentile intervals of each AUC and of the first minus the second (paired).
 
-    Resamples clips with replacement within each class. Returns ``(cis, diff_ci)``:
-    a list of ``[lo, hi]`` per score set and ``[lo, hi]`` of ``auc0 - auc1`` (None with fewer
-    than two sets).
+    Without ``groups``, resamples clips with replacement within each class. With ``groups``
+    (one recording id per clip), resamples whole recordings with replacement, since clips cut
+    from one recording are not independent; a resample that lacks a class is left out.
+    Returns ``(cis, diff_ci)``: a list of ``[lo, hi]`` per score set and ``[lo, hi]`` of
+    ``auc0 - auc1`` (None with fewer than two sets).
     """
     y = np.asarray(labels).astype(bool)
     pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
     rng = np.random.default_rng(seed)
-    aucs = np.empty((n_boot, len(score_sets)))
+    if groups is not None:
+        _, inverse = np.unique(np.asarray(groups), return_inverse=True)
+        members = [np.flatnonzero(inverse == g) for g in range(inverse.max() + 1)]
+    aucs = np.full((n_boot, len(score_sets)), np.nan)
     for b in range(n_boot):
-        idx = np.concatenate([rng.choice(pos, pos.size), rng.choice(neg, neg.size)])
+        if groups is None:
+            idx = np.concatenate([rng.choice(pos, pos.size), rng.choice(neg, neg.size)])
+        else:
+            idx = np.concatenate([members[g] for g in rng.integers(0, len(members),
+                                                                   len(members))])
         for k, s in enumerate(score_sets):
-            aucs[b, k] = roc_auc(y[idx], np.asarray(s)[idx])
-    cis = [np.percentile(aucs[:, k], [2.5, 97.5]).round(4).tolist()
+            auc = roc_auc(y[idx], np.asarray(s)[idx])
+            aucs[b, k] = np.nan if auc is None else auc
+    cis = [np.nanpercentile(aucs[:, k], [2.5, 97.5]).round(4).tolist()
            for k in range(len(score_sets))]
-    diff = (np.percentile(aucs[:, 0] - aucs[:, 1], [2.5, 97.5]).round(4).tolist()
+    diff = (np.nanpercentile(aucs[:, 0] - aucs[:, 1], [2.5, 97.5]).round(4).tolist()
             if len(score_sets) > 1 else None)
     return cis, diff
+
+
+def pair_auc(labels, scores, member):
+    """AUC over the positive-negative pairs that have at least one clip in ``member``.
+
+    The per-source and per-kind AUC: for a group of negatives only (a night-insect package,
+    the ``insect`` kind), it is the group's negatives ranked against every positive; for a
+    group of positives only, the group's positives against every negative; for a group with
+    both, every pair it takes part in. Ties count one half, as in :func:`roc_auc`.
+
+    Parameters
+    ----------
+    labels : array-like [shape=(n,)]
+        0/1.
+    scores : array-like [shape=(n,)]
+    member : array-like of bool [shape=(n,)]
+        The group's clips.
+
+    Returns
+    -------
+    float or None
+        None when no such pair exists.
+
+    Examples
+    --------
+    >>> pair_auc([1, 1, 0, 0], [0.9, 0.2, 0.5, 0.1], [False, False, True, False])
+    0.5
+    """
+    y = np.asarray(labels).astype(bool)
+    s = np.asarray(scores, dtype=np.float64)
+    g = np.asarray(member).astype(bool)
+    total, weight = 0.0, 0
+    # pairs with the positive in the group (any negative), then those with only the negative
+    for pos, neg in ((y & g, ~y), (y & ~g, ~y & g)):
+        n = int(pos.sum()) * int(neg.sum())
+        if n:
+            sel = pos | neg
+            total += roc_auc(y[sel], s[sel]) * n
+            weight += n
+    return total / weight if weight else None
+
+
+def group_report(labels, scores, groups, *, threshold):
+    """Per group: clip counts, :func:`pair_auc`, and the rates at ``threshold``.
+
+    A clip is called a bird when its score is ``>= threshold``. ``recall`` is the fraction of
+    the group's positives called birds and ``fpr`` the fraction of its negatives called birds;
+    each is present only when the group has such clips. ``auc_within`` (the AUC of the group's
+    own clips) is given for a group with both classes.
+
+    Parameters
+    ----------
+    labels, scores : array-like [shape=(n,)]
+    groups : sequence of str [shape=(n,)]
+        The group of each clip (a package, a ``label/kind``).
+    threshold : float
+
+    Returns
+    -------
+    dict of str -> dict
+        Sorted by group name.
+    """
+    y = np.asarray(labels).astype(bool)
+    s = np.asarray(scores, dtype=np.float64)
+    groups = np.asarray(groups)
+    called = s >= threshold
+    out = {}
+    for name in sorted(set(groups.tolist())):
+        g = groups == name
+        pos, neg = int((g & y).sum()), int((g & ~y).sum())
+        entry = {"clips": pos + neg, "positives": pos, "negatives": neg,
+                 "auc": _round(pair_auc(y, s, g))}
+        if pos and neg:
+            entry["auc_within"] = _round(roc_auc(y[g], s[g]))
+        if pos:
+            entry["recall"] = _round(called[g & y].mean())
+        if neg:
+            entry["fpr"] = _round(called[g & ~y].mean())
+        out[name] = entry
+    return out
+
+
+def evaluate_v4(clips, results, *, threshold):
+    """Clip-level metrics of one scorer on corpus v4 clips.
+
+    A clip's score is its highest window score. Returns the clip AUC, the recall and the
+    false-positive rate at ``threshold`` over all clips, and :func:`group_report` per kind
+    (``label/kind``) and per source (package); ``_clip_scores`` holds the scores.
+    """
+    labels = np.array([c.label for c in clips])
+    scores = []
+    for c, (_, _, window_scores) in zip(clips, results):
+        window_scores = np.asarray(window_scores, dtype=np.float64)
+        if window_scores.size == 0 or not np.all(np.isfinite(window_scores)):
+            raise ValueError(f"scorer returned no or non-finite window scores for {c.name}")
+        scores.append(float(window_scores.max()))
+    scores = np.asarray(scores)
+    called = scores >= threshold
+    kinds = [f"{'bird' if c.label else 'nonbird'}/{c.kind}" for c in clips]
+    return {
+        "clip_auc": _round(roc_auc(labels, scores)),
+        "threshold": _round(threshold, 6),
+        "recall": _round(called[labels == 1].mean()) if labels.any() else None,
+        "fpr": _round(called[labels == 0].mean()) if not labels.all() else None,
+        "per_kind": group_report(labels, scores, kinds, threshold=threshold),
+        "per_source": group_report(labels, scores, [c.source for c in clips],
+                                   threshold=threshold),
+        "_clip_scores": scores,
+    }
+
+
+def goal_met(ours, peer):
+    """Whether ``ours`` (an :func:`evaluate_v4` result) meets :data:`GOAL` against ``peer``."""
+    auc, other = ours.get("clip_auc"), peer.get("clip_auc")
+    if auc is None or other is None or auc < GOAL["auc"] or auc <= other:
+        return False
+    for key, entry in ours["per_kind"].items():
+        label, kind = key.split("/", 1)
+        if label == "nonbird" and kind in GOAL["fpr_kinds"] and entry["fpr"] > GOAL["max_fpr"]:
+            return False
+    return ours["recall"] is not None and ours["recall"] >= GOAL["min_recall"]
 
 
 def window_labels(starts, ends, calls, *, min_overlap_s=0.2):
@@ -331,6 +507,82 @@ def make_eval_clips(sources, *, sr, seconds=9.0, backgrounds=6, max_per_kind=6, 
     return clips
 
 
+def v4_clips(records, *, split, clip_s=9.0, min_clip_s=1.0):
+    """The evaluation clips of one split of corpus v4.
+
+    Every kept, decodable file of the split (``split``: ``test`` or ``val``) is read once
+    (mono: the mean of its channels, at its own rate); its labelled parts
+    (``corpus_v4.labelled_spans``: the whole file, or the reviewed ``bird`` and ``nonbird``
+    segments of a soundscape) are cut into ``clip_s``-second clips
+    (``corpus_v4.cut_spans``: an end piece shorter than ``min_clip_s`` is dropped; a labelled
+    part shorter than ``clip_s`` is one clip). Files are taken in (package, path) order, so the
+    clips are the same on every run.
+
+    Parameters
+    ----------
+    records : list of dict
+        Manifest records, with ``path`` (``build_corpus_v4.load_manifest``).
+    split : str
+        Manifest split.
+    clip_s, min_clip_s : float
+        Clip length and shortest end piece (s).
+
+    Returns
+    -------
+    list of Clip
+        ``label`` 1 for ``bird``; ``source`` the package, ``kind`` the reviewed kind,
+        ``sources`` the recording (``package:path_inside``), ``span`` where it was cut.
+
+    Raises
+    ------
+    ValueError
+        If the split holds no bird or no non-bird clip.
+    """
+    import soundfile as sf
+
+    C = script("corpus_v4")
+    chosen = sorted((r for r in records if r["split"] == split and r.get("kept")
+                     and not r.get("error")), key=lambda r: (r["package"], r["path_inside"]))
+    clips = []
+    for rec in chosen:
+        pieces = C.cut_spans(C.labelled_spans(rec), clip_s=clip_s, min_clip_s=min_clip_s)
+        if not pieces:
+            continue
+        x, sr = sf.read(rec["path"], dtype="float32", always_2d=True)
+        x = x.mean(axis=1)
+        recording = f"{rec['package']}:{rec['path_inside']}"
+        stem = "".join(ch if ch.isalnum() else "_" for ch in Path(rec["path_inside"]).stem)
+        for start, end, label, kind in pieces:
+            a, b = int(round(start * sr)), min(x.size, int(round(end * sr)))
+            if b <= a:
+                continue
+            clips.append(Clip(
+                name=f"{len(clips):05d}-{rec['package']}-{stem}-{start:g}", sr=int(sr),
+                audio=np.ascontiguousarray(x[a:b]), label=int(label == "bird"),
+                condition="recording", sources=[recording], calls=[], source=rec["package"],
+                kind=kind, span=(start, end)))
+    n_pos = sum(c.label for c in clips)
+    if n_pos == 0 or n_pos == len(clips):
+        raise ValueError(f"the {split} split of corpus v4 gave {n_pos} bird and "
+                         f"{len(clips) - n_pos} non-bird clips; need both")
+    return clips
+
+
+def held_out_check(records, *, split):
+    """A sentence: whether ``split`` of a corpus v4 manifest is held out by source
+    (``corpus_v4.check_split``, and no package of the split has files in training)."""
+    C = script("corpus_v4")
+    problems = C.check_split(records)
+    packages = {r["package"] for r in records if r["split"] == split}
+    trained = packages & {r["package"] for r in records if r["split"] == "train"}
+    if trained:
+        problems.append(f"packages also in training: {sorted(trained)}")
+    if problems:
+        return "NOT HELD OUT: " + "; ".join(problems)
+    return (f"ok: {len(packages)} packages, none with a file in training; no recording in two "
+            "splits")
+
+
 # ---------------------------------------------------------------------------------------------
 # scorers: each maps a list of clips to [(starts_s, ends_s, scores), ...]
 
@@ -411,6 +663,7 @@ def scatter_scorer(model="default", *, batch_size=32, hop_s=None):
     score.description = (f"scatter.detect.load_model({model!r}), max over its windows"
                          + ("" if hop_s is None else f", hop {hop_s} s"))
     score.model_path = str(getattr(det, "path", model))
+    score.threshold = float(getattr(det, "threshold", 0.5))
     return score
 
 
@@ -423,7 +676,7 @@ def plugin_scorer(spec):
     return getattr(importlib.import_module(module), func)
 
 
-def _run_scorer(name, make, clips):
+def _run_scorer(name, make, clips, measure):
     """``(metrics dict, clip scores or None)``; failures become ``available: false``."""
     t0 = time.perf_counter()
     try:
@@ -431,7 +684,7 @@ def _run_scorer(name, make, clips):
         results = scorer(clips)
     except (RuntimeError, ImportError, OSError, ValueError) as exc:
         return {"name": name, "available": False, "reason": str(exc)}, None
-    metrics = evaluate(clips, results)
+    metrics = measure(clips, results, scorer)
     scores = metrics.pop("_clip_scores")
     metrics = {"name": name, "available": True,
                "description": getattr(scorer, "description", name), **metrics,
@@ -444,14 +697,28 @@ def _run_scorer(name, make, clips):
     return metrics, scores
 
 
-def run(clips, ours, peer, *, n_boot=1000, seed=0):
-    """Score ``clips`` with both scorers (``(name, factory)`` pairs); the result dict."""
+def _measure_dev(clips, results, scorer):
+    return evaluate(clips, results)
+
+
+def _measure_v4(clips, results, scorer):
+    return evaluate_v4(clips, results, threshold=float(getattr(scorer, "threshold", 0.5)))
+
+
+def run(clips, ours, peer, *, n_boot=1000, seed=0, corpus="dev"):
+    """Score ``clips`` with both scorers (``(name, factory)`` pairs); the result dict.
+
+    ``corpus="v4"`` measures with :func:`evaluate_v4` (each scorer's ``threshold``
+    attribute, 0.5 without one) and bootstraps by recording; ``"dev"`` with :func:`evaluate`.
+    """
     labels = [c.label for c in clips]
-    m_ours, s_ours = _run_scorer(*ours, clips)
-    m_peer, s_peer = _run_scorer(*peer, clips)
+    measure = _measure_v4 if corpus == "v4" else _measure_dev
+    m_ours, s_ours = _run_scorer(*ours, clips, measure)
+    m_peer, s_peer = _run_scorer(*peer, clips, measure)
     sets = [s for s in (s_ours, s_peer) if s is not None]
     if sets:
-        cis, diff_ci = bootstrap_ci(labels, sets, n_boot=n_boot, seed=seed)
+        groups = [c.sources[0] for c in clips] if corpus == "v4" else None
+        cis, diff_ci = bootstrap_ci(labels, sets, n_boot=n_boot, seed=seed, groups=groups)
         for m, s in ((m_ours, s_ours), (m_peer, s_peer)):
             if s is not None:
                 m["clip_auc_ci95"] = cis[0 if s is sets[0] else 1]
@@ -460,13 +727,17 @@ def run(clips, ours, peer, *, n_boot=1000, seed=0):
     out["ratio"] = round(a / b, 4) if a is not None and b else None
     out["difference"] = round(a - b, 4) if a is not None and b is not None else None
     out["difference_ci95"] = diff_ci if len(sets) == 2 else None
-    out["goal_met"] = (a is not None and a >= 0.95 and b is not None and a > b)
+    if corpus == "v4":
+        out["goal_met"] = bool(m_ours.get("available") and goal_met(m_ours, m_peer))
+    else:
+        out["goal_met"] = (a is not None and a >= 0.95 and b is not None and a > b)
     return out
 
 
-def _birdnet_factory():
+def _birdnet_factory(threshold=BIRDNET_THRESHOLD):
     peer = birdnet_module().BirdNET()
     peer.description = "BirdNET GLOBAL 6K V2.4 (FP32 tflite via ai_edge_litert), max over 3-s"
+    peer.threshold = float(threshold)
     return peer
 
 
@@ -484,11 +755,14 @@ def _leak_check(corpus, held_ids):
     return "ok: no held-out recording in any training clip"
 
 
-def main(argv=None):
-    """Build the held-out clips, score them with both detectors, print one JSON line."""
-    if str(ROOT) not in sys.path:  # measure this working tree, not an installed copy
-        sys.path.insert(0, str(ROOT))
+def _parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--corpus", choices=CORPORA, default="v4",
+                   help="v4: corpus v4's source-held-out split (the benchmark); dev: the "
+                        "development corpus's held-out tuxpaint recordings")
+    p.add_argument("--split", choices=tuple(SPLITS), default="test",
+                   help="held-out split the clips come from: test (the reported benchmark, "
+                        "once per shipped model) or validation (model selection)")
     p.add_argument("--ours", default="scatter",
                    help="'scatter' (scatter.detect model), 'baseline' (sanity check) or "
                         "'module:function'")
@@ -499,33 +773,38 @@ def main(argv=None):
     p.add_argument("--peer", choices=("birdnet", "none"), default="birdnet")
     p.add_argument("--no-birdnet", action="store_true",
                    help="score ours only (same as --peer none; quick, for model selection)")
-    p.add_argument("--split", choices=tuple(SPLITS), default="test",
-                   help="held-out recordings the clips are built from: the corpus's test split "
-                        "(the reported benchmark) or its validation split (model selection)")
-    p.add_argument("--manifest", type=Path, default=None, help="tuxpaint manifest.json")
-    p.add_argument("--corpus", type=Path, default=None,
-                   help="development corpus folder whose sources.csv gives the splits "
+    p.add_argument("--birdnet-threshold", type=float, default=BIRDNET_THRESHOLD,
+                   help="BirdNET's decision threshold for its recall and false-positive rates")
+    p.add_argument("--manifest", type=Path, default=None,
+                   help="the corpus's manifest.json (default: corpus v4's or tuxpaint's in the "
+                        "cache, fetched when missing)")
+    p.add_argument("--seconds", type=float, default=9.0, help="clip length (s)")
+    p.add_argument("--min-clip", type=float, default=1.0,
+                   help="v4: shortest end piece of a recording kept as a clip (s)")
+    p.add_argument("--dev-corpus", type=Path, default=None,
+                   help="dev: development corpus folder whose sources.csv gives the splits "
                         "(default: the default corpus if built, else recomputed)")
-    p.add_argument("--split-seed", type=int, default=0)
-    p.add_argument("--seconds", type=float, default=9.0)
-    p.add_argument("--sr", type=int, default=44100, help="sample rate of the clips")
+    p.add_argument("--split-seed", type=int, default=0, help="dev: split seed")
+    p.add_argument("--sr", type=int, default=44100, help="dev: sample rate of the clips")
     p.add_argument("--backgrounds", type=int, default=6,
-                   help="backgrounds per bird recording and SNR")
-    p.add_argument("--max-per-kind", type=int, default=6)
+                   help="dev: backgrounds per bird recording and SNR")
+    p.add_argument("--max-per-kind", type=int, default=6, help="dev: negatives per kind")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--boot", type=int, default=1000, help="bootstrap resamples")
     p.add_argument("--clips-dir", type=Path, default=None,
                    help="keep the evaluation WAVs here (default: a temporary folder)")
     p.add_argument("--quiet", action="store_true")
-    args = p.parse_args(argv)
-    t0 = time.perf_counter()
+    return p
 
+
+def _dev_clips(args):
+    """The development corpus's clips and the summary fields that describe them."""
     fts = script("fetch_tuxpaint_sounds")
     S = script("dev_corpus_sources")
     B = script("build_dev_corpus")
     manifest = args.manifest or fts.fetch(quiet=args.quiet)
     records = fts.load_manifest(manifest)
-    corpus = args.corpus
+    corpus = args.dev_corpus
     if corpus is None and (B.default_out_dir() / "sources.csv").is_file():
         corpus = B.default_out_dir()
     split_of, split_how = held_out_splits(records, corpus=corpus, split_seed=args.split_seed)
@@ -534,6 +813,47 @@ def main(argv=None):
     clips = make_eval_clips(held, sr=args.sr, seconds=args.seconds,
                             backgrounds=args.backgrounds, max_per_kind=args.max_per_kind,
                             seed=args.seed)
+    return clips, {
+        "held_out_birds": sorted(s.id for s in held if s.is_bird),
+        "held_out_non_birds": len({s.id for s in held if not s.is_bird}),
+        "negative_kinds": sorted({s.kind for s in held if not s.is_bird}),
+        "splits": split_how,
+        "leak_check": _leak_check(corpus, {s.id for s in held}),
+    }
+
+
+def _v4_clips(args):
+    """Corpus v4's clips of the chosen split and the summary fields that describe them."""
+    B = script("build_corpus_v4")
+    C = script("corpus_v4")
+    manifest = args.manifest or B.fetch(quiet=args.quiet)
+    records = B.load_manifest(manifest)
+    split = SPLITS[args.split]
+    clips = v4_clips(records, split=split, clip_s=args.seconds, min_clip_s=args.min_clip)
+    kinds: dict = {}
+    gaps = {"bird": 0, "nonbird": 0}
+    for c in clips:
+        key = f"{'bird' if c.label else 'nonbird'}/{c.kind}"
+        kinds[key] = kinds.get(key, 0) + 1
+        if C.silent_gaps(c.audio, sr=c.sr) >= 0.1:
+            gaps["bird" if c.label else "nonbird"] += 1
+    return clips, {
+        "recordings": len({c.sources[0] for c in clips}),
+        "packages": sorted({c.source for c in clips}),
+        "clip_kinds": dict(sorted(kinds.items())),
+        "min_clip_seconds": args.min_clip,
+        "silent_gap_clips": gaps,
+        "held_out_check": held_out_check(records, split=split),
+    }
+
+
+def main(argv=None):
+    """Build the held-out clips, score them with both detectors, print one JSON line."""
+    if str(ROOT) not in sys.path:  # measure this working tree, not an installed copy
+        sys.path.insert(0, str(ROOT))
+    args = _parser().parse_args(argv)
+    t0 = time.perf_counter()
+    clips, described = (_v4_clips if args.corpus == "v4" else _dev_clips)(args)
 
     if args.ours == "baseline":
         ours = ("band-energy baseline (sanity check)",
@@ -544,7 +864,8 @@ def main(argv=None):
         ours = (args.ours, lambda: plugin_scorer(args.ours))
     if args.no_birdnet:
         args.peer = "none"
-    peer = (("birdnet", _birdnet_factory) if args.peer == "birdnet" else
+    peer = (("birdnet", lambda: _birdnet_factory(args.birdnet_threshold))
+            if args.peer == "birdnet" else
             ("none", lambda: (_ for _ in ()).throw(RuntimeError("peer disabled (--peer none)"))))
 
     import soundfile as sf
@@ -555,22 +876,18 @@ def main(argv=None):
         for c in clips:
             c.path = str(folder / f"{c.name}.wav")
             sf.write(c.path, c.audio, c.sr, subtype="FLOAT")
-        result = run(clips, ours, peer, n_boot=args.boot, seed=args.seed)
+        result = run(clips, ours, peer, n_boot=args.boot, seed=args.seed, corpus=args.corpus)
 
-    held_birds = sorted(s.id for s in held if s.is_bird)
     summary = {
         "benchmark": "detector_quality",
+        "corpus": args.corpus,
         **result,
         "clips": len(clips),
         "positives": sum(c.label for c in clips),
         "negatives": sum(1 - c.label for c in clips),
         "split": args.split,
         "clip_seconds": args.seconds,
-        "held_out_birds": held_birds,
-        "held_out_non_birds": len({s.id for s in held if not s.is_bird}),
-        "negative_kinds": sorted({s.kind for s in held if not s.is_bird}),
-        "splits": split_how,
-        "leak_check": _leak_check(corpus, {s.id for s in held}),
+        **described,
         "seconds": round(time.perf_counter() - t0, 1),
     }
     print(json.dumps(summary))

@@ -14,7 +14,9 @@ cache and writes the manifest:
    a member of an archive), decoded once, fingerprinted (``audio_fingerprint.py``) and measured;
 4. copies of one recording (same audio at another rate, gain or format, in the same or another
    package) are found by fingerprint; one is kept, in the most held-out split (test, then
-   validation, then train; then table order), and the others name it in ``duplicate_of``;
+   validation, then train; then table order), and the others name it in ``duplicate_of``,
+   so that no recording of a held-out split is used by a less held-out one
+   (:func:`corpus_v4.check_split` checks it; the command line warns when it fails);
 5. labels come from the reviewed ``corpus_v4_labels.csv`` by content hash (files without a row
    are ``unreviewed``; training uses ``bird`` and ``nonbird`` only, never ``unsure`` or
    ``unreviewed``);
@@ -239,7 +241,7 @@ def collect(roots: dict, versions: dict, cache_dir, *, sources=None, labels=None
 
 def _dedupe(records, fps, F):
     """Set ``kept`` and ``duplicate_of``: one copy per recording, in the most held-out split."""
-    rank = {"test": 0, "val": 1, "train": 2}
+    rank = {s: i for i, s in enumerate(load_sibling("corpus_v4").SPLIT_ORDER)}
     usable = [i for i, fp in enumerate(fps) if fp is not None]
     order = sorted(usable, key=lambda i: (rank[records[i]["split"]], i))
     reps = F.group_duplicates([fps[i] for i in order])
@@ -383,11 +385,18 @@ def main(argv=None) -> int:
     def report(path, args):
         records = load_manifest(path)
         summary = summarize(records)
-        missing = load_sibling("corpus_v4").check_test_coverage(records)
-        if missing and not args.quiet:
-            print(f"warning: the test split has no reviewed {', '.join(missing)}",
-                  file=sys.stderr)
-        return {**summary, "test_missing": missing}, json.dumps(summary, indent=1)
+        C = load_sibling("corpus_v4")
+        missing = C.check_test_coverage(records)
+        problems = C.check_split(records)
+        if not args.quiet:
+            if missing:
+                print(f"warning: the test split has no reviewed {', '.join(missing)}",
+                      file=sys.stderr)
+            for problem in problems:
+                print(f"warning: the split is not held out by source: {problem}",
+                      file=sys.stderr)
+        return ({**summary, "test_missing": missing, "split_problems": problems},
+                json.dumps(summary, indent=1))
 
     return _deb.command(argv, description=__doc__.split("\n\n")[0], options=options,
                         summarize=report, errors=(FetchError, ValueError),

@@ -20,6 +20,10 @@ Denoised game clips keep digital silence between their calls: :func:`silent_gaps
 the manifest flags such files (``silent_gaps``), and :func:`mix_into_background` places them
 into a real background recording before the model sees them, so that "silence around it" is
 never a cue for "bird".
+
+Evaluation and training read a record's labelled parts with :func:`labelled_spans` and cut them
+into clips of one length with :func:`cut_spans`; :func:`check_split` checks that the manifest's
+split is held out by source (whole packages, no recording in two splits).
 """
 
 from __future__ import annotations
@@ -37,13 +41,20 @@ __all__ = [
     "LABELS_PATH",
     "LABEL_FIELDS",
     "REQUIRED_TEST_KINDS",
+    "SPLIT_ORDER",
+    "check_split",
     "check_test_coverage",
+    "cut_spans",
     "file_labels",
+    "labelled_spans",
     "mix_into_background",
     "read_labels",
     "silent_gaps",
     "write_labels",
 ]
+
+#: Splits from the most held out to the least: a recording kept in one is never used by a later.
+SPLIT_ORDER = ("test", "val", "train")
 
 LABELS = ("bird", "nonbird", "unsure")
 #: Kinds of a bird label: a song, a single call (or a few), or a field soundscape with birds.
@@ -304,3 +315,139 @@ def check_test_coverage(records) -> list[str]:
             if r.get("split") == "test" and r.get("kept", True)}
     return [f"{label} {'/'.join(kinds)}" for label, kinds in REQUIRED_TEST_KINDS
             if not any((label, k) in have for k in kinds)]
+
+
+def check_split(records) -> list[str]:
+    """What breaks the source split of a manifest (empty: nothing).
+
+    The split is held out by source when (a) every package has all its files in one split, and
+    (b) no recording of a held-out split is used by a less held-out one: a file that is a copy
+    of another (``duplicate_of``) sits in the same split as its kept copy or in a less held-out
+    one (copies are not used; the kept one is), and no two kept files of different splits have
+    the same content hash.
+
+    Parameters
+    ----------
+    records : list of dict
+        Manifest records (``package``, ``path_inside``, ``split``, ``kept``, ``duplicate_of``,
+        ``sha256``).
+
+    Returns
+    -------
+    list of str
+        One sentence per problem.
+    """
+    problems = []
+    splits: dict = {}
+    for r in records:
+        splits.setdefault(r["package"], set()).add(r["split"])
+    for package, found in sorted(splits.items()):
+        if len(found) > 1:
+            problems.append(f"package {package} has files in several splits: {sorted(found)}")
+    rank = {s: i for i, s in enumerate(SPLIT_ORDER)}
+    by_key = {f"{r['package']}:{r['path_inside']}": r for r in records}
+    for r in records:
+        kept = by_key.get(r.get("duplicate_of") or "")
+        if kept is not None and rank[kept["split"]] > rank[r["split"]]:
+            problems.append(f"{r['package']}:{r['path_inside']} ({r['split']}) is a copy of "
+                            f"{r['duplicate_of']}, kept in {kept['split']}")
+    first: dict = {}
+    for r in records:
+        if r.get("kept") and r.get("sha256"):
+            other = first.setdefault(r["sha256"], r)
+            if other["split"] != r["split"]:
+                problems.append(f"{other['package']}:{other['path_inside']} ({other['split']}) "
+                                f"and {r['package']}:{r['path_inside']} ({r['split']}) have "
+                                "the same content")
+    return problems
+
+
+def labelled_spans(record) -> list[tuple[float, float, str, str]]:
+    """The labelled parts of one manifest record: ``(start, end, label, kind)`` in seconds.
+
+    A record labelled per segment gives its ``bird`` and ``nonbird`` segments (cut to the
+    file's duration); ``unsure`` segments and the parts no segment covers are left out, since
+    nobody said what is in them. Otherwise the whole file is one span with the file's label,
+    when that label is ``bird`` or ``nonbird``; an ``unsure`` or ``unreviewed`` file gives
+    nothing.
+
+    Parameters
+    ----------
+    record : dict
+        A manifest record (``duration``, ``label``, ``kind``, ``segments``).
+
+    Returns
+    -------
+    list of tuple
+
+    Examples
+    --------
+    >>> labelled_spans({"duration": 10.0, "label": "bird", "kind": "soundscape",
+    ...                 "segments": [[0, 4, "bird", "soundscape"], [4, 6, "unsure", "other"],
+    ...                              [6, 12, "nonbird", "wind"]]})
+    [(0.0, 4.0, 'bird', 'soundscape'), (6.0, 10.0, 'nonbird', 'wind')]
+    """
+    duration = float(record["duration"])
+    segments = record.get("segments") or []
+    if not segments:
+        if record.get("label") not in ("bird", "nonbird") or duration <= 0:
+            return []
+        return [(0.0, duration, record["label"], record["kind"])]
+    out = []
+    for start, end, label, kind in segments:
+        start, end = float(start), min(float(end), duration)
+        if label in ("bird", "nonbird") and end > start:
+            out.append((start, end, label, kind))
+    return out
+
+
+def cut_spans(spans, *, clip_s: float, min_clip_s: float = 1.0):
+    """Cut labelled spans into clips of a fixed length.
+
+    Each span is cut from its start into consecutive clips of ``clip_s`` seconds; what is left
+    at its end becomes a shorter clip when it lasts at least ``min_clip_s`` and is dropped
+    otherwise. A span shorter than ``clip_s`` is one clip of its own length, however short:
+    it is the whole labelled event. Clips never cross a span's end, so each has one label.
+
+    Parameters
+    ----------
+    spans : sequence of (float, float, str, str)
+        ``(start, end, label, kind)``, as :func:`labelled_spans` gives them.
+    clip_s : float
+        Clip length (s), positive.
+    min_clip_s : float
+        Shortest end piece kept (s).
+
+    Returns
+    -------
+    list of (float, float, str, str)
+
+    Raises
+    ------
+    ValueError
+        If ``clip_s`` is not a positive number or ``min_clip_s`` is negative.
+
+    Examples
+    --------
+    >>> cut_spans([(0.0, 20.5, "bird", "soundscape"), (30.0, 30.4, "bird", "call")],
+    ...           clip_s=9.0)
+    [(0.0, 9.0, 'bird', 'soundscape'), (9.0, 18.0, 'bird', 'soundscape'), \
+(18.0, 20.5, 'bird', 'soundscape'), (30.0, 30.4, 'bird', 'call')]
+    """
+    if isinstance(clip_s, bool) or not isinstance(clip_s, (int, float)) \
+            or not math.isfinite(clip_s) or clip_s <= 0:
+        raise ValueError(f"clip_s must be a positive number of seconds; got {clip_s!r}")
+    if not isinstance(min_clip_s, (int, float)) or not min_clip_s >= 0:
+        raise ValueError(f"min_clip_s must be a number of seconds >= 0; got {min_clip_s!r}")
+    out = []
+    for start, end, label, kind in spans:
+        start, end = float(start), float(end)
+        if end - start <= clip_s:
+            out.append((start, end, label, kind))
+            continue
+        n = int((end - start) // clip_s)
+        out.extend((start + i * clip_s, start + (i + 1) * clip_s, label, kind)
+                   for i in range(n))
+        if end - (start + n * clip_s) >= max(min_clip_s, 1e-9):
+            out.append((start + n * clip_s, end, label, kind))
+    return out

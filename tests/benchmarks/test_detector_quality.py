@@ -1,4 +1,6 @@
-"""Tests of benchmarks/detector_quality.py and benchmarks/birdnet_peer.py (no BirdNET needed)."""
+"""Tests of benchmarks/detector_quality.py and benchmarks/birdnet_peer.py (no BirdNET needed):
+the corpus v4 mode on a tiny fake corpus written to a temporary folder, the development-corpus
+mode on a fake tuxpaint manifest."""
 
 import importlib.util
 import json
@@ -264,13 +266,14 @@ def _fake_manifest(tmp_path, rng):
 
 def test_main_prints_one_json_line(Q, rng, tmp_path, capsys):
     manifest = _fake_manifest(tmp_path / "cache", rng)
-    rc = Q.main(["--ours", "baseline", "--peer", "none", "--manifest", str(manifest),
-                 "--corpus", str(tmp_path / "no-corpus"), "--seconds", "2", "--sr", "16000",
+    rc = Q.main(["--corpus", "dev", "--ours", "baseline", "--peer", "none", "--manifest",
+                 str(manifest), "--dev-corpus", str(tmp_path / "no-corpus"), "--seconds", "2",
+                 "--sr", "16000",
                  "--backgrounds", "1", "--boot", "50", "--quiet"])
     assert rc == 0
     lines = capsys.readouterr().out.strip().splitlines()
     out = json.loads(lines[-1])
-    assert out["benchmark"] == "detector_quality"
+    assert out["benchmark"] == "detector_quality" and out["corpus"] == "dev"
     assert out["ours"]["available"] and out["birdnet"]["available"] is False
     assert out["held_out_birds"] and all(b.startswith("animals/birds/")
                                          for b in out["held_out_birds"])
@@ -281,8 +284,8 @@ def test_main_prints_one_json_line(Q, rng, tmp_path, capsys):
 
 def test_main_validation_split_uses_validation_recordings(Q, rng, tmp_path, capsys):
     manifest = _fake_manifest(tmp_path / "cache", rng)
-    common = ["--ours", "baseline", "--manifest", str(manifest), "--corpus",
-              str(tmp_path / "no-corpus"), "--seconds", "2", "--sr", "16000",
+    common = ["--corpus", "dev", "--ours", "baseline", "--manifest", str(manifest),
+              "--dev-corpus", str(tmp_path / "no-corpus"), "--seconds", "2", "--sr", "16000",
               "--backgrounds", "1", "--boot", "50", "--quiet"]
     outs = {}
     for split in ("test", "validation"):
@@ -299,3 +302,212 @@ def test_main_validation_split_uses_validation_recordings(Q, rng, tmp_path, caps
     assert val["held_out_birds"] == want and want
     assert not set(val["held_out_birds"]) & set(test["held_out_birds"])
     assert val["positives"] == len(want) * 4
+
+
+# ---------------------------------------------------------------------------------------------
+# corpus v4
+
+
+def test_pair_auc_counts_the_pairs_a_group_takes_part_in(Q, rng):
+    for _ in range(5):
+        y = rng.integers(0, 2, 40)
+        y[:2] = [0, 1]
+        s = np.round(rng.standard_normal(40), 1)  # with ties
+        g = rng.random(40) < 0.3
+        pairs = [(i, j) for i in np.flatnonzero(y == 1) for j in np.flatnonzero(y == 0)
+                 if g[i] or g[j]]
+        want = np.mean([1.0 if s[i] > s[j] else 0.5 if s[i] == s[j] else 0.0
+                        for i, j in pairs])
+        assert Q.pair_auc(y, s, g) == pytest.approx(want, abs=1e-12)
+    assert Q.pair_auc([1, 1, 0], [0.3, 0.2, 0.1], [True, True, False]) == 1.0
+    assert Q.pair_auc([0, 0], [0.3, 0.2], [True, False]) is None
+
+
+def _v4_clip(Q, label, kind, source, name):
+    return Q.Clip(name=name, audio=np.zeros(8, np.float32), sr=8, label=label,
+                  condition="recording", sources=[f"{source}:{name}"], calls=[],
+                  source=source, kind=kind)
+
+
+def test_evaluate_v4_by_kind_and_source_by_hand(Q):
+    # clip scores (highest window score): positives 0.9, 0.4, 0.7; negatives 0.8, 0.3, 0.95
+    table = [(1, "call", "A", [0.2, 0.9]), (1, "call", "B", [0.4]),
+             (1, "soundscape", "A", [0.7]), (0, "insect", "A", [0.8]),
+             (0, "insect", "C", [0.1, 0.3]), (0, "speech", "C", [0.95])]
+    clips = [_v4_clip(Q, lab, kind, src, f"c{i}") for i, (lab, kind, src, _) in enumerate(table)]
+    results = [(np.arange(len(w)), np.arange(len(w)) + 1.0, np.array(w)) for *_, w in table]
+    out = Q.evaluate_v4(clips, results, threshold=0.45)
+    assert out["clip_auc"] == pytest.approx(4 / 9, abs=1e-4)
+    assert out["recall"] == pytest.approx(2 / 3, abs=1e-4)   # 0.9 and 0.7 >= 0.45; 0.4 not
+    assert out["fpr"] == pytest.approx(2 / 3, abs=1e-4)      # 0.8 and 0.95; 0.3 not
+    assert out["threshold"] == 0.45
+    r = lambda x: round(x, 4)  # noqa: E731
+    assert out["per_kind"] == {
+        # 0.9 beats 0.8 and 0.3; 0.4 beats 0.3: 3 of 6 pairs
+        "bird/call": {"clips": 2, "positives": 2, "negatives": 0, "auc": 0.5, "recall": 0.5},
+        "bird/soundscape": {"clips": 1, "positives": 1, "negatives": 0, "auc": r(1 / 3),
+                            "recall": 1.0},
+        # 0.8 is beaten by 0.9 only, 0.3 by all three birds: 4 of 6
+        "nonbird/insect": {"clips": 2, "positives": 0, "negatives": 2, "auc": r(2 / 3),
+                           "fpr": 0.5},
+        "nonbird/speech": {"clips": 1, "positives": 0, "negatives": 1, "auc": 0.0, "fpr": 1.0},
+    }
+    assert out["per_source"] == {
+        # A's birds (0.9, 0.7) against all three negatives: 3 of 6; B's bird (0.4) against
+        # A's negative (0.8): 0 of 1. Within A: 0.9 > 0.8, 0.7 < 0.8
+        "A": {"clips": 3, "positives": 2, "negatives": 1, "auc": r(3 / 7), "auc_within": 0.5,
+              "recall": 1.0, "fpr": 1.0},
+        "B": {"clips": 1, "positives": 1, "negatives": 0, "auc": r(1 / 3), "recall": 0.0},
+        # C's negatives (0.3, 0.95) against the three birds: 3 of 6
+        "C": {"clips": 2, "positives": 0, "negatives": 2, "auc": 0.5, "fpr": 0.5},
+    }
+    assert np.allclose(out["_clip_scores"], [0.9, 0.4, 0.7, 0.8, 0.3, 0.95])
+
+
+def test_goal_met(Q):
+    kinds = {"bird/call": {"recall": 0.95}, "nonbird/insect": {"fpr": 0.05},
+             "nonbird/speech": {"fpr": 0.0}, "nonbird/urban": {"fpr": 0.5}}
+    ours = {"clip_auc": 0.96, "recall": 0.92, "per_kind": kinds}
+    peer = {"clip_auc": 0.9}
+    assert Q.goal_met(ours, peer)   # urban is not among the bounded kinds
+    assert not Q.goal_met(ours, {"clip_auc": 0.97})
+    assert not Q.goal_met(ours, {"available": False})
+    assert not Q.goal_met({**ours, "clip_auc": 0.94}, peer)
+    assert not Q.goal_met({**ours, "recall": 0.89}, peer)
+    assert not Q.goal_met({**ours, "per_kind": {**kinds, "nonbird/frog": {"fpr": 0.06}}}, peer)
+
+
+def test_bootstrap_by_recording(Q, rng):
+    y = np.repeat([0, 1], 30)
+    s = y + rng.standard_normal(60)
+    groups = [f"r{i // 3}" for i in range(60)]   # three clips per recording
+    cis, diff = Q.bootstrap_ci(y, [s, s], n_boot=200, seed=1, groups=groups)
+    assert cis[0][0] <= Q.roc_auc(y, s) <= cis[0][1] and diff == [0.0, 0.0]
+    again, _ = Q.bootstrap_ci(y, [s], n_boot=200, seed=1, groups=groups)
+    assert again[0] == cis[0]
+    by_clip, _ = Q.bootstrap_ci(y, [s], n_boot=200, seed=1)
+    assert by_clip[0] != cis[0]
+
+
+def _fake_v4(tmp_path, rng, *, extra=()):
+    """A tiny corpus v4 cache: test packages pkg-a, pkg-b; validation pkg-v; training pkg-t."""
+    sr = 8000
+    files = [
+        # package, path, split, duration, label, kind, segments, kept, duplicate_of
+        ("pkg-a", "a/call.wav", "test", 2.0, "bird", "call", [], True, ""),
+        ("pkg-a", "a/scape.wav", "test", 20.0, "bird", "soundscape",
+         [[0, 9.5, "bird", "soundscape"], [9.5, 12, "unsure", "soundscape"],
+          [12, 20, "nonbird", "wind"]], True, ""),
+        ("pkg-b", "b/night.wav", "test", 9.0, "nonbird", "insect", [], True, ""),
+        ("pkg-b", "b/talk.wav", "test", 3.0, "nonbird", "speech", [], True, ""),
+        ("pkg-b", "b/odd.wav", "test", 3.0, "unsure", "other", [], True, ""),
+        ("pkg-b", "b/copy.wav", "test", 2.0, "bird", "call", [], False, "pkg-a:a/call.wav"),
+        ("pkg-v", "v/bird.wav", "val", 3.0, "bird", "song", [], True, ""),
+        ("pkg-v", "v/rain.wav", "val", 3.0, "nonbird", "rain", [], True, ""),
+        ("pkg-t", "t/x.wav", "train", 2.0, "bird", "call", [], True, ""),
+        *extra]
+    records = []
+    for i, (pkg, path, split, dur, label, kind, segs, kept, dup) in enumerate(files):
+        rel = f"files/{pkg}/{path}"
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        x = 0.1 * rng.standard_normal((int(dur * sr), 2))     # stereo: read as the mean
+        sf.write(str(tmp_path / rel), x.astype(np.float32), sr)
+        records.append({"package": pkg, "path_inside": path, "split": split, "relpath": rel,
+                        "sha256": f"{i:064x}", "duration": dur, "sr": sr, "kept": kept,
+                        "duplicate_of": dup, "label": label, "kind": kind,
+                        "segments": segs, "error": ""})
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps({"version": 1, "sources": [], "files": records}))
+    return path
+
+
+def test_v4_clips_cut_labelled_parts_of_the_split(Q, rng, tmp_path):
+    B = Q.script("build_corpus_v4")
+    records = B.load_manifest(_fake_v4(tmp_path, rng))
+    clips = Q.v4_clips(records, split="test", clip_s=4.0, min_clip_s=1.0)
+    got = [(c.sources[0], c.span, c.label, c.kind, c.source) for c in clips]
+    assert got == [
+        ("pkg-a:a/call.wav", (0.0, 2.0), 1, "call", "pkg-a"),
+        ("pkg-a:a/scape.wav", (0.0, 4.0), 1, "soundscape", "pkg-a"),
+        ("pkg-a:a/scape.wav", (4.0, 8.0), 1, "soundscape", "pkg-a"),
+        ("pkg-a:a/scape.wav", (8.0, 9.5), 1, "soundscape", "pkg-a"),
+        ("pkg-a:a/scape.wav", (12.0, 16.0), 0, "wind", "pkg-a"),
+        ("pkg-a:a/scape.wav", (16.0, 20.0), 0, "wind", "pkg-a"),
+        ("pkg-b:b/night.wav", (0.0, 4.0), 0, "insect", "pkg-b"),
+        ("pkg-b:b/night.wav", (4.0, 8.0), 0, "insect", "pkg-b"),
+        ("pkg-b:b/night.wav", (8.0, 9.0), 0, "insect", "pkg-b"),
+        ("pkg-b:b/talk.wav", (0.0, 3.0), 0, "speech", "pkg-b")]
+    import soundfile
+
+    x, _ = soundfile.read(records[1]["path"], dtype="float32")
+    assert np.array_equal(clips[2].audio, x[4 * 8000:8 * 8000].mean(axis=1))
+    assert all(c.sr == 8000 and c.audio.dtype == np.float32 for c in clips)
+    assert len({c.name for c in clips}) == len(clips)
+    val = Q.v4_clips(records, split="val", clip_s=4.0)
+    assert [(c.kind, c.label) for c in val] == [("song", 1), ("rain", 0)]
+    with pytest.raises(ValueError, match=r"the train split of corpus v4 gave 1 bird and 0 "):
+        Q.v4_clips(records, split="train")
+
+
+def _kind_scorer(clips):
+    score = {"call": 0.9, "soundscape": 0.6, "insect": 0.7, "wind": 0.2, "speech": 0.1,
+             "song": 0.8, "rain": 0.3}
+    return [(np.zeros(1), np.full(1, c.audio.size / c.sr), np.array([score[c.kind]]))
+            for c in clips]
+
+
+_kind_scorer.threshold = 0.5
+
+
+def test_main_v4_prints_the_per_kind_and_per_source_figures(Q, rng, tmp_path, capsys,
+                                                            monkeypatch):
+    module = types.ModuleType("fake_dq_scorers")
+    module.by_kind = _kind_scorer
+    monkeypatch.setitem(sys.modules, "fake_dq_scorers", module)
+    manifest = _fake_v4(tmp_path, rng)
+    common = ["--manifest", str(manifest), "--ours", "fake_dq_scorers:by_kind", "--peer",
+              "none", "--seconds", "4", "--boot", "50", "--quiet"]
+    assert Q.main(common) == 0          # the defaults: corpus v4, test split
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["corpus"] == "v4" and out["split"] == "test"
+    assert out["clips"] == 10 and out["positives"] == 4 and out["negatives"] == 6
+    assert out["recordings"] == 4 and out["packages"] == ["pkg-a", "pkg-b"]
+    assert out["clip_kinds"] == {"bird/call": 1, "bird/soundscape": 3, "nonbird/insect": 3,
+                                 "nonbird/speech": 1, "nonbird/wind": 2}
+    assert out["held_out_check"].startswith("ok: 2 packages")
+    assert out["silent_gap_clips"] == {"bird": 0, "nonbird": 0}
+    ours = out["ours"]
+    # birds 0.9, 0.6 x3; non-birds 0.2 x2 (wind), 0.7 x3 (insect), 0.1 (speech); 24 pairs:
+    # 0.9 beats all 6, each 0.6 beats the three below it
+    assert ours["clip_auc"] == 0.625 and ours["threshold"] == 0.5
+    assert ours["recall"] == 1.0 and ours["fpr"] == 0.5
+    kinds = ours["per_kind"]
+    assert kinds["bird/call"]["auc"] == 1.0 and kinds["bird/soundscape"]["auc"] == 0.5
+    assert kinds["nonbird/insect"] == {"clips": 3, "positives": 0, "negatives": 3,
+                                       "auc": 0.25, "fpr": 1.0}  # only 0.9 is above 0.7
+    assert kinds["nonbird/wind"]["fpr"] == 0.0 and kinds["nonbird/speech"]["auc"] == 1.0
+    # pkg-a: its birds against every negative (15 of 24); within: birds above its wind
+    assert ours["per_source"]["pkg-a"] == {"clips": 6, "positives": 4, "negatives": 2,
+                                           "auc": 0.625, "auc_within": 1.0, "recall": 1.0,
+                                           "fpr": 0.0}
+    # pkg-b: 3 insect + 1 speech negatives against the 4 birds: 3 + 4 of 16
+    assert ours["per_source"]["pkg-b"] == {"clips": 4, "positives": 0, "negatives": 4,
+                                           "auc": 0.4375, "fpr": 0.75}
+    lo, hi = ours["clip_auc_ci95"]
+    assert lo <= 0.625 <= hi
+    assert out["birdnet"]["available"] is False and out["goal_met"] is False
+
+    assert Q.main(common + ["--split", "validation"]) == 0
+    val = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert val["split"] == "validation" and val["packages"] == ["pkg-v"]
+    assert val["ours"]["clip_auc"] == 1.0 and val["clips"] == 2
+
+
+def test_held_out_check_flags_a_package_in_training(Q, rng, tmp_path):
+    B = Q.script("build_corpus_v4")
+    records = B.load_manifest(_fake_v4(tmp_path, rng, extra=[
+        ("pkg-b", "b/also.wav", "train", 1.0, "nonbird", "wind", [], True, "")]))
+    text = Q.held_out_check(records, split="test")
+    assert text.startswith("NOT HELD OUT: package pkg-b has files in several splits")
+    assert "packages also in training: ['pkg-b']" in text
+    assert Q.held_out_check(records, split="val").startswith("NOT HELD OUT")

@@ -187,6 +187,7 @@ def test_fetch_downloads_once_then_only_relabels(B, T, tree, monkeypatch, capsys
     assert B.main(["--cache", str(cache), "--labels", str(labels), "--json"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["kept"] == 6 and out["test_missing"]   # nothing reviewed in the fake test split
+    assert out["split_problems"] == []
 
 
 def test_errors_name_the_row(B, T, tree):
@@ -304,3 +305,55 @@ def test_real_fetch_of_one_small_package(B, T, tmp_path):
     records = B.load_manifest(B.fetch(tmp_path, sources=table))
     assert len(records) > 20 and {r["split"] for r in records} == {"test"}
     assert all(r["version"] and r["sr"] > 0 for r in records)
+
+
+def _rec(package, path, split, *, sha, kept=True, duplicate_of=""):
+    return {"package": package, "path_inside": path, "split": split, "sha256": sha,
+            "kept": kept, "duplicate_of": duplicate_of}
+
+
+def test_check_split_on_a_tiny_manifest(C):
+    good = [_rec("pkg-a", "a.wav", "test", sha="1"),
+            _rec("pkg-b", "b.wav", "val", sha="2"),
+            _rec("pkg-c", "c.wav", "train", sha="3"),
+            # a training copy of a test recording: the test one is kept, the copy is not used
+            _rec("pkg-c", "a_copy.ogg", "train", sha="4", kept=False,
+                 duplicate_of="pkg-a:a.wav")]
+    assert C.check_split(good) == []
+    bad = good + [_rec("pkg-a", "x.wav", "train", sha="5"),           # a package in two splits
+                  _rec("pkg-b", "c_copy.wav", "val", sha="6", kept=False,
+                       duplicate_of="pkg-c:c.wav"),                   # val copy of a train file
+                  _rec("pkg-b", "same.wav", "val", sha="3")]          # train's bytes, kept
+    assert C.check_split(bad) == [
+        "package pkg-a has files in several splits: ['test', 'train']",
+        "pkg-b:c_copy.wav (val) is a copy of pkg-c:c.wav, kept in train",
+        "pkg-c:c.wav (train) and pkg-b:same.wav (val) have the same content"]
+
+
+def test_labelled_spans_and_cut_spans(C):
+    whole = {"duration": 20.5, "label": "bird", "kind": "call", "segments": []}
+    assert C.labelled_spans(whole) == [(0.0, 20.5, "bird", "call")]
+    for label in ("unsure", "unreviewed"):
+        assert C.labelled_spans({**whole, "label": label}) == []
+    segmented = {"duration": 30.0, "label": "bird", "kind": "soundscape", "segments": [
+        [0.0, 3.5, "unsure", "soundscape"], [3.5, 6.5, "bird", "soundscape"],
+        [6.5, 12.0, "nonbird", "wind"], [25.0, 31.0, "bird", "soundscape"]]}
+    spans = C.labelled_spans(segmented)   # unsure and uncovered parts left out; cut at 30 s
+    assert spans == [(3.5, 6.5, "bird", "soundscape"), (6.5, 12.0, "nonbird", "wind"),
+                     (25.0, 30.0, "bird", "soundscape")]
+    assert C.cut_spans(spans, clip_s=2.0) == [
+        (3.5, 5.5, "bird", "soundscape"),                        # 1 s left: kept
+        (5.5, 6.5, "bird", "soundscape"),
+        (6.5, 8.5, "nonbird", "wind"), (8.5, 10.5, "nonbird", "wind"),
+        (10.5, 12.0, "nonbird", "wind"),                         # 1.5 s left: kept
+        (25.0, 27.0, "bird", "soundscape"), (27.0, 29.0, "bird", "soundscape"),
+        (29.0, 30.0, "bird", "soundscape")]
+    clips = C.cut_spans(spans, clip_s=2.0, min_clip_s=1.2)
+    assert (5.5, 6.5, "bird", "soundscape") not in clips and (10.5, 12.0, "nonbird", "wind") \
+        in clips
+    assert C.cut_spans([(0.0, 0.3, "bird", "call")], clip_s=9.0, min_clip_s=1.0) == [
+        (0.0, 0.3, "bird", "call")]                              # a short event is one clip
+    with pytest.raises(ValueError, match=r"clip_s must be a positive number of seconds; got 0"):
+        C.cut_spans(spans, clip_s=0)
+    with pytest.raises(ValueError, match=r"min_clip_s must be a number of seconds >= 0"):
+        C.cut_spans(spans, clip_s=1.0, min_clip_s=-1)
