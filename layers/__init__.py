@@ -33,21 +33,23 @@ _EXPORTS = {
     "accuracy": "metrics", "confusion_matrix": "metrics", "top_k_accuracy": "metrics",
     "spline_classifier": "models",
     "Dropout": "noise", "GaussianNoise": "noise",
-    "BatchNorm": "norm", "LayerNorm": "norm",
+    "BatchNorm": "norm", "LayerNorm": "norm", "Standardize": "norm",
     "Optimizer": "optimizers", "adagrad": "optimizers", "adam": "optimizers",
     "adamw": "optimizers", "ema": "optimizers", "lamb": "optimizers", "momentum": "optimizers",
     "nesterov": "optimizers", "rmsprop": "optimizers", "sgd": "optimizers",
-    "AvgPool": "pool", "GlobalPool": "pool", "MaxPool": "pool",
+    "AvgPool": "pool", "GlobalPool": "pool", "LogMeanExpPool": "pool", "MaxPool": "pool",
+    "log_mean_exp": "pool",
     "GRU": "recurrent", "LSTM": "recurrent", "RNN": "recurrent",
     "l1": "regularization", "l2": "regularization", "orthogonality": "regularization",
     "Flatten": "shape", "Reshape": "shape",
     "BetaVQ": "spline", "MaxAffine": "spline", "MaxOut": "spline", "SoftVQ": "spline",
     "beta_vq": "spline", "maso": "spline",
+    "TemporalContext": "temporal", "frame_context": "temporal",
 }
 # submodules that are reachable as attributes but not re-exported by ``from layers import *``
 _PRIVATE_SUBMODULES = frozenset(
     {"analysis", "base", "compose", "conv", "dense", "errors", "noise", "norm", "pool",
-     "recurrent", "shape", "spline"}
+     "recurrent", "shape", "spline", "temporal"}
 )
 
 __all__ = sorted(["LayersError", *_EXPORTS])

@@ -1,11 +1,13 @@
-"""Normalisation layers: batch normalisation (running statistics as updates) and layer
-normalisation.
+"""Normalisation layers: batch normalisation (running statistics as updates), layer
+normalisation, and standardisation with fixed statistics.
 
 References: Ioffe & Szegedy, "Batch Normalization", ICML 2015; Ba, Kiros & Hinton, "Layer
 Normalization", 2016.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 import symbolic as S
 from layers import init as I
@@ -173,3 +175,76 @@ class LayerNorm(Layer):
         if self.beta is not None:
             y = y + self.beta
         return y
+
+
+class Standardize(Layer):
+    """Fixed standardisation with given statistics: ``y = (x - mean) / std`` per channel.
+
+    The statistics are those of a training set, measured once (not a running average as in
+    :class:`BatchNorm`, and without its ``epsilon``): the input stage of a classifier whose
+    features were standardised before training. They are parameters tagged neither trainable
+    nor regularizable by default, so optimizers leave them alone.
+
+    Parameters
+    ----------
+    incoming : tuple or Layer
+        Input shape with the channel axis ``axis`` of known size ``C``.
+    mean, std : array_like [shape=(C,)]
+        Per-channel mean and (positive) standard deviation.
+    axis : int, default 1
+        The channel axis.
+    learnable : bool, default False
+        Whether ``mean`` and ``std`` are trainable.
+
+    Raises
+    ------
+    LayersError
+        For an axis out of range or of unknown size, statistics of the wrong shape, or a
+        non-positive or non-finite ``std``.
+
+    Examples
+    --------
+    >>> import numpy as np, symbolic as S, layers as L
+    >>> with S.Graph():
+    ...     x = S.placeholder((None, 2, 3))
+    ...     f = S.function([x], L.Standardize(x.shape, [1.0, 2.0], [2.0, 4.0])(x))
+    ...     f(np.full((1, 2, 3), 3.0, "float32"))[0, :, 0].tolist()
+    [1.0, 0.25]
+    """
+
+    def __init__(self, incoming, mean, std, *, axis=1, learnable=False, dtype="float32",
+                 name=None):
+        super().__init__(incoming, name=name)
+        ndim = len(self.input_shape)
+        if not is_int(axis) or not -ndim <= axis < ndim:
+            raise LayersError(
+                f"Standardize: axis must be an int in [{-ndim}, {ndim - 1}] for input shape "
+                f"{format_shape(self.input_shape)}; got {axis!r}"
+            )
+        self.axis = int(axis) % ndim
+        c = self.input_shape[self.axis]
+        if c is None:
+            raise LayersError(
+                f"Standardize: the channel axis {axis} must have a known size; got input shape "
+                f"{format_shape(self.input_shape)}"
+            )
+        mean = np.asarray(mean, dtype=dtype)
+        std = np.asarray(std, dtype=dtype)
+        for what, value in (("mean", mean), ("std", std)):
+            if value.shape != (c,):
+                raise LayersError(
+                    f"Standardize: {what} must have shape ({c},) (one value per channel of "
+                    f"axis {axis}); got shape {value.shape}"
+                )
+        if not np.all(np.isfinite(std) & (std > 0)):
+            raise LayersError(
+                f"Standardize: std must be positive and finite; got minimum {std.min()!r}"
+            )
+        self.broadcast = tuple(c if i == self.axis else 1 for i in range(ndim))
+        self.mean = self.add_param(mean, (c,), "mean", trainable=learnable,
+                                   regularizable=False, dtype=dtype)
+        self.std = self.add_param(std, (c,), "std", trainable=learnable, regularizable=False,
+                                  dtype=dtype)
+
+    def get_output(self, x, *, deterministic):
+        return (x - self.mean.reshape(self.broadcast)) / self.std.reshape(self.broadcast)

@@ -2,15 +2,21 @@
 
 Max-pooling is a max-affine spline operator: each output is the maximum of the ``R = prod
 (window)`` affine (selection) maps of its window (Balestriero & Baraniuk, "A Spline Theory of
-Deep Networks", ICML 2018).
+Deep Networks", ICML 2018). Log-mean-exp pooling (:class:`LogMeanExpPool`) is a smooth
+maximum with a learned sharpness, for pooling instance scores into one bag score.
 """
 
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
+import numpy as np
+
 import symbolic as S
+from layers import init as I
 from layers.base import Layer, format_shape
 from layers.conv import conv_output_size, padding_spec
-from layers.errors import LayersError, check_ints
+from layers.errors import LayersError, check_ints, is_int
 
 
 class _Pool(Layer):
@@ -97,3 +103,105 @@ class GlobalPool(Layer):
     def get_output(self, x, *, deterministic):
         axes = tuple(range(2, x.ndim))
         return x.mean(axis=axes) if self.mode == "mean" else x.max(axis=axes)
+
+
+def log_mean_exp(x, beta, *, axis=-1):
+    """Log-mean-exp of ``x`` with sharpness ``beta``: ``log(mean(exp(beta * x))) / beta``.
+
+    A smooth maximum: between the mean (``beta -> 0``) and the maximum (``beta -> inf``) of
+    ``x`` along ``axis``, with gradient weights ``softmax(beta * x)`` (Pinheiro & Collobert,
+    "From image-level to pixel-level labeling with convolutional networks", CVPR 2015).
+    Computed as ``(logsumexp(beta * x) - log(n)) / beta``, stable for any ``beta * x``.
+
+    Parameters
+    ----------
+    x : jax.Array [shape=(..., n, ...)]
+    beta : float or jax.Array [shape=()]
+        Positive sharpness.
+    axis : int, default -1
+        The pooled axis (static).
+
+    Returns
+    -------
+    jax.Array [shape=x.shape without axis]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([0.0, 1.0, 5.0], "float32")
+    >>> round(float(log_mean_exp(x, 1e-4)), 3), round(float(log_mean_exp(x, 100.0)), 3)
+    (2.0, 4.989)
+    """
+    x = jnp.asarray(x)
+    n = x.shape[axis]
+    return (jax.nn.logsumexp(beta * x, axis=axis) - jnp.log(n)) / beta
+
+
+class LogMeanExpPool(Layer):
+    """Log-mean-exp pooling of one axis with a learned sharpness (see :func:`log_mean_exp`).
+
+    Pools instance scores (the logits of a recording's frames, say) into one bag score that
+    rises when any instance is high: multiple-instance learning with a smooth maximum whose
+    sharpness ``beta`` is learned (Pinheiro & Collobert, CVPR 2015; McFee, Salamon & Bello,
+    "Adaptive pooling operators for weakly labeled sound event detection", IEEE/ACM TASLP
+    26(11), 2018, learn a like trade-off between mean and max). ``beta = min_beta +
+    softplus(beta_raw)`` keeps it positive and at least ``min_beta`` while ``beta_raw`` is
+    learned freely.
+
+    Parameters
+    ----------
+    incoming : tuple or Layer
+        Input shape; the pooled axis may have any size.
+    axis : int, default -1
+        The pooled axis (not the batch axis 0).
+    beta_raw : initializer or float or array [shape=()], default 0.0
+        Initial unconstrained parameter (0: ``beta = min_beta + log 2``).
+    min_beta : float, default 0.1
+        Lower bound of ``beta`` (non-negative).
+    learnable : bool, default True
+        Whether ``beta_raw`` is trainable.
+
+    Attributes
+    ----------
+    beta_raw : symbolic.Variable [shape=()]
+
+    Raises
+    ------
+    LayersError
+        For an axis out of range or the batch axis, or a negative or non-finite ``min_beta``.
+
+    Examples
+    --------
+    >>> import numpy as np, symbolic as S, layers as L
+    >>> with S.Graph():
+    ...     x = S.placeholder((None, 3))
+    ...     pool = L.LogMeanExpPool(x.shape, beta_raw=50.0)
+    ...     f = S.function([x], pool(x))
+    ...     round(float(f(np.array([[0.0, 1.0, 5.0]], "float32"))[0]), 2)
+    4.98
+    """
+
+    def __init__(self, incoming, *, axis=-1, beta_raw=0.0, min_beta=0.1, learnable=True,
+                 dtype="float32", name=None):
+        super().__init__(incoming, name=name)
+        ndim = len(self.input_shape)
+        if not is_int(axis) or not -ndim <= axis < ndim or int(axis) % ndim == 0:
+            raise LayersError(
+                f"LogMeanExpPool: axis must be an int in [{-ndim}, {ndim - 1}] other than the "
+                f"batch axis 0, for input shape {format_shape(self.input_shape)}; got {axis!r}"
+            )
+        if not (np.isfinite(min_beta) and min_beta >= 0):
+            raise LayersError(
+                f"LogMeanExpPool: min_beta must be a non-negative number; got {min_beta!r}")
+        self.axis = int(axis) % ndim
+        self.min_beta = float(min_beta)
+        self.beta_raw = self.add_param(I.get(beta_raw), (), "beta_raw", trainable=learnable,
+                                       regularizable=False, dtype=dtype)
+        self.output_shape = self.input_shape[:self.axis] + self.input_shape[self.axis + 1:]
+
+    def beta(self):
+        """The sharpness ``min_beta + softplus(beta_raw)`` as a symbolic tensor."""
+        return S.nn.softplus(self.beta_raw) + self.min_beta
+
+    def get_output(self, x, *, deterministic):
+        return S.wrap(log_mean_exp)(x, self.beta(), axis=self.axis)

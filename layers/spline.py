@@ -329,6 +329,13 @@ class SoftVQ(BetaVQ):
                          name=name)
 
 
+def _maxout_init(init, shape, rng, dtype):
+    """A MaxOut weight ``(n_in, units, R)`` from an initializer of ``(n_in, units * R)``
+    matrices (so that its fan-in and fan-out are the dense layer's)."""
+    n_in, units, n_pieces = shape
+    return np.asarray(init((n_in, units * n_pieces), rng, dtype)).reshape(shape)
+
+
 class MaxOut(Layer):
     """Dense MASO layer: ``y_k = max_r (x @ W[:, k, r] + b[k, r])`` (maxout with R pieces).
 
@@ -365,9 +372,9 @@ class MaxOut(Layer):
         self.units, self.n_pieces = int(units), int(n_pieces)
         n_in = self.input_shape[-1]
         init = I.get(W if W is not None else I.He())
-        self.W = self.add_param(lambda s, rng, dt: init((n_in, self.units * self.n_pieces), rng,
-                                                       dt).reshape(s),
-                                (n_in, self.units, self.n_pieces), "W", dtype=dtype)
+        if callable(init):  # an initializer draws the (n_in, units * n_pieces) matrix
+            init = functools.partial(_maxout_init, init)
+        self.W = self.add_param(init, (n_in, self.units, self.n_pieces), "W", dtype=dtype)
         self.b = self.add_param(I.get(b), (self.units, self.n_pieces), "b", regularizable=False,
                                 dtype=dtype)
         self.output_shape = self.input_shape[:-1] + (self.units,)
