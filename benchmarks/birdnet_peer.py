@@ -41,7 +41,7 @@ import os
 
 import numpy as np
 
-__all__ = ["BirdNET", "NON_BIRD_LAST_WORDS", "bird_mask", "find_model"]
+__all__ = ["BirdNET", "NON_BIRD_LAST_WORDS", "bird_mask", "find_model", "frame"]
 
 MODEL_FILE = "BirdNET_GLOBAL_6K_V2.4_Model_FP32.tflite"
 LABELS_FILE = "BirdNET_GLOBAL_6K_V2.4_Labels.txt"
@@ -90,6 +90,36 @@ def bird_mask(labels):
         if not bird:
             excluded.append(label.strip())
     return np.asarray(mask, dtype=bool), excluded
+
+
+def frame(x):
+    """BirdNET's windows of a 48-kHz signal: consecutive 3-s windows, a last part of at least
+    :data:`MIN_LAST_S` zero-padded to 3 s and a shorter one dropped (one window at least).
+
+    Parameters
+    ----------
+    x : numpy.ndarray [shape=(n,)]
+        Samples at :data:`SR`.
+
+    Returns
+    -------
+    windows : numpy.ndarray [shape=(k, 3 * SR)], float32
+    starts, ends : numpy.ndarray [shape=(k,)]
+        Seconds; an end is the signal's end where it comes first.
+
+    Examples
+    --------
+    >>> w, starts, ends = frame(np.ones(int(7.5 * SR), np.float32))
+    >>> w.shape, starts.tolist(), ends.tolist()
+    ((3, 144000), [0.0, 3.0, 6.0], [3.0, 6.0, 7.5])
+    """
+    x = np.asarray(x, dtype=np.float32)
+    n = int(WINDOW_S * SR)
+    k = max(1, x.size // n + (x.size % n >= MIN_LAST_S * SR))
+    padded = np.zeros(k * n, dtype=np.float32)
+    padded[: min(x.size, k * n)] = x[: k * n]
+    starts = np.arange(k) * WINDOW_S
+    return padded.reshape(k, n), starts, np.minimum(starts + WINDOW_S, x.size / SR)
 
 
 def find_model():
@@ -164,18 +194,13 @@ class BirdNET:
         if sr != SR:
             length = int(round(x.size * SR / sr))
             x = librosa.resample(x, orig_sr=sr, target_sr=SR, res_type="soxr_hq")[:length]
-        n = int(WINDOW_S * SR)
-        k = max(1, x.size // n + (x.size % n >= MIN_LAST_S * SR))
-        padded = np.zeros(k * n, dtype=np.float32)
-        padded[: x.size] = x
-        windows = padded.reshape(k, n)
+        windows, starts, ends = frame(x)
         scores = []
-        for i in range(0, k, self._batch):
+        for i in range(0, len(windows), self._batch):
             logits = self._run(np.ascontiguousarray(windows[i:i + self._batch]))
             prob = 1.0 / (1.0 + np.exp(-np.clip(logits, -15.0, 15.0)))
             scores.append(prob[:, self.mask].max(axis=1))
-        starts = np.arange(k) * WINDOW_S
-        return starts, np.minimum(starts + WINDOW_S, x.size / SR), np.concatenate(scores)
+        return starts, ends, np.concatenate(scores)
 
     def __call__(self, clips):
         """Score ``clips`` (objects with ``audio`` and ``sr``); list of window triples."""

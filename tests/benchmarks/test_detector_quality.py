@@ -243,6 +243,18 @@ def test_bird_mask(P):
     assert excluded == [lab for lab, m in zip(labels, mask) if not m]
 
 
+def test_birdnet_frames(P):
+    n = int(3 * P.SR)
+    x = np.arange(int(6.9 * P.SR), dtype=np.float32)     # 0.9 s left over: dropped
+    w, starts, ends = P.frame(x)
+    assert w.shape == (2, n) and np.array_equal(w.reshape(-1), x[:2 * n])
+    assert starts.tolist() == [0.0, 3.0] and ends.tolist() == [3.0, 6.0]
+    w, _, ends = P.frame(np.ones(7 * P.SR, np.float32))   # 1 s left over: padded to 3 s
+    assert w.shape == (3, n) and np.all(w[2, P.SR:] == 0) and ends[-1] == 7.0
+    w, _, ends = P.frame(x[: P.SR // 2])                  # shorter than 1 s: one window
+    assert w.shape == (1, n) and ends.tolist() == [0.5]
+
+
 def test_birdnet_missing_is_reported(P, monkeypatch):
     monkeypatch.setattr(P.importlib.util, "find_spec", lambda name: None)
     assert P.find_model() is None
