@@ -1,11 +1,13 @@
 """Turn a ``layers`` network into the :class:`SplineNet` that the analysis functions work on.
 
 Every piecewise-affine layer becomes part of a max-affine spline operator (MASO) layer [1]_:
-affine layers (Dense, Conv, ConvTranspose, BatchNorm with its running statistics, AvgPool,
-mean GlobalPool, Flatten, Reshape, Dropout and GaussianNoise in deterministic mode) are
-composed into one affine map on flattened inputs, and each nonlinearity closes a layer:
-ReLU / leaky ReLU / absolute value element-wise, MaxPool and max GlobalPool as max-affine
-groups, MaxAffine units and MaxOut as max-affine groups over expanded pre-activations.
+affine layers (Dense, Conv, ConvTranspose, BatchNorm with its running statistics,
+Standardize, AvgPool, mean GlobalPool, Flatten, Reshape, TemporalContext's frame stacking,
+Dropout and GaussianNoise in deterministic mode) are composed into one affine map on flattened
+inputs, and each nonlinearity closes a layer: ReLU / leaky ReLU / absolute value element-wise,
+MaxPool and max GlobalPool as max-affine groups, MaxAffine units and MaxOut as max-affine
+groups over expanded pre-activations (MaxOut and Dense on a sequence of frames act on each
+frame with the same weights: block-diagonal maps).
 
 References
 ----------
@@ -186,7 +188,7 @@ class _Builder:
         return as_spline_net(self.layers, in_dim=self.d_in)
 
     def add(self, layer):
-        from layers import base, conv, dense, noise, norm, pool, shape, spline
+        from layers import base, conv, dense, noise, norm, pool, shape, spline, temporal
 
         kind = type(layer)
         if kind is base.InputLayer or isinstance(layer, (noise.Dropout, noise.GaussianNoise)):
@@ -198,6 +200,10 @@ class _Builder:
             self._dense(layer)
         elif isinstance(layer, norm.BatchNorm):
             self._batch_norm(layer)
+        elif isinstance(layer, norm.Standardize):
+            self._standardize(layer)
+        elif isinstance(layer, temporal.TemporalContext):
+            self._temporal_context(layer)
         elif isinstance(layer, (conv.Conv, conv.ConvTranspose)):
             self._by_basis(layer)
             self.shape = tuple(layer.output_shape[1:])
@@ -221,11 +227,14 @@ class _Builder:
             hint = ""
             if isinstance(layer, spline.BetaVQ):
                 hint = " (a smooth, soft-VQ nonlinearity; use the autodiff affine_map instead)"
+            elif isinstance(layer, pool.LogMeanExpPool):
+                hint = (" (a smooth maximum; analyse the network up to its input, and use the "
+                        "autodiff affine_map for the pooled output)")
             raise LayersError(
                 f"network: layer {layer.name} ({kind.__name__}) is not supported by "
                 f"to_spline_net{hint}; supported: Dense, Conv, ConvTranspose, BatchNorm, "
                 "MaxPool, AvgPool, GlobalPool, MaxAffine, MaxOut, Flatten, Reshape, Dropout, "
-                "GaussianNoise"
+                "GaussianNoise, Standardize, TemporalContext"
             )
 
     def _nonlinearity(self, layer):
@@ -304,15 +313,44 @@ class _Builder:
 
     def _maxout(self, layer):
         W = _value(layer.W)  # (n_in, units, R)
-        if len(self.shape) != 1:
-            raise LayersError(
-                f"network: layer {layer.name} (MaxOut) needs flat examples (batch, n_in); got "
-                f"example shape {self.shape}"
-            )
         n_in, units, R = W.shape
-        self.affine(W.reshape(n_in, units * R), _value(layer.b).reshape(units * R))
-        self.emit(max_pool(np.arange(units * R).reshape(units, R)))
-        self.shape = (units,)
+        lead = self.size // n_in  # MaxOut acts on the last axis: the same units at each
+        M = W.reshape(n_in, units * R)  # leading position (a frame of a sequence, say)
+        b = _value(layer.b).reshape(units * R)
+        if lead > 1:
+            self._check_size(layer, self.size, lead * units * R)
+            M, b = np.kron(np.eye(lead), M), np.tile(b, lead)
+        self.affine(M, b)
+        self.emit(max_pool(np.arange(lead * units * R).reshape(lead * units, R)))
+        self.shape = self.shape[:-1] + (units,)
+
+    def _standardize(self, layer):
+        """(x - mean) / std per channel: the diagonal affine map x / std - mean / std."""
+        axis = layer.axis - 1  # axis of the example shape
+        channel = np.arange(self.shape[axis]).reshape(
+            [-1 if i == axis else 1 for i in range(len(self.shape))]
+        )
+        channel = np.broadcast_to(channel, self.shape).ravel()
+        scale = 1.0 / _value(layer.std)[channel]
+        shift = -_value(layer.mean)[channel] * scale
+        if self.A is None:
+            self._check_size(layer, self.size, self.size)
+        self.A = np.diag(scale) if self.A is None else self.A * scale
+        self.c = shift if self.c is None else self.c * scale + shift
+
+    def _temporal_context(self, layer):
+        """Frame stacking: a 0/1 selection matrix from (C, T) to (T, K * C)."""
+        from layers.temporal import context_indices
+
+        C, T = self.shape
+        K = len(layer.offsets)
+        self._check_size(layer, self.size, T * K * C)
+        idx = context_indices(T, layer.offsets)  # (T, K) input frames
+        rows = (np.arange(C)[None, None, :] * T + idx[:, :, None]).ravel()  # input c * T + t'
+        M = np.zeros((self.size, T * K * C))
+        M[rows, np.arange(T * K * C)] = 1.0
+        self.affine(M, None)
+        self.shape = (T, K * C)
 
     def _max_affine(self, layer):
         slopes, offsets = _value(layer.slopes), _value(layer.offsets)

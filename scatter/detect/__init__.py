@@ -3,6 +3,8 @@
 - :mod:`~scatter.detect.features`: scattering (orders 1-2) -> thresholding activity mask ->
   log and per-band normalisation (:class:`FeatureConfig`, :class:`FeatureExtractor`);
 - :mod:`~scatter.detect.model`: the max-affine spline network, pure JAX on a dict of arrays;
+  :mod:`~scatter.detect.network`: the same classifier as a ``layers`` network
+  (``load_model("default").network``), which :mod:`layers.analysis` reads;
 - :mod:`~scatter.detect.detector`: :class:`Detector`, features + model compiled and sharded
   over the local devices, with :meth:`Detector.detect` over files and folders;
 - :mod:`~scatter.detect.deploy`: :func:`detect`, a run with every output of ``scatter

@@ -103,6 +103,9 @@ class Detector:
     fingerprint : str
         SHA-256 (hex) of the classifier weights and the feature settings: identifies the model
         in a run's settings, so that a resumed run does not mix two models' scores.
+    network : layers.Layer
+        The classifier as a ``layers`` network on one window's features (built on first use;
+        see :mod:`scatter.detect.network`).
 
     Raises
     ------
@@ -124,6 +127,7 @@ class Detector:
         self.config = FeatureConfig.from_dict(metadata["features"])
         self._features = None
         self._features_lock = threading.Lock()
+        self._network = None
         # host arrays until placed (below): a device array resharded over several devices
         # costs a small compilation per shape at every start-up
         params = {k: np.asarray(v, np.float32) for k, v in params.items()}
@@ -208,6 +212,20 @@ class Detector:
     def _classify(self, params, S):
         """Stage 2: envelopes -> activity features -> classifier -> probabilities."""
         return jax.nn.sigmoid(window_logits(params, self.features.activity(S)))
+
+    @property
+    def network(self):
+        """The classifier as a ``layers`` network, built on first use: features
+        ``(batch, n_features, n_frames)`` of windows -> frame logits ``(batch, n_frames)``
+        (:func:`scatter.detect.network.classifier_network`; the window logit is
+        :func:`scatter.detect.network.window_network` on top of it)."""
+        if self._network is None:
+            from scatter.detect.network import classifier_network
+
+            self._network = classifier_network(
+                {k: np.asarray(v) for k, v in self.params.items()},
+                n_frames=self.features.n_frames)
+        return self._network
 
     @property
     def n_devices(self):

@@ -215,6 +215,8 @@ def load_model(model="default", *, program_cache=None):
     >>> det = load_model("default")          # doctest: +SKIP
     >>> det.config.sr                         # doctest: +SKIP
     22050
+    >>> det.network.output_shape              # the classifier as layers  # doctest: +SKIP
+    (None, 55)
     """
     from scatter.detect.detector import Detector
 

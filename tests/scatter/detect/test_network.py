@@ -1,0 +1,206 @@
+"""scatter.detect.network: the classifier as a layers network gives the model's logits, and
+layers.analysis reads the shipped model.
+
+Tolerances come from the computation: every float32 evaluation (the layers network, the model
+functions, the detector's compiled program) is compared with a float64 NumPy evaluation, and
+its error is bounded by propagating, layer by layer, the rounding of each sum of n products in
+float32 (at most gamma_n = n eps / (1 - n eps) times the sum of the magnitudes of its terms)
+through the weights (|W|^T e) and the maxima (1-Lipschitz); the pooling adds the rounding of
+its exponential sum and of beta. Two float32 evaluations then differ by at most twice the
+bound.
+"""
+
+import jax
+import numpy as np
+import pytest
+
+import layers as L
+import symbolic as S
+from layers.analysis import affine_map, local_complexity, to_spline_net
+from scatter.detect import load_model
+from scatter.detect import model as M
+from scatter.detect.network import classifier_network, window_network
+from scatter.detect.synth import make_clip
+from scatter.errors import ScatterError
+
+EPS = float(np.finfo(np.float32).eps)
+
+
+def _gamma(n):
+    return n * EPS / (1 - n * EPS)
+
+
+def _reference(params, feats):
+    """Frame logits, window logits and their float32 error bounds, in float64 NumPy.
+
+    Returns
+    -------
+    frames, frames_bound : numpy.ndarray [shape=(batch, n_frames)]
+    window, window_bound : numpy.ndarray [shape=(batch,)]
+    """
+    p = {k: np.asarray(v, np.float64) for k, v in params.items()}
+    x = np.swapaxes(np.asarray(feats, np.float64), -1, -2)  # (batch, T, C)
+    h = (x - p["mean"]) / p["std"]
+    e = 3 * EPS * (np.abs(x) + np.abs(p["mean"])) / p["std"]  # difference, quotient
+    if "context" in p:
+        n = h.shape[-2]
+        idx = np.clip(np.arange(n)[:, None] + p["context"].astype(int)[None, :], 0, n - 1)
+        h = h[..., idx, :].reshape(h.shape[:-1] + (-1,))
+        e = e[..., idx, :].reshape(e.shape[:-1] + (-1,))
+    for i in range(M.n_layers(params)):
+        W, b = p[f"w{i}"], p[f"b{i}"]
+        z = np.einsum("...i,ihr->...hr", h, W) + b
+        ez = (np.einsum("...i,ihr->...hr", e, np.abs(W))
+              + _gamma(W.shape[0] + 1) * (np.einsum("...i,ihr->...hr", np.abs(h), np.abs(W))
+                                          + np.abs(b)))
+        h, e = z.max(axis=-1), ez.max(axis=-1)
+    w = p["w_out"]
+    y = h @ w + p["b_out"]
+    ey = e @ np.abs(w) + _gamma(w.size + 1) * (np.abs(h) @ np.abs(w) + abs(p["b_out"]))
+    n = y.shape[-1]
+    beta = np.log1p(np.exp(p["beta_raw"])) + 0.1
+    z = beta * y
+    m = z.max(axis=-1, keepdims=True)
+    window = (np.log(np.exp(z - m).sum(axis=-1)) + m[..., 0] - np.log(n)) / beta
+    # the pooled value moves by at most max|dy| (softmax weights sum to one); its own
+    # rounding: the sum of n exponentials (relative (n + 2) eps, absolute after the log),
+    # a few eps of the magnitudes, and beta rounded (|d/dbeta| <= spread / beta)
+    mag = np.abs(y).max(axis=-1) + np.log(n) / beta
+    ew = (ey.max(axis=-1) + (n + 2) * EPS / beta + 8 * EPS * mag
+          + 4 * EPS * np.ptp(y, axis=-1))
+    return y, ey, window, ew
+
+
+def _evaluate(net, pooled, feats):
+    x = S.placeholder(L.get_all_layers(net)[0].input_shape)
+    f = S.function([x], [L.get_output(net, x, deterministic=True),
+                         L.get_output(pooled, x, deterministic=True)])
+    return tuple(np.asarray(v, np.float64) for v in f(np.asarray(feats, np.float32)))
+
+
+def _check(name, got, want, bound, report):
+    err = np.abs(np.asarray(got, np.float64) - want)
+    report[name] = (float(err.max()), float(bound.max()))
+    assert np.all(err <= bound), f"{name}: error {err.max():.3g} above the bound"
+
+
+@pytest.mark.parametrize("context", [None, (-4, -2, 0, 2, 4), (1, -1)])
+def test_random_models_same_logits_as_the_model_functions(context, rng):
+    params = M.init_params(jax.random.PRNGKey(3), n_features=6, hidden=(7, 5), pieces=3,
+                           mean=rng.normal(size=6), std=rng.uniform(0.5, 2, size=6),
+                           context=context)
+    params["beta_raw"] = np.float32(0.8)
+    feats = (3 * rng.normal(size=(4, 6, 9))).astype("float32")
+    net = classifier_network(params, n_frames=9)
+    pooled = window_network(net, params)
+    assert net.output_shape == (None, 9) and pooled.output_shape == (None,)
+    frames, window = _evaluate(net, pooled, feats)
+    ref, ref_bound, ref_w, ref_w_bound = _reference(params, feats)
+    report = {}
+    _check("network frames", frames, ref, ref_bound, report)
+    _check("model frames", M.frame_logits(params, feats), ref, ref_bound, report)
+    _check("network window", window, ref_w, ref_w_bound, report)
+    _check("model window", M.window_logits(params, feats), ref_w, ref_w_bound, report)
+    _check("network vs model frames", frames, np.asarray(M.frame_logits(params, feats)),
+           2 * ref_bound, report)
+
+
+def test_parameters_and_tags(rng):
+    params = M.init_params(jax.random.PRNGKey(0), n_features=4, hidden=(3,), pieces=2,
+                           context=(-1, 0, 1))
+    net = classifier_network(params, n_frames=5)
+    pooled = window_network(net, params)
+    kinds = [type(layer).__name__ for layer in L.get_all_layers(pooled)]
+    assert kinds == ["InputLayer", "Standardize", "TemporalContext", "MaxOut", "Dense",
+                     "Reshape", "LogMeanExpPool"]
+    # the fixed statistics are not trainable (model.FIXED); everything else is
+    trainable = L.count_params(pooled, trainable=True)
+    fixed = sum(np.asarray(params[k]).size for k in ("mean", "std"))
+    assert trainable == sum(np.asarray(v).size for k, v in params.items()
+                            if k not in M.FIXED)
+    assert L.count_params(pooled) == trainable + fixed
+
+
+def test_bad_arguments_raise(rng):
+    params = M.init_params(jax.random.PRNGKey(0), n_features=4, hidden=(3,), pieces=2)
+    with pytest.raises(ScatterError, match="n_frames must be a positive integer"):
+        classifier_network(params, n_frames=0)
+    with pytest.raises(ScatterError, match="params is missing"):
+        classifier_network({k: v for k, v in params.items() if k != "w_out"}, n_frames=3)
+    with pytest.raises(ScatterError, match="network must be a classifier_network"):
+        window_network(L.InputLayer((None, 4, 3)), params)
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    """The shipped detector, its features and scores of a few synthetic windows (calls and
+    backgrounds), from the detector's compiled program."""
+    det = load_model("default")
+    assert det._network is None  # not built by load_model
+    rng = np.random.default_rng(20261127)
+    sr, n = det.config.sr, det.config.window
+    windows = np.stack([make_clip(rng, sr=sr, seconds=n / sr + 0.01, bird=i % 2 == 0)[:n]
+                        for i in range(4)]).astype("float32")
+    scores, feats = det.score_with_features(windows)
+    return det, windows, np.asarray(scores, np.float64), np.asarray(feats)
+
+
+def test_shipped_network_gives_the_detectors_logits(shipped):
+    det, windows, scores, feats = shipped
+    net = det.network
+    assert net is det.network  # built once
+    assert net.output_shape == (None, det.features.n_frames)
+    pooled = window_network(net, det.params)
+    # the detector's features and random frames around the training statistics
+    mean, std = np.asarray(det.params["mean"]), np.asarray(det.params["std"])
+    noise = np.random.default_rng(1).normal(size=(3,) + feats.shape[1:])
+    frames_in = np.concatenate([feats, (mean[:, None] + std[:, None] * noise)]).astype("f4")
+    frames, window = _evaluate(net, pooled, frames_in)
+    ref, ref_bound, ref_w, ref_w_bound = _reference(det.params, frames_in)
+    report = {}
+    _check("network frames", frames, ref, ref_bound, report)
+    _check("model frames", M.frame_logits(det.params, frames_in), ref, ref_bound, report)
+    _check("network window", window, ref_w, ref_w_bound, report)
+    _check("model window", M.window_logits(det.params, frames_in), ref_w, ref_w_bound, report)
+    # the compiled program's probabilities: sigmoid has slope <= 1/4, plus its own rounding
+    k = len(feats)
+    p_ref = 1 / (1 + np.exp(-ref_w[:k]))
+    _check("program scores", scores, p_ref, 0.25 * ref_w_bound[:k] + 4 * EPS, report)
+    _check("network vs program", 1 / (1 + np.exp(-window[:k])), scores,
+           0.5 * ref_w_bound[:k] + 8 * EPS, report)
+    # and the scores of the plain scoring program (another compiled program for the same
+    # features: the same to float rounding)
+    np.testing.assert_allclose(det.score_windows(windows), scores, rtol=0, atol=1e-6)
+
+
+def test_analysis_reads_the_shipped_classifier(shipped):
+    """The shipped model has no context: each frame's logit is one spline function of that
+    frame, the 1-frame network; its affine map at a frame reproduces the frame's logit in the
+    window network, and equals the numerical Jacobian of the float64 reference."""
+    det, _, _, feats = shipped
+    assert "context" not in det.params
+    frame_net = classifier_network(det.params, n_frames=1)
+    spline = to_spline_net(frame_net)
+    H = [det.params[f"b{i}"].shape for i in range(M.n_layers(det.params))]
+    assert spline.in_dim == feats.shape[1]
+    assert spline.out_dims == tuple(h for h, _ in H) + (1,)
+    x = np.swapaxes(feats[:2], 1, 2).reshape(-1, feats.shape[1]).astype(np.float64)  # frames
+    A, b = (np.asarray(v, np.float64) for v in affine_map(spline, x))
+    want, bound, _, _ = _reference(det.params, x[:, :, None])
+    got = np.einsum("nod,nd->no", A, x) + b
+    # A and b are float32 products of the layers' selected weights: bound as the logit
+    assert np.all(np.abs(got[:, 0] - want[:, 0]) <= 4 * bound[:, 0] + 64 * EPS * (
+        np.abs(A[:, 0]) * np.abs(x)).sum(-1))
+    h = 1e-5
+    for i in (0, 17):
+        J = np.array([(_reference(det.params, (x[i] + h * e)[None, :, None])[0]
+                       - _reference(det.params, (x[i] - h * e)[None, :, None])[0])[0, 0]
+                      / (2 * h) for e in np.eye(x.shape[1])])
+        assert np.abs(J - A[i, 0]).max() <= 1e-4 * np.abs(A[i, 0]).max()
+    # local complexity: units cut within the radius; none at a vanishing radius, more further
+    counts = [np.asarray(local_complexity(spline, x[:8], radius=r)) for r in (1e-6, 0.5, 5.0)]
+    assert np.all(counts[0] == 0)
+    assert np.all(counts[1] <= counts[2]) and counts[2].sum() > 0
+    # the whole window network is too large for dense spline matrices: a clear error
+    with pytest.raises(L.LayersError, match="max_matrix_entries"):
+        to_spline_net(det.network)
