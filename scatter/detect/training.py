@@ -44,6 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from layers.datasets import epoch_batches
 from scatter.detect import model as M
 from scatter.detect.bags import bags_fingerprint, extract_bags, load_bags, save_bags
 from scatter.detect.data import read_labels, split_records
@@ -187,48 +188,6 @@ def default_settings():
     features = dataclasses.replace(FeatureConfig.from_dict(meta["features"]), xi1=(), sigma1=())
     config = TrainConfig.from_dict(meta.get("training", {}).get("config", {}))
     return features, dataclasses.replace(config, last_window="end")
-
-
-def epoch_batches(n, batch_size, *, n_copies, seed, epoch, weights=None):
-    """The minibatches of one training epoch, drawn reproducibly from ``seed`` and ``epoch``.
-
-    Clips are visited in a random order, each through one randomly drawn augmented copy; the
-    last batch is padded to ``batch_size`` with rows of weight 0.
-
-    Parameters
-    ----------
-    n : int
-        Training clips.
-    batch_size : int
-        Rows per batch (``<= n``).
-    n_copies : int
-        Stored copies per clip (the clean one and its augmentations).
-    seed, epoch : int
-    weights : numpy.ndarray [shape=(n,)] or None
-        Per-clip loss weights (None: all 1).
-
-    Yields
-    ------
-    idx : numpy.ndarray [shape=(batch_size,), dtype=int]
-        Clip indices (padding rows repeat clip 0).
-    copy : numpy.ndarray [shape=(batch_size,), dtype=int]
-        The copy of each clip.
-    w : numpy.ndarray [shape=(batch_size,), dtype=float32]
-        Loss weights (0 on padding rows).
-    key : jax.Array
-        PRNG key of the step (dropout).
-    """
-    rng = np.random.default_rng([seed, epoch])
-    order = rng.permutation(n)
-    copy = rng.integers(0, n_copies, size=n)
-    for i in range(0, n, batch_size):
-        idx = order[i:i + batch_size]
-        w = np.zeros(batch_size, np.float32)
-        w[:len(idx)] = 1.0 if weights is None else weights[idx]
-        if len(idx) < batch_size:
-            idx = np.r_[idx, np.zeros(batch_size - len(idx), int)]
-        key = jax.random.fold_in(jax.random.PRNGKey(seed), epoch * 1_000_003 + i)
-        yield idx, copy[idx], w, key
 
 
 def _stats(bags):
@@ -415,8 +374,9 @@ def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resum
                 stopped_early = True
                 break
             losses = []
-            for idx, copy, w, key in epoch_batches(n, B, n_copies=n_copies, seed=config.seed,
-                                                   epoch=epoch, weights=clip_w):
+            for idx, copy, w, key in epoch_batches(n, batch_size=B, n_copies=n_copies,
+                                                   seed=config.seed, epoch=epoch,
+                                                   weights=clip_w):
                 feats = tb.feats[idx, copy].astype(np.float32)
                 params, opt_state, loss = step(params, opt_state, feats, tb.valid[idx],
                                                tb.labels[idx].astype(np.float32), w, key)
