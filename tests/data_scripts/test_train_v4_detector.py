@@ -1,0 +1,117 @@
+"""Tests of data_scripts/train_v4_detector.py on a tiny fake corpus v4 manifest (no download)."""
+
+import csv
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from scatter.detect.data import Record, read_labels
+
+
+@pytest.fixture(scope="module")
+def T(scripts):
+    return scripts("train_v4_detector")
+
+
+def _rec(package, name, *, split, label, kind, duration, path="", segments=(), gaps=False,
+         kept=True, error=""):
+    return {"package": package, "path_inside": name, "path": path, "split": split,
+            "label": label, "kind": kind, "duration": duration, "segments": list(segments),
+            "silent_gaps": gaps, "kept": kept, "error": error}
+
+
+def test_plan_clips_cuts_splits_segments_and_orders_backgrounds_first(T):
+    recs = [
+        _rec("a", "song.ogg", split="train", label="bird", kind="song", duration=20.0),
+        _rec("a", "rain.ogg", split="train", label="nonbird", kind="rain", duration=5.0),
+        _rec("a", "talk.ogg", split="train", label="nonbird", kind="speech", duration=4.0),
+        _rec("a", "maybe.ogg", split="train", label="unsure", kind="other", duration=4.0),
+        _rec("a", "dup.ogg", split="train", label="bird", kind="call", duration=2.0,
+             kept=False),
+        _rec("b", "field.ogg", split="val", label="bird", kind="soundscape", duration=12.0,
+             segments=[[0, 3, "bird", "soundscape"], [3, 5, "unsure", "soundscape"],
+                       [5, 12, "nonbird", "wind"]]),
+        _rec("c", "held.ogg", split="test", label="bird", kind="call", duration=3.0),
+    ]
+    plan = T.plan_clips(recs, clip_s=9.0, min_clip_s=1.0)
+    got = [(c["split"], c["recording"], c["start"], c["end"], c["label"], c["kind"])
+           for c in plan]
+    assert got == [
+        ("train", "a:rain.ogg", 0.0, 5.0, 0, "rain"),  # a background kind leads the rest
+        ("train", "a:song.ogg", 0.0, 9.0, 1, "song"),
+        ("train", "a:song.ogg", 9.0, 18.0, 1, "song"),
+        ("train", "a:song.ogg", 18.0, 20.0, 1, "song"),
+        ("train", "a:talk.ogg", 0.0, 4.0, 0, "speech"),
+        ("val", "b:field.ogg", 5.0, 12.0, 0, "wind"),
+        ("val", "b:field.ogg", 0.0, 3.0, 1, "soundscape"),
+    ]
+    names = [(c["split"], c["name"]) for c in plan]
+    assert len(set(names)) == len(names)
+
+
+def test_plan_clips_never_reads_the_test_split(T):
+    recs = [_rec("c", "held.ogg", split="test", label="bird", kind="call", duration=3.0)]
+    assert T.plan_clips(recs) == []
+
+
+def test_background_records_are_whole_gap_free_training_ambience(T):
+    recs = [
+        _rec("a", "wind.ogg", split="train", label="nonbird", kind="wind", duration=5.0),
+        _rec("a", "gappy.ogg", split="train", label="nonbird", kind="rain", duration=5.0,
+             gaps=True),
+        _rec("a", "blip.ogg", split="train", label="nonbird", kind="water", duration=0.5),
+        _rec("a", "tune.ogg", split="train", label="nonbird", kind="music", duration=5.0),
+        _rec("b", "wind.ogg", split="val", label="nonbird", kind="wind", duration=5.0),
+        _rec("a", "bird.ogg", split="train", label="bird", kind="call", duration=5.0),
+    ]
+    assert [r["path_inside"] for r in T.background_records(recs)] == ["wind.ogg"]
+
+
+def test_clip_weight_of_weights_hard_negatives_only(T):
+    f = T.clip_weight_of({"x/frog.wav": "frog", "x/call.wav": "frog", "x/tune.wav": "music"},
+                         kinds=("frog",), weight=4.0)
+    assert f(Record("x/frog.wav", 0)) == 4.0
+    assert f(Record("x/call.wav", 1)) == 1.0  # a bird clip is never a hard negative
+    assert f(Record("x/tune.wav", 0)) == 1.0
+    assert f(Record("x/unknown.wav", 0)) == 1.0
+    with pytest.raises(ValueError, match="weight must be a finite number >= 0"):
+        T.clip_weight_of({}, weight=-1.0)
+
+
+def test_write_clips_mixes_gapped_training_clips_only(T, tmp_path):
+    sr = 8000
+    rng = np.random.default_rng(0)
+    tone = (0.3 * np.sin(2 * np.pi * 1000 * np.arange(sr) / sr)).astype(np.float32)
+    gapped = np.r_[tone, np.zeros(sr, np.float32), tone]
+    wind = (0.05 * rng.standard_normal(3 * sr)).astype(np.float32)
+    files = {}
+    for name, y in (("gapped.wav", gapped), ("wind.wav", wind)):
+        files[name] = str(tmp_path / name)
+        sf.write(files[name], y, sr)
+    recs = [
+        _rec("a", "gapped.wav", split="train", label="bird", kind="call", duration=3.0,
+             path=files["gapped.wav"], gaps=True),
+        _rec("a", "wind.wav", split="train", label="nonbird", kind="wind", duration=3.0,
+             path=files["wind.wav"]),
+        _rec("b", "gapped.wav", split="val", label="bird", kind="call", duration=3.0,
+             path=files["gapped.wav"], gaps=True),
+    ]
+    C = T.load_sibling("corpus_v4")
+    work = tmp_path / "work"
+    labels = T.write_clips(T.plan_clips(recs), work=work, seed=0,
+                           backgrounds=T.background_records(recs), sr=sr)
+    with open(labels, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["split"], r["kind"], r["label"], r["mixed"]) for r in rows] == [
+        ("train", "wind", "0", "0"), ("train", "call", "1", "1"), ("val", "call", "1", "0")]
+    out = {(r["split"], r["kind"]): sf.read(work / r["path"])[0] for r in rows}
+    assert C.silent_gaps(out[("train", "call")], sr=sr) == 0.0
+    assert C.silent_gaps(out[("val", "call")], sr=sr) >= 0.9
+    np.testing.assert_allclose(out[("train", "wind")], wind, atol=1e-4)  # 16-bit source
+    recs_read = read_labels(labels, root=work)
+    assert [r.split for r in recs_read] == ["train", "train", "val"]
+    again = T.write_clips(T.plan_clips(recs), work=work, seed=0,
+                          backgrounds=T.background_records(recs), sr=sr)
+    with open(again, newline="") as fh:
+        assert list(csv.DictReader(fh)) == rows
