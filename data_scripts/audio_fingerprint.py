@@ -19,7 +19,8 @@ than 50 dB under the recording's loudest are left out: two different clips with 
 silences must not match on their silences), over at least :data:`MIN_FRAMES` such frames, and
 their durations agree within 3 %. Different recordings differ in about half of their bits.
 
-NumPy, with soxr (librosa's resampler) for the resampling and soundfile for decoding.
+NumPy, with soxr (librosa's resampler) for the resampling and soundfile for decoding; the
+grouping of matches is :class:`scatter.disjoint_sets.DisjointSets` (importing it loads JAX).
 """
 
 from __future__ import annotations
