@@ -33,6 +33,9 @@ Steps:
    ``--work`` per (copies, windows, seed, clip length), so runs that differ only in the
    classifier's settings featurise once.
 
+``--extra-train-labels CSV`` adds the ``train`` rows of another labels CSV (e.g. the development
+corpus's, ``data_scripts/build_dev_corpus.py``) to the training rows; validation stays corpus v4's.
+
 ``--rethreshold MODEL`` trains nothing: it scores the validation clips with an existing model and
 writes a copy of it whose threshold maximises balanced accuracy on them.
 
@@ -62,6 +65,7 @@ __all__ = [
     "SPLITS",
     "background_records",
     "clip_weight_of",
+    "extra_training_rows",
     "main",
     "plan_clips",
     "rethreshold",
@@ -201,6 +205,48 @@ def clip_weight_of(kind_by_path, *, kinds=HARD_NEGATIVE_KINDS, weight=1.0):
     return clip_weight
 
 
+def extra_training_rows(labels, *, kind="extra"):
+    """The ``train`` rows of another labels CSV (e.g. the development corpus's), as rows of
+    this script's labels CSV with absolute paths, to train on beside corpus v4's.
+
+    Parameters
+    ----------
+    labels : str or os.PathLike
+        A labels CSV (``path``, ``label``, ``split``; relative paths are relative to its folder).
+    kind : str
+        The ``kind`` (and ``package``) given to its rows.
+
+    Returns
+    -------
+    list of dict
+        Its rows whose ``split`` is ``train`` (the rest are never read), with ``split``
+        ``train``, ``sources`` prefixed by ``kind`` and ``mixed`` 0.
+
+    Raises
+    ------
+    ValueError
+        If the CSV lacks the ``path``, ``label`` or ``split`` column.
+    """
+    labels = Path(labels)
+    with open(labels, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"path", "label", "split"} - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"labels CSV {str(labels)!r} lacks the columns {sorted(missing)}")
+        rows = []
+        for row in reader:
+            if (row["split"] or "").strip().lower() != "train":
+                continue
+            path = Path(row["path"])
+            path = path if path.is_absolute() else labels.parent / path
+            sources = ";".join(f"{kind}:{s}" for s in (row.get("sources") or "").split(";")
+                               if s)
+            rows.append({"path": str(path.resolve()), "label": int(row["label"]),
+                         "split": "train", "sources": sources, "kind": kind,
+                         "package": kind, "mixed": 0})
+    return rows
+
+
 def _read_mono(path, sr):
     from scatter.audio import load
 
@@ -209,7 +255,7 @@ def _read_mono(path, sr):
 
 
 def write_clips(plan, *, work, seed=0, snr_db=(3.0, 20.0), backgrounds=(), sr=SR,
-                quiet=True):
+                extra_rows=(), quiet=True):
     """Cut the planned clips into WAV files and write their labels CSV.
 
     Parameters
@@ -225,6 +271,9 @@ def write_clips(plan, *, work, seed=0, snr_db=(3.0, 20.0), backgrounds=(), sr=SR
     backgrounds : list of dict
         :func:`background_records`; none: gapped clips are written as they are.
     sr : int
+    extra_rows : list of dict
+        More training rows (:func:`extra_training_rows`), written after corpus v4's training
+        rows and before its validation rows.
     quiet : bool
 
     Returns
@@ -275,7 +324,9 @@ def write_clips(plan, *, work, seed=0, snr_db=(3.0, 20.0), backgrounds=(), sr=SR
         rows.append({"path": os.path.relpath(out, work), "label": clip["label"],
                      "split": clip["split"], "sources": clip["recording"],
                      "kind": clip["kind"], "package": clip["package"], "mixed": int(mixed)})
-    labels = work / "labels.csv"
+    n_train = sum(r["split"] == "train" for r in rows)
+    rows = rows[:n_train] + list(extra_rows) + rows[n_train:]
+    labels = work / ("labels.csv" if not extra_rows else "labels-extra.csv")
     tmp = labels.with_suffix(".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
@@ -354,6 +405,9 @@ def _parser():
     p.add_argument("--context", type=int, nargs="*", default=None)
     p.add_argument("--hard-negative-kinds", nargs="*", default=list(HARD_NEGATIVE_KINDS))
     p.add_argument("--hard-negative-weight", type=float, default=1.0)
+    p.add_argument("--extra-train-labels", default=None, metavar="CSV",
+                   help="also train on the train rows of this labels CSV (e.g. the development "
+                        "corpus's labels.csv)")
     p.add_argument("--rethreshold", default=None, metavar="MODEL",
                    help="train nothing: copy MODEL with its threshold set on validation")
     p.add_argument("--quiet", action="store_true")
@@ -369,8 +423,10 @@ def main(argv=None):
     records = B.load_manifest(manifest)
     work = Path(args.work)
     plan = plan_clips(records, clip_s=args.clip_seconds, min_clip_s=args.min_clip)
+    extra = (extra_training_rows(os.path.expanduser(args.extra_train_labels))
+             if args.extra_train_labels else [])
     labels = write_clips(plan, work=work, seed=args.seed, backgrounds=background_records(records),
-                         quiet=args.quiet)
+                         extra_rows=extra, quiet=args.quiet)
     if args.rethreshold:
         result = rethreshold(args.rethreshold, work=work, out=args.out, quiet=args.quiet)
         print(json.dumps(result | {"seconds": round(time.perf_counter() - t0, 1)}))
@@ -398,7 +454,7 @@ def main(argv=None):
         weight = clip_weight_of(kind_by_path, kinds=args.hard_negative_kinds,
                                 weight=args.hard_negative_weight)
     cache = work / (f"features-c{config.copies}-w{config.max_windows}-s{config.seed}"
-                    f"-{args.clip_seconds:g}s.npz")
+                    f"-{args.clip_seconds:g}s{'-extra' if extra else ''}.npz")
     out = os.path.abspath(os.path.expanduser(args.out))
     os.makedirs(os.path.dirname(out), exist_ok=True)
     provenance = {"description": "corpus v4 (real recordings from Debian and PyPI packages, "
@@ -406,6 +462,7 @@ def main(argv=None):
                                  "early stopping and the threshold; clips of "
                                  f"{args.clip_seconds:g} s; clips with silent gaps placed "
                                  "into real training backgrounds",
+                  "extra_training_rows": len(extra),
                   "hard_negative_kinds": list(args.hard_negative_kinds) if weight else [],
                   "hard_negative_weight": args.hard_negative_weight}
     summary = train(work, labels=labels, out=out, features=features, config=config,

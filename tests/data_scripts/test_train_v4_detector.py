@@ -115,3 +115,21 @@ def test_write_clips_mixes_gapped_training_clips_only(T, tmp_path):
                           backgrounds=T.background_records(recs), sr=sr)
     with open(again, newline="") as fh:
         assert list(csv.DictReader(fh)) == rows
+
+
+def test_extra_training_rows_keeps_train_rows_only(T, tmp_path):
+    (tmp_path / "labels.csv").write_text(
+        "path,label,split,sources\n"
+        "clips/train/a.wav,1,train,r1;r2\n"
+        "clips/val/b.wav,0,val,r3\n"
+        "/abs/c.wav,0,Train,\n"
+        "clips/test/d.wav,1,test,r4\n")
+    rows = T.extra_training_rows(tmp_path / "labels.csv", kind="dev")
+    assert rows == [
+        {"path": str((tmp_path / "clips/train/a.wav").resolve()), "label": 1, "split": "train",
+         "sources": "dev:r1;dev:r2", "kind": "dev", "package": "dev", "mixed": 0},
+        {"path": "/abs/c.wav", "label": 0, "split": "train", "sources": "", "kind": "dev",
+         "package": "dev", "mixed": 0}]
+    (tmp_path / "bad.csv").write_text("path,label\nx.wav,1\n")
+    with pytest.raises(ValueError, match=r"lacks the columns \['split'\]"):
+        T.extra_training_rows(tmp_path / "bad.csv")
