@@ -42,11 +42,15 @@ import numpy as np
 
 from scatter.errors import ScatterError, check_int, is_int
 
-__all__ = ["FIXED", "bag_logits", "check_params", "frame_logits", "init_params", "n_layers",
-           "pool_logits", "window_logits"]
+__all__ = ["FIXED", "MIN_BETA", "bag_logits", "check_params", "frame_logits", "init_params",
+           "n_layers", "pool_logits", "window_logits"]
 
 #: Parameter entries that are fixed statistics or settings, not trained.
 FIXED = ("mean", "std", "context")
+
+#: Lower bound of the pooling sharpness: ``beta = softplus(beta_raw) + MIN_BETA`` stays
+#: positive, so the log-mean-exp pooling is never an average over a flat exponent.
+MIN_BETA = 0.1
 
 
 def init_params(key, *, n_features, hidden=(48, 24), pieces=3, mean=None, std=None,
@@ -114,7 +118,7 @@ def init_params(key, *, n_features, hidden=(48, 24), pieces=3, mean=None, std=No
     params["w_out"] = (jax.random.normal(keys[-1], (sizes[-1],))
                        / np.sqrt(sizes[-1])).astype(jnp.float32)
     params["b_out"] = jnp.zeros((), jnp.float32)
-    params["beta_raw"] = jnp.zeros((), jnp.float32)  # beta = softplus(0) + 0.1 ~ 0.79
+    params["beta_raw"] = jnp.zeros((), jnp.float32)  # beta = softplus(0) + MIN_BETA ~ 0.79
     return {k: jnp.asarray(v, jnp.float32) for k, v in params.items()}
 
 
@@ -203,7 +207,7 @@ def pool_logits(params, logits, valid=None):
     Parameters
     ----------
     params : dict of jax.Array
-        Holds ``beta_raw``; ``beta = softplus(beta_raw) + 0.1``.
+        Holds ``beta_raw``; ``beta = softplus(beta_raw) + MIN_BETA``.
     logits : jax.Array [shape=(..., n)]
     valid : jax.Array [shape=(..., n), dtype=bool] or None
         Entries to pool (at least one per row); None: all.
@@ -213,7 +217,7 @@ def pool_logits(params, logits, valid=None):
     jax.Array [shape=(...)]
         Between the mean and the max of the pooled logits.
     """
-    beta = jax.nn.softplus(params["beta_raw"]) + 0.1
+    beta = jax.nn.softplus(params["beta_raw"]) + MIN_BETA
     z = beta * logits
     if valid is None:
         n = logits.shape[-1]

@@ -49,14 +49,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from scatter.detect.model import check_params, n_layers
+from scatter.detect.model import MIN_BETA, check_params, n_layers
 from scatter.errors import ScatterError, check_int
 
-__all__ = ["MIN_BETA", "classifier_network", "window_network"]
-
-#: Lower bound of the pooling sharpness: ``beta = softplus(beta_raw) + MIN_BETA``, as in
-#: :func:`scatter.detect.model.pool_logits`.
-MIN_BETA = 0.1
+__all__ = ["classifier_network", "window_network"]
 
 
 def classifier_network(params, *, n_frames):
