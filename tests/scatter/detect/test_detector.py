@@ -187,14 +187,37 @@ def test_package_level_entry_points(det, tmp_path):
         D.evaluate(str(tmp_path / "none"), labels="l.csv", model=det)
 
 
-def test_program_cache_skips_the_filters_and_the_tracing(model_path, det, tmp_path):
-    x = (0.05 * np.random.default_rng(5).normal(size=(5, CFG.window))).astype(np.float32)
-    want = det.score_windows(x, batch_size=4)
-    cache = tmp_path / "programs"
-    first = load_model(model_path, program_cache=cache)
-    np.testing.assert_allclose(first.score_windows(x, batch_size=4), want, rtol=1e-6, atol=1e-7)
+#: Windows that the program-cache tests score, in batches of 4 (the module detector's
+#: compiled batch shape): two batches, the second padded.
+_X = (0.05 * np.random.default_rng(5).normal(size=(5, CFG.window))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def filled_cache(model_path, det, tmp_path_factory):
+    """``(cache, want, first)``: a program cache that one detector filled by scoring ``_X`` in
+    batches of 4 (compiled once for the module; each test works on its own copy,
+    :func:`_copy_cache`), the scores of ``_X`` by the module's detector, which has no cache,
+    and those of the detector that filled the cache."""
+    want = det.score_windows(_X, batch_size=4)
+    cache = tmp_path_factory.mktemp("filled") / "programs"
+    first = load_model(model_path, program_cache=cache).score_windows(_X, batch_size=4)
+    np.testing.assert_allclose(first, want, rtol=1e-6, atol=1e-7)
+    return cache, want, first
+
+
+def _copy_cache(filled_cache, tmp_path):
+    import shutil
+
+    return shutil.copytree(filled_cache[0], tmp_path / "programs")
+
+
+def test_program_cache_skips_the_filters_and_the_tracing(model_path, det, filled_cache,
+                                                         tmp_path):
+    x, want = _X, filled_cache[1]
+    cache = filled_cache[0]
     # one weights entry; per batch shape, the program's two stages (envelopes, classify)
     assert len(list(cache.glob("*.npz"))) == 1 and len(list(cache.glob("*.xla"))) == 2
+    cache = _copy_cache(filled_cache, tmp_path)
     second = load_model(model_path, program_cache=cache)
     np.testing.assert_allclose(second.score_windows(x, batch_size=4), want, rtol=1e-6,
                                atol=1e-7)
@@ -218,17 +241,19 @@ def test_program_cache_that_cannot_be_written_is_ignored(model_path, det, tmp_pa
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache folder should be")
     x = np.zeros((2, CFG.window), np.float32)
-    got = load_model(model_path, program_cache=blocker / "programs").score_windows(x)
-    np.testing.assert_allclose(got, det.score_windows(x), rtol=1e-6, atol=1e-7)
+    got = load_model(model_path, program_cache=blocker / "programs").score_windows(
+        x, batch_size=4)
+    np.testing.assert_allclose(got, det.score_windows(x, batch_size=4), rtol=1e-6, atol=1e-7)
 
 
-def test_features_of_a_detector_whose_cache_has_arrays_but_no_program(model_path, tmp_path):
+def test_features_of_a_detector_whose_cache_has_arrays_but_no_program(model_path, det,
+                                                                      filled_cache, tmp_path):
     """With the filter arrays cached but not the program, the FeatureExtractor is built when
     the program is traced; built inside the trace, its arrays were tracers that leaked into
     later calls (window_features, plots: UnexpectedTracerError)."""
-    cache = tmp_path / "programs"
-    x = (0.05 * np.random.default_rng(7).normal(size=(4, CFG.window))).astype(np.float32)
-    want = load_model(model_path, program_cache=str(cache)).score_windows(x, batch_size=4)
+    plain = det
+    cache = _copy_cache(filled_cache, tmp_path)
+    x, want = _X, filled_cache[2]
     programs = list(cache.glob("*.xla"))
     assert programs
     for path in programs:
@@ -236,11 +261,12 @@ def test_features_of_a_detector_whose_cache_has_arrays_but_no_program(model_path
     det = load_model(model_path, program_cache=str(cache))
     np.testing.assert_array_equal(det.score_windows(x, batch_size=4), want)
     feats = det.window_features(x, batch_size=4)
-    want_feats = load_model(model_path).window_features(x, batch_size=4)
+    want_feats = plain.window_features(x, batch_size=4)  # the module's detector, no cache
     np.testing.assert_array_equal(feats, want_feats)
 
 
-def test_program_cache_without_serialization_still_scores(model_path, tmp_path, monkeypatch):
+def test_program_cache_without_serialization_still_scores(model_path, filled_cache, tmp_path,
+                                                          monkeypatch):
     """A backend that cannot serialize its compiled programs (JAX raises ValueError) scores
     as usual and only skips saving them."""
     from scatter.detect.programs import ProgramCache
@@ -249,10 +275,9 @@ def test_program_cache_without_serialization_still_scores(model_path, tmp_path, 
         raise ValueError("Compilation does not support serialization")
 
     monkeypatch.setattr(ProgramCache, "save_executable", unsupported)
-    x = (0.05 * np.random.default_rng(8).normal(size=(4, CFG.window))).astype(np.float32)
+    x, want = _X, filled_cache[1]  # want: the module's detector, no cache (plain jit)
     det = load_model(model_path, program_cache=str(tmp_path / "programs"))
     got = det.score_windows(x, batch_size=4)
-    want = load_model(model_path).score_windows(x, batch_size=4)  # no cache: plain jit
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
     assert not list((tmp_path / "programs").glob("*.xla"))
 
@@ -294,14 +319,16 @@ def test_program_cache_beside_jax_persistent_cache(model_path, tmp_path):
     np.testing.assert_array_equal(run("third"), first)
 
 
-def test_program_cache_is_keyed_by_the_host_cpu(model_path, tmp_path, monkeypatch):
+def test_program_cache_is_keyed_by_the_host_cpu(model_path, filled_cache, tmp_path,
+                                                monkeypatch):
     """Compiled CPU code is only reused on a like CPU: another CPU (another fingerprint)
     compiles and saves its own programs."""
     from scatter.detect import detector as detector_module
 
-    cache = tmp_path / "programs"
-    x = (0.05 * np.random.default_rng(9).normal(size=(4, CFG.window))).astype(np.float32)
+    cache = _copy_cache(filled_cache, tmp_path)  # this CPU's programs
+    x = _X
     want = load_model(model_path, program_cache=cache).score_windows(x, batch_size=4)
+    np.testing.assert_array_equal(want, filled_cache[2])
     assert len(list(cache.glob("*.xla"))) == 2
     monkeypatch.setattr(detector_module, "host_fingerprint", lambda: "another cpu")
     got = load_model(model_path, program_cache=cache).score_windows(x, batch_size=4)
