@@ -91,9 +91,10 @@ def test_batch_shapes_jit_vmap(small, rng):
 
 
 @pytest.mark.parametrize("transform", ["jit", "vmap", "grad"])
-def test_first_use_inside_a_transformation(transform, rng):
+def test_first_use_inside_a_transformation(transform, small, rng):
     # the filter weights are built on first use; inside a trace they must still be concrete,
-    # or the next plain call meets that trace's leaked tracers
+    # or the next plain call meets that trace's leaked tracers (the reference: the module's
+    # object, same configuration, whose program for one row is already compiled)
     x = rng.standard_normal((2, 256)).astype(np.float32)
     sc = Scattering1D(4, 256, Q=(4, 2))
     if transform == "jit":
@@ -104,7 +105,7 @@ def test_first_use_inside_a_transformation(transform, rng):
         inner = jax.grad(lambda v: sc(v).sum())(x)
     out = sc(x)
     assert np.isfinite(np.asarray(inner)).all()
-    np.testing.assert_allclose(out, Scattering1D(4, 256, Q=(4, 2))(x), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(out, small(x), rtol=1e-6, atol=1e-7)
 
 
 def test_dict_output_by_order(small, rng):
@@ -124,41 +125,48 @@ def test_gradient_wrt_input_matches_finite_difference(small, rng):
     def loss(s):
         return jnp.sum(jnp.log1p(small(s)))
 
-    g = jax.grad(loss)(jnp.asarray(x))
+    value_and_grad = jax.jit(jax.value_and_grad(loss))  # one program for all four evaluations
+    g = value_and_grad(x)[1]
     assert np.all(np.isfinite(g))
     eps = 1e-2
-    fd = (loss(x + eps * v) - loss(x - eps * v)) / (2 * eps)
-    np.testing.assert_allclose(jnp.vdot(g, v), fd, rtol=2e-2)
-    assert np.all(np.isfinite(jax.grad(loss)(jnp.zeros(256))))  # silence: no NaN from |0|
+    fd = (value_and_grad(x + eps * v)[0] - value_and_grad(x - eps * v)[0]) / (2 * eps)
+    np.testing.assert_allclose(np.vdot(g, v), fd, rtol=2e-2)
+    silence = np.zeros(256, np.float32)
+    assert np.all(np.isfinite(value_and_grad(silence)[1]))  # silence: no NaN from |0|
 
 
 def test_learnable_parameters(rng):
     small = Scattering1D(3, 128, Q=(2, 1))
     x = rng.standard_normal((2, 128)).astype(np.float32)
     np.testing.assert_allclose(small.apply(small.params, x), small(x), rtol=1e-4, atol=1e-6)
-    target = jnp.asarray(small(x)) * 1.1
+    target = np.asarray(small(x)) * np.float32(1.1)
 
     def loss(params):
         return jnp.mean((small.apply(params, x) - target) ** 2)
 
-    value, grads = jax.jit(jax.value_and_grad(loss))(small.params)
-    assert all(float(jnp.abs(g).sum()) > 0 for g in grads.values())
-    norm = np.sqrt(sum(float(jnp.sum(g**2)) for g in grads.values()))
-    stepped = {k: small.params[k] - 1e-4 * grads[k] / norm for k in grads}
+    value_and_grad = jax.jit(jax.value_and_grad(loss))  # one program for both evaluations
+    value, grads = value_and_grad(small.params)
+    grads = {k: np.asarray(g) for k, g in grads.items()}
+    assert all(np.abs(g).sum() > 0 for g in grads.values())
+    norm = np.sqrt(sum(float(np.sum(g.astype(np.float64)**2)) for g in grads.values()))
+    stepped = {k: np.asarray(small.params[k]) - np.float32(1e-4 / norm) * grads[k]
+               for k in grads}
     assert not np.allclose(stepped["sigma1"], small.params["sigma1"])
-    assert float(jax.jit(loss)(stepped)) < float(value)
+    assert float(value_and_grad(stepped)[0]) < float(value)
 
 
 def test_bandpass_weights_rebuild_the_designed_ones():
     sc = Scattering1D(5, 700, Q=(4, 2))
     params, _ = sc.as_function()
     designed = params["weights"]
-    rebuilt = sc.bandpass_weights(sc.params)
+    # compiled once for both calls (op by op: over a hundred small programs)
+    bandpass_weights = jax.jit(sc.bandpass_weights)
+    rebuilt = bandpass_weights(sc.params)
     assert sorted(rebuilt) == sorted(k for k in designed if k.startswith("psi"))
     for k, v in rebuilt.items():
         np.testing.assert_allclose(v, designed[k], rtol=1e-4, atol=1e-6 * float(
             np.abs(designed[k]).max()), err_msg=k)
-    moved = sc.bandpass_weights(dict(sc.params, xi1=sc.params["xi1"] * 1.05))
+    moved = bandpass_weights(dict(sc.params, xi1=np.asarray(sc.params["xi1"]) * np.float32(1.05)))
     assert not np.allclose(moved["psi1_0"], designed["psi1_0"])
     np.testing.assert_array_equal(moved["psi2_0_0"], rebuilt["psi2_0_0"])
 
@@ -220,15 +228,16 @@ def test_pure_function_under_jit_vmap_grad(small, rng):
     np.testing.assert_allclose(out[:, 1:], ref[:, 1:], rtol=1e-5, atol=1e-7)
 
     # nested in a larger jitted program, with the weights as arguments (not constants)
-    @jax.jit
     def loss(params, s):
         return jnp.sum(jnp.log1p(fn(params, s)))
 
+    value_and_grad = jax.jit(jax.value_and_grad(loss, argnums=1))  # one program for all three
     v = rng.standard_normal((1, 256)).astype(np.float32)
-    g = jax.jit(jax.grad(loss, argnums=1))(params, x[:1])
+    g = value_and_grad(params, x[:1])[1]
     assert g.shape == (1, 256) and np.all(np.isfinite(g))
     eps = 1e-2
-    fd = (loss(params, x[:1] + eps * v) - loss(params, x[:1] - eps * v)) / (2 * eps)
+    fd = (value_and_grad(params, x[:1] + eps * v)[0]
+          - value_and_grad(params, x[:1] - eps * v)[0]) / (2 * eps)
     np.testing.assert_allclose(jnp.vdot(g, v), fd, rtol=2e-2)
 
 
@@ -236,16 +245,18 @@ def test_short_chunk_changes_the_loop_not_the_values(rng):
     """``short_chunk`` (FFT bins per loop iteration of the short transforms) only regroups the
     rows: one iteration, the default chunks and many small chunks agree to rounding, for
     fixed and learnable filters."""
+    from scatter.scattering._core import _chunk_rows
+
     sc = Scattering1D(5, 1024, Q=(2, 1))
     x = rng.standard_normal((6, 1024)).astype(np.float32)
+    # here the default takes all rows in one iteration (at most 48 rows of at most 2048 bins,
+    # far below its 2**18 bins), the loop of a huge short_chunk: one compile checks both
+    assert _chunk_rows(48, 2048) == 48
     for learnable in (False, True):
         params, fn = sc.as_function(learnable=learnable)
         ref = np.asarray(jax.jit(fn)(params, x))
-        for chunk in (1, 2**22):  # one row per iteration; all rows in one
-            got = np.asarray(jax.jit(partial(fn, short_chunk=chunk))(params, x))
-            np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-7)
-    from scatter.scattering._core import _chunk_rows
-
+        got = np.asarray(jax.jit(partial(fn, short_chunk=1))(params, x))  # one row per iteration
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-7)
     assert _chunk_rows(120, 4096, 2**12) == 1 and _chunk_rows(120, 4096, 2**22) == 120
     assert _chunk_rows(120, 4096) == 60  # the default: 2**18 bins, a divisor of the rows
 
@@ -256,20 +267,21 @@ def test_pure_function_learnable_filters(rng):
     params, fn = sc.as_function(learnable=True)
     assert set(params) == {"weights", "filters"} and set(params["filters"]) == set(sc.params)
     np.testing.assert_allclose(jax.jit(fn)(params, x), sc(x), rtol=1e-4, atol=1e-6)
-    target = jnp.asarray(sc(x)) * 1.1
+    target = np.asarray(sc(x)) * np.float32(1.1)
 
-    @jax.jit
     def loss(filters):
         return jnp.mean((fn(dict(params, filters=filters), x) - target) ** 2)
 
-    grads = jax.jit(jax.grad(loss))(params["filters"])
-    direction = {k: jnp.asarray(rng.standard_normal(g.shape), jnp.float32) * 1e-4
+    value_and_grad = jax.jit(jax.value_and_grad(loss))  # one program for all three evaluations
+    grads = {k: np.asarray(g) for k, g in value_and_grad(params["filters"])[1].items()}
+    direction = {k: (rng.standard_normal(g.shape) * 1e-4).astype(np.float32)
                  for k, g in grads.items()}
     for key in sc.params:
-        assert float(jnp.abs(grads[key]).sum()) > 0
-    slope = sum(float(jnp.vdot(grads[k], direction[k])) for k in grads)
-    shifted = [{k: params["filters"][k] + sign * direction[k] for k in grads} for sign in (1, -1)]
-    fd = (float(loss(shifted[0])) - float(loss(shifted[1]))) / 2
+        assert np.abs(grads[key]).sum() > 0
+    slope = sum(float(np.vdot(grads[k], direction[k])) for k in grads)
+    shifted = [{k: np.asarray(params["filters"][k]) + sign * direction[k] for k in grads}
+               for sign in (1, -1)]
+    fd = (float(value_and_grad(shifted[0])[0]) - float(value_and_grad(shifted[1])[0])) / 2
     np.testing.assert_allclose(slope, fd, rtol=5e-2)
 
 
@@ -356,7 +368,12 @@ def test_coarse_subsampling_learnable_filters(rng):
     assert repr(sc).endswith("subsampling='coarse')")
     assert "subsampling" not in repr(Scattering1D(4, 256, Q=(4, 2)))
     x = rng.standard_normal((2, 256)).astype(np.float32)
-    # compiled: op by op, the learnable pipeline and its gradient take seconds to dispatch
-    np.testing.assert_allclose(jax.jit(sc.apply)(sc.params, x), sc(x), rtol=1e-4, atol=1e-6)
-    grads = jax.jit(jax.grad(lambda p: jnp.sum(sc.apply(p, x))))(sc.params)
-    assert all(float(jnp.abs(g).sum()) > 0 for g in grads.values())
+    # compiled: op by op, the learnable pipeline and its gradient take seconds to dispatch;
+    # one program gives both the output and the gradient
+    def total(p):
+        out = sc.apply(p, x)
+        return jnp.sum(out), out
+
+    grads, out = jax.jit(jax.grad(total, has_aux=True))(sc.params)
+    np.testing.assert_allclose(out, sc(x), rtol=1e-4, atol=1e-6)
+    assert all(np.abs(np.asarray(g)).sum() > 0 for g in grads.values())
