@@ -9,6 +9,22 @@ import pytest
 from scatter import ScatterError
 from scatter.detect.activity import activity_features
 
+#: activity_features compiled, every option static: one program per shape and setting (op by
+#: op, each of its many primitives would compile once per shape). The eager path is tested
+#: against it in test_activity_under_jit_and_vmap; the errors are raised eagerly.
+_jitted = jax.jit(activity_features, static_argnames=("mask", "rule", "noise_floor", "groups",
+                                                      "top_db", "span"))
+
+
+_DEFAULTS = {"mask": "sure", "rule": "soft", "noise_floor": 0.0, "groups": None, "top_db": 0.0,
+             "span": None}
+
+
+def _af(S, **kwargs):
+    """activity_features(S, **kwargs) from its compiled program, as a NumPy array (every
+    option passed, so that a default and the same value given share one program)."""
+    return np.asarray(_jitted(jnp.asarray(S, jnp.float32), **(_DEFAULTS | kwargs)))
+
 
 def _reference_universal_soft(S):
     """NumPy twin of activity_features(mask="universal", rule="soft") from the formulas."""
@@ -27,31 +43,30 @@ def _reference_universal_soft(S):
 def test_activity_matches_numpy_reference(rng):
     S = np.abs(rng.normal(size=(3, 5, 40))) + 0.1
     S[:, 2, 10:14] += 5.0
-    got = np.asarray(activity_features(jnp.asarray(S, jnp.float32), mask="universal"))
+    got = _af(S, mask="universal")
     np.testing.assert_allclose(got, _reference_universal_soft(S), rtol=2e-4, atol=2e-4)
 
 
 @pytest.mark.parametrize("mask", ["sure", "universal", "bayes", "none"])
 def test_activity_marks_the_burst_only(rng, mask):
-    S = 1.0 + 0.05 * np.abs(rng.normal(size=(4, 64)))
+    S = 1.0 + 0.05 * np.abs(rng.normal(size=(4, 50)))  # the digital-silence tests' shape
     S[1, 20:26] += 3.0
-    f = jax.jit(activity_features, static_argnames="mask")
-    A = np.asarray(f(jnp.asarray(S, jnp.float32), mask=mask))[:4]
+    A = _af(S, mask=mask)[:4]
     assert A[1, 20:26].min() > 1.0
     assert A[1, 20:26].min() > A[[0, 2, 3]].max() + 1.0
 
 
 def test_mask_removes_stationary_noise(rng):
-    S = 1.0 + 0.05 * np.abs(rng.normal(size=(6, 200)))
-    masked = np.asarray(activity_features(jnp.asarray(S, jnp.float32), mask="universal"))[:6]
-    unmasked = np.asarray(activity_features(jnp.asarray(S, jnp.float32), mask="none"))[:6]
+    S = 1.0 + 0.05 * np.abs(rng.normal(size=(4, 400)))  # the tracked-background test's shape
+    masked = _af(S, mask="universal")[:4]
+    unmasked = _af(S, mask="none")[:4]
     assert np.mean(masked > 0) < 0.02 < np.mean(unmasked > 0)
 
 
 def test_activity_under_jit_and_vmap(rng):
-    S = jnp.asarray(np.abs(rng.normal(size=(3, 5, 32))), jnp.float32)
+    S = jnp.asarray(np.abs(rng.normal(size=(3, 5, 40))), jnp.float32)
     direct = np.asarray(activity_features(S, mask="universal"))
-    jitted = np.asarray(jax.jit(activity_features, static_argnames="mask")(S, mask="universal"))
+    jitted = np.asarray(_jitted(S, mask="universal"))
     mapped = np.asarray(jax.jit(jax.vmap(lambda s: activity_features(s, mask="universal")))(S))
     np.testing.assert_allclose(jitted, direct, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(mapped, direct, rtol=1e-5, atol=1e-5)
@@ -69,11 +84,11 @@ def _burst_in_digital_silence():
 @pytest.mark.parametrize("mask", ["sure", "none"])
 def test_noise_floor_bounds_activity_over_digital_silence(mask):
     S = _burst_in_digital_silence()
-    old = np.asarray(activity_features(S, mask=mask))[:4]
+    old = _af(S, mask=mask)[:4]
     # the defect the floor fixes: MAD = 0, so any sound, even the leak, reads as ~log(1/1e-8)
     assert old[0].max() > 13 and old[1].max() > 4
     rho = 0.02
-    new = np.asarray(activity_features(S, mask=mask, noise_floor=rho))[:4]
+    new = _af(S, mask=mask, noise_floor=rho)[:4]
     # c <= S <= n_bands * n_frames * mean(S), so activity <= log1p(n_bands * n_frames / rho)
     assert new.max() <= np.log1p(4 * 50 / rho) + 1e-4
     # the floor is rho * mean(S) = 0.02 * 5 / 200 = 5e-4: the burst's band stands out at
@@ -85,15 +100,14 @@ def test_noise_floor_bounds_activity_over_digital_silence(mask):
 
 
 def test_noise_floor_keeps_gain_invariance_and_leaves_noisy_bands_alone(rng):
-    S = 1.0 + 0.2 * np.abs(rng.normal(size=(2, 6, 64)))
-    S[:, 2, 30:34] += 4.0
+    S = 1.0 + 0.2 * np.abs(rng.normal(size=(4, 50)))  # the digital-silence tests' shape
+    S[2, 30:34] += 4.0
     S = jnp.asarray(S, jnp.float32)
     # MAD noise of these bands (about 0.15) is far above 0.02 * mean(S) (about 0.024)
-    np.testing.assert_allclose(np.asarray(activity_features(S, noise_floor=0.02)),
-                               np.asarray(activity_features(S)), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(_af(S, noise_floor=0.02), _af(S), rtol=1e-6, atol=1e-6)
     quiet = _burst_in_digital_silence()
-    a = np.asarray(activity_features(quiet, noise_floor=0.05))
-    b = np.asarray(activity_features(quiet * 1e3, noise_floor=0.05))
+    a = _af(quiet, noise_floor=0.02)
+    b = _af(quiet * 1e3, noise_floor=0.02)
     np.testing.assert_allclose(a[:4], b[:4], rtol=1e-4, atol=1e-4)
 
 
@@ -104,15 +118,11 @@ def test_noise_floor_groups_use_their_own_mean():
     S[0, 10:14] = 1.0
     S[1:, 10:14] = 1e-3
     S = jnp.asarray(S)
-    grouped = np.asarray(activity_features(S, mask="none", noise_floor=0.02,
-                                           groups=[0, 1, 1]))
+    grouped = _af(S, mask="none", noise_floor=0.02, groups=(0, 1, 1))
     # (equal up to the absolute floor 1e-8 added to sigma, 0.5 % of group 1's floor)
     np.testing.assert_allclose(grouped[1], grouped[0], rtol=1e-2)
-    pooled = np.asarray(activity_features(S, mask="none", noise_floor=0.02))
+    pooled = _af(S, mask="none", noise_floor=0.02)
     assert pooled[1].max() < pooled[0].max() - 3
-    f = jax.jit(lambda s: activity_features(s, mask="none", noise_floor=0.02,
-                                            groups=[0, 1, 1]))
-    np.testing.assert_allclose(np.asarray(f(S)), grouped, rtol=1e-5)
     with pytest.raises(ScatterError, match=r"groups must have one entry per band, shape \(3,\)"):
         activity_features(S, noise_floor=0.02, groups=[0, 1])
     with pytest.raises(ScatterError, match=r"noise_floor must be a number in \[0, 1\); got 2"):
@@ -121,8 +131,8 @@ def test_noise_floor_groups_use_their_own_mean():
 
 def test_top_db_bounds_sounds_in_silence_and_restores_gain_invariance():
     S = _burst_in_digital_silence()  # band 0: burst in exact zeros; band 1 a 120 dB weaker leak
-    old = np.asarray(activity_features(S, mask="none"))
-    new = np.asarray(activity_features(S, mask="none", top_db=60.0))
+    old = _af(S, mask="none")
+    new = _af(S, mask="none", top_db=60.0)
     assert old[:4].max() > 13
     # S is raised to 1e-3 * max S = 1e-3, the noise level too: the burst reads log1p(999)
     np.testing.assert_allclose(new[0, 20:25], np.log1p((1 - 1e-3) / (1e-3 + 1e-8)), rtol=1e-4)
@@ -132,18 +142,16 @@ def test_top_db_bounds_sounds_in_silence_and_restores_gain_invariance():
     assert np.ptp(new[4:]) <= 60 / (20 / np.log(10)) + 1e-3
     # any gain gives the same features (the absolute 1e-8 aside)
     for g in (1e-2, 1e3):
-        np.testing.assert_allclose(np.asarray(activity_features(S * g, top_db=60.0)),
-                                   np.asarray(activity_features(S, top_db=60.0)),
+        np.testing.assert_allclose(_af(S * g, top_db=60.0), _af(S, top_db=60.0),
                                    rtol=1e-3, atol=1e-3)
 
 
 def test_top_db_uses_each_groups_own_maximum_and_leaves_noisy_windows_alone(rng):
-    S = 1.0 + 0.2 * np.abs(rng.normal(size=(2, 6, 64)))
-    S[:, 2, 30:34] += 4.0
+    S = 1.0 + 0.2 * np.abs(rng.normal(size=(4, 50)))  # the digital-silence tests' shape
+    S[2, 30:34] += 4.0
     S = jnp.asarray(S, jnp.float32)
     # every band within 20 dB of the loudest: a 60 dB range changes nothing
-    np.testing.assert_allclose(np.asarray(activity_features(S, top_db=60.0)),
-                               np.asarray(activity_features(S)), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(_af(S, top_db=60.0), _af(S), rtol=1e-6, atol=1e-6)
     # group 1 is 1000x (60 dB) weaker than group 0: with one group it would be clamped to
     # the floor; with its own group it keeps its shape
     T = np.zeros((3, 40), np.float32)
@@ -151,8 +159,8 @@ def test_top_db_uses_each_groups_own_maximum_and_leaves_noisy_windows_alone(rng)
     T[1:, 10:14] = 1e-3
     T[1:, :10] = 1e-7
     T = jnp.asarray(T)
-    grouped = np.asarray(activity_features(T, mask="none", top_db=40.0, groups=(0, 1, 1)))
-    pooled = np.asarray(activity_features(T, mask="none", top_db=40.0))
+    grouped = _af(T, mask="none", top_db=40.0, groups=(0, 1, 1))
+    pooled = _af(T, mask="none", top_db=40.0)
     np.testing.assert_allclose(grouped[1], grouped[0], rtol=1e-3, atol=1e-3)
     assert pooled[1].max() == 0.0 < grouped[1].max()
     f = jax.jit(lambda s: activity_features(s, mask="none", top_db=40.0, groups=(0, 1, 1)))
@@ -170,9 +178,8 @@ def test_tracked_background_leaves_a_starting_chorus_out(rng):
     S[:2, start:] += 1.0 + 0.05 * rng.standard_normal((2, n - start))
     S[:, 100:108] += 2.0
     S = jnp.asarray(S, jnp.float32)
-    fixed = np.asarray(activity_features(S, mask="universal"))[:4]
-    f = jax.jit(activity_features, static_argnames=("mask", "span"))
-    tracked = np.asarray(f(S, mask="universal", span=80))[:4]
+    fixed = _af(S, mask="universal")[:4]
+    tracked = _af(S, mask="universal", span=80)[:4]
     assert (fixed[:2, start + 40:] > 0).mean() > 0.9
     assert (tracked[:2, start + 40:] > 0).mean() < 0.05
     assert tracked[:, 101:107].min() > 1.0
