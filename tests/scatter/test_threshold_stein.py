@@ -57,11 +57,14 @@ def test_per_coefficient_formula_equals_autodiff_divergence(rng, rule, complex_)
         out = rules.apply_threshold(jnp.reshape(z, (1, 1)), jnp.array([t]), rule=rule)[0, 0]
         return jnp.stack([out.real, out.imag]) if complex_ else jnp.reshape(out, (1,))
 
-    v = jnp.asarray(v, jnp.float32)
-    div = jnp.trace(jax.vmap(jax.jacfwd(h))(v), axis1=1, axis2=2)
-    expected = jnp.sum((jax.vmap(h)(v) - v) ** 2, -1) + 2 * s2 * div - d * s2
+    @jax.jit
+    def both(v, coeffs):  # the autodiff formula and the package's estimate, one program
+        div = jnp.trace(jax.vmap(jax.jacfwd(h))(v), axis1=1, axis2=2)
+        expected = jnp.sum((jax.vmap(h)(v) - v) ** 2, -1) + 2 * s2 * div - d * s2
+        return expected, stein.sure(coeffs, t, sigma=sigma, rule=rule)
+
     coeffs = jnp.asarray(c[:, None], jnp.complex64 if complex_ else jnp.float32)
-    got = stein.sure(coeffs, t, sigma=sigma, rule=rule)
+    expected, got = both(jnp.asarray(v, jnp.float32), coeffs)
     np.testing.assert_allclose(np.asarray(got), np.asarray(expected), rtol=1e-4, atol=1e-4)
 
 
@@ -88,14 +91,20 @@ def test_search_returns_exact_minimum_over_candidates(rng, rule, complex_):
     y = np.stack([_sparse_signal(rng, n, complex_, k=20) for _ in range(2)])
     y = y + _noise(rng, y.shape, 1.0, complex_)
     c = jnp.asarray(y, jnp.complex64 if complex_ else jnp.float32)
-    t, risk = stein.sure_threshold(c, sigma=1.0, rule=rule)
-    r = jnp.sort(jnp.abs(c), -1)  # the candidates, computed exactly as the search does
-    cands = jnp.concatenate([jnp.zeros((2, 1)), r] + ([r / 2.0] if rule == "firm" else []), -1)
-    tiled = jnp.broadcast_to(c, (cands.shape[1],) + c.shape)
-    brute = np.asarray(stein.sure(tiled, cands.T, sigma=1.0, rule=rule)).T
-    np.testing.assert_allclose(np.asarray(risk), brute.min(-1), rtol=1e-4, atol=1e-2)
-    np.testing.assert_allclose(np.asarray(stein.sure(c, t, sigma=1.0, rule=rule)),
-                               np.asarray(risk), rtol=1e-4, atol=1e-2)
+
+    @jax.jit
+    def search_and_brute_force(c):  # one program per case
+        t, risk = stein.sure_threshold(c, sigma=1.0, rule=rule)
+        r = jnp.sort(jnp.abs(c), -1)  # the candidates, computed exactly as the search does
+        cands = jnp.concatenate([jnp.zeros((2, 1)), r] + ([r / 2.0] if rule == "firm" else []),
+                                -1)
+        tiled = jnp.broadcast_to(c, (cands.shape[1],) + c.shape)
+        brute = stein.sure(tiled, cands.T, sigma=1.0, rule=rule).T
+        return risk, brute.min(-1), stein.sure(c, t, sigma=1.0, rule=rule)
+
+    risk, brute, at_t = search_and_brute_force(c)
+    np.testing.assert_allclose(np.asarray(risk), np.asarray(brute), rtol=1e-4, atol=1e-2)
+    np.testing.assert_allclose(np.asarray(at_t), np.asarray(risk), rtol=1e-4, atol=1e-2)
 
 
 def test_search_is_vectorized_and_jit_compatible(rng):
@@ -106,9 +115,10 @@ def test_search_is_vectorized_and_jit_compatible(rng):
     f = jax.jit(partial(stein.sure_threshold, rule="garrote"))
     tj, _ = f(y, sigma=sigma)
     np.testing.assert_allclose(tj, stein.sure_threshold(y, sigma=sigma, rule="garrote")[0])
+    band = jax.jit(lambda v, s: stein.sure_threshold(v, sigma=s)[0])  # one band alone
     for b in range(2):
         for k in range(3):
-            one, _ = stein.sure_threshold(y[b, k][None], sigma=sigma[k])
+            one = band(y[b, k][None], sigma[k])
             assert float(one[0]) == pytest.approx(float(t[b, k]))
 
 
