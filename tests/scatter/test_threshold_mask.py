@@ -22,9 +22,10 @@ def burst_signal(rng):
 
 def test_averaged_mask_on_scattering_finds_the_burst(burst_signal):
     S = Scattering1D(J=6, shape=burst_signal.size, Q=(4, 1))(burst_signal)
-    m = np.asarray(mask.activity_mask(S))
+    # both masks from one compiled program
+    m, act = map(np.asarray, jax.jit(lambda S: (mask.activity_mask(S),
+                                                mask.activity_mask(S, reduce="energy")))(S))
     assert m.shape == S.shape and m.min() >= 0.0 and m.max() <= 1.0
-    act = np.asarray(mask.activity_mask(S, reduce="energy"))
     frames = np.arange(act.size) * 2**6
     inside = (frames > 3100) & (frames < 3900)
     outside = (frames < 2500) | (frames > 4500)
@@ -34,14 +35,19 @@ def test_averaged_mask_on_scattering_finds_the_burst(burst_signal):
 
 def test_modulus_mask_on_cwt_moduli(burst_signal, rng):
     bank = filterbank("morlet", J=6, Q=8)
-    U = jnp.abs(jnp.stack(cwt(burst_signal, bank=bank, subsample=False)[:-1]))
-    act = np.asarray(mask.activity_mask(U, model="modulus", reduce="energy"))
+
+    @jax.jit
+    def masks(y):  # the moduli and the three masks of one signal, one compiled program
+        U = jnp.abs(jnp.stack(cwt(y, bank=bank, subsample=False)[:-1]))
+        return (mask.activity_mask(U, model="modulus", reduce="energy"),
+                mask.activity_mask(U, model="modulus"),
+                mask.activity_mask(U, model="modulus", method="universal", rule="hard"))
+
+    act, _, hard = map(np.asarray, masks(burst_signal))
     assert act[3300:3700].mean() > 0.3 and act[:2500].mean() < 0.05
     # pure noise: the mask is almost empty (SURE removes noise-only coefficients)
     noise = (0.3 * rng.standard_normal(burst_signal.size)).astype(np.float32)
-    Un = jnp.abs(jnp.stack(cwt(noise, bank=bank, subsample=False)[:-1]))
-    assert (np.asarray(mask.activity_mask(Un, model="modulus")) > 0).mean() < 0.1
-    hard = np.asarray(mask.activity_mask(U, model="modulus", method="universal", rule="hard"))
+    assert (np.asarray(masks(noise)[1]) > 0).mean() < 0.1
     assert set(np.unique(hard)) <= {0.0, 1.0}
 
 
@@ -51,11 +57,11 @@ def test_reductions_and_all_zero_input():
     np.testing.assert_allclose(mask.reduce_mask(m, c, reduce="mean"), [0.5, 0.0, 0.5])
     np.testing.assert_allclose(mask.reduce_mask(m, c, reduce="max"), [1.0, 0.0, 0.5])
     np.testing.assert_allclose(mask.reduce_mask(m, c, reduce="energy"), [0.1, 0.0, 0.25])
-    for model in mask.MODELS:
-        z = mask.activity_mask(jnp.zeros((3, 64)), model=model)
+    # every model, with and without reduction, in one compiled program
+    zeros = jax.jit(lambda z: [mask.activity_mask(z, model=model, reduce=reduce)
+                               for model in mask.MODELS for reduce in (None, "energy")])
+    for z in zeros(jnp.zeros((3, 64))):
         np.testing.assert_array_equal(z, 0.0)
-        np.testing.assert_array_equal(mask.activity_mask(jnp.zeros((3, 64)), model=model,
-                                                         reduce="energy"), 0.0)
 
 
 def test_known_floor_and_sigma():
