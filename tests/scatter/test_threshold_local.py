@@ -79,22 +79,31 @@ def test_weighted_sure_and_oracle_are_the_weighted_sums(rng, rule):
     rows = jnp.repeat(c[:, None, :], n, axis=1)  # (2, n candidates, n)
     wrows = jnp.repeat(w[:, None, :], n, axis=1)
     refrows = jnp.repeat(ref[:, None, :], n, axis=1)
-    per = np.asarray(sure(c[..., None], 1.3, sigma=1.0, rule=rule)) * np.asarray(w)
+
+    @jax.jit
+    def everything(c, ref, w, rows, wrows, refrows, grid):  # one compiled program
+        per = sure(c[..., None], 1.3, sigma=1.0, rule=rule)
+        got = sure(c, 1.3, sigma=1.0, rule=rule, weights=w)
+        t, risk = sure_threshold(c, sigma=1.0, rule=rule, weights=w)
+        again = sure(c, t, sigma=1.0, rule=rule, weights=w)
+        others = sure(rows, grid, sigma=1.0, rule=rule, weights=wrows)
+        t, err = oracle_threshold(c, ref, rule=rule, weights=w)
+        err_again = threshold_error(c, ref, t, rule=rule, weights=w)
+        err_others = threshold_error(rows, refrows, grid, rule=rule, weights=wrows)
+        return per, got, risk, again, others, err, err_again, err_others
+
+    per, got, risk, again, others, err, err_again, err_others = map(
+        np.asarray, everything(c, ref, w, rows, wrows, refrows, grid))
+    per = per * np.asarray(w)
     # float32 sums of n terms: error at most about n eps times the sum of |terms|
     tol = n * EPS * np.sum(np.abs(per), axis=-1)
-    got = np.asarray(sure(c, 1.3, sigma=1.0, rule=rule, weights=w))
     assert np.all(np.abs(got - per.sum(-1)) <= tol)
     # the search's minimum is the estimate at its threshold, and no modulus does better
-    t, risk = sure_threshold(c, sigma=1.0, rule=rule, weights=w)
-    again = np.asarray(sure(c, t, sigma=1.0, rule=rule, weights=w))
-    assert np.all(np.abs(np.asarray(risk) - again) <= 2 * tol)
-    others = np.asarray(sure(rows, grid, sigma=1.0, rule=rule, weights=wrows))
-    assert np.all(np.asarray(risk) <= others.min(axis=-1) + 2 * tol)
-    t, err = oracle_threshold(c, ref, rule=rule, weights=w)
-    again = np.asarray(threshold_error(c, ref, t, rule=rule, weights=w))
+    assert np.all(np.abs(risk - again) <= 2 * tol)
+    assert np.all(risk <= others.min(axis=-1) + 2 * tol)
+    again, others = err_again, err_others
     scale = n * EPS * again
     assert np.all(np.abs(np.asarray(err) - again) <= 4 * scale)
-    others = np.asarray(threshold_error(rows, refrows, grid, rule=rule, weights=wrows))
     assert np.all(np.asarray(err) <= others.min(axis=-1) + 4 * scale)
 
 
@@ -106,12 +115,17 @@ def test_constant_level_gives_the_per_band_thresholds(rng, method):
     sigma = jnp.asarray([[0.5], [1.0], [2.0]], jnp.float32)
     c = c * sigma
     kw = {"reference": ref * sigma} if method == "oracle" else {}
-    tau = local_thresholds(c, jnp.broadcast_to(sigma, c.shape), method=method, **kw)
-    t = select_thresholds(c, method=method, sigma=sigma[:, 0], **kw)
+
+    @jax.jit
+    def both(c):  # local and per-band thresholds and outputs, one compiled program
+        tau = local_thresholds(c, jnp.broadcast_to(sigma, c.shape), method=method, **kw)
+        t = select_thresholds(c, method=method, sigma=sigma[:, 0], **kw)
+        return (tau, t, apply_local_threshold(c, tau, jnp.broadcast_to(sigma, c.shape)),
+                apply_threshold(c, t))
+
+    tau, t, local_out, band_out = both(c)
     np.testing.assert_allclose(tau * sigma[:, 0], t, rtol=2 * EPS)
-    np.testing.assert_allclose(
-        apply_local_threshold(c, tau, jnp.broadcast_to(sigma, c.shape)),
-        apply_threshold(c, t), rtol=4 * EPS, atol=0)
+    np.testing.assert_allclose(local_out, band_out, rtol=4 * EPS, atol=0)
 
 
 def test_local_thresholds_follow_a_rising_level_under_jit(rng):
