@@ -25,6 +25,13 @@ from scatter.errors import ScatterError
 
 EPS = float(np.finfo(np.float32).eps)
 
+#: The model functions and random parameters compiled: one program per shapes (op by op, each
+#: primitive would compile once per shape); the bounds hold for any order of the sums.
+_frame_logits = jax.jit(M.frame_logits)
+_window_logits = jax.jit(M.window_logits)
+_init_params = jax.jit(M.init_params, static_argnames=("n_features", "hidden", "pieces",
+                                                       "context"))
+
 
 def _gamma(n):
     return n * EPS / (1 - n * EPS)
@@ -86,9 +93,9 @@ def _check(name, got, want, bound, report):
 
 @pytest.mark.parametrize("context", [None, (-4, -2, 0, 2, 4), (1, -1)])
 def test_random_models_same_logits_as_the_model_functions(context, rng):
-    params = M.init_params(jax.random.PRNGKey(3), n_features=6, hidden=(7, 5), pieces=3,
-                           mean=rng.normal(size=6), std=rng.uniform(0.5, 2, size=6),
-                           context=context)
+    params = _init_params(jax.random.PRNGKey(3), n_features=6, hidden=(7, 5), pieces=3,
+                          mean=rng.normal(size=6), std=rng.uniform(0.5, 2, size=6),
+                          context=context)
     params["beta_raw"] = np.float32(0.8)
     feats = (3 * rng.normal(size=(4, 6, 9))).astype("float32")
     net = classifier_network(params, n_frames=9)
@@ -97,17 +104,17 @@ def test_random_models_same_logits_as_the_model_functions(context, rng):
     frames, window = _evaluate(net, pooled, feats)
     ref, ref_bound, ref_w, ref_w_bound = _reference(params, feats)
     report = {}
+    model_frames = np.asarray(_frame_logits(params, feats))
     _check("network frames", frames, ref, ref_bound, report)
-    _check("model frames", M.frame_logits(params, feats), ref, ref_bound, report)
+    _check("model frames", model_frames, ref, ref_bound, report)
     _check("network window", window, ref_w, ref_w_bound, report)
-    _check("model window", M.window_logits(params, feats), ref_w, ref_w_bound, report)
-    _check("network vs model frames", frames, np.asarray(M.frame_logits(params, feats)),
-           2 * ref_bound, report)
+    _check("model window", _window_logits(params, feats), ref_w, ref_w_bound, report)
+    _check("network vs model frames", frames, model_frames, 2 * ref_bound, report)
 
 
 def test_parameters_and_tags(rng):
-    params = M.init_params(jax.random.PRNGKey(0), n_features=4, hidden=(3,), pieces=2,
-                           context=(-1, 0, 1))
+    params = _init_params(jax.random.PRNGKey(0), n_features=4, hidden=(3,), pieces=2,
+                          context=(-1, 0, 1))
     net = classifier_network(params, n_frames=5)
     pooled = window_network(net, params)
     kinds = [type(layer).__name__ for layer in L.get_all_layers(pooled)]
@@ -122,7 +129,7 @@ def test_parameters_and_tags(rng):
 
 
 def test_bad_arguments_raise(rng):
-    params = M.init_params(jax.random.PRNGKey(0), n_features=4, hidden=(3,), pieces=2)
+    params = _init_params(jax.random.PRNGKey(0), n_features=4, hidden=(3,), pieces=2)
     with pytest.raises(ScatterError, match="n_frames must be a positive integer"):
         classifier_network(params, n_frames=0)
     with pytest.raises(ScatterError, match="params is missing"):
@@ -159,9 +166,9 @@ def test_shipped_network_gives_the_detectors_logits(shipped):
     ref, ref_bound, ref_w, ref_w_bound = _reference(det.params, frames_in)
     report = {}
     _check("network frames", frames, ref, ref_bound, report)
-    _check("model frames", M.frame_logits(det.params, frames_in), ref, ref_bound, report)
+    _check("model frames", _frame_logits(det.params, frames_in), ref, ref_bound, report)
     _check("network window", window, ref_w, ref_w_bound, report)
-    _check("model window", M.window_logits(det.params, frames_in), ref_w, ref_w_bound, report)
+    _check("model window", _window_logits(det.params, frames_in), ref_w, ref_w_bound, report)
     # the compiled program's probabilities: sigmoid has slope <= 1/4, plus its own rounding
     k = len(feats)
     p_ref = 1 / (1 + np.exp(-ref_w[:k]))
