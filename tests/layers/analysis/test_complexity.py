@@ -23,9 +23,11 @@ def test_tangent_hessian_of_quadratic_is_exact(rng):
     P, _ = np.linalg.qr(rng.normal(size=(4, 2)))
     f = lambda v: 0.5 * v @ jnp.asarray(Q) @ v  # noqa: E731
     x = rng.normal(size=(3, 4)).astype(np.float32)
-    got = float(tangent_hessian_complexity(f, x, tangents=P.astype(np.float32), step=0.1))
+    # compiled (op by op, each primitive would compile once per shape)
+    got = float(jax.jit(lambda v, t: tangent_hessian_complexity(f, v, tangents=t, step=0.1))(
+        x, P.astype(np.float32)))
     np.testing.assert_allclose(got, np.sum((P.T @ Q @ P) ** 2), rtol=1e-3)
-    full = float(tangent_hessian_complexity(f, x, step=0.1))
+    full = float(jax.jit(lambda v: tangent_hessian_complexity(f, v, step=0.1))(x))
     np.testing.assert_allclose(full, np.sum(Q**2), rtol=1e-3)
 
 
@@ -41,7 +43,7 @@ def test_tangent_hessian_zero_for_linear_and_usable_as_penalty(rng):
         net = as_spline_net([(W1, b1, "relu"), (W2, jnp.zeros(2))])
         return tangent_hessian_complexity(net, jnp.asarray(x, jnp.float32), step=0.5)
 
-    value, grad = jax.value_and_grad(penalty)(W1)
+    value, grad = jax.jit(jax.value_and_grad(penalty))(W1)
     assert float(value) > 0 and np.all(np.isfinite(np.asarray(grad)))
     assert float(jnp.abs(grad).sum()) > 0
 
@@ -91,15 +93,18 @@ def test_adversarial_margin_linear_and_relu(rng):
     r = adversarial_margin(net, x)
     exact = np.asarray(r["exact"])
     assert exact.any()
+    # the network and its Jacobian compiled once for the points below
+    logits = jax.jit(lambda v: forward(net, v)[0])
+    jacobian = jax.jit(jax.jacfwd(lambda v: forward(net, v)[0]))
     for i in np.nonzero(exact)[0][:5]:
-        yi = int(np.argmax(np.asarray(forward(net, x[i])[0])))
+        yi = int(np.argmax(np.asarray(logits(x[i]))))
         c = int(r["target"][i])
-        A = np.asarray(jax.jacfwd(lambda v: forward(net, v)[0])(x[i]))
+        A = np.asarray(jacobian(x[i]))
         d = A[yi] - A[c]
-        step = d / np.linalg.norm(d)
+        step = (d / np.linalg.norm(d)).astype(np.float32)
         m = float(r["margin"][i])
-        before = np.asarray(forward(net, x[i] - 0.99 * m * step)[0])
-        after = np.asarray(forward(net, x[i] - 1.01 * m * step)[0])
+        before = np.asarray(logits(x[i] - np.float32(0.99 * m) * step))
+        after = np.asarray(logits(x[i] - np.float32(1.01 * m) * step))
         assert before[yi] > before[c] and after[c] > after[yi]
 
 
