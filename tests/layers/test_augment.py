@@ -7,11 +7,16 @@ import layers as L
 import symbolic as S
 from layers.augment import random_noise, random_translate, translate
 
+#: The deterministic transforms compiled, on images of one shape across the tests (op by op,
+#: each primitive would compile once per shape).
+IMAGES = (3, 2, 9, 9)
+_translate = jax.jit(translate)
+
 
 def test_translate_matches_numpy(rng):
-    x = rng.normal(size=(3, 2, 5, 6)).astype("float32")
+    x = rng.normal(size=IMAGES).astype("float32")
     shifts = np.array([[1, -2], [0, 0], [-3, 4]])
-    got = np.asarray(translate(x, shifts))
+    got = np.asarray(_translate(x, shifts))
     for img, (dy, dx), out in zip(x, shifts, got):
         ref = np.zeros_like(img)
         h, w = img.shape[1:]
@@ -73,20 +78,21 @@ def test_affine_matches_scipy(rng):
 
 
 def test_affine_identity_and_integer_shift(rng):
-    x = rng.normal(size=(3, 1, 8, 8)).astype("float32")
+    x = rng.normal(size=IMAGES).astype("float32")
     eye = np.broadcast_to(np.eye(2), (3, 2, 2))
-    np.testing.assert_allclose(np.asarray(affine(x, eye, np.zeros((3, 2)))), x, atol=1e-6)
+    f = jax.jit(affine)
+    np.testing.assert_allclose(np.asarray(f(x, eye, np.zeros((3, 2)))), x, atol=1e-6)
     shifts = np.array([[1, -2], [0, 3], [-1, 0]])
     # reading at p - s moves the content by +s, like translate
-    np.testing.assert_allclose(np.asarray(affine(x, eye, -shifts)),
-                               np.asarray(translate(x, shifts)), atol=1e-6)
+    np.testing.assert_allclose(np.asarray(f(x, eye, -shifts)),
+                               np.asarray(_translate(x, shifts)), atol=1e-6)
 
 
 def test_affine_matrices_properties():
     angle = jnp.array([0.0, 0.3, -1.0])
     scale = jnp.array([1.0, 1.25, 0.8])
     shear = jnp.array([0.0, 0.0, 0.2])
-    m = np.asarray(affine_matrices(angle, scale, shear))
+    m = np.asarray(jax.jit(affine_matrices)(angle, scale, shear))
     np.testing.assert_allclose(m[0], np.eye(2), atol=1e-7)
     # no shear: a rotation divided by the scale
     np.testing.assert_allclose(m[1] @ m[1].T * 1.25 ** 2, np.eye(2), atol=1e-6)
@@ -94,18 +100,19 @@ def test_affine_matrices_properties():
 
 
 def test_elastic_zero_and_constant_fields(rng):
-    x = rng.normal(size=(2, 2, 7, 9)).astype("float32")
-    np.testing.assert_allclose(np.asarray(elastic(x, np.zeros((2, 2, 7, 9)))), x, atol=1e-6)
-    d = np.zeros((2, 2, 7, 9), "float32")
-    d[0, 0], d[0, 1], d[1, 1] = 2.0, -1.0, 3.0
-    ref = translate(x, np.array([[-2, 1], [0, -3]]))
-    np.testing.assert_allclose(np.asarray(elastic(x, d)), np.asarray(ref), atol=1e-6)
+    x = rng.normal(size=IMAGES).astype("float32")
+    f = jax.jit(elastic)
+    np.testing.assert_allclose(np.asarray(f(x, np.zeros(IMAGES, "float32"))), x, atol=1e-6)
+    d = np.zeros(IMAGES, "float32")
+    d[0, 0], d[0, 1], d[1, 1] = 2.0, -1.0, 3.0  # image 2 stays in place
+    ref = _translate(x, np.array([[-2, 1], [0, -3], [0, 0]]))
+    np.testing.assert_allclose(np.asarray(f(x, d)), np.asarray(ref), atol=1e-6)
 
 
 def test_cutout_matches_numpy(rng):
-    x = rng.normal(size=(3, 2, 9, 9)).astype("float32")
+    x = rng.normal(size=IMAGES).astype("float32")
     centres = np.array([[4, 4], [0, 8], [8, 1]])
-    got = np.asarray(cutout(x, centres, size=4))
+    got = np.asarray(jax.jit(cutout, static_argnames="size")(x, centres, size=4))
     for img, (r, c), out in zip(x, centres, got):
         ref = img.copy()
         ref[:, max(r - 2, 0):r + 2, max(c - 2, 0):c + 2] = 0.0
