@@ -67,14 +67,18 @@ def test_training_learns_and_writes_a_usable_model(full_run, learnt_auc):
 
 
 def test_resume_matches_an_uninterrupted_run(corpus, full_run, tmp_path):
+    """Also: clip weights of 1 give the unweighted run (both parts of the resumed run are
+    weighted, the full run is not), which spares test_clip_weights a run of its own."""
     data, labels = corpus
     out = str(tmp_path / "m.npz")
     cache = os.path.splitext(full_run[0])[0] + ".features.npz"  # same clips and settings
     first = train(data, labels=labels, out=out, features=CFG, quiet=True, cache=cache,
-                  config=dataclasses.replace(TCFG, epochs=2), keep_cache=True)
+                  config=dataclasses.replace(TCFG, epochs=2), keep_cache=True,
+                  clip_weight=lambda r: 1.0)
     assert len(first["history"]) == 2
+    assert first["history"] == full_run[1]["history"][:2]
     second = train(data, labels=labels, out=out, features=CFG, config=TCFG, quiet=True,
-                   resume=True, cache=cache, keep_cache=True)
+                   resume=True, cache=cache, keep_cache=True, clip_weight=lambda r: 1.0)
     assert second["history"] == full_run[1]["history"]
     a, _ = read_model(out)
     b, _ = read_model(full_run[0])
@@ -159,13 +163,11 @@ def test_filter_epochs_save_what_finetuning_kept(corpus, full_run, tmp_path, mon
 def test_clip_weights(corpus, full_run, tmp_path):
     data, labels = corpus
     cache = os.path.splitext(full_run[0])[0] + ".features.npz"  # same clips and settings
-    ones = train(data, labels=labels, out=str(tmp_path / "a.npz"), features=CFG, config=TCFG,
-                 quiet=True, cache=cache, keep_cache=True, clip_weight=lambda r: 1.0)
-    assert ones["history"] == full_run[1]["history"]  # weight 1 is the unweighted run
+    # weight 1 is the unweighted run: test_resume_matches_an_uninterrupted_run
     heavy = train(data, labels=labels, out=str(tmp_path / "b.npz"), features=CFG,
                   config=TCFG, quiet=True, cache=cache, keep_cache=True,
                   clip_weight=lambda r: 5.0 if r.label == 0 else 1.0)
-    assert [h["loss"] for h in heavy["history"]] != [h["loss"] for h in ones["history"]]
+    assert [h["loss"] for h in heavy["history"]] != [h["loss"] for h in full_run[1]["history"]]
     bags = load_bags(cache, bags_fingerprint(*_split(data, labels), CFG, TCFG))
     with pytest.raises(ScatterError, match=r"weights must be one finite number >= 0 per "
                                            r"training clip, shape \(16,\); got shape \(3,\)"):
