@@ -175,9 +175,8 @@ def test_shipped_network_gives_the_detectors_logits(shipped):
     _check("program scores", scores, p_ref, 0.25 * ref_w_bound[:k] + 4 * EPS, report)
     _check("network vs program", 1 / (1 + np.exp(-window[:k])), scores,
            0.5 * ref_w_bound[:k] + 8 * EPS, report)
-    # and the scores of the plain scoring program (another compiled program for the same
-    # features: the same to float rounding)
-    np.testing.assert_allclose(det.score_windows(windows), scores, rtol=0, atol=1e-6)
+    # (that the plain scoring program, score_windows, gives score_with_features's scores is
+    # tests/scatter/test_feature_files.py's check, on a detector that compiles faster)
 
 
 def test_analysis_reads_the_shipped_classifier(shipped):
