@@ -191,7 +191,7 @@ def test_analysis_reads_the_shipped_classifier(shipped):
     assert spline.in_dim == feats.shape[1]
     assert spline.out_dims == tuple(h for h, _ in H) + (1,)
     x = np.swapaxes(feats[:2], 1, 2).reshape(-1, feats.shape[1]).astype(np.float64)  # frames
-    A, b = (np.asarray(v, np.float64) for v in affine_map(spline, x))
+    A, b = (np.asarray(v, np.float64) for v in jax.jit(lambda v: affine_map(spline, v))(x))
     want, bound, _, _ = _reference(det.params, x[:, :, None])
     got = np.einsum("nod,nd->no", A, x) + b
     # A and b are float32 products of the layers' selected weights: bound as the logit
@@ -204,7 +204,9 @@ def test_analysis_reads_the_shipped_classifier(shipped):
                       / (2 * h) for e in np.eye(x.shape[1])])
         assert np.abs(J - A[i, 0]).max() <= 1e-4 * np.abs(A[i, 0]).max()
     # local complexity: units cut within the radius; none at a vanishing radius, more further
-    counts = [np.asarray(local_complexity(spline, x[:8], radius=r)) for r in (1e-6, 0.5, 5.0)]
+    # (the three radii from one compiled program)
+    counts = [np.asarray(c) for c in jax.jit(lambda v: [
+        local_complexity(spline, v, radius=r) for r in (1e-6, 0.5, 5.0)])(x[:8])]
     assert np.all(counts[0] == 0)
     assert np.all(counts[1] <= counts[2]) and counts[2].sum() > 0
     # the whole window network is too large for dense spline matrices: a clear error
