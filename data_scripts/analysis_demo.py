@@ -10,7 +10,8 @@ The networks are ``layers`` Dense stacks trained with ``layers.adam`` through on
 ``symbolic.function`` (``Function.scan`` runs the steps in chunks). The analysis reads their
 weights as ``(W, b)`` pairs; the toy network also goes through
 :func:`layers.analysis.to_spline_net`, which must give the same partition.
-PNGs and a ``summary.json`` go to ``--out`` (default ``~/.cache/symscatter/analysis_demo``).
+PNGs and a ``summary.json`` go to ``--out`` (default ``analysis_demo/`` under the cache root of
+:mod:`scatter.cache`).
 
 Run: python data_scripts/analysis_demo.py [--out DIR] [--skip-mnist] [--steps N]
 """
@@ -147,13 +148,18 @@ def mnist(out, steps):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=os.path.expanduser("~/.cache/symscatter/analysis_demo"))
+    parser.add_argument("--out", default=None,
+                        help="default: analysis_demo/ under the cache root (scatter.cache)")
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--skip-mnist", action="store_true")
     args = parser.parse_args(argv)
     import matplotlib
 
     matplotlib.use("Agg")
+    if args.out is None:
+        from scatter.cache import cache_dir
+
+        args.out = cache_dir("analysis_demo")
     os.makedirs(args.out, exist_ok=True)
     summary = {"toy": toy(args.out, args.steps)}
     if not args.skip_mnist:

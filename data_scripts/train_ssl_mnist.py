@@ -39,9 +39,9 @@ ablations and timings, with the commands that give them: docs/experiments.md.
 Progress bar on stderr (``--quiet`` silences it); checkpoints (every Variable of the graph:
 weights, batch-norm statistics, optimizer state, averages, random keys and the step, in an
 ``.npz``, and a JSON sidecar, each written to a temporary file and renamed) in
-``--checkpoint-dir`` (default ``~/.cache/symscatter/ssl_mnist``), resumed with ``--resume``: a
-resumed run replays the batch draws and continues the same run. The last line of stdout is
-JSON with ``test_accuracy``.
+``--checkpoint-dir`` (default ``ssl_mnist/`` under the cache root of :mod:`scatter.cache`),
+resumed with ``--resume``: a resumed run replays the batch draws and continues the same run.
+The last line of stdout is JSON with ``test_accuracy``.
 
 Run: python data_scripts/train_ssl_mnist.py --labels-per-class 5 --seed 0 [--json]
 """
@@ -266,7 +266,8 @@ def parse(argv):
     p.add_argument("--elastic", type=float, default=1.5)
     p.add_argument("--cutout", type=int, default=10)
     p.add_argument("--ema", type=float, default=0.99)
-    p.add_argument("--checkpoint-dir", default=os.path.expanduser("~/.cache/symscatter/ssl_mnist"))
+    p.add_argument("--checkpoint-dir", default=None,
+                   help="default: ssl_mnist/ under the cache root (scatter.cache)")
     p.add_argument("--checkpoint-every", type=int, default=250)
     p.add_argument("--resume", action="store_true",
                    help="continue from the checkpoint of the same labels/seed, if any")
@@ -290,6 +291,10 @@ def main(argv=None):
     log = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
     log(f"labelled {len(data['y_labelled'])}, unlabelled {len(data['y_unlabelled'])}, "
         f"test {len(data['y_test'])}")
+    if args.checkpoint_dir is None:
+        from scatter.cache import cache_dir
+
+        args.checkpoint_dir = cache_dir("ssl_mnist")
     ckpt = os.path.join(args.checkpoint_dir, f"ssl_mnist_l{args.labels_per_class}_s{args.seed}")
     predict, predict_ema, history, step_cpu = train_model(args, data, ckpt, log)
 
