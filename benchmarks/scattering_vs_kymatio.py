@@ -9,10 +9,10 @@ estimate of our transform and the achieved GFLOP/s, and the relative error again
 The default transform reproduces kymatio's values; ``subsampling="coarse"`` (moduli one level
 coarser, values within about 1e-2 per path) is timed in the same rounds and reported apart.
 So is a program that runs only the FFTs of our plan, with the same shapes, loop chunks and
-worker threads (:func:`fft_only_program`): ``ffts_only_s_per_batch`` is a floor on what any
-transform that must compute these FFTs with XLA:CPU can take, and
-``speedup_bound_if_only_ffts`` (the fastest peer's time over that floor) is the most that
-speeding up everything else could give.
+worker threads (:func:`scatter.scattering.fft_floor.fft_only_program`):
+``ffts_only_s_per_batch`` is a floor on what any transform that must compute these FFTs with
+XLA:CPU can take, and ``speedup_bound_if_only_ffts`` (the fastest peer's time over that floor)
+is the most that speeding up everything else could give.
 
 Usage: python benchmarks/scattering_vs_kymatio.py [--repeats 5] [--batch 8] [--seconds 10]
        [--workers N]
@@ -74,79 +74,6 @@ def fft_flops(sc, batch):
     return batch * total, batch * other
 
 
-def fft_only_program(sc, rows_per_call):
-    """A program that runs only the FFTs of ``sc``'s plan, with the shapes and loop chunks of
-    the real transform (:func:`scatter.scattering._core.forward`) for ``rows_per_call``
-    signals: the forward ``rfft`` of the padded signals; per first-order group the inverse
-    FFTs of the wavelet outputs (two ``irfft`` s, or one ``ifft`` for short ones) and the
-    ``rfft`` of their moduli; per second-order level the inverse FFTs (and the ``rfft`` where
-    its low-pass is not in the time domain); the low-pass ``irfft`` s where a stage (the
-    zeroth order's included) has no matrix. Gathers, weights, moduli and low-pass products
-    are left out, and each loop iteration returns one number per FFT, so the time of this
-    program bounds from below what any transform computing these FFTs with XLA can take
-    (``tests/benchmarks/test_scattering_vs_kymatio.py`` checks that its FFTs are the
-    transform's: same types, lengths and counts)."""
-    import jax.numpy as jnp
-
-    from scatter.scattering import _core
-
-    plan = sc.plan
-    geo = plan.geometry
-    B = rows_per_call
-
-    def inverse(v, length):
-        width = v.shape[-1]
-        if length <= _core.SHORT:
-            z = jnp.fft.ifft(jnp.pad(v, [(0, 0), (0, length - width)]), axis=-1)
-            return jnp.real(z), jnp.real(z).sum(-1) + jnp.imag(z).sum(-1)
-        h = length // 2 + 1
-        hg = jnp.pad(jnp.stack([v, -1j * v]), [(0, 0), (0, 0), (1, max(h - 1 - width, 0))])
-        ab = jnp.fft.irfft(hg[..., :h], n=length, axis=-1)
-        return ab[0], ab.sum(axis=(0, 2))
-
-    def stage(length, forward, lowpass_len):
-        def fn(v):
-            u, total = inverse(v, length)
-            if forward:
-                r = jnp.fft.rfft(u, axis=-1)
-                total = total + jnp.abs(r).sum(-1)
-                if lowpass_len:
-                    total = total + jnp.fft.irfft(r[:, :lowpass_len // 2 + 1],
-                                                  n=lowpass_len, axis=-1).sum(-1)
-            return (total,)
-        return fn
-
-    def program(x):
-        padded = jnp.pad(x, [(0, 0), (geo["pad_left"], geo["pad_right"])])
-        R0 = jnp.fft.rfft(padded, axis=-1)
-        seed = R0[:, 1].sum()
-        totals = [jnp.abs(R0).sum()]
-        if plan.phi0.matrix is None:  # the zeroth order's low-pass
-            l_out = plan.phi0.fold.l_out
-            totals[0] += jnp.fft.irfft(R0[:, :l_out // 2 + 1], n=l_out, axis=-1).sum()
-        for group in plan.groups:
-            fold = group.psi.fold
-            rows = B * len(group.psi.filters)
-            v = jnp.full((rows, fold.width), seed, jnp.complex64)
-            lp = group.phi.fold.l_out if group.phi.matrix is None else 0
-            (t,) = _core.rowwise(stage(fold.l_out, True, lp), v, fold.l_out)
-            totals.append(t.sum())
-        for level in plan.levels:
-            fold = level.blocks[0].psi.fold
-            rows = B * sum(len(b.pairs) if b.pairs is not None
-                           else len(plan.groups[b.group].psi.filters) * len(b.psi.filters)
-                           for b in level.blocks)
-            width = max(b.psi.fold.width for b in level.blocks)
-            v = jnp.full((rows, width), seed, jnp.complex64)
-            time_domain = level.phi.kernel is not None
-            lp = level.phi.fold.l_out if (not time_domain and level.phi.matrix is None) else 0
-            (t,) = _core.rowwise(stage(fold.l_out, not time_domain, lp), v, fold.l_out)
-            totals.append(t.sum())
-        return jnp.stack(totals)
-
-    return program
-
-
 def _load():
     return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
@@ -185,11 +112,11 @@ def main(argv=None):
     # the FFTs alone, split over the same worker threads as ``sc``
     from concurrent.futures import ThreadPoolExecutor
 
-    from scatter._compile import jit as fft_jit
+    from scatter.scattering.fft_floor import compiled_fft_only_program
 
     workers = sc.n_workers(args.batch)
     per_call = -(-args.batch // workers)
-    fft_prog = fft_jit(fft_only_program(sc, per_call))
+    fft_prog = compiled_fft_only_program(sc, per_call)
     parts = [jnp.asarray(x[i * per_call:(i + 1) * per_call]) for i in range(workers)]
     parts = [jnp.pad(p, [(0, per_call - p.shape[0]), (0, 0)]) for p in parts]
     fft_prog(parts[0]).block_until_ready()

@@ -1,9 +1,7 @@
-"""Tests of benchmarks/scattering_vs_kymatio.py's FFT floor (no kymatio needed)."""
+"""Tests of scatter.scattering.fft_floor: the FFT-only program runs exactly the transform's FFTs
+(the floor that benchmarks/scattering_vs_kymatio.py reports)."""
 
-import importlib.util
-import sys
 from collections import Counter
-from pathlib import Path
 
 import jax
 import jax.extend.core
@@ -13,20 +11,7 @@ import pytest
 
 from scatter import Scattering1D
 from scatter.scattering._core import forward
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def bench():
-    key = "_symscatter_benchmarks_skvk"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            key, ROOT / "benchmarks" / "scattering_vs_kymatio.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[key] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[key]
+from scatter.scattering.fft_floor import compiled_fft_only_program, fft_only_program
 
 
 def _ffts(jaxpr):
@@ -51,14 +36,14 @@ def _ffts(jaxpr):
 
 @pytest.mark.parametrize("J, n, Q, max_order", [(4, 1024, (8, 1), 2), (6, 40000, (4, 2), 2),
                                                 (5, 70000, (8, 1), 1)])
-def test_fft_floor_runs_the_transforms_ffts(bench, J, n, Q, max_order):
+def test_fft_floor_runs_the_transforms_ffts(J, n, Q, max_order):
     sc = Scattering1D(J, n, Q=Q, max_order=max_order)
     x = jnp.asarray(np.random.default_rng(0).standard_normal((3, n)), jnp.float32)
     weights = sc.as_function()[0]["weights"]  # the designed filters' weights
     real = _ffts(jax.make_jaxpr(lambda v: forward(sc.plan, weights, v))(x))
-    floor = _ffts(jax.make_jaxpr(bench.fft_only_program(sc, 3))(x))
+    floor = _ffts(jax.make_jaxpr(fft_only_program(sc, 3))(x))
     assert sum(real.values()) > 3  # the comparison below is not between two empty sets
     assert floor == real
-    values = np.asarray(jax.jit(bench.fft_only_program(sc, 3))(x))
+    values = np.asarray(compiled_fft_only_program(sc, 3)(x))
     assert values.shape == (1 + len(sc.plan.groups) + len(sc.plan.levels),)
     assert np.all(np.isfinite(values))
