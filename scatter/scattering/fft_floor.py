@@ -28,7 +28,7 @@ def fft_only_program(sc, rows_per_call):
     zeroth order's included) has no matrix. Gathers, weights, moduli and low-pass products
     are left out, and each loop iteration returns one number per FFT, so the time of this
     program bounds from below what any transform computing these FFTs with XLA can take
-    (``tests/benchmarks/test_scattering_vs_kymatio.py`` checks that its FFTs are the
+    (``tests/scatter/test_fft_floor.py`` checks that its FFTs are the
     transform's: same types, lengths and counts).
 
     Parameters
