@@ -144,3 +144,40 @@ def test_hard_negative_weight_by_source_kind(T, tmp_path):
     with pytest.raises(ValueError, match=r"hard-negative kinds \['whale'\] are not in the "
                                          r"corpus; it has \['bird', 'mammal', 'music'\]"):
         T.hard_negative_weight(tmp_path, ["whale"], 3.0)
+
+
+def test_v4_provenance_counts_clips_per_package_and_holds_no_paths(T, tmp_path):
+    """The sidecar's account of corpus v4: each train / val package with its version, licence
+    and clip count; test packages left out; nothing that names a folder of this machine."""
+    import csv
+
+    records = [
+        {"package": "pkg-a", "version": "1.0", "licence": "GPL-2+", "split": "train",
+         "path": str(tmp_path / "files" / "a.ogg")},
+        {"package": "pkg-a", "version": "1.0", "licence": "GPL-2+", "split": "train",
+         "path": str(tmp_path / "files" / "a2.ogg")},
+        {"package": "pkg-b", "version": "2", "licence": "CC-BY-SA-3.0", "split": "val",
+         "path": str(tmp_path / "files" / "b.ogg")},
+        {"package": "pkg-t", "version": "3", "licence": "GPL-3", "split": "test",
+         "path": str(tmp_path / "files" / "t.ogg")},
+    ]
+    rows = [("clips/train/a_0.wav", 1, "train", "pkg-a"),
+            ("clips/train/a_1.wav", 0, "train", "pkg-a"),
+            ("clips/train/a2_0.wav", 0, "train", "pkg-a"),
+            ("clips/val/b_0.wav", 1, "val", "pkg-b")]
+    labels = tmp_path / "labels.csv"
+    with open(labels, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "label", "split", "sources", "kind", "package", "mixed"])
+        for path, label, split, pkg in rows:
+            w.writerow([path, label, split, f"{pkg}:x", "call" if label else "speech", pkg, 0])
+    prov = T.v4_provenance(records, labels)
+    corpus = prov["corpus"]
+    assert (corpus["train_clips"], corpus["train_bird_clips"]) == (3, 1)
+    assert (corpus["val_clips"], corpus["val_bird_clips"]) == (1, 1)
+    assert corpus["packages"] == [
+        {"package": "pkg-a", "clips": 3, "version": "1.0", "licence": "GPL-2+",
+         "split": "train"},
+        {"package": "pkg-b", "clips": 1, "version": "2", "licence": "CC-BY-SA-3.0",
+         "split": "val"}]
+    assert str(tmp_path) not in json.dumps(prov)
