@@ -40,10 +40,16 @@ def _softmax_ce(logits, labels, reduction):
                    reduction)
 
 
-def _sigmoid_ce(logits, labels, reduction):
+def _sigmoid_ce(logits, labels, weights, reduction):
     y = labels.astype(logits.dtype)
     values = jnp.maximum(logits, 0) - logits * y + jnp.log1p(jnp.exp(-jnp.abs(logits)))
-    return _reduce(values, reduction)
+    if weights is None:
+        return _reduce(values, reduction)
+    weights = jnp.broadcast_to(weights.astype(values.dtype), values.shape)
+    if reduction == "mean":  # weighted mean; 0 when every weight is 0
+        total = jnp.sum(weights)
+        return jnp.sum(weights * values) / jnp.where(total > 0, total, 1)
+    return _reduce(weights * values, reduction)
 
 
 def _hinge(scores, labels, margin, reduction):
@@ -97,18 +103,42 @@ def softmax_cross_entropy(logits, labels, *, reduction="mean"):
     return S.wrap(_softmax_ce, name="softmax_cross_entropy")(logits, labels, reduction)
 
 
-def sigmoid_cross_entropy(logits, labels, *, reduction="mean"):
+def sigmoid_cross_entropy(logits, labels, *, weights=None, reduction="mean"):
     """Binary cross-entropy of ``sigmoid(logits)`` against labels in [0, 1] (same shape),
     computed stably as ``max(z, 0) - z y + log(1 + exp(-|z|))``.
+
+    Parameters
+    ----------
+    logits : Tensor or jax.Array [shape=(...)]
+    labels : Tensor or jax.Array [shape=(...)]
+        Targets in [0, 1].
+    weights : Tensor or jax.Array [shape=(...)] or None
+        Non-negative weight of each entry (broadcast to the logits' shape): ``"mean"`` is then
+        the weighted mean ``sum(w l) / sum(w)`` (0 when every weight is 0), ``"sum"`` and
+        ``"none"`` give the weighted terms. None: all 1.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    Tensor or jax.Array [shape=() or (...)]
+
+    Raises
+    ------
+    LayersError
+        For an unknown reduction.
 
     Examples
     --------
     >>> import numpy as np
     >>> round(float(sigmoid_cross_entropy(np.zeros(3, "float32"), np.ones(3, "float32"))), 4)
     0.6931
+    >>> w = np.array([1.0, 0.0, 3.0], "float32")
+    >>> z = np.array([0.0, 5.0, 2.0], "float32")
+    >>> round(float(sigmoid_cross_entropy(z, np.ones(3, "float32"), weights=w)), 4)
+    0.2685
     """
     _check_reduction(reduction, "sigmoid_cross_entropy")
-    return S.wrap(_sigmoid_ce, name="sigmoid_cross_entropy")(logits, labels, reduction)
+    return S.wrap(_sigmoid_ce, name="sigmoid_cross_entropy")(logits, labels, weights, reduction)
 
 
 def hinge(scores, labels, *, margin=1.0, reduction="mean"):

@@ -105,7 +105,7 @@ class GlobalPool(Layer):
         return x.mean(axis=axes) if self.mode == "mean" else x.max(axis=axes)
 
 
-def log_mean_exp(x, beta, *, axis=-1):
+def log_mean_exp(x, beta, *, axis=-1, where=None):
     """Log-mean-exp of ``x`` with sharpness ``beta``: ``log(mean(exp(beta * x))) / beta``.
 
     A smooth maximum: between the mean (``beta -> 0``) and the maximum (``beta -> inf``) of
@@ -120,6 +120,10 @@ def log_mean_exp(x, beta, *, axis=-1):
         Positive sharpness.
     axis : int, default -1
         The pooled axis (static).
+    where : jax.Array [shape=x.shape, dtype=bool] or None
+        Entries to pool (as NumPy reductions' ``where``): the others are left out, and ``n``
+        counts the entries kept (a bag of instances padded to a common size, say). A row
+        with no entry kept gives ``-inf`` and no gradient. None: all entries.
 
     Returns
     -------
@@ -131,10 +135,17 @@ def log_mean_exp(x, beta, *, axis=-1):
     >>> x = np.array([0.0, 1.0, 5.0], "float32")
     >>> round(float(log_mean_exp(x, 1e-4)), 3), round(float(log_mean_exp(x, 100.0)), 3)
     (2.0, 4.989)
+    >>> round(float(log_mean_exp(x, 1e-4, where=np.array([True, True, False]))), 3)
+    0.5
     """
     x = jnp.asarray(x)
-    n = x.shape[axis]
-    return (jax.nn.logsumexp(beta * x, axis=axis) - jnp.log(n)) / beta
+    if where is None:
+        n = x.shape[axis]
+        return (jax.nn.logsumexp(beta * x, axis=axis) - jnp.log(n)) / beta
+    where = jnp.broadcast_to(jnp.asarray(where, bool), x.shape)
+    n = jnp.sum(where, axis=axis).astype(x.dtype)
+    z = jnp.where(where, beta * x, -jnp.inf)
+    return (jax.nn.logsumexp(z, axis=axis) - jnp.log(jnp.maximum(n, 1))) / beta
 
 
 class LogMeanExpPool(Layer):
@@ -205,3 +216,36 @@ class LogMeanExpPool(Layer):
 
     def get_output(self, x, *, deterministic):
         return S.wrap(log_mean_exp)(x, self.beta(), axis=self.axis)
+
+    def pool(self, x, *, where=None):
+        """The layer's pooling of any tensor, with the entries to pool given: the layer's
+        sharpness ``beta`` applied to ``x`` along ``axis`` (:func:`log_mean_exp`).
+
+        Bags of different sizes padded to a common one (the frames of a clip's real windows,
+        say) are pooled with ``where`` False on the padding, by the same ``beta_raw``
+        Variable as the layer's output.
+
+        Parameters
+        ----------
+        x : Tensor [shape=(batch, ..., n, ...)]
+            Any shape with the layer's pooled axis.
+        where : Tensor [shape=x.shape, dtype=bool] or None
+            Entries to pool; None: all.
+
+        Returns
+        -------
+        Tensor [shape=x.shape without axis]
+
+        Examples
+        --------
+        >>> import numpy as np, symbolic as S, layers as L
+        >>> with S.Graph():
+        ...     x = S.placeholder((None, 3))
+        ...     m = S.placeholder((None, 3), "bool")
+        ...     pool = L.LogMeanExpPool(x.shape, beta_raw=50.0)
+        ...     f = S.function([x, m], pool.pool(x, where=m))
+        ...     keep = np.array([[True, True, False]])
+        ...     round(float(f(np.array([[0.0, 1.0, 5.0]], "float32"), keep)[0]), 2)
+        0.99
+        """
+        return S.wrap(log_mean_exp)(x, self.beta(), axis=self.axis, where=where)

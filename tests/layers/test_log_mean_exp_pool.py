@@ -88,3 +88,43 @@ def test_fixed_beta():
 def test_bad_arguments_raise(kwargs, match):
     with pytest.raises(L.LayersError, match=match):
         L.LogMeanExpPool((None, 3), **kwargs)
+
+
+def _masked_reference(x, beta, where):
+    """Log-mean-exp over the entries kept, row by row, in float64."""
+    out = np.empty(x.shape[:-1])
+    for idx in np.ndindex(*x.shape[:-1]):
+        out[idx] = _reference(x[idx][where[idx]], beta, -1)
+    return out
+
+
+def test_where_pools_the_entries_kept(rng):
+    """Masked pooling equals the pooling of the kept entries alone (float64 reference, the
+    float32 bound of the kept count); padding values, however large, change nothing and get
+    no gradient; symbolic (through the layer's ``pool``) and plain calls agree."""
+    x = (5 * rng.normal(size=(4, 12))).astype("float32")
+    where = rng.uniform(size=x.shape) < 0.6
+    where[:, 0] = True
+    where[1] = False
+    where[1, 3] = True  # one row keeps a single entry
+    beta = 1.7
+    want = _masked_reference(x, beta, where)
+    bound = np.array([_bound(x[i][where[i]][None], beta, -1)[0] for i in range(len(x))])
+    got = np.asarray(jax.jit(lambda v, m: L.log_mean_exp(v, np.float32(beta), where=m))(
+        x, where))
+    assert np.all(np.abs(got - want) <= bound)
+    padded = np.where(where, x, np.float32(1e30))
+    grad = jax.jit(jax.grad(lambda v: L.log_mean_exp(v, np.float32(beta), where=where).sum()))
+    assert np.array_equal(np.asarray(L.log_mean_exp(padded, np.float32(beta), where=where)),
+                          got)
+    g = np.asarray(grad(padded))
+    assert np.all(g[~where] == 0) and np.all(np.isfinite(g))
+    np.testing.assert_allclose(g.sum(axis=1), 1.0, rtol=1e-5)  # softmax weights
+    raw = np.log(np.expm1(beta - 0.1))
+    layer = L.LogMeanExpPool((None, 12), beta_raw=np.float32(raw), min_beta=0.1)
+    xs, ms = S.placeholder((None, 12)), S.placeholder((None, 12), "bool")
+    sym = np.asarray(S.function([xs, ms], layer.pool(xs, where=ms))(x, where))
+    assert np.all(np.abs(sym - want) <= bound + 4 * EPS32 * np.abs(want))
+    # a mask broadcast from fewer axes: whole rows kept
+    full = np.asarray(L.log_mean_exp(x, np.float32(beta), where=np.ones((4, 1), bool)))
+    np.testing.assert_array_equal(full, np.asarray(L.log_mean_exp(x, np.float32(beta))))

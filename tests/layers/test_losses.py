@@ -57,3 +57,31 @@ def test_loss_errors():
         L.softmax_cross_entropy(np.zeros((1, 2)), np.zeros(1, int), reduction="avg")
     with pytest.raises(L.LayersError, match="huber: delta must be positive; got 0"):
         L.huber(np.zeros(2), np.zeros(2), delta=0)
+
+
+def test_weighted_sigmoid_cross_entropy_vs_float64(rng):
+    """Weights: a weighted mean for "mean", weighted terms otherwise; all-zero weights give
+    0 (not NaN) with a finite gradient. Tolerance: each term's float32 rounding is a few eps
+    of its magnitude plus that of the logit, summed with the weights."""
+    eps = np.finfo(np.float32).eps
+    z = rng.normal(0, 4, size=(9,)).astype("float32")
+    y = (rng.uniform(size=9) < 0.5).astype("float32")
+    w = rng.uniform(0, 3, size=9).astype("float32")
+    z64 = z.astype(np.float64)
+    terms = np.logaddexp(0.0, z64) - z64 * y
+    bound = 8 * eps * (np.abs(terms) + np.abs(z64) + 1)
+    want = (w * terms).sum() / w.sum()
+    got = float(L.sigmoid_cross_entropy(z, y, weights=w))
+    assert abs(got - want) <= (w * bound).sum() / w.sum() + 4 * 9 * eps * abs(want)
+    none = np.asarray(L.sigmoid_cross_entropy(z, y, weights=w, reduction="none"))
+    assert np.all(np.abs(none - w * terms) <= w * bound)
+    zs, ys, ws = S.placeholder((None,)), S.placeholder((None,)), S.placeholder((None,))
+    loss = L.sigmoid_cross_entropy(zs, ys, weights=ws)
+    f = S.function([zs, ys, ws], [loss, S.grad(loss, [zs])[0]])
+    value, grad = f(z, y, np.zeros_like(w))
+    assert float(value) == 0.0 and np.all(np.asarray(grad) == 0)
+    value, grad = f(z, y, w)
+    np.testing.assert_allclose(float(value), got, rtol=4 * eps)
+    sig = 1 / (1 + np.exp(-z64))
+    np.testing.assert_allclose(np.asarray(grad), w * (sig - y) / w.sum(), rtol=1e-5,
+                               atol=1e-7)
