@@ -40,17 +40,26 @@ import json
 import os
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 
+import layers as L
+import symbolic as S
 from layers.datasets import epoch_batches
 from scatter.detect import model as M
 from scatter.detect.bags import bags_fingerprint, extract_bags, load_bags, save_bags
+from scatter.detect.batching import in_batches
 from scatter.detect.data import read_labels, split_records
 from scatter.detect.features import FeatureConfig, FeatureExtractor
 from scatter.detect.io import default_model_path, read_metadata, save_model
 from scatter.detect.metrics import balanced_threshold, roc_auc
+from scatter.detect.network import (
+    bag_loss,
+    classifier_network,
+    classifier_updates,
+    model_params,
+    model_variables,
+    window_network,
+)
 from scatter.errors import ScatterError, check_int
 from scatter.framing import LAST_POLICIES
 from scatter.outputs import atomic_open
@@ -197,15 +206,13 @@ def _stats(bags):
     return f.mean(axis=0), np.maximum(f.std(axis=0), 1e-3)
 
 
-def _window_scores(params, bags, fn, batch=64):
-    """Clip scores as ``scatter detect`` makes them: the highest window probability."""
-    out = []
-    for i in range(0, len(bags.labels), batch):
-        f = bags.feats[i:i + batch, 0].astype(np.float32)
-        p = np.asarray(fn(params, f))  # (b, W)
-        p = np.where(bags.valid[i:i + batch], p, -np.inf)
-        out.append(p.max(axis=1))
-    return np.concatenate(out)
+def _window_scores(probs, bags, batch=64):
+    """Clip scores as ``scatter detect`` makes them: the highest window probability of a
+    clip's real windows (``probs`` maps windows' features to probabilities)."""
+    W = bags.feats.shape[2]
+    windows = bags.feats[:, 0].reshape((-1,) + bags.feats.shape[3:]).astype(np.float32)
+    p = in_batches(windows, batch * W, probs).reshape(bags.valid.shape)
+    return np.where(bags.valid, p, -np.inf).max(axis=1)
 
 
 def _ckpt_path(out):
@@ -216,27 +223,39 @@ def _cache_path(out):
     return os.path.splitext(out)[0] + ".features.npz"
 
 
-def _write_ckpt(path, state):
-    params, best, opt_state, history, epoch, stale = state
-    leaves = jax.tree_util.tree_leaves(opt_state)
-    arrays = {f"p_{k}": np.asarray(v) for k, v in params.items()}
-    arrays.update({f"best_{k}": np.asarray(v) for k, v in best.items()})
-    arrays.update({f"opt_{i}": np.asarray(v) for i, v in enumerate(leaves)})
-    arrays["meta"] = np.array(json.dumps({"epoch": epoch, "stale": stale,
-                                          "history": history}))
-    with atomic_open(path, "wb") as fh:
-        np.savez(fh, **arrays)
+def _save_checkpoint(path, variables, meta):
+    """The Variables' values (``path``, :func:`symbolic.save`), then ``meta`` (the JSON
+    sidecar beside it); both written atomically, the epoch in both."""
+    S.save(path, variables)
+    with atomic_open(os.path.splitext(path)[0] + ".json") as fh:
+        json.dump(meta, fh)
 
 
-def _read_ckpt(path, params, opt_state):
-    with np.load(path, allow_pickle=False) as z:
-        meta = json.loads(str(z["meta"]))
-        p = {k: jnp.asarray(z[f"p_{k}"]) for k in params}
-        best = {k: jnp.asarray(z[f"best_{k}"]) for k in params}
-        leaves, treedef = jax.tree_util.tree_flatten(opt_state)
-        opt = jax.tree_util.tree_unflatten(
-            treedef, [jnp.asarray(z[f"opt_{i}"]) for i in range(len(leaves))])
-    return p, best, opt, meta["history"], meta["epoch"], meta["stale"]
+def _load_checkpoint(path, variables, epoch):
+    """Set ``variables`` from :func:`_save_checkpoint`'s files; return the sidecar.
+
+    Raises
+    ------
+    ScatterError
+        For a checkpoint without its sidecar (an older trainer's), of other Variables, or
+        whose two files are of different epochs (a run stopped between the two writes).
+    """
+    side = os.path.splitext(path)[0] + ".json"
+    if not os.path.isfile(side):
+        raise ScatterError(f"checkpoint {path!r} has no sidecar {side!r} (written by an older "
+                           f"trainer?); delete the checkpoint to start afresh")
+    with open(side, encoding="utf-8") as fh:
+        meta = json.load(fh)
+    try:
+        S.load(path, variables)
+    except S.SymbolicError as err:
+        raise ScatterError(f"checkpoint {path!r} does not fit this run ({err}); delete it to "
+                           f"start afresh") from None
+    if int(np.asarray(epoch.value)) != meta["epoch"]:
+        raise ScatterError(f"checkpoint {path!r} (epoch {int(np.asarray(epoch.value))}) and "
+                           f"its sidecar (epoch {meta['epoch']}) disagree; delete both to "
+                           f"start afresh")
+    return meta
 
 
 def background_noises(records, *, sr, limit=64):
@@ -327,44 +346,44 @@ def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resum
         raise ScatterError(f"weights must be one finite number >= 0 per training clip, shape "
                            f"({n},); got shape {np.shape(weights)}")
     mean, std = _stats(tb)
-    key = jax.random.PRNGKey(config.seed)
-    params = M.init_params(key, n_features=n_features, hidden=config.hidden,
-                           pieces=config.pieces, mean=mean, std=std,
+    params = M.init_params(jax.random.PRNGKey(config.seed), n_features=n_features,
+                           hidden=config.hidden, pieces=config.pieces, mean=mean, std=std,
                            context=config.context or None)
-    opt = optax.chain(optax.clip_by_global_norm(1.0),
-                      optax.adamw(config.learning_rate, weight_decay=config.weight_decay))
-    opt_state = opt.init(params)
     n_pos = int(tb.labels.sum())
     pos_weight = (len(tb.labels) - n_pos) / max(n_pos, 1)
+    n, B = len(tb.labels), min(config.batch_size, len(tb.labels))
+    n_windows, n_frames = tb.feats.shape[2], tb.feats.shape[4]
 
-    def loss_fn(p, feats, valid, y, w, key):
-        if config.dropout > 0:
-            # dropout on the standardised inputs: x' = mean + (x - mean) * m / (1 - p)
-            keep = jax.random.bernoulli(key, 1 - config.dropout, feats.shape)
-            mean = p["mean"][:, None]
-            feats = jnp.where(keep, mean + (feats - mean) / (1 - config.dropout), mean)
-        z = M.bag_logits(p, feats, valid)
-        ll = optax.sigmoid_binary_cross_entropy(z, y)
-        cw = jnp.where(y > 0.5, pos_weight, 1.0) * w
-        return jnp.sum(ll * cw) / jnp.maximum(jnp.sum(cw), 1e-9)
+    with S.Graph(name="detector-trainer"):
+        net = classifier_network(params, n_frames=n_frames, dropout=config.dropout,
+                                 seed=config.seed)
+        pooled = window_network(net, params)
+        # every batch has B rows (epoch_batches pads the last one with rows of weight 0)
+        feats = S.placeholder((B, n_windows, n_features, n_frames), name="feats")
+        valid = S.placeholder((B, n_windows), "bool", name="valid")
+        labels = S.placeholder((B,), name="labels")
+        clip_weights = S.placeholder((B,), name="weights")
+        loss = bag_loss(pooled, feats, valid, labels, clip_weights, pos_weight=pos_weight)
+        updates = classifier_updates(pooled, loss, learning_rate=config.learning_rate,
+                                     weight_decay=config.weight_decay)
+        step = S.function([feats, valid, labels, clip_weights], loss, updates=updates,
+                          name="detector-train-step")
+        windows = S.placeholder((None, n_features, n_frames), name="windows")
+        probs = S.function([windows], S.nn.sigmoid(L.get_output(pooled, windows,
+                                                                deterministic=True)))
+        # the best epoch's parameters, and the epoch, are checkpointed with the rest
+        best = {k: S.Variable(v, name=f"best/{k}", trainable=False)
+                for k, v in model_params(pooled).items()}
+        epoch_done = S.Variable(np.int32(0), name="trainer/epoch", trainable=False)
+        # parameters, optimizer state, the dropout's random key, best parameters, epoch
+        state = list(model_variables(pooled).values()) + S.get_variables()
 
-    @jax.jit
-    def step(p, s, feats, valid, y, w, key):
-        loss, g = jax.value_and_grad(loss_fn)(p, feats, valid, y, w, key)
-        g = {k: (jnp.zeros_like(v) if k in M.FIXED else v) for k, v in g.items()}
-        upd, s = opt.update(g, s, p)
-        # fixed entries never move (AdamW's weight decay would otherwise shrink them)
-        upd = {k: (jnp.zeros_like(v) if k in M.FIXED else v) for k, v in upd.items()}
-        return optax.apply_updates(p, upd), s, loss
-
-    window_probs = jax.jit(lambda p, f: jax.nn.sigmoid(M.window_logits(p, f)))
-
-    history, epoch0, stale, best = [], 0, 0, dict(params)
+    history, epoch0, stale = [], 0, 0
     ckpt = checkpoint
     if resume and ckpt is not None and os.path.isfile(ckpt):
-        params, best, opt_state, history, epoch0, stale = _read_ckpt(ckpt, params, opt_state)
+        meta = _load_checkpoint(ckpt, state, epoch_done)
+        history, epoch0, stale = meta["history"], meta["epoch"], meta["stale"]
     best_auc = max((h["val_auc"] for h in history), default=-1.0)
-    n, B = len(tb.labels), min(config.batch_size, len(tb.labels))
     n_copies = tb.feats.shape[1]
     stopped_early = stale >= config.patience
     bar = tqdm(total=config.epochs, initial=epoch0, desc="train", unit="epoch", disable=quiet)
@@ -374,22 +393,25 @@ def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resum
                 stopped_early = True
                 break
             losses = []
-            for idx, copy, w, key in epoch_batches(n, batch_size=B, n_copies=n_copies,
-                                                   seed=config.seed, epoch=epoch,
-                                                   weights=clip_w):
-                feats = tb.feats[idx, copy].astype(np.float32)
-                params, opt_state, loss = step(params, opt_state, feats, tb.valid[idx],
-                                               tb.labels[idx].astype(np.float32), w, key)
-                losses.append(float(loss))
-            auc = roc_auc(vb.labels, _window_scores(params, vb, window_probs))
+            for idx, copy, w, _ in epoch_batches(n, batch_size=B, n_copies=n_copies,
+                                                 seed=config.seed, epoch=epoch,
+                                                 weights=clip_w):
+                losses.append(step(tb.feats[idx, copy].astype(np.float32), tb.valid[idx],
+                                   tb.labels[idx].astype(np.float32), w))
+            losses = [float(v) for v in losses]
+            auc = roc_auc(vb.labels, _window_scores(probs, vb))
             history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)),
                             "val_auc": auc})
             if auc > best_auc:
-                best_auc, best, stale = auc, dict(params), 0
+                best_auc, stale = auc, 0
+                for k, v in model_params(pooled).items():
+                    best[k].assign(v)
             else:
                 stale += 1
+            epoch_done.assign(np.int32(epoch + 1))
             if ckpt is not None:
-                _write_ckpt(ckpt, (params, best, opt_state, history, epoch + 1, stale))
+                _save_checkpoint(ckpt, state, {"epoch": epoch + 1, "stale": stale,
+                                               "history": history})
             bar.set_postfix(loss=f"{np.mean(losses):.4f}", val_auc=f"{auc:.4f}",
                             best=f"{best_auc:.4f}")
             bar.update(1)
@@ -398,7 +420,10 @@ def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resum
     finally:
         bar.close()
 
-    val_scores = _window_scores(best, vb, window_probs)
+    best = {k: v.value for k, v in best.items()}
+    for k, var in model_variables(pooled).items():  # the best epoch's scores
+        var.assign(np.reshape(best[k], var.shape))
+    val_scores = _window_scores(probs, vb)
     threshold, bal_acc = balanced_threshold(vb.labels, val_scores)
     return {"params": best, "history": history, "threshold": threshold,
             "val_balanced_accuracy": bal_acc, "stopped_early": stopped_early}
