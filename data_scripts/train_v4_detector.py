@@ -8,6 +8,7 @@ This script turns the ``train`` and ``val`` splits into clips that
     python data_scripts/train_v4_detector.py --out ~/.cache/symscatter/v4/model.npz
     python data_scripts/train_v4_detector.py --out m.npz --hidden 128 64 \\
         --hard-negative-kinds insect frog speech --hard-negative-weight 3
+    python data_scripts/train_v4_detector.py --out m.npz --pcen --context -2 -1 0 1 2
     python data_scripts/train_v4_detector.py --rethreshold default --out shipped-v4thr.npz
 
 Steps:
@@ -30,8 +31,13 @@ Steps:
    stopping and the decision threshold (the one that maximises balanced accuracy on
    validation), optionally with more weight on bird-free clips of hard-negative kinds
    (``--hard-negative-kinds``, ``--hard-negative-weight``). The feature cache is kept under
-   ``--work`` per (copies, windows, seed, clip length), so runs that differ only in the
+   ``--work`` (default: ``train_v4`` in the cache root of :mod:`scatter.cache`) per (copies,
+   windows, seed, clip length, feature settings), so runs that differ only in the
    classifier's settings featurise once.
+
+The features are the shipped model's (``scatter.detect.training.default_settings``), with
+``--pcen`` (and ``--pcen-time``, ``--pcen-alpha``, ``--pcen-delta``, ``--pcen-r``) for level
+channels from per-channel energy normalisation (``scatter.detect.features``, *PCEN*).
 
 ``--extra-train-labels CSV`` adds the ``train`` rows of another labels CSV (e.g. the development
 corpus's, ``data_scripts/build_dev_corpus.py``) to the training rows; validation stays corpus v4's.
@@ -47,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import os
 import sys
@@ -66,9 +73,12 @@ __all__ = [
     "background_records",
     "clip_weight_of",
     "extra_training_rows",
+    "feature_settings",
+    "feature_tag",
     "main",
     "plan_clips",
     "rethreshold",
+    "work_dir",
     "write_clips",
 ]
 
@@ -247,6 +257,74 @@ def extra_training_rows(labels, *, kind="extra"):
     return rows
 
 
+def work_dir(work=None):
+    """The ``--work`` folder: ``work``, or ``train_v4`` under the cache root of
+    :mod:`scatter.cache` (``$SYMSCATTER_CACHE_DIR`` honoured) when None.
+
+    Returns
+    -------
+    Path
+    """
+    if work is None:
+        from scatter.cache import cache_dir
+
+        return Path(cache_dir("train_v4"))
+    return Path(os.path.expanduser(os.fspath(work)))
+
+
+def feature_settings(base, args):
+    """The feature settings of a run: ``base`` (the shipped model's) with the command line's
+    ``--pcen`` options.
+
+    Parameters
+    ----------
+    base : scatter.detect.features.FeatureConfig
+    args : argparse.Namespace
+        Parsed command line (``pcen``, ``pcen_time``, ``pcen_alpha``, ``pcen_delta``,
+        ``pcen_r``).
+
+    Returns
+    -------
+    scatter.detect.features.FeatureConfig
+    """
+    import dataclasses
+
+    changes = {"pcen": True} if args.pcen else {}
+    for name in ("pcen_time", "pcen_alpha", "pcen_delta", "pcen_r"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    return dataclasses.replace(base, **changes)
+
+
+def feature_tag(features, base):
+    """Suffix of the feature cache's file name: empty for the ``base`` feature settings (the
+    shipped model's), else ``-f`` and 8 hex digits of the settings' hash, so that runs with
+    other features keep their own cache beside it.
+
+    Parameters
+    ----------
+    features, base : scatter.detect.features.FeatureConfig
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from scatter.detect.features import FeatureConfig
+    >>> feature_tag(FeatureConfig(), FeatureConfig())
+    ''
+    >>> tag = feature_tag(dataclasses.replace(FeatureConfig(), pcen=True), FeatureConfig())
+    >>> tag.startswith("-f"), len(tag)
+    (True, 10)
+    """
+    if features == base:
+        return ""
+    text = json.dumps(features.to_dict(), sort_keys=True).encode()
+    return "-f" + hashlib.sha256(text).hexdigest()[:8]
+
+
 def _read_mono(path, sr):
     from scatter.audio import load
 
@@ -387,9 +465,9 @@ def _parser():
     p.add_argument("--out", required=True, help="model file to write (.npz)")
     p.add_argument("--manifest", default=None,
                    help="corpus v4 manifest.json (default: the cache's, built when missing)")
-    p.add_argument("--work", default=os.path.join(os.path.expanduser("~"), ".cache",
-                                                  "symscatter", "train_v4"),
-                   help="folder of the clips, their labels CSV and the feature caches")
+    p.add_argument("--work", default=None,
+                   help="folder of the clips, their labels CSV and the feature caches "
+                        "(default: train_v4 under the cache root of scatter.cache)")
     p.add_argument("--clip-seconds", type=float, default=9.0)
     p.add_argument("--min-clip", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
@@ -403,6 +481,14 @@ def _parser():
     p.add_argument("--dropout", type=float, default=None)
     p.add_argument("--learning-rate", type=float, default=None)
     p.add_argument("--context", type=int, nargs="*", default=None)
+    p.add_argument("--pcen", action="store_true",
+                   help="level channels from per-channel energy normalisation "
+                        "(FeatureConfig.pcen) instead of the log")
+    p.add_argument("--pcen-time", type=float, default=None,
+                   help="PCEN smoother's time constant in seconds (FeatureConfig.pcen_time)")
+    p.add_argument("--pcen-alpha", type=float, default=None)
+    p.add_argument("--pcen-delta", type=float, default=None)
+    p.add_argument("--pcen-r", type=float, default=None)
     p.add_argument("--hard-negative-kinds", nargs="*", default=list(HARD_NEGATIVE_KINDS))
     p.add_argument("--hard-negative-weight", type=float, default=1.0)
     p.add_argument("--extra-train-labels", default=None, metavar="CSV",
@@ -421,7 +507,7 @@ def main(argv=None):
     B = load_sibling("build_corpus_v4")
     manifest = args.manifest or B.fetch(quiet=args.quiet)
     records = B.load_manifest(manifest)
-    work = Path(args.work)
+    work = work_dir(args.work)
     plan = plan_clips(records, clip_s=args.clip_seconds, min_clip_s=args.min_clip)
     extra = (extra_training_rows(os.path.expanduser(args.extra_train_labels))
              if args.extra_train_labels else [])
@@ -437,6 +523,8 @@ def main(argv=None):
     from scatter.detect.training import default_settings, train
 
     features, config = default_settings()
+    base_features = features
+    features = feature_settings(base_features, args)
     changes = {"max_windows": args.max_windows, "seed": args.seed}
     for name in ("epochs", "patience", "pieces", "copies", "dropout", "learning_rate"):
         if getattr(args, name) is not None:
@@ -454,7 +542,8 @@ def main(argv=None):
         weight = clip_weight_of(kind_by_path, kinds=args.hard_negative_kinds,
                                 weight=args.hard_negative_weight)
     cache = work / (f"features-c{config.copies}-w{config.max_windows}-s{config.seed}"
-                    f"-{args.clip_seconds:g}s{'-extra' if extra else ''}.npz")
+                    f"-{args.clip_seconds:g}s{'-extra' if extra else ''}"
+                    f"{feature_tag(features, base_features)}.npz")
     out = os.path.abspath(os.path.expanduser(args.out))
     os.makedirs(os.path.dirname(out), exist_ok=True)
     provenance = {"description": "corpus v4 (real recordings from Debian and PyPI packages, "
@@ -474,6 +563,8 @@ def main(argv=None):
                       "threshold": summary["threshold"], "n_train": summary["n_train"],
                       "n_val": summary["n_val"], "skipped": len(summary["skipped"]),
                       "config": {k: v for k, v in dataclasses.asdict(config).items()},
+                      "features": {k: v for k, v in features.to_dict().items()
+                                   if k.startswith("pcen")},
                       "hard_negative_weight": args.hard_negative_weight,
                       "seconds": round(time.perf_counter() - t0, 1)}))
     return 0

@@ -19,6 +19,9 @@ scattering path (band) ``p``:
    the *level* ``log(S + tiny) - mean_{p,t} log(S + tiny)`` (the spectral shape of the window,
    gain-invariant, which keeps a sound that lasts the whole window).
 
+With ``pcen=True`` the level channels are the per-channel energy normalisation (PCEN) of the
+envelopes instead of their log (see *PCEN* below); the activity channels are unchanged.
+
 Noise floor and dynamic range (``noise_floor``, ``top_db``): see :mod:`scatter.detect.activity`,
 which computes steps 2-4.
 
@@ -33,6 +36,39 @@ A window of digital silence then has the features of the quietest noise a 16-bit
 hold instead of a MAD of exactly 0 (the blow-up described in :mod:`scatter.detect.activity`),
 while any recording with its own background (nearly all: microphone and room noise lie 20-60 dB
 above) is unchanged in effect. Sidecars without the field load with 0.
+
+PCEN. Per-channel energy normalisation (Wang et al. 2017, "Trainable frontend for robust
+and far-field keyword spotting", ICASSP; Lostanlen et al. 2019, "Per-channel energy
+normalization: why and how", IEEE Signal Processing Letters 26(1)) replaces the log of a
+band's envelope ``E`` by an automatic gain control followed by a root compression,
+
+    ``M[t] = (1 - s) M[t-1] + s E[t]``,
+    ``PCEN[t] = ((E[t] / (eps + M[t])**alpha + delta)**r - delta**r``,
+
+per band along the frames of a window (:func:`pcen`). ``M`` is a first-order low-pass of the
+band with time constant ``pcen_time`` seconds (``s`` from :func:`pcen_smoothing` at the frame
+rate ``sr / (2**J * pool)``), so PCEN follows the band's background and stresses what rises
+above it, as the activity channels do, but smoothly, without a threshold. Two choices are
+ours:
+
+- the envelopes are first divided by the window's mean envelope over the frames and the paths of
+  the band's scattering order (after the ``top_db`` limit, if any), so ``E`` is about 1 in an
+  average band whatever the recording's gain. PCEN with ``alpha < 1`` depends on the scale of
+  its input (a gain ``g`` scales ``E / M**alpha`` by ``g**(1 - alpha)``), and ``delta`` sets
+  the knee of the compression on that scale; librosa's ``pcen`` asks for spectrograms scaled
+  to the integer range for this reason. The window reference makes the channels invariant to
+  gain, like the others, and puts the knee at a fixed ratio to the window's mean;
+- the smoother starts from the band's median over the window, ``M[-1] = median_t E``: windows
+  are scored independently, with no past, and the median is the band's background as the
+  activity channels estimate it. Starting from the first frame would hide a call that is
+  already sounding when the window opens (its gain would read as ``E**(1 - alpha)``, about 1),
+  and the window's mean is pulled up by the calls themselves.
+
+The smoother is computed exactly as a causal FIR over the window's frames (a lower-triangular
+``n_frames x n_frames`` matrix of weights ``s (1 - s)**(t - k)``), one matrix product per
+window. The defaults (``pcen_alpha = 0.98``, ``pcen_delta = 2``, ``pcen_r = 0.5``,
+``pcen_time = 0.4`` s, ``pcen_eps = 1e-6``) are those of Wang et al. 2017, as
+``librosa.pcen`` also takes them. Sidecars without the field load with ``pcen=False``.
 
 The output is ``(batch, 2 * n_paths, n_frames)``: activity channels first, then level channels.
 Every step is a pure JAX function of ``x``: it works under ``jax.jit`` and ``jax.vmap`` and
@@ -64,15 +100,18 @@ from scatter.detect.activity import (
     check_fraction,
     check_top_db,
 )
+from scatter.detect.pcen import check_pcen, pcen, pcen_smoothing
 from scatter.errors import ScatterError, check_int
 from scatter.scattering import Scattering1D
 
-__all__ = ["DITHER_16BIT", "FILTER_FIELDS", "LEGACY_DEFAULTS", "MASK_METHODS", "FeatureConfig",
-           "FeatureExtractor", "activity_features", "dither_signal"]
+__all__ = ["DITHER_16BIT", "FILTER_FIELDS", "LEGACY_DEFAULTS", "MASK_METHODS", "PCEN_FIELDS",
+           "FeatureConfig", "FeatureExtractor", "activity_features", "dither_signal", "pcen",
+           "pcen_smoothing"]
 
 #: Values of fields added after the first models shipped, as those models were trained: a
 #: sidecar without the field loads with them (:meth:`FeatureConfig.from_dict`).
-LEGACY_DEFAULTS = {"noise_floor": 0.0, "subsampling": "kymatio", "dither": 0.0, "top_db": 0.0}
+LEGACY_DEFAULTS = {"noise_floor": 0.0, "subsampling": "kymatio", "dither": 0.0, "top_db": 0.0,
+                   "pcen": False}
 #: ``dither`` of one 16-bit quantisation step (full scale 1).
 DITHER_16BIT = 2.0 ** -15
 _DITHER_SEED = 20150
@@ -80,6 +119,10 @@ _DITHER_SEED = 20150
 #: filters, and :meth:`FeatureConfig.to_dict` leaves them out then.
 FILTER_FIELDS = ("xi1", "sigma1")
 _SUBSAMPLING = ("kymatio", "coarse")
+#: Settings of the PCEN level channels; :meth:`FeatureConfig.to_dict` leaves them out when
+#: ``pcen`` is off (they have no effect then).
+PCEN_FIELDS = ("pcen_time", "pcen_alpha", "pcen_delta", "pcen_r", "pcen_eps")
+_TINY = 1e-8  # as scatter.detect.activity: envelopes below it read as silence
 
 
 def _filters(xi1, sigma1):
@@ -138,6 +181,19 @@ class FeatureConfig:
         as :mod:`scatter.detect.finetune` learns them; empty (the default, and older
         sidecars): the designed filters. The first-order band-pass weights are rebuilt from
         them once, when the extractor is built; the compute per window does not change.
+    pcen : bool
+        Level channels from per-channel energy normalisation instead of the log (module
+        docstring, *PCEN*); False (the default, and older sidecars): the log.
+    pcen_time : float
+        Time constant of PCEN's smoother in seconds (``> 0``).
+    pcen_alpha : float
+        Exponent of PCEN's gain control, ``0 <= alpha <= 1`` (1: full normalisation).
+    pcen_delta : float
+        Bias of PCEN's root compression, ``> 0``.
+    pcen_r : float
+        Exponent of PCEN's root compression, ``0 < r <= 1``.
+    pcen_eps : float
+        Floor of PCEN's smoothed envelope (relative to the window's mean envelope), ``> 0``.
 
     Raises
     ------
@@ -160,6 +216,12 @@ class FeatureConfig:
     top_db: float = 0.0
     xi1: tuple = ()
     sigma1: tuple = ()
+    pcen: bool = False
+    pcen_time: float = 0.4
+    pcen_alpha: float = 0.98
+    pcen_delta: float = 2.0
+    pcen_r: float = 0.5
+    pcen_eps: float = 1e-6
 
     def __post_init__(self):
         object.__setattr__(self, "Q", tuple(self.Q) if isinstance(self.Q, (list, tuple))
@@ -202,6 +264,10 @@ class FeatureConfig:
         check_fraction("dither", self.dither)
         check_top_db(self.top_db)
         _filters(self.xi1, self.sigma1)
+        if not isinstance(self.pcen, bool):
+            raise ScatterError(f"pcen must be True or False; got {self.pcen!r}")
+        check_pcen(time=self.pcen_time, alpha=self.pcen_alpha, delta=self.pcen_delta,
+                    r=self.pcen_r, eps=self.pcen_eps, prefix="pcen_")
 
     @property
     def window_s(self):
@@ -215,13 +281,17 @@ class FeatureConfig:
 
     def to_dict(self):
         """JSON-ready dict (``Q`` and learned filters as lists; designed filters, the default,
-        leave ``xi1`` and ``sigma1`` out, so older settings give the same dict)."""
+        leave ``xi1`` and ``sigma1`` out, and ``pcen=False`` leaves the :data:`PCEN_FIELDS`
+        out, so older settings give the same dict but for ``pcen``)."""
         d = dataclasses.asdict(self)
         d["Q"] = list(self.Q)
         for name in FILTER_FIELDS:
             if d[name]:
                 d[name] = list(d[name])
             else:
+                del d[name]
+        if not self.pcen:
+            for name in PCEN_FIELDS:
                 del d[name]
         return d
 
@@ -468,9 +538,43 @@ class FeatureExtractor:
         -------
         jax.Array [shape=(..., n_features, n_frames), dtype=float32]
         """
-        return activity_features(S, mask=self.config.mask, rule=self.config.rule,
-                                 noise_floor=self.config.noise_floor, groups=self._orders,
-                                 top_db=self.config.top_db)
+        cfg = self.config
+        A = activity_features(S, mask=cfg.mask, rule=cfg.rule, noise_floor=cfg.noise_floor,
+                              groups=self._orders, top_db=cfg.top_db)
+        if not cfg.pcen:
+            return A
+        return jnp.concatenate([A[..., :self.n_paths, :], self.pcen_level(S)], axis=-2)
+
+    def pcen_level(self, S):
+        """The PCEN level channels of pooled envelopes (module docstring, *PCEN*; pure,
+        traceable), whatever ``config.pcen`` says.
+
+        Parameters
+        ----------
+        S : jax.Array [shape=(..., n_paths, n_frames)]
+            From :meth:`envelopes`.
+
+        Returns
+        -------
+        jax.Array [shape=(..., n_paths, n_frames), dtype=float32]
+        """
+        cfg = self.config
+        S = jnp.maximum(jnp.asarray(S, jnp.float32), 0.0)
+        ids, index = np.unique(self._orders, return_inverse=True)
+        member = index[:, None] == np.arange(ids.size)[None, :]     # (n_paths, n_orders)
+        if cfg.top_db > 0:
+            band_max = jnp.max(S, axis=-1)
+            order_max = jnp.max(jnp.where(jnp.asarray(member), band_max[..., :, None], 0.0),
+                                axis=-2)
+            floor = 10.0 ** (-cfg.top_db / 20.0) * jnp.take(order_max, jnp.asarray(index),
+                                                            axis=-1)
+            S = jnp.maximum(S, floor[..., None])
+        share = (member / member.sum(axis=0, keepdims=True)).astype(np.float32)
+        order_mean = jnp.mean(S, axis=-1) @ jnp.asarray(share)       # (..., n_orders)
+        ref = jnp.take(order_mean, jnp.asarray(index), axis=-1)[..., None]
+        frame_rate = cfg.sr / (2 ** cfg.J * cfg.pool)
+        return pcen(S / (ref + _TINY), smoothing=pcen_smoothing(cfg.pcen_time, frame_rate),
+                    alpha=cfg.pcen_alpha, delta=cfg.pcen_delta, r=cfg.pcen_r, eps=cfg.pcen_eps)
 
     def transform(self, x):
         """Features of a batch of windows, as a traceable JAX function of ``x`` alone.

@@ -133,3 +133,27 @@ def test_extra_training_rows_keeps_train_rows_only(T, tmp_path):
     (tmp_path / "bad.csv").write_text("path,label\nx.wav,1\n")
     with pytest.raises(ValueError, match=r"lacks the columns \['split'\]"):
         T.extra_training_rows(tmp_path / "bad.csv")
+
+
+def test_work_folder_defaults_to_the_cache_root(T, tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMSCATTER_CACHE_DIR", str(tmp_path / "cache"))
+    assert T.work_dir() == tmp_path / "cache" / "train_v4"
+    assert T.work_dir(tmp_path / "w") == tmp_path / "w"
+    assert T._parser().parse_args(["--out", "m.npz"]).work is None
+
+
+def test_pcen_options_change_the_features_and_their_cache_name(T):
+    from scatter.detect.features import FeatureConfig
+
+    base = FeatureConfig(sr=16000, window=2048, hop=2048, J=4, Q=(2, 1), pool=2)
+    plain = T.feature_settings(base, T._parser().parse_args(["--out", "m.npz"]))
+    assert plain == base and T.feature_tag(plain, base) == ""
+    args = T._parser().parse_args(["--out", "m.npz", "--pcen", "--pcen-time", "0.2",
+                                   "--pcen-r", "0.25"])
+    on = T.feature_settings(base, args)
+    assert on.pcen and on.pcen_time == 0.2 and on.pcen_r == 0.25
+    assert on.pcen_alpha == base.pcen_alpha
+    tag = T.feature_tag(on, base)
+    assert tag.startswith("-f") and len(tag) == 10 and tag == T.feature_tag(on, base)
+    assert T.feature_tag(T.feature_settings(base, T._parser().parse_args(
+        ["--out", "m.npz", "--pcen"])), base) != tag

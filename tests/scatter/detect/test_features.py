@@ -337,3 +337,113 @@ def test_learned_first_order_filters_in_the_settings():
                                            rf"first-order wavelet \({n1} at J=4, Q=\(2, 1\)\); "
                                            rf"got 2"):
         FeatureExtractor(dataclasses.replace(SMALL, xi1=[0.1, 0.2], sigma1=[0.01, 0.01]))
+
+
+def test_old_sidecars_load_without_pcen():
+    d = SMALL.to_dict()
+    # PCEN off (the default): its settings are left out, the flag stays
+    assert d["pcen"] is False and not any(k.startswith("pcen_") for k in d)
+    assert FeatureConfig.from_dict({k: v for k, v in d.items() if k != "pcen"}) == SMALL
+    on = dataclasses.replace(SMALL, pcen=True, pcen_time=0.2, pcen_r=0.25)
+    d = on.to_dict()
+    assert d["pcen"] is True and d["pcen_time"] == 0.2 and d["pcen_alpha"] == 0.98
+    assert FeatureConfig.from_dict(d) == on
+    # the shipped model's sidecar has no PCEN field: it loads with PCEN off
+    from scatter.detect.io import default_model_path, read_metadata
+
+    shipped = read_metadata(default_model_path())["features"]
+    assert "pcen" not in shipped and FeatureConfig.from_dict(shipped).pcen is False
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"pcen": 1}, r"pcen must be True or False; got 1"),
+    ({"pcen_time": 0.0}, r"pcen_time must be a number of seconds > 0; got 0.0"),
+    ({"pcen_alpha": 1.5}, r"pcen_alpha must be a number in \[0, 1\]; got 1.5"),
+    ({"pcen_delta": -1.0}, r"pcen_delta must be a number > 0; got -1.0"),
+    ({"pcen_r": 2.0}, r"pcen_r must be a number in \(0, 1\]; got 2.0"),
+    ({"pcen_eps": 0.0}, r"pcen_eps must be a number > 0; got 0.0"),
+])
+def test_pcen_config_errors(change, match):
+    with pytest.raises(ScatterError, match=match):
+        dataclasses.replace(SMALL, **change)
+
+
+def test_without_pcen_the_features_are_the_activity_features_bit_for_bit(fx, rng):
+    # pcen=False (the shipped model's) runs exactly the computation of older versions
+    x = rng.normal(size=(2, SMALL.window)).astype(np.float32)
+    S = jax.jit(fx.envelopes)(fx.params, x)
+    groups = tuple(int(o) for o in fx._orders)
+    old = jax.jit(lambda s: activity_features(s, mask=SMALL.mask, rule=SMALL.rule,
+                                              noise_floor=SMALL.noise_floor, groups=groups,
+                                              top_db=SMALL.top_db))
+    np.testing.assert_array_equal(np.asarray(jax.jit(fx.activity)(S)), np.asarray(old(S)))
+    np.testing.assert_array_equal(np.asarray(jax.jit(fx.apply)(fx.params, x)),
+                                  np.asarray(old(S)))
+
+
+def _pcen_level_reference(S, cfg, orders):
+    """The PCEN level channels of the features module's docstring, in float64 NumPy."""
+    S = np.maximum(np.asarray(S, np.float64), 0.0)
+    groups = [orders == o for o in np.unique(orders)]
+    if cfg.top_db > 0:
+        for g in groups:
+            peak = S[..., g, :].max(axis=(-2, -1), keepdims=True)
+            S[..., g, :] = np.maximum(S[..., g, :], 10 ** (-cfg.top_db / 20) * peak)
+    E = np.empty_like(S)
+    for g in groups:
+        E[..., g, :] = S[..., g, :] / (S[..., g, :].mean(axis=(-2, -1), keepdims=True) + TINY)
+    T = cfg.pcen_time * cfg.sr / (2 ** cfg.J * cfg.pool)
+    s = (np.sqrt(1 + 4 * T * T) - 1) / (2 * T * T)
+    M = np.median(E, axis=-1)
+    out = np.empty_like(E)
+    for t in range(E.shape[-1]):
+        M = (1 - s) * M + s * E[..., t]
+        out[..., t] = ((E[..., t] / (cfg.pcen_eps + M) ** cfg.pcen_alpha + cfg.pcen_delta)
+                       ** cfg.pcen_r - cfg.pcen_delta ** cfg.pcen_r)
+    return out
+
+
+@pytest.mark.parametrize("top_db", [0.0, 40.0])
+def test_pcen_level_channels(fx, rng, top_db):
+    cfg = dataclasses.replace(SMALL, pcen=True, top_db=top_db, pcen_time=0.02)
+    fxp = FeatureExtractor(cfg)
+    x = (0.01 * rng.normal(size=(2, SMALL.window))).astype(np.float32)
+    x[:, 500:900] += 0.1 * np.sin(np.arange(400) * 0.9).astype(np.float32)
+    got = np.asarray(fxp(x))
+    n = fxp.n_paths
+    assert got.shape == (2, fxp.n_features, fxp.n_frames) and np.isfinite(got).all()
+    # activity channels as without PCEN; level channels the float64 reference
+    plain = np.asarray(FeatureExtractor(dataclasses.replace(cfg, pcen=False))(x))
+    np.testing.assert_allclose(got[:, :n], plain[:, :n], rtol=1e-6, atol=1e-6)
+    S = np.asarray(jax.jit(fxp.envelopes)(fxp.params, x))
+    np.testing.assert_allclose(got[:, n:], _pcen_level_reference(S, cfg, fxp._orders),
+                               rtol=1e-4, atol=1e-5)
+    # invariant to gain (the window reference), up to the absolute floor 1e-8 and rounding
+    np.testing.assert_allclose(np.asarray(fxp(16 * x))[:, n:], got[:, n:], rtol=1e-4,
+                               atol=1e-4)
+    # silence: zero PCEN channels
+    assert np.abs(np.asarray(fxp(np.zeros_like(x)))[:, n:]).max() == 0.0
+
+
+def test_a_pcen_model_scores_with_pcen_features(tmp_path, rng):
+    from scatter.detect import load_model, save_model
+    from scatter.detect.model import init_params, window_logits
+
+    cfg = dataclasses.replace(SMALL, pcen=True, pcen_time=0.02)
+    fxp = FeatureExtractor(cfg)
+    params = init_params(jax.random.PRNGKey(3), n_features=fxp.n_features, hidden=(6,),
+                         pieces=2)
+    path = str(tmp_path / "pcen.npz")
+    save_model(path, params, {"features": cfg.to_dict(),
+                              "model": {"threshold": 0.5, "aggregate": "max"}})
+    det = load_model(path)
+    assert det.config == cfg and det.features.config.pcen
+    x = (0.05 * rng.normal(size=(2, SMALL.window))).astype(np.float32)
+    x[:, 500:900] += 0.2 * np.sin(np.arange(400) * 0.9).astype(np.float32)
+    want = np.asarray(jax.nn.sigmoid(window_logits(det.params, fxp(x))))
+    np.testing.assert_allclose(det.score_windows(x, batch_size=2), want, rtol=1e-5,
+                               atol=1e-6)
+    # the same weights on the log level channels score otherwise
+    plain = FeatureExtractor(dataclasses.replace(cfg, pcen=False))
+    other = np.asarray(jax.nn.sigmoid(window_logits(det.params, plain(x))))
+    assert np.abs(other - want).max() > 1e-3
