@@ -40,15 +40,23 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
+import layers as LL
+import symbolic as S
 from scatter.detect import model as M
 from scatter.detect.batching import in_batches
 from scatter.detect.features import FeatureConfig, FeatureExtractor
 from scatter.detect.metrics import roc_auc
+from scatter.detect.network import (
+    bag_loss,
+    classifier_network,
+    classifier_updates,
+    model_params,
+    model_variables,
+    window_network,
+)
 from scatter.errors import ScatterError, check_int
 
 __all__ = ["FinetuneConfig", "bounded_filters", "finetune"]
@@ -190,56 +198,58 @@ def finetune(params, features, train, val, *, config=None, quiet=True):
     for name, wb in (("train", train), ("val", val)):
         _check_windows(name, wb, features.window)
     fx = FeatureExtractor(features)
-    M.check_params({k: np.asarray(v) for k, v in params.items()}, n_features=fx.n_features)
+    params = {k: np.asarray(v, np.float32) for k, v in params.items()}
+    M.check_params(params, n_features=fx.n_features)
     start = fx.filter_params()
-    p = {k: jnp.asarray(v, jnp.float32) for k, v in params.items()}
-    raw = {k: jnp.zeros_like(jnp.asarray(v)) for k, v in start.items()}
-    trainable = {k: k not in M.FIXED for k in p}
-    clf_opt = optax.chain(optax.clip_by_global_norm(1.0),
-                          optax.adamw(config.learning_rate, weight_decay=config.weight_decay))
-    filt_opt = optax.adam(config.filter_learning_rate)
-    states = (clf_opt.init(p), filt_opt.init(raw))
     n_pos = int(np.sum(train.labels))
     pos_weight = (len(train.labels) - n_pos) / max(n_pos, 1)
     n, W, L = train.windows.shape[0], train.windows.shape[2], features.window
-
-    def feats_of(raw, x):
-        filt = bounded_filters(start, raw, config.max_change)
-        return fx.apply(fx.filter_weights(filt["xi1"], filt["sigma1"]), x)
-
-    def loss_fn(p, raw, x, valid, y, w, key):
-        f = feats_of(raw, x.reshape(-1, L))
-        f = f.reshape((x.shape[0], W) + f.shape[1:])
-        if config.dropout > 0:
-            keep = jax.random.bernoulli(key, 1 - config.dropout, f.shape)
-            mean = jax.lax.stop_gradient(p["mean"])[:, None]
-            f = jnp.where(keep, mean + (f - mean) / (1 - config.dropout), mean)
-        z = M.bag_logits(p, f, valid)
-        ll = optax.sigmoid_binary_cross_entropy(z, y)
-        cw = jnp.where(y > 0.5, pos_weight, 1.0) * w
-        return jnp.sum(ll * cw) / jnp.maximum(jnp.sum(cw), 1e-9)
-
+    B = min(config.batch_size, n)
     learn = config.filter_learning_rate > 0
 
-    @jax.jit
-    def step(p, raw, states, x, valid, y, w, key):
-        if learn:
-            loss, (gp, gr) = jax.value_and_grad(loss_fn, argnums=(0, 1))(p, raw, x, valid, y,
-                                                                         w, key)
+    def feats_of(xi1, sigma1, x):
+        """Features of windows ``(..., L)`` -> ``(..., n_features, n_frames)`` from the
+        filters' unbounded parameters."""
+        filt = bounded_filters(start, {"xi1": xi1, "sigma1": sigma1}, config.max_change)
+        f = fx.apply(fx.filter_weights(filt["xi1"], filt["sigma1"]), x.reshape(-1, L))
+        return f.reshape(x.shape[:-1] + f.shape[1:])
+
+    with S.Graph(name="detector-finetune"):
+        net = classifier_network(params, n_frames=fx.n_frames, dropout=config.dropout,
+                                 seed=config.seed)
+        pooled = window_network(net, params)
+        raw = [S.Variable(np.zeros_like(np.asarray(start[k], np.float32)),
+                          name=f"filters/{k}_raw", trainable=learn) for k in ("xi1", "sigma1")]
+        windows = S.placeholder((B, W, L), name="windows")
+        valid = S.placeholder((B, W), "bool", name="valid")
+        labels = S.placeholder((B,), name="labels")
+        weights = S.placeholder((B,), name="weights")
+        feats = S.wrap(feats_of, name="features")(*raw, windows)
+        loss = bag_loss(pooled, feats, valid, labels, weights, pos_weight=pos_weight)
+        clf = LL.get_params(pooled, trainable=True)
+        if learn:  # one backward pass, through the scattering, for both groups
+            grads = S.grad(loss, clf + raw)
+            updates = classifier_updates(pooled, grads[:len(clf)],
+                                         learning_rate=config.learning_rate,
+                                         weight_decay=config.weight_decay)
+            updates.update(LL.adam(grads[len(clf):], raw,
+                                   learning_rate=config.filter_learning_rate))
         else:
-            loss, gp = jax.value_and_grad(loss_fn)(p, raw, x, valid, y, w, key)
-            gr = jax.tree_util.tree_map(jnp.zeros_like, raw)
-        gp = {k: (v if trainable[k] else jnp.zeros_like(v)) for k, v in gp.items()}
-        up, s0 = clf_opt.update(gp, states[0], p)
-        up = {k: (v if trainable[k] else jnp.zeros_like(v)) for k, v in up.items()}
-        ur, s1 = filt_opt.update(gr, states[1], raw)
-        return optax.apply_updates(p, up), optax.apply_updates(raw, ur), (s0, s1), loss
+            updates = classifier_updates(pooled, loss, learning_rate=config.learning_rate,
+                                         weight_decay=config.weight_decay)
+        step = S.function([windows, valid, labels, weights], loss, updates=updates,
+                          name="finetune-step")
+        x = S.placeholder((32, L), name="val_windows")
+        logits = LL.get_output(pooled, S.wrap(feats_of, name="features")(*raw, x),
+                               deterministic=True)
+        probs = S.function([x], S.nn.sigmoid(logits))
 
-    probs = jax.jit(lambda p, raw, x: jax.nn.sigmoid(M.window_logits(p, feats_of(raw, x))))
+    def raw_values():
+        return {k: v.value for k, v in zip(("xi1", "sigma1"), raw)}
 
-    def val_scores(p, raw, batch=32):
+    def val_scores():
         x = val.windows[:, 0].reshape(-1, L)
-        s = in_batches(x, batch, lambda chunk: probs(p, raw, chunk)).reshape(val.valid.shape)
+        s = in_batches(x, 32, probs).reshape(val.valid.shape)
         return np.where(val.valid, s, -np.inf).max(axis=1)
 
     def changes(raw):
@@ -247,36 +257,37 @@ def finetune(params, features, train, val, *, config=None, quiet=True):
         return {f"max_change_{k}": float(np.max(np.abs(np.asarray(filt[k]) / start[k] - 1)))
                 for k in filt}
 
-    auc0 = roc_auc(val.labels, val_scores(p, raw))
-    history = [{"epoch": 0, "loss": None, "val_auc": auc0} | changes(raw)]
-    best = (auc0, 0, dict(p), dict(raw))
-    B = min(config.batch_size, n)
+    auc0 = roc_auc(val.labels, val_scores())
+    history = [{"epoch": 0, "loss": None, "val_auc": auc0} | changes(raw_values())]
+    best = (auc0, 0, model_params(pooled), raw_values())
     n_copies = train.windows.shape[1]
     steps = -(-n // B)
     bar = tqdm(total=config.epochs * steps, desc="fine-tune", unit="step", disable=quiet)
     try:
         for epoch in range(config.epochs):
             losses = []
-            for idx, copy, w, key in epoch_batches(n, batch_size=B, n_copies=n_copies,
-                                                   seed=config.seed, epoch=epoch):
-                p, raw, states, loss = step(p, raw, states, train.windows[idx, copy],
-                                            train.valid[idx],
-                                            train.labels[idx].astype(np.float32), w, key)
-                losses.append(float(loss))
+            for idx, copy, w, _ in epoch_batches(n, batch_size=B, n_copies=n_copies,
+                                                 seed=config.seed, epoch=epoch):
+                losses.append(float(step(train.windows[idx, copy], train.valid[idx],
+                                         train.labels[idx].astype(np.float32), w)))
                 bar.update(1)
-            auc = roc_auc(val.labels, val_scores(p, raw))
+            auc = roc_auc(val.labels, val_scores())
             history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)),
-                            "val_auc": auc} | changes(raw))
+                            "val_auc": auc} | changes(raw_values()))
             bar.set_postfix(loss=f"{np.mean(losses):.4f}", val_auc=f"{auc:.4f}")
             if auc > best[0]:
-                best = (auc, epoch + 1, dict(p), dict(raw))
+                best = (auc, epoch + 1, model_params(pooled), raw_values())
     finally:
         bar.close()
-    _, best_epoch, p, raw = best
-    filt = bounded_filters(start, raw, config.max_change)
+    _, best_epoch, p, best_raw = best
+    filt = bounded_filters(start, best_raw, config.max_change)
     tuned = features if not learn or best_epoch == 0 else dataclasses.replace(
         features, xi1=np.asarray(filt["xi1"]), sigma1=np.asarray(filt["sigma1"]))
-    threshold, bal_acc = balanced_threshold(val.labels, val_scores(p, raw))
-    return {"params": {k: np.asarray(v) for k, v in p.items()}, "features": tuned,
+    for k, var in model_variables(pooled).items():  # the best epoch's scores
+        var.assign(np.reshape(p[k], var.shape))
+    for var, k in zip(raw, ("xi1", "sigma1")):
+        var.assign(best_raw[k])
+    threshold, bal_acc = balanced_threshold(val.labels, val_scores())
+    return {"params": p, "features": tuned,
             "history": history, "best_epoch": best_epoch, "threshold": threshold,
             "val_balanced_accuracy": bal_acc}
