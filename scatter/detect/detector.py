@@ -2,7 +2,9 @@
 
 :class:`Detector` turns windows of audio into probabilities of bird activity with two compiled
 JAX programs run back to back (scattering envelopes, then activity features and classifier:
-:mod:`scatter.detect.features`, :mod:`scatter.detect.model`), compiled side by side; its
+:mod:`scatter.detect.features`, and the ``layers`` classifier exported with
+:func:`symbolic.to_jax`, :func:`scatter.detect.network.window_logits_program`), compiled side
+by side; its
 :meth:`Detector.detect` runs it over files and folders with :func:`scatter.runner.run_detection`
 (decoding in threads ahead of compute, batches across files, resumable outputs).
 
@@ -53,7 +55,7 @@ import numpy as np
 from scatter._compile import compile_now, lower_now
 from scatter.detect.batching import in_batches, pad_rows
 from scatter.detect.features import FeatureConfig, FeatureExtractor
-from scatter.detect.model import check_params, window_logits
+from scatter.detect.model import check_params
 from scatter.detect.programs import (
     ProgramCache,
     host_fingerprint,
@@ -128,6 +130,8 @@ class Detector:
         self._features = None
         self._features_lock = threading.Lock()
         self._network = None
+        self._logits = None  # the classifier's export, built on first use (window_logits)
+        self._logits_lock = threading.Lock()
         # host arrays until placed (below): a device array resharded over several devices
         # costs a small compilation per shape at every start-up
         params = {k: np.asarray(v, np.float32) for k, v in params.items()}
@@ -209,9 +213,37 @@ class Detector:
         only, as they do between two batch sizes."""
         return self.features.envelopes(feature_params, x, short_chunk=_SHORT_CHUNK)
 
+    def window_logits(self, params, feats):
+        """The classifier: window logits of features, a pure JAX function of the parameters.
+
+        The :func:`symbolic.to_jax` export of the model's ``layers`` window network
+        (:func:`scatter.detect.network.window_logits_program`), built on first use; what the
+        scoring program runs.
+
+        Parameters
+        ----------
+        params : dict of jax.Array
+            The model's parameters (:attr:`params`).
+        feats : jax.Array [shape=(batch, n_features, n_frames)]
+
+        Returns
+        -------
+        jax.Array [shape=(batch,)]
+            ``sigmoid`` of it is each window's probability of bird activity.
+        """
+        with self._logits_lock:  # programs are traced in worker threads
+            if self._logits is None:
+                from scatter.detect.network import window_logits_program
+
+                with jax.ensure_compile_time_eval():  # concrete arrays, even inside a trace
+                    self._logits = window_logits_program(
+                        {k: np.asarray(v) for k, v in self.params.items()},
+                        n_frames=self.features.n_frames)
+        return self._logits(params, feats)
+
     def _classify(self, params, S):
         """Stage 2: envelopes -> activity features -> classifier -> probabilities."""
-        return jax.nn.sigmoid(window_logits(params, self.features.activity(S)))
+        return jax.nn.sigmoid(self.window_logits(params, self.features.activity(S)))
 
     @property
     def network(self):
@@ -277,7 +309,7 @@ class Detector:
             if self._with_features is None:
                 def both(params, S):
                     feats = self.features.activity(S)
-                    return jax.nn.sigmoid(window_logits(params, feats)), feats
+                    return jax.nn.sigmoid(self.window_logits(params, feats)), feats
 
                 self._with_features = jax.jit(both)
         return self._with_features(self.params, envelopes(self._feature_params, x))
@@ -350,8 +382,8 @@ class Detector:
 
         The scattering stage is the scoring program's own (:meth:`scorer`'s, compiled once
         per batch shape); features and classifier then run in one program that returns both,
-        so ``sigmoid(window_logits(params, features))`` gives the scores
-        (:func:`scatter.detect.model.window_logits`). For a scorer that also keeps the
+        so ``sigmoid(det.window_logits(det.params, features))`` gives the scores
+        (:meth:`window_logits`). For a scorer that also keeps the
         features (:mod:`scatter.feature_files`): the scattering is not computed twice. Returns
         JAX arrays without waiting for them.
 
