@@ -23,8 +23,12 @@ The parameters are a flat dict of arrays (what the ``.npz`` of a model holds):
 fixed frame offsets, whole numbers stored as float32; absent means ``K = 1``, offset 0),
 ``w0``, ``b0``, ... ``w{L-1}``, ``b{L-1}`` (``(n_in, H, R)`` and ``(H, R)``, with
 ``n_in = K * n_features`` for the first layer, offsets outermost), ``w_out`` (``(H_last,)``),
-``b_out`` (``()``), ``beta_raw`` (``()``). Inference is a pure JAX function of that dict: no
-graph is needed. :data:`FIXED` names the entries that training never updates.
+``b_out`` (``()``), ``beta_raw`` (``()``). This module defines that dict (:func:`init_params`,
+:func:`check_params`) and the classifier as pure JAX functions of it (:func:`frame_logits`,
+:func:`window_logits`, :func:`bag_logits`), a reference in plain JAX. The trainer and the
+detector use the same classifier built from ``layers`` layers on that dict
+(:mod:`scatter.detect.network`): the trainer trains its Variables and writes them back as
+this dict; the detector's program runs its :func:`symbolic.to_jax` export.
 
 Example
 -------
@@ -42,11 +46,8 @@ import numpy as np
 
 from scatter.errors import ScatterError, check_int, is_int
 
-__all__ = ["FIXED", "MIN_BETA", "bag_logits", "check_params", "frame_logits", "init_params",
+__all__ = ["MIN_BETA", "bag_logits", "check_params", "frame_logits", "init_params",
            "n_layers", "pool_logits", "window_logits"]
-
-#: Parameter entries that are fixed statistics or settings, not trained.
-FIXED = ("mean", "std", "context")
 
 #: Lower bound of the pooling sharpness: ``beta = softplus(beta_raw) + MIN_BETA`` stays
 #: positive, so the log-mean-exp pooling is never an average over a flat exponent.

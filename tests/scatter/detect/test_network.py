@@ -1,4 +1,6 @@
-"""scatter.detect.network: the classifier as a layers network gives the model's logits, and
+"""scatter.detect.network: the classifier as a layers network gives the model's logits, its
+symbolic.to_jax export (what the detector runs) gives the network's, the training loss matches
+a float64 NumPy evaluation, the classifier's update leaves the fixed statistics untouched, and
 layers.analysis reads the shipped model.
 
 Tolerances come from the computation: every float32 evaluation (the layers network, the model
@@ -19,7 +21,15 @@ import symbolic as S
 from layers.analysis import affine_map, local_complexity, to_spline_net
 from scatter.detect import load_model
 from scatter.detect import model as M
-from scatter.detect.network import classifier_network, window_network
+from scatter.detect.network import (
+    bag_loss,
+    classifier_network,
+    classifier_updates,
+    model_params,
+    model_variables,
+    window_logits_program,
+    window_network,
+)
 from scatter.detect.synth import make_clip
 from scatter.errors import ScatterError
 
@@ -105,11 +115,19 @@ def test_random_models_same_logits_as_the_model_functions(context, rng):
     ref, ref_bound, ref_w, ref_w_bound = _reference(params, feats)
     report = {}
     model_frames = np.asarray(_frame_logits(params, feats))
+    exported = np.asarray(jax.jit(window_logits_program(params, n_frames=9))(params, feats))
     _check("network frames", frames, ref, ref_bound, report)
     _check("model frames", model_frames, ref, ref_bound, report)
     _check("network window", window, ref_w, ref_w_bound, report)
     _check("model window", _window_logits(params, feats), ref_w, ref_w_bound, report)
+    _check("exported window", exported, ref_w, ref_w_bound, report)
     _check("network vs model frames", frames, model_frames, 2 * ref_bound, report)
+    _check("network vs exported window", window, exported, 2 * ref_w_bound, report)
+    # the network's values read back as the model's dict: the same arrays
+    back = model_params(pooled)
+    assert sorted(back) == sorted(params)
+    for k in params:
+        np.testing.assert_array_equal(back[k], np.asarray(params[k], np.float32))
 
 
 def test_parameters_and_tags(rng):
@@ -120,12 +138,22 @@ def test_parameters_and_tags(rng):
     kinds = [type(layer).__name__ for layer in L.get_all_layers(pooled)]
     assert kinds == ["InputLayer", "Standardize", "TemporalContext", "MaxOut", "Dense",
                      "Reshape", "LogMeanExpPool"]
-    # the fixed statistics are not trainable (model.FIXED); everything else is
+    # the fixed statistics (and the offsets, static) are not trainable; everything else is
     trainable = L.count_params(pooled, trainable=True)
     fixed = sum(np.asarray(params[k]).size for k in ("mean", "std"))
     assert trainable == sum(np.asarray(v).size for k, v in params.items()
-                            if k not in M.FIXED)
+                            if k not in ("mean", "std", "context"))
     assert L.count_params(pooled) == trainable + fixed
+    assert [v.trainable for v in model_variables(pooled).values()] == [False, False] + [
+        True] * 5
+    # for training, dropout on the standardised features: the identity when deterministic
+    drop = window_network(classifier_network(params, n_frames=5, dropout=0.5, seed=1), params)
+    kinds = [type(layer).__name__ for layer in L.get_all_layers(drop)]
+    assert kinds[:4] == ["InputLayer", "Standardize", "Dropout", "TemporalContext"]
+    x = S.placeholder((None, 4, 5))
+    f = S.function([x], [L.get_output(p, x, deterministic=True) for p in (pooled, drop)])
+    a, b = f(rng.normal(size=(3, 4, 5)).astype("float32"))
+    np.testing.assert_array_equal(a, b)
 
 
 def test_bad_arguments_raise(rng):
@@ -136,6 +164,80 @@ def test_bad_arguments_raise(rng):
         classifier_network({k: v for k, v in params.items() if k != "w_out"}, n_frames=3)
     with pytest.raises(ScatterError, match="network must be a classifier_network"):
         window_network(L.InputLayer((None, 4, 3)), params)
+    with pytest.raises(ScatterError, match=r"dropout must be a number in \[0, 1\); got 1.0"):
+        classifier_network(params, n_frames=3, dropout=1.0)
+    net = classifier_network(params, n_frames=3)
+    with pytest.raises(ScatterError, match="network must be a window_network"):
+        model_variables(net)
+    with pytest.raises(ScatterError, match=r"feats must have shape \(batch, n_windows, 4, 3\)"):
+        bag_loss(window_network(net, params), S.placeholder((2, 4, 3)),
+                 S.placeholder((2, 1), "bool"), S.placeholder((2,)), S.placeholder((2,)),
+                 pos_weight=1.0)
+
+
+def _bag_reference(params, feats, valid, labels, weights, pos_weight):
+    """bag_loss in float64 NumPy, and the float32 error bound of its value.
+
+    Each clip's logit pools its real windows' frame logits (their errors bounded by
+    :func:`_reference`) with the log-mean-exp of the window logit (its rounding bounded as
+    there); the cross-entropy moves by at most the logit's error (slope |sigmoid - y| <= 1)
+    and rounds to a few eps of its terms; the weighted mean adds the rounding of two sums of
+    n terms."""
+    b, w = valid.shape
+    c, t = feats.shape[2:]
+    y, ey, _, _ = _reference(params, feats.reshape(b * w, c, t))
+    y, ey = y.reshape(b, w * t), ey.reshape(b, w * t)
+    keep = np.repeat(valid, t, axis=1)
+    beta = np.log1p(np.exp(np.float64(params["beta_raw"]))) + 0.1
+    z = np.empty(b)
+    ez = np.empty(b)
+    for i in range(b):
+        v = y[i][keep[i]]
+        m = (beta * v).max()
+        z[i] = (np.log(np.exp(beta * v - m).sum()) + m - np.log(v.size)) / beta
+        mag = np.abs(v).max() + np.log(v.size) / beta
+        ez[i] = (ey[i][keep[i]].max() + (v.size + 2) * EPS / beta + 8 * EPS * mag
+                 + 4 * EPS * np.ptp(v))
+    terms = np.logaddexp(0.0, z) - z * labels
+    cw = np.where(labels > 0.5, pos_weight, 1.0) * weights
+    loss = (cw * terms).sum() / cw.sum()
+    per_clip = ez + 8 * EPS * (np.abs(terms) + np.abs(z) + 1)
+    return loss, (cw * per_clip).sum() / cw.sum() + 4 * (b + 2) * EPS * abs(loss)
+
+
+def test_bag_loss_matches_float64_and_the_update_keeps_fixed_statistics(rng):
+    """The training loss of a small batch (padding windows with huge values, one clip of
+    weight 0) against the float64 reference; then three classifier steps: the trainable
+    Variables move, the statistics stay bit-identical (not trainable: no gradient, no weight
+    decay), and the loss falls."""
+    params = _init_params(jax.random.PRNGKey(5), n_features=6, hidden=(7, 5), pieces=3,
+                          mean=rng.normal(size=6), std=rng.uniform(0.5, 2, size=6),
+                          context=(-1, 0, 2))
+    params["beta_raw"] = np.float32(0.4)
+    feats = (2 * rng.normal(size=(4, 3, 6, 8))).astype("float32")
+    valid = np.array([[1, 1, 0], [1, 0, 0], [1, 1, 1], [0, 1, 1]], bool)
+    feats[~valid] = 1e6  # padding: left out of the pooling
+    labels = np.array([1, 0, 0, 1], "float32")
+    weights = np.array([1.0, 2.0, 0.5, 0.0], "float32")
+    pooled = window_network(classifier_network(params, n_frames=8), params)
+    ins = [S.placeholder((4, 3, 6, 8)), S.placeholder((4, 3), "bool"), S.placeholder((4,)),
+           S.placeholder((4,))]
+    loss = bag_loss(pooled, *ins, pos_weight=3.0)
+    want, bound = _bag_reference(params, feats, valid, labels, weights, 3.0)
+    got = float(S.function(ins, loss)(feats, valid, labels, weights))
+    assert np.isfinite(got) and abs(got - want) <= bound, (got, want, bound)
+    variables = model_variables(pooled)
+    before = {k: v.value for k, v in variables.items()}
+    step = S.function(ins, loss, updates=classifier_updates(
+        pooled, loss, learning_rate=1e-2, weight_decay=0.5))
+    losses = [float(step(feats, valid, labels, weights)) for _ in range(3)]
+    assert losses[-1] < losses[0]
+    for k, v in variables.items():
+        if v.trainable:
+            assert np.any(v.value != before[k]), k
+        else:
+            np.testing.assert_array_equal(v.value, before[k])
+    assert sorted(k for k, v in variables.items() if not v.trainable) == ["mean", "std"]
 
 
 @pytest.fixture(scope="module")
