@@ -61,7 +61,19 @@ def test_training_learns_and_writes_a_usable_model(full_run, learnt_auc):
     # fixed entries are never updated (weight decay would shrink them): exact values kept
     np.testing.assert_array_equal(params["context"], [-1.0, 0.0, 1.0])
     assert params["w0"].shape[0] == 3 * params["mean"].shape[0]
-    assert os.path.isfile(os.path.splitext(out)[0] + ".ckpt.npz")
+    # the checkpoint: every Variable of the trainer (symbolic.save) and a JSON sidecar
+    base = os.path.splitext(out)[0]
+    with np.load(base + ".ckpt.npz") as ckpt:
+        names = set(ckpt.files)
+        assert {"standardize/mean", "maxaffine0/W", "readout/W", "window_logit/beta_raw",
+                "rng_key", "trainer/epoch", "best/w0"} <= names
+        assert any(n.startswith("adamw/") for n in names)
+        assert int(ckpt["trainer/epoch"]) == 3
+        # the statistics never move: the saved model's and the last step's are the same
+        np.testing.assert_array_equal(ckpt["standardize/mean"], params["mean"])
+        np.testing.assert_array_equal(ckpt["standardize/std"], params["std"])
+    with open(base + ".ckpt.json") as fh:
+        assert json.load(fh)["history"] == history
     det = load_model(out)
     assert det.threshold == summary["threshold"]
 
@@ -91,7 +103,8 @@ def _finish_full_run_with(config, corpus, full_run, out):
     with other settings after the classifier's: only the steps after the classifier run."""
     data, labels = corpus
     base = os.path.splitext(full_run[0])[0]
-    shutil.copyfile(base + ".ckpt.npz", os.path.splitext(out)[0] + ".ckpt.npz")
+    for ext in (".ckpt.npz", ".ckpt.json"):
+        shutil.copyfile(base + ext, os.path.splitext(out)[0] + ext)
     return train(data, labels=labels, out=out, features=CFG, config=config, quiet=True,
                  resume=True, cache=base + ".features.npz", keep_cache=True)
 
@@ -173,6 +186,26 @@ def test_clip_weights(corpus, full_run, tmp_path):
                                            r"training clip, shape \(16,\); got shape \(3,\)"):
         fit(bags["train"], bags["val"], n_features=bags["train"].feats.shape[3], config=TCFG,
             weights=[1.0, 1.0, 1.0])
+
+
+def test_resume_refuses_a_checkpoint_it_cannot_continue(corpus, full_run, tmp_path):
+    """A checkpoint without its sidecar (an older trainer's), or of another network, is
+    refused with a message saying what to do; nothing is trained."""
+    data, labels = corpus
+    cache = os.path.splitext(full_run[0])[0] + ".features.npz"
+    bags = load_bags(cache, bags_fingerprint(*_split(data, labels), CFG, TCFG))
+    ckpt = str(tmp_path / "m.ckpt.npz")
+    np.savez(ckpt, p_w0=np.zeros(3))
+    n_features = bags["train"].feats.shape[3]
+    with pytest.raises(ScatterError, match="has no sidecar .* delete the checkpoint"):
+        fit(bags["train"], bags["val"], n_features=n_features, config=TCFG,
+            checkpoint=ckpt, resume=True)
+    base = os.path.splitext(full_run[0])[0]
+    shutil.copyfile(base + ".ckpt.json", str(tmp_path / "m.ckpt.json"))
+    shutil.copyfile(base + ".ckpt.npz", ckpt)
+    with pytest.raises(ScatterError, match="does not fit this run"):
+        fit(bags["train"], bags["val"], n_features=n_features, checkpoint=ckpt, resume=True,
+            config=dataclasses.replace(TCFG, hidden=(5,)))
 
 
 def _split(data, labels):
