@@ -14,11 +14,17 @@ Each wavelet's parameters move within a bounded factor of their starting values,
 
 with ``b = max_change`` (0.25: at most about -22 % / +28 %) and ``u, v`` starting at 0, so the
 filters stay within the frequency windows the scattering's plan fixed for them (the weights
-are rebuilt on those windows, :meth:`FeatureExtractor.filter_weights`). ``u, v`` have their own
-learning rate (Adam); the classifier is trained with AdamW as in
-:func:`scatter.detect.training.fit` (same class-balanced loss, multiple-instance pooling over
-a clip's windows, input dropout). Only the first-order wavelets are learned; the second-order
-ones and the low-pass stay designed.
+are rebuilt on those windows, :meth:`FeatureExtractor.filter_weights`). Only the first-order
+wavelets are learned; the second-order ones and the low-pass stay designed.
+
+One training step is one :func:`symbolic.function`: the features of the batch's raw windows
+(the scattering, a JAX function of ``u, v`` brought into the graph with :func:`symbolic.wrap`)
+feed the ``layers`` classifier (:mod:`scatter.detect.network`) and the trainer's loss
+(:func:`scatter.detect.network.bag_loss`: class-balanced, multiple-instance pooling over a
+clip's windows, input dropout); one backward pass gives the gradients of both groups. The
+classifier is updated as :func:`scatter.detect.training.fit` updates it
+(:func:`scatter.detect.network.classifier_updates`, AdamW), ``u, v`` with their own learning
+rate (:func:`layers.adam`); the standardisation statistics are not trainable and never move.
 
 Learned parameters change the weights, not the compute: the fine-tuned model's features cost
 the same per window. They are stored in the model's feature settings (``xi1``, ``sigma1`` of

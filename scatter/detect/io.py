@@ -1,6 +1,9 @@
 """Model files: an ``.npz`` of named arrays plus a JSON sidecar, written atomically.
 
-``model.npz`` holds the classifier's parameters (:mod:`scatter.detect.model`); ``model.json``
+``model.npz`` holds the classifier's parameters as a flat dict of arrays
+(:mod:`scatter.detect.model`; the trainer writes its ``layers`` network's Variables in that
+form, :func:`scatter.detect.network.model_params`, and the detector rebuilds the network from
+it, so model files of any version load the same way); ``model.json``
 beside it (same name, ``.json``) holds what is needed to use and to judge them::
 
     {"format": "symscatter-detector", "format_version": 1, "library_version": "0.1.0",

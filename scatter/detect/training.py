@@ -9,12 +9,16 @@ Steps (:func:`train`):
    speed change, band-limiting; :mod:`scatter.detect.augment`), as bags of windows
    (:mod:`scatter.detect.bags`); the features are cached beside the output so ``resume`` does
    not recompute them;
-3. train the spline network (:mod:`scatter.detect.model`) with AdamW (optax) on the
-   class-balanced binary cross-entropy of the clip logit (multiple-instance pooling over all
-   frames of the clip); each epoch draws one copy of every training clip;
+3. train the spline network, built from ``layers`` layers (:mod:`scatter.detect.network`),
+   with AdamW on the class-balanced binary cross-entropy of the clip logit
+   (multiple-instance pooling over all frames of the clip's windows,
+   :func:`scatter.detect.network.bag_loss`); each epoch draws one copy of every training
+   clip;
 4. after each epoch, the validation AUC of the clip scores as ``scatter detect`` computes them
    (highest window probability, clean clips), a progress bar showing loss and AUC, and a
-   checkpoint (``OUT.ckpt.npz``: parameters, optimiser state, history) written atomically;
+   checkpoint written atomically: ``OUT.ckpt.npz`` (:func:`symbolic.save`: every Variable of
+   the trainer, i.e. the parameters, the optimizer's state, the dropout's random key, the
+   best epoch's parameters and the epoch) and ``OUT.ckpt.json`` (the history);
 5. early stopping when the AUC has not improved for ``patience`` epochs; the best epoch's
    parameters are saved with :func:`scatter.detect.io.save_model`, the decision threshold set
    to the one that maximises balanced accuracy on validation;
@@ -22,8 +26,13 @@ Steps (:func:`train`):
    jointly with the classifier, end to end through the scattering
    (:mod:`scatter.detect.finetune`), and saved in the model's feature settings.
 
-The classifier's loss and update are written directly in JAX and optax, as pure functions of
-a parameter dict (:mod:`scatter.detect.model`), compiled once per shape. Every random draw
+A training step is one :func:`symbolic.function`: the loss of a batch, its gradients, and the
+``layers`` optimizer's update of the trainable Variables and of its own state
+(:func:`scatter.detect.network.classifier_updates`: ``optax.adamw`` after clipping the
+gradients' global norm to 1), compiled once. The standardisation statistics are not
+trainable Variables, so they never move. The trained Variables are written back as the
+model's flat parameter dict (:func:`scatter.detect.network.model_params`,
+:mod:`scatter.detect.model`). Every random draw (initialisation, batches, copies, dropout)
 comes from ``seed``, so a run is reproducible on one machine, and an interrupted run resumed
 with ``resume=True`` ends with the same parameters as an uninterrupted one.
 
@@ -95,7 +104,8 @@ class TrainConfig:
         Windows used per clip.
     dropout : float
         Share of standardised input features zeroed at random in each training step
-        (``0 <= dropout < 1``; the rest are scaled by ``1 / (1 - dropout)``).
+        (``0 <= dropout < 1``; the rest are scaled by ``1 / (1 - dropout)``; a
+        :class:`layers.Dropout` seeded by ``seed``).
     context : tuple of int
         Frame offsets the first layer sees side by side (:mod:`scatter.detect.model`); empty:
         each frame alone.
@@ -306,7 +316,8 @@ def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resum
         Channels per feature frame.
     config : TrainConfig or None
     checkpoint : str or None
-        Checkpoint file written after every epoch (None: none).
+        Checkpoint written after every epoch (``.npz``, the JSON sidecar beside it with the
+        same stem; module docstring, step 4); None: none.
     resume : bool
         Continue from ``checkpoint`` when it exists.
     quiet : bool
@@ -324,8 +335,9 @@ def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resum
     Raises
     ------
     ScatterError
-        If either set holds one label only, or ``weights`` is not one finite non-negative
-        number per training clip.
+        If either set holds one label only, ``weights`` is not one finite non-negative
+        number per training clip, or ``resume`` finds a checkpoint it cannot continue
+        (without its sidecar, of another network, or its two files of different epochs).
 
     Examples
     --------
@@ -467,7 +479,8 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
     config : TrainConfig or None
         Training settings (None: the shipped model's, :func:`default_settings`).
     resume : bool
-        Continue from ``OUT.ckpt.npz`` (and reuse ``OUT.features.npz``) when present.
+        Continue from ``OUT.ckpt.npz`` and ``OUT.ckpt.json`` (and reuse
+        ``OUT.features.npz``) when present.
     quiet : bool
         No progress bars.
     provenance : dict or None
@@ -564,7 +577,7 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
             "skipped": len(tb.skipped) + len(vb.skipped),
             "augmentations": ["speed_change", "time_shift", "mix_background", "band_filter",
                               "reverb", "random_gain"] if config.copies else [],
-            "trainer": "plain JAX + optax (AdamW)",
+            "trainer": "layers network, symbolic.function step (AdamW, optax)",
             "provenance": provenance or {},
         },
         "metrics": {"val_auc": best_entry["val_auc"], "best_epoch": best_entry["epoch"],
