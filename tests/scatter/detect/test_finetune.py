@@ -1,6 +1,7 @@
 """Tests of scatter.detect.finetune: gradients reach the first-order filters, fine-tuning moves
-them within their bound, a saved fine-tuned model scores as the fine-tuning did, the control
-(filters fixed) keeps the designed filters, and bad input is refused."""
+them within their bound and the classifier's trainable parameters (its statistics stay), a
+saved fine-tuned model scores as the fine-tuning did, the control (filters fixed) keeps the
+designed filters, and bad input is refused."""
 
 import dataclasses
 
@@ -86,8 +87,15 @@ def test_bounded_filters_stay_within_factor():
 
 
 @pytest.mark.slow
-def test_finetune_learns_moves_filters_and_records_history(tuned, learnt_auc):
+def test_finetune_learns_moves_filters_and_records_history(setup, tuned, learnt_auc):
     start = FeatureExtractor(CFG).filter_params()
+    # the statistics are not trainable: bit-identical after the steps; the rest moved
+    params = setup[0]
+    assert sorted(tuned["params"]) == sorted(params)
+    for k in ("mean", "std"):
+        np.testing.assert_array_equal(tuned["params"][k], params[k])
+    for k in ("w0", "b0", "beta_raw"):
+        assert np.any(tuned["params"][k] != params[k]), k
     h = tuned["history"]
     assert [e["epoch"] for e in h] == [0, 1] and h[0]["max_change_xi1"] == 0
     # learnt in one epoch: from constant scores (AUC 1/2, every step's loss log 2 until the
