@@ -61,13 +61,22 @@ def _check_connected(outputs, wrt, disconnected_inputs, what):
 
 
 def _derivative(kind, outputs, wrt, seeds, rebuild, *, probes=(), name):
-    """Build the node of one derivative; return its result tensors (one per value)."""
+    """Build the node of one derivative; return its result tensors (one per value).
+
+    A gradient has the shape, dtype and weak type of the tensor it is taken with respect
+    to, so its node is built without shape inference: inference would trace the backward
+    pass twice, and with unknown sizes it may fail where the graph is sound (unknown sizes
+    related by a reshape, a batch ``B`` and ``B * n``, take independent stand-in sizes)."""
     probe_set = set(probes)
     roots = [w for w in wrt if w not in probe_set]
     order, frontier, _ = region(outputs, roots)
     meta = Derivative(kind, outputs, wrt, _unique(roots), probes, seeds, order, frontier,
                       rebuild)
-    res = apply(meta.standalone, meta.inputs, name=name)
+    avals = None
+    if kind == "grad":
+        avals = (jax.tree_util.tree_structure(tuple(wrt)),
+                 [(w.shape, w.dtype, w.weak_type) for w in wrt])
+    res = apply(meta.standalone, meta.inputs, name=name, avals=avals)
     res = list(res) if isinstance(res, (tuple, list)) else [res]
     res[0].inputs[0].derivative = meta
     return res

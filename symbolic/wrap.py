@@ -116,7 +116,7 @@ def _infer(fn, tensors, op_name):
     return treedef, avals
 
 
-def apply(fn, inputs, *, name, key=None):
+def apply(fn, inputs, *, name, key=None, avals=None):
     """Build the node computing ``fn(*values_of(inputs))``.
 
     Parameters
@@ -128,6 +128,9 @@ def apply(fn, inputs, *, name, key=None):
         Operation name shown by ``debugprint``.
     key : hashable, optional
         Identifies ``fn`` together with its static arguments; enables the shape cache.
+    avals : tuple, optional
+        ``(treedef, [(shape, dtype, weak_type), ...])`` of the result when the caller knows
+        it (a gradient has its variable's): no shape inference is run.
 
     Returns
     -------
@@ -136,12 +139,14 @@ def apply(fn, inputs, *, name, key=None):
     inputs = tuple(inputs)
     graph = current_graph()
     cache_key = None
-    if key is not None:
+    if avals is not None:
+        cached = avals
+    elif key is not None:
         cache_key = (key, tuple(t.aval() for t in inputs))
         cached = graph.shape_cache.get(cache_key)
     else:
         cached = None
-    if cached is None:
+    if cached is None:  # not known, nor in the cache
         cached = _infer(fn, inputs, name)
         if cache_key is not None:
             graph.shape_cache[cache_key] = cached

@@ -114,3 +114,30 @@ def test_grad_wrt_chained_intermediates_includes_all_paths():
     np.testing.assert_allclose(out[0], np.cos(h) * h + np.sin(h), rtol=1e-6)
     np.testing.assert_allclose(out[1], h, rtol=1e-6)
     np.testing.assert_allclose(out[2:], out[:2], rtol=1e-6)
+
+
+def test_grad_with_unknown_sizes_related_by_a_reshape(rng):
+    """Gradients take their tensors' shapes: a graph whose unknown sizes are related (a
+    batch ``b`` and ``3 b`` after a reshape, mixed again downstream) differentiates, where
+    inferring the gradient's shape with independent stand-in sizes would fail; values equal
+    jax.grad's."""
+    x = S.placeholder((None, 3, 4), name="x")
+    m = S.placeholder((None, 3), name="m")
+    w = S.Variable(rng.normal(size=(4, 2)).astype("float32"), name="w")
+    h = S.tanh(x.reshape((-1, 4)) @ w)  # (3 b, 2)
+    both = S.concatenate([h.reshape((-1, 6)), S.repeat(m, 2, axis=1)], axis=1)  # (b, 12)
+    cost = (both ** 2).sum()
+    g = S.grad(cost, [w, m])  # x, reshaped, enters as a constant
+    assert [t.shape for t in g] == [(4, 2), (None, 3)]
+    assert [t.dtype for t in g] == [np.float32, np.float32]
+    xv = rng.normal(size=(5, 3, 4)).astype("float32")
+    mv = rng.normal(size=(5, 3)).astype("float32")
+    got = S.function([x, m], g)(xv, mv)
+
+    def ref(wv, mv):
+        hv = jnp.tanh(xv.reshape(-1, 4) @ wv)
+        return (jnp.concatenate([hv.reshape(-1, 6), jnp.repeat(mv, 2, axis=1)], 1) ** 2).sum()
+
+    want = jax.jit(jax.grad(ref, argnums=(0, 1)))(w.value, mv)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)

@@ -220,8 +220,8 @@ def test_bag_loss_matches_float64_and_the_update_keeps_fixed_statistics(rng):
     labels = np.array([1, 0, 0, 1], "float32")
     weights = np.array([1.0, 2.0, 0.5, 0.0], "float32")
     pooled = window_network(classifier_network(params, n_frames=8), params)
-    ins = [S.placeholder((4, 3, 6, 8)), S.placeholder((4, 3), "bool"), S.placeholder((4,)),
-           S.placeholder((4,))]
+    ins = [S.placeholder((None, 3, 6, 8)), S.placeholder((None, 3), "bool"),
+           S.placeholder((None,)), S.placeholder((None,))]  # any batch size
     loss = bag_loss(pooled, *ins, pos_weight=3.0)
     want, bound = _bag_reference(params, feats, valid, labels, weights, 3.0)
     got = float(S.function(ins, loss)(feats, valid, labels, weights))
