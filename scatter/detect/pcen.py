@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from scatter.errors import ScatterError
+from scatter.threshold import background
 
 __all__ = ["check_pcen", "pcen", "pcen_smoothing"]
 
@@ -137,8 +138,8 @@ def pcen(E, *, smoothing, alpha=0.98, delta=2.0, r=0.5, eps=1e-6, init=None):
     keep = 1.0 - float(smoothing)
     weights = np.where(lag >= 0, smoothing * keep ** np.maximum(lag, 0), 0.0)
     decay = keep ** (t + 1.0)                                       # weight of M[-1] at t
-    if init is None:
-        init = jnp.median(E, axis=-1)
+    if init is None:  # the median over the frames (background's sorting network: fast on CPU)
+        init = background(E)[0]
     M = (E @ jnp.asarray(weights.T.astype(np.float32))
          + jnp.asarray(init, jnp.float32)[..., None] * jnp.asarray(decay.astype(np.float32)))
     gain = E * jnp.exp(-alpha * jnp.log(eps + M))
