@@ -363,7 +363,7 @@ def fit(train_bags, val_bags, *, n_features, config=None, checkpoint=None, resum
                            context=config.context or None)
     n_pos = int(tb.labels.sum())
     pos_weight = (len(tb.labels) - n_pos) / max(n_pos, 1)
-    n, B = len(tb.labels), min(config.batch_size, len(tb.labels))
+    B = min(config.batch_size, n)
     n_windows, n_frames = tb.feats.shape[2], tb.feats.shape[4]
 
     with S.Graph(name="detector-trainer"):
