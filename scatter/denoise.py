@@ -14,7 +14,7 @@ low-pass band (below the lowest wavelet, about 40 Hz by default) around its mean
   noise, whose energy is in other bands.
 * ``"band"``: the MAD of each band, constant in time; inflated in bands a song fills.
 * ``"tracked"``: each band's own level, following it in time, by minimum statistics
-  (:func:`scatter.threshold.tracked_sigma`: the quietest 10-ms blocks of a 1.5-s span, corrected
+  (:func:`scatter.threshold.tracked_sigma`: the quietest 20-ms blocks of a 1.5-s span, corrected
   for how quiet Gaussian noise alone would be there, then the mean of the blocks that this
   classifies as noise): coloured noise and a level that changes (a gust, a passing car), and a
   song that leaves gaps does not raise it. Thresholds then follow the noise:
@@ -70,8 +70,13 @@ DEFAULT_FMIN_HZ = 40.0
 #: Noise estimators of :func:`denoise` (module docstring).
 NOISE_ESTIMATES = ("auto", "tracked", "global", "band")
 #: Short-time power block and span of the tracked estimate, in seconds (Martin 2001 used
-#: 1.5-s spans): a song that pauses at least once in 1.5 s does not raise the estimate.
-TRACK_BLOCK_S = 0.01
+#: 1.5-s spans): a song that pauses at least once in 1.5 s does not raise the estimate. A
+#: longer block averages more of a bursty background's fluctuation (rain drops, pulsed insect
+#: choruses, splashes), so its quiet blocks sit closer to its mean power; a shorter one leaves
+#: more song-free blocks in a span. 20 ms was chosen among 10, 15, 20, 30 and 40 ms on half of
+#: the real-noise cases of ``benchmarks/denoising.py`` and checked on the other half
+#: (docs/experiments.md, denoising).
+TRACK_BLOCK_S = 0.02
 TRACK_SPAN_S = 1.5
 #: The white-noise test of ``"auto"`` (module docstring): first quartile of log(tracked /
 #: white) at most log 2, first decile at least -log 1.3.
@@ -388,7 +393,7 @@ def denoise(
         Real noisy signal(s), time last.
     sr : float
         Sample rate in Hz (sets the default number of octaves and the tracked estimate's
-        10-ms blocks and 1.5-s spans).
+        20-ms blocks and 1.5-s spans).
     method : {"sure", "universal", "bayes", "oracle"}
         Threshold selection per band (``"oracle"`` needs ``reference``).
     reference : jax.Array [shape=(..., n)], optional
