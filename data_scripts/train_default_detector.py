@@ -30,7 +30,8 @@ is run once per shipped model, and its figures go into the model card
 The defaults are the shipped model's settings, chosen on corpus v4's validation split
 (``docs/experiments.md`` gives the figures of each choice and the commands that reproduce
 them): scattering orders 1+2, ``J=8``, ``Q=(4, 1)``, 2.6-s windows at 22.05 kHz, SURE activity
-mask, ``subsampling="coarse"``, one 16-bit step of dither, the top 40 dB of each window; a
+mask, ``subsampling="coarse"``, one 16-bit step of dither, the top 40 dB of each window, level
+channels by per-channel energy normalisation (PCEN, ``pcen=True``) instead of the log; a
 max-affine classifier (64 and 32 units, 3 pieces) over five frames of context, trained on four
 windows per clip framed as the detector frames files (``last_window="end"``), two augmented
 copies per clip, input dropout 0.3, AdamW. Rerunning with the defaults on one machine gives the
@@ -375,6 +376,9 @@ def settings(argv=None):
     p.add_argument("--top-db", type=float, default=40.0,
                    help="dynamic range kept per window and scattering order, in dB "
                         "(scatter.detect.features; 0: no limit)")
+    p.add_argument("--pcen", action=argparse.BooleanOptionalAction, default=True,
+                   help="level channels by per-channel energy normalisation of the scattering "
+                        "coefficients instead of their log (scatter.detect.features)")
     p.add_argument("--subsampling", choices=("kymatio", "coarse"), default="coarse",
                    help="time subsampling of the scattering (scatter.Scattering1D)")
     p.add_argument("--sr", type=int, default=FeatureConfig().sr,
@@ -412,7 +416,7 @@ def settings(argv=None):
     features = FeatureConfig(sr=args.sr, Q=tuple(args.Q), mask=args.mask,
                              max_order=args.max_order, noise_floor=args.noise_floor,
                              subsampling=args.subsampling, dither=args.dither,
-                             top_db=args.top_db)
+                             top_db=args.top_db, pcen=args.pcen)
     config = TrainConfig(epochs=args.epochs, copies=args.copies, seed=args.seed,
                          dropout=args.dropout, hidden=tuple(args.hidden),
                          weight_decay=args.weight_decay, learning_rate=args.lr,
