@@ -19,7 +19,11 @@ low-pass band (below the lowest wavelet, about 40 Hz by default) around its mean
   classifies as noise): coloured noise and a level that changes (a gust, a passing car), and a
   song that leaves gaps does not raise it. Thresholds then follow the noise:
   ``t_k(i) = tau_k sigma_k(i)``, with ``tau_k`` chosen by
-  :func:`scatter.threshold.local_thresholds`.
+  :func:`scatter.threshold.local_thresholds`; with ``method="sure"``, on the relative SURE
+  risks of band ``k`` and its 3 neighbours on either side (``POOL_BANDS``, about 7/8 of an
+  octave), which averages the band-to-band errors of the estimated levels and the variance of
+  each band's minimiser (each band's estimate stays unbiased; the low-pass band is chosen
+  alone).
 * ``"auto"`` (default): ``"global"`` where the recording's noise is white, ``"tracked"``
   otherwise. The test compares, band by band, the tracked level (time RMS) with the white
   prediction: under white noise the bands without signal (at least a quarter of them) agree
@@ -78,6 +82,12 @@ NOISE_ESTIMATES = ("auto", "tracked", "global", "band")
 #: (docs/experiments.md, denoising).
 TRACK_BLOCK_S = 0.02
 TRACK_SPAN_S = 1.5
+#: Neighbouring bands on either side whose relative SURE risks are pooled in the threshold
+#: search under a tracked level (:func:`scatter.threshold.local_thresholds`): 3 with Q = 8
+#: filters per octave, a window of 7 bands (about 7/8 of an octave). Chosen among 0, 1 and 3 on
+#: half of the real-noise cases of ``benchmarks/denoising.py`` and checked on the other half
+#: (docs/experiments.md, denoising).
+POOL_BANDS = 3
 #: The white-noise test of ``"auto"`` (module docstring): first quartile of log(tracked /
 #: white) at most log 2, first decile at least -log 1.3.
 WHITE_UPPER = math.log(2.0)
@@ -194,6 +204,7 @@ def threshold_bands(
     reference=None,
     rule: str = "soft",
     firm_ratio: float = 2.0,
+    pool: int = 0,
 ):
     """Select and apply one threshold per band of a CWT coefficient list.
 
@@ -216,6 +227,10 @@ def threshold_bands(
         Thresholding rule.
     firm_ratio : float
         ``mu > 1`` of the firm rule.
+    pool : int
+        With per-coefficient ``sigmas`` and ``method="sure"``: each band's relative threshold
+        is chosen on its own and its ``pool`` neighbours' relative risks on either side
+        (:func:`scatter.threshold.local_thresholds`); 0 chooses each band alone.
 
     Returns
     -------
@@ -254,7 +269,8 @@ def threshold_bands(
         local = padded([jnp.broadcast_to(s, lead + (c.shape[-1],))
                         for s, c in zip(sigmas, bands, strict=True)], stack.real.dtype)
         t = local_thresholds(stack, local, method=method, reference=ref, rule=rule,
-                             firm_ratio=firm_ratio, lengths=lengths)
+                             firm_ratio=firm_ratio, lengths=lengths,
+                             pool=pool if method == "sure" else 0)
         done = apply_local_threshold(stack, t, local, rule=rule, firm_ratio=firm_ratio)
     else:
         t = select_thresholds(stack, method=method, sigma=sigmas, reference=ref, rule=rule,
@@ -297,7 +313,8 @@ def _is_white(tracked, white):
 def _noise_levels(bands, low, bank, n, sr, sigma, noise, noise_estimate, lowpass):
     """Noise standard deviations of the bands to threshold (band-pass bands, then the
     centred low-pass band with ``lowpass``): ``(..., K [+ 1])`` constant per band, or a list
-    of per-coefficient arrays (``"tracked"``, ``"auto"``)."""
+    of per-coefficient arrays (``"tracked"``, ``"auto"``); and, for ``"auto"``, where the
+    noise was found white (``(...)`` booleans), else None."""
     lead = bands[0].shape[:-1]
     gains = band_noise_gains(bank, n)
     phi_gain = jnp.sqrt(jnp.mean(bank.phi_response(n) ** 2))
@@ -306,28 +323,47 @@ def _noise_levels(bands, low, bank, n, sr, sigma, noise, noise_estimate, lowpass
     todo = list(bands) + ([low] if lowpass else [])
     K = len(todo)
     if sigma is not None:
-        return jnp.broadcast_to(sigma[..., None] * gains, lead + (K,))
+        return jnp.broadcast_to(sigma[..., None] * gains, lead + (K,)), None
     if noise is not None:
         coeffs = cwt(noise, bank=bank, subsample=False)
         coeffs = coeffs[:-1] + ([coeffs[-1] - jnp.mean(coeffs[-1], -1, keepdims=True)]
                                 if lowpass else [])
         rms = jnp.stack([jnp.sqrt(jnp.mean(jnp.abs(c) ** 2, axis=-1)) for c in coeffs], -1)
-        return jnp.broadcast_to(rms, lead + (K,))
+        return jnp.broadcast_to(rms, lead + (K,)), None
     white = mad_sigma(bands[0][..., None, :])[..., 0] / gains[0]
     white = white[..., None] * gains
     if noise_estimate == "global":
-        return white
+        return white, None
     if noise_estimate == "band":
         mads = [mad_sigma(c[..., None, :])[..., 0] for c in bands]
         if lowpass:
             mads.append(jnp.median(jnp.abs(low), axis=-1) / MAD_REAL)
-        return jnp.stack(mads, axis=-1)
+        return jnp.stack(mads, axis=-1), None
     dof = [2 if bank.analytic else 1] * len(bands) + [1]
     tracked = _tracked(todo, bank, n, sr, dof)
     if noise_estimate == "tracked":
-        return tracked
-    white_here = _is_white(tracked[: len(bands)], white[..., : len(bands)])[..., None]
-    return [jnp.where(white_here, white[..., k : k + 1], tracked[k]) for k in range(K)]
+        return tracked, jnp.zeros(lead, bool)
+    white_here = _is_white(tracked[: len(bands)], white[..., : len(bands)])
+    return ([jnp.where(white_here[..., None], white[..., k : k + 1], tracked[k])
+             for k in range(K)], white_here)
+
+
+def _pooled_where_tracked(todo, levels, white, n_bandpass, rule, firm_ratio):
+    """SURE thresholds under per-coefficient levels: the band-pass bands pooled over
+    ``POOL_BANDS`` neighbours where the level is tracked, each band alone where the noise was
+    found white (its levels are then exact, one global level scaled by the filter gains); the
+    low-pass band (if in ``todo``) alone."""
+    kw = dict(method="sure", rule=rule, firm_ratio=firm_ratio)
+    nb = n_bandpass
+    out, t = threshold_bands(todo[:nb], levels[:nb], pool=POOL_BANDS, **kw)
+    alone, t_alone = threshold_bands(todo[:nb], levels[:nb], **kw)
+    w = white[..., None]
+    out = [jnp.where(w, a, b) for a, b in zip(alone, out, strict=True)]
+    t = jnp.where(w, t_alone, t)
+    if len(todo) > nb:
+        low, t_low = threshold_bands(todo[nb:], levels[nb:], **kw)
+        out, t = out + low, jnp.concatenate([t, t_low], axis=-1)
+    return out, t
 
 
 @partial(jit, static_argnames=("wavelet", "J", "Q", "sr", "method", "rule", "firm_ratio",
@@ -342,14 +378,19 @@ def _denoise_core(y, reference, sigma, noise, *, wavelet, J, Q, sr, method, rule
     bands, low = coeffs[:-1], coeffs[-1]
     mean = jnp.mean(low, axis=-1, keepdims=True)
     centred = low - mean
-    levels = _noise_levels(bands, centred, bank, n, sr, sigma, noise, noise_estimate, lowpass)
+    levels, white = _noise_levels(bands, centred, bank, n, sr, sigma, noise, noise_estimate,
+                                  lowpass)
     todo = list(bands) + ([centred] if lowpass else [])
     ref = None
     if reference is not None:
         rc = cwt(reference, bank=bank, subsample=True)
         ref = rc[:-1] + ([rc[-1] - mean] if lowpass else [])
-    out, thresholds = threshold_bands(todo, levels, method=method, reference=ref, rule=rule,
-                                      firm_ratio=firm_ratio)
+    if white is not None and method == "sure":
+        out, thresholds = _pooled_where_tracked(todo, levels, white, len(bands), rule,
+                                                firm_ratio)
+    else:
+        out, thresholds = threshold_bands(todo, levels, method=method, reference=ref, rule=rule,
+                                          firm_ratio=firm_ratio)
     if isinstance(levels, list):
         levels = jnp.stack([jnp.sqrt(jnp.mean(jnp.broadcast_to(s, c.shape) ** 2, axis=-1))
                             for s, c in zip(levels, todo, strict=True)], axis=-1)

@@ -12,11 +12,11 @@ vectorized over bands and leading batch dimensions and works under ``jax.jit``.
   :func:`tracked_floor`, :func:`block_dof`, :func:`order_statistic_mean`,
   :func:`normal_order_statistic_mean`;
 - risk estimates (:mod:`~scatter.threshold.stein`, :mod:`~scatter.threshold.oracle`) and
-  threshold selection (:mod:`~scatter.threshold.select`): :func:`sure`, :func:`sure_threshold`,
-  :func:`oracle_threshold`, :func:`threshold_error`, :func:`universal_threshold`,
-  :func:`bayes_threshold`, :func:`select_thresholds`; and thresholds in units of a noise level
-  that changes from coefficient to coefficient (:mod:`~scatter.threshold.local`):
-  :func:`local_thresholds`, :func:`apply_local_threshold`;
+  threshold selection (:mod:`~scatter.threshold.select`): :func:`sure`, :func:`sure_curve`,
+  :func:`sure_threshold`, :func:`oracle_threshold`, :func:`threshold_error`,
+  :func:`universal_threshold`, :func:`bayes_threshold`, :func:`select_thresholds`; and
+  thresholds in units of a noise level that changes from coefficient to coefficient
+  (:mod:`~scatter.threshold.local`): :func:`local_thresholds`, :func:`apply_local_threshold`;
 - activity mask on scattering coefficients (:mod:`~scatter.threshold.mask`):
   :func:`activity_mask`, :func:`background`, :func:`reduce_mask`.
 """
@@ -32,7 +32,7 @@ from scatter.threshold.select import (
     select_thresholds,
     universal_threshold,
 )
-from scatter.threshold.stein import components, resolve_dof, sure, sure_threshold
+from scatter.threshold.stein import components, resolve_dof, sure, sure_curve, sure_threshold
 from scatter.threshold.tracking import (
     block_dof,
     normal_order_statistic_mean,
@@ -67,6 +67,7 @@ __all__ = [
     "sigma_from_white",
     "soft",
     "sure",
+    "sure_curve",
     "sure_threshold",
     "threshold_error",
     "tracked_floor",

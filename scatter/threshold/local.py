@@ -18,12 +18,25 @@ rules to the normalised coefficients (``sigma = 1``). With a constant ``sigma_i`
 four reduce to :func:`scatter.threshold.select_thresholds`.
 
 Coefficients with ``sigma_i = 0`` (no noise) are kept unchanged and carry no weight.
+
+**Pooling across neighbouring bands** (``pool = h > 0``, ``"sure"`` only). Each band's
+estimate stays unbiased, but its minimiser varies from band to band with the noise and with
+the errors of an estimated level, which differ from band to band (each band's level comes from
+its own quiet blocks). With ``pool``, band ``k`` takes the relative threshold that minimises
+``sum_{|j - k| <= h} SURE_j(tau) / SURE_j(0)`` over a grid of ``tau`` (step ``1/40``, up to 8):
+each band's estimated risk in units of its risk without thresholding (``SURE_j(0) =
+sum_i sigma_i^2``, the band's noise energy), summed over the band and its ``h`` neighbours on
+either side, so that every band of the window counts alike whatever its length and level. This
+is a sliding version of the pooled SURE selection of levels that share a threshold (Donoho and
+Johnstone 1995 select one SURE threshold per level; here neighbouring bands of a constant-Q
+bank, a fraction of an octave apart, share a neighbourhood instead).
 """
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from scatter.errors import ScatterError
 from scatter.threshold._checks import (
@@ -35,9 +48,13 @@ from scatter.threshold._checks import (
 from scatter.threshold.oracle import oracle_threshold
 from scatter.threshold.rules import gain
 from scatter.threshold.select import METHODS, bayes_threshold, universal_threshold
-from scatter.threshold.stein import sure_threshold
+from scatter.threshold.stein import sure_curve, sure_threshold
 
-__all__ = ["apply_local_threshold", "local_thresholds"]
+__all__ = ["POOL_GRID", "apply_local_threshold", "local_thresholds"]
+
+#: Relative thresholds searched by the pooled selection (module docstring): steps of 1/40 up to
+#: 8, above the universal threshold of any band shorter than ``exp(64)`` coefficients.
+POOL_GRID = tuple(i / 40.0 for i in range(321))
 
 
 def _local_sigma(coeffs, sigma):
@@ -71,6 +88,7 @@ def local_thresholds(
     firm_ratio: float = 2.0,
     dof=None,
     lengths=None,
+    pool: int = 0,
 ) -> jax.Array:
     """One threshold per band in units of the local noise level (module docstring).
 
@@ -93,6 +111,9 @@ def local_thresholds(
         Real components per coefficient (None: detect).
     lengths : array_like of int [shape=broadcastable to (..., n_bands)], optional
         Valid length of each band; entries beyond are padding.
+    pool : int
+        ``"sure"`` only: choose each band's ``tau`` on the summed relative risk of the band and
+        its ``pool`` neighbours on either side (module docstring); 0 chooses each band alone.
 
     Returns
     -------
@@ -104,7 +125,8 @@ def local_thresholds(
     ------
     ScatterError
         Unknown method or rule, ``sigma`` negative, non-finite or of the wrong shape, missing
-        ``reference`` for ``"oracle"``, and as :func:`scatter.threshold.select_thresholds`.
+        ``reference`` for ``"oracle"``, ``pool`` not an integer ``>= 0``, and as
+        :func:`scatter.threshold.select_thresholds`.
 
     Examples
     --------
@@ -120,11 +142,16 @@ def local_thresholds(
         raise ScatterError(f"method={method!r} is not a threshold selector; expected one of "
                            f"{METHODS}")
     check_rule(rule, firm_ratio)
+    if isinstance(pool, bool) or not isinstance(pool, (int, np.integer)) or pool < 0:
+        raise ScatterError(f"pool={pool!r} must be an integer >= 0 (neighbouring bands on "
+                           "either side that share the threshold search)")
     coeffs = as_coeffs(coeffs, "coeffs", min_ndim=2)
     check_finite_concrete(coeffs, "coeffs")
     sigma = _local_sigma(coeffs, sigma)
     z = _normalise(coeffs, sigma)
     weights = sigma**2
+    if method == "sure" and pool > 0:
+        return _pooled_sure(z, weights, rule, firm_ratio, dof, lengths, int(pool))
     if method == "sure":
         return sure_threshold(z, sigma=1.0, rule=rule, firm_ratio=firm_ratio, dof=dof,
                               lengths=lengths, weights=weights)[0]
@@ -142,6 +169,23 @@ def local_thresholds(
     if method == "universal":
         return universal_threshold(z, sigma=1.0, dof=dof, lengths=lengths)
     return bayes_threshold(z, sigma=1.0, dof=dof, lengths=lengths)
+
+
+def _pooled_sure(z, weights, rule, firm_ratio, dof, lengths, pool):
+    """The pooled selection of the module docstring: relative risks summed over a sliding
+    window of ``2 pool + 1`` bands (clipped at the ends), minimised on :data:`POOL_GRID`."""
+    grid = jnp.asarray(POOL_GRID, weights.dtype)
+    curve = sure_curve(z, grid, sigma=1.0, rule=rule, firm_ratio=firm_ratio, dof=dof,
+                       lengths=lengths, weights=weights)                  # (..., K, G)
+    scale = curve[..., :1]                                                # SURE at tau = 0
+    rel = jnp.where(scale > 0, curve / jnp.where(scale > 0, scale, 1.0), 0.0)
+    n_bands = rel.shape[-2]
+    edges = jnp.concatenate([jnp.zeros(rel.shape[:-2] + (1,) + rel.shape[-1:], rel.dtype),
+                             jnp.cumsum(rel, axis=-2)], axis=-2)
+    k = np.arange(n_bands)
+    hi, lo = np.minimum(k + pool + 1, n_bands), np.maximum(k - pool, 0)
+    pooled = edges[..., hi, :] - edges[..., lo, :]
+    return grid[jnp.argmin(pooled, axis=-1)]
 
 
 def apply_local_threshold(

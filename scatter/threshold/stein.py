@@ -82,7 +82,8 @@ from scatter.threshold._checks import (
     real_dtype,
 )
 
-__all__ = ["REAL_TOLERANCE", "components", "resolve_dof", "sure", "sure_threshold"]
+__all__ = ["REAL_TOLERANCE", "components", "resolve_dof", "sure", "sure_curve",
+           "sure_threshold"]
 
 #: Fraction of a complex band's energy its imaginary part may hold for the band to count as real.
 REAL_TOLERANCE = 1e-6
@@ -281,43 +282,123 @@ def _search(coeffs, s2, kd, lengths, rule, firm_ratio):
     return srt.best(risk, cands, presorted=rule != "firm")
 
 
-@partial(jax.jit, static_argnames=("rule", "firm_ratio"))
-def _search_weighted(coeffs, w, s2, kd, lengths, rule, firm_ratio):
-    """:func:`_search` with each coefficient's term multiplied by its weight ``w``: the same
-    sums, each taken over ``w`` times the per-coefficient weight (padding has weight 0)."""
-    r_all = srt.moduli(coeffs, lengths)
-    order = jnp.argsort(r_all, axis=-1)
-    r = srt.take(r_all, order)
-    w = srt.finite(srt.take(jnp.where(jnp.isfinite(r_all), w, 0.0), order))
-    cands = srt.candidates(r, rule, firm_ratio)
-    s2c, kdc = s2[..., None], kd[..., None]
-    k = srt.count_le(r, cands) if rule == "firm" else srt.count_le_self(r)
+def _weighted_risks(r, w, s2c, kdc, cands, k, rule, firm_ratio):
+    """Weighted SURE of each row at each candidate threshold ``cands`` (..., G), from sorted
+    moduli ``r`` with their weights ``w`` and ``k = #{r <= cand}``."""
     wsum = srt.suffix(w)
     below = srt.take(srt.prefix(srt.finite(w * (r * r - s2c))), k)
     if rule == "soft":
         inv1 = srt.suffix(w * srt.safe_inverse(r, 1))
-        risk = (below + srt.take(wsum, k) * (cands**2 + s2c)
+        return (below + srt.take(wsum, k) * (cands**2 + s2c)
                 - 2.0 * s2c * kdc * cands * srt.take(inv1, k))
-    elif rule == "garrote":
+    if rule == "garrote":
         inv2 = srt.take(srt.suffix(w * srt.safe_inverse(r, 2)), k)
-        risk = (below + srt.take(wsum, k) * s2c + cands**4 * inv2
+        return (below + srt.take(wsum, k) * s2c + cands**4 * inv2
                 + 2.0 * s2c * (1.0 - 2.0 * kdc) * cands**2 * inv2)
-    else:
-        mu = float(firm_ratio)
-        a = mu / (mu - 1.0)
-        k2 = srt.count_le(r, mu * cands)
+    mu = float(firm_ratio)
+    a = mu / (mu - 1.0)
+    k2 = srt.count_le(r, mu * cands)
 
-        def between(x):
-            p = srt.prefix(srt.finite(x))
-            return srt.take(p, k2) - srt.take(p, k)
+    def between(x):
+        p = srt.prefix(srt.finite(x))
+        return srt.take(p, k2) - srt.take(p, k)
 
-        inv1 = srt.suffix(w * srt.safe_inverse(r, 1))
-        m = between(w)
-        mid = ((1.0 - a) ** 2 * between(w * r * r) + 2.0 * a * (1.0 - a) * cands * between(w * r)
-               + (a * cands) ** 2 * m + s2c * (2.0 * a - 1.0) * m
-               - 2.0 * s2c * a * kdc * cands * (srt.take(inv1, k) - srt.take(inv1, k2)))
-        risk = below + mid + srt.take(wsum, k2) * s2c
+    inv1 = srt.suffix(w * srt.safe_inverse(r, 1))
+    m = between(w)
+    mid = ((1.0 - a) ** 2 * between(w * r * r) + 2.0 * a * (1.0 - a) * cands * between(w * r)
+           + (a * cands) ** 2 * m + s2c * (2.0 * a - 1.0) * m
+           - 2.0 * s2c * a * kdc * cands * (srt.take(inv1, k) - srt.take(inv1, k2)))
+    return below + mid + srt.take(wsum, k2) * s2c
+
+
+def _sorted_weighted(coeffs, w, lengths):
+    r_all = srt.moduli(coeffs, lengths)
+    order = jnp.argsort(r_all, axis=-1)
+    r = srt.take(r_all, order)
+    w = srt.finite(srt.take(jnp.where(jnp.isfinite(r_all), w, 0.0), order))
+    return r, w
+
+
+@partial(jax.jit, static_argnames=("rule", "firm_ratio"))
+def _search_weighted(coeffs, w, s2, kd, lengths, rule, firm_ratio):
+    """:func:`_search` with each coefficient's term multiplied by its weight ``w``: the same
+    sums, each taken over ``w`` times the per-coefficient weight (padding has weight 0)."""
+    r, w = _sorted_weighted(coeffs, w, lengths)
+    cands = srt.candidates(r, rule, firm_ratio)
+    k = srt.count_le(r, cands) if rule == "firm" else srt.count_le_self(r)
+    risk = _weighted_risks(r, w, s2[..., None], kd[..., None], cands, k, rule, firm_ratio)
     return srt.best(risk, cands, presorted=rule != "firm")
+
+
+@partial(jax.jit, static_argnames=("rule", "firm_ratio"))
+def _curve_weighted(coeffs, w, s2, kd, lengths, t, rule, firm_ratio):
+    r, w = _sorted_weighted(coeffs, w, lengths)
+    t = jnp.broadcast_to(t, r.shape[:-1] + t.shape[-1:]).astype(r.dtype)
+    return _weighted_risks(r, w, s2[..., None], kd[..., None], t, srt.count_le(r, t), rule,
+                           firm_ratio)
+
+
+def sure_curve(
+    coeffs: jax.Array,
+    thresholds,
+    *,
+    sigma,
+    rule: str = "soft",
+    firm_ratio: float = 2.0,
+    dof=None,
+    lengths=None,
+    weights=None,
+) -> jax.Array:
+    """SURE of each band at many thresholds at once (sorted moduli and prefix sums).
+
+    The same estimate as :func:`sure`, evaluated at ``G`` thresholds in ``O((n + G) log n)``
+    per band instead of ``O(n G)``.
+
+    Parameters
+    ----------
+    coeffs : jax.Array [shape=(..., n_bands, n_time)]
+        Noisy real or complex coefficients.
+    thresholds : jax.Array [shape=broadcastable to (..., n_bands, G)]
+        Thresholds ``>= 0`` at which to evaluate the estimate.
+    sigma : float or jax.Array [shape=broadcastable to (..., n_bands)]
+        Noise standard deviation per coefficient (total), ``>= 0``.
+    rule : {"soft", "garrote", "firm"}
+        Thresholding rule.
+    firm_ratio : float
+        ``mu > 1`` of the firm rule.
+    dof : {None, 1, 2}
+        Real components per coefficient; None detects it (:func:`resolve_dof`).
+    lengths : array_like of int [shape=broadcastable to (..., n_bands)], optional
+        Valid length of each band; entries beyond are padding.
+    weights : jax.Array [shape=broadcastable to (..., n_bands, n_time)], optional
+        Non-negative weight of each coefficient's squared error.
+
+    Returns
+    -------
+    jax.Array [shape=(..., n_bands, G)]
+        The estimate of each band at each threshold.
+
+    Raises
+    ------
+    ScatterError
+        As :func:`sure`.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> sure_curve(jnp.array([[0.5, 3.0]]), jnp.array([0.0, 1.0]), sigma=1.0)
+    Array([[2.  , 1.25]], dtype=float32)
+    """
+    coeffs, s2, kd = _prepare(coeffs, sigma, rule, firm_ratio, dof)
+    lengths = check_lengths(lengths, coeffs)
+    w = check_weights(weights, coeffs)
+    if w is None:
+        w = jnp.ones(coeffs.shape, s2.dtype)
+    t = jnp.maximum(jnp.asarray(thresholds, s2.dtype), 0.0)
+    if t.ndim == 0:
+        t = t[None]
+    return _curve_weighted(coeffs, jnp.broadcast_to(w, coeffs.shape), s2, kd, lengths, t, rule,
+                           float(firm_ratio))
 
 
 def sure_threshold(

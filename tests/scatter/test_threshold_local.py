@@ -157,3 +157,29 @@ def test_local_errors():
         sure(c, 1.0, sigma=1.0, weights=-c)
     with pytest.raises(ScatterError, match=r"weights has shape \(3,\)"):
         sure_threshold(c, sigma=1.0, weights=jnp.ones(3))
+
+
+def test_pooled_sure_minimises_the_summed_relative_risk(rng):
+    """``pool=h``: each band's tau is the grid point minimising the sum of SURE / SURE(0) over
+    the band and its h neighbours on either side (clipped at the ends), checked against
+    :func:`sure` evaluated threshold by threshold; ``pool=0`` is the per-band search."""
+    from scatter.threshold.local import POOL_GRID
+
+    reps, n_bands, n = 2, 3, 512
+    theta = _sparse_signal(rng, n_bands, n) * np.array([[0.3], [1.0], [2.0]])
+    noise, sigma = _coloured_nonstationary(rng, reps, n_bands, n)
+    c = jnp.asarray(theta + noise, jnp.complex64)
+    sigma = jnp.asarray(sigma, jnp.float32)
+    grid = jnp.asarray(POOL_GRID, jnp.float32)
+    z, w = c / sigma.astype(c.dtype), sigma**2
+    curve = jnp.stack([sure(z, t, sigma=1.0, weights=w) for t in grid], axis=-1)
+    rel = np.asarray(curve / curve[..., :1])                      # (reps, bands, G)
+    for pool in (1, 2):
+        tau = np.asarray(local_thresholds(c, sigma, pool=pool))
+        for k in range(n_bands):
+            window = rel[:, max(0, k - pool) : k + pool + 1].sum(axis=1)
+            np.testing.assert_allclose(tau[:, k], np.asarray(grid)[window.argmin(-1)])
+    alone = local_thresholds(c, sigma, pool=0)
+    np.testing.assert_array_equal(alone, local_thresholds(c, sigma))
+    with pytest.raises(ScatterError, match=r"pool=-1 must be an integer >= 0"):
+        local_thresholds(c, sigma, pool=-1)

@@ -151,3 +151,28 @@ def test_sure_errors():
         stein.sure(y, 1.0, sigma=float("nan"))
     with pytest.raises(ScatterError, match=r"expected n_time >= 1"):
         stein.sure_threshold(jnp.ones((2, 0)), sigma=1.0)
+
+
+@pytest.mark.parametrize("rule", SMOOTH_RULES)
+@pytest.mark.parametrize("complex_", [False, True])
+def test_sure_curve_equals_sure_at_each_threshold(rng, rule, complex_):
+    """The sorted-sum evaluation at many thresholds against :func:`stein.sure` one threshold at
+    a time, with weights and padded bands, eagerly and under jit."""
+    n = 300
+    c = np.stack([_sparse_signal(rng, n, complex_) + _noise(rng, n, 1.3, complex_)
+                  for _ in range(3)])
+    w = rng.uniform(0.2, 2.0, size=c.shape)
+    lengths = np.array([n, 200, 120])
+    c[1, 200:], c[2, 120:], w[1, 200:], w[2, 120:] = 0, 0, 0, 0
+    t = np.linspace(0.0, 5.0, 23)
+    dtype = jnp.complex64 if complex_ else jnp.float32
+    c, w = jnp.asarray(c, dtype), jnp.asarray(w, jnp.float32)
+    curve = stein.sure_curve(c, t, sigma=1.3, rule=rule, weights=w, lengths=lengths)
+    jitted = jax.jit(partial(stein.sure_curve, sigma=1.3, rule=rule, lengths=lengths))
+    ref = np.array([[float(stein.sure(c[k : k + 1, : lengths[k]], tj, sigma=1.3, rule=rule,
+                                      weights=w[k : k + 1, : lengths[k]])[0]) for tj in t]
+                    for k in range(3)])
+    scale = np.abs(ref).max()
+    np.testing.assert_allclose(np.asarray(curve), ref, rtol=0, atol=2e-5 * scale)
+    np.testing.assert_allclose(np.asarray(jitted(c, jnp.asarray(t), weights=w)), curve,
+                               rtol=0, atol=2e-5 * scale)
