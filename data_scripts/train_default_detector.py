@@ -488,7 +488,7 @@ def v4_provenance(records, labels):
                 for name, d in sorted(info.items())]
     return {
         "description": ("corpus v4 (data_scripts/build_corpus_v4.py): real recordings of Debian "
-                        "and PyPI packages with reviewed labels, split by source package; "
+                        "packages with reviewed labels, split by source package; "
                         "trained on the 'train' split's 9-s clips (clips with digitally "
                         "silent gaps placed into real training backgrounds), early stopping "
                         "and threshold on the 'val' split; the 'test' split never read"),
@@ -590,8 +590,8 @@ def main(argv=None):
     if clip_weight is not None:
         provenance["hard_negatives"] = {"kinds": list(kinds),
                                         "weight": args.hard_negative_weight}
-    provenance["command"] = "python data_scripts/train_default_detector.py " + " ".join(
-        argv if argv is not None else sys.argv[1:])
+    provenance["command"] = " ".join(["python data_scripts/train_default_detector.py",
+                                      *(argv if argv is not None else sys.argv[1:])])
     # the run's own model file, its checkpoint beside it (for --resume)
     tmp_out = work / "default-model.npz"
     result = train(data, labels=labels, out=tmp_out, features=features, config=config,

@@ -109,22 +109,33 @@ def test_ablation_variants_subset_reuses_a_training_cache(T, tmp_path):
         T.ablation(tmp_path, fcfg, tcfg, n_train=8, variants=("colour",))
 
 
-def test_defaults_are_the_shipped_models_settings(T, scripts):
+def test_defaults_are_the_shipped_models_settings(T):
     """Run with no arguments, the script trains with the settings the shipped model records,
-    on a corpus of the builder's default settings."""
+    on corpus v4 with the hard negatives the sidecar names."""
     from pathlib import Path
 
     shipped = json.loads((Path(T.REPO) / "scatter" / "models" / "default.json").read_text())
     args, features, config = T.settings([])
     assert features == FeatureConfig.from_dict(shipped["features"])
-    assert features.dither == 2.0**-15 and features.top_db == 40.0
+    assert features.dither == 2.0**-15 and features.top_db == 40.0 and features.pcen
     assert config == TrainConfig.from_dict(shipped["training"]["config"])
-    assert config.last_window == "pad"  # trained before the setting existed: zero-padded
-    corpus = shipped["training"]["provenance"]["corpus"]
-    assert corpus["config"] == scripts("build_dev_corpus").CorpusConfig().as_json()
-    assert corpus["version"] == 3
-    _, changed, _ = T.settings(["--top-db", "0", "--dither", "0"])
-    assert changed.top_db == 0.0 and changed.dither == 0.0
+    assert config.last_window == "end" and config.context == (-2, -1, 0, 1, 2)
+    provenance = shipped["training"]["provenance"]
+    assert provenance["corpus"]["kind"] == "corpus-v4"
+    assert provenance["hard_negatives"] == {"kinds": ["insect", "frog", "speech"],
+                                            "weight": args.hard_negative_weight}
+    assert not args.dev_corpus and args.hard_negative_kinds is None
+    _, changed, _ = T.settings(["--top-db", "0", "--dither", "0", "--no-pcen"])
+    assert changed.top_db == 0.0 and changed.dither == 0.0 and not changed.pcen
+
+
+def test_shipped_sidecar_holds_no_path_of_the_training_machine(T):
+    """The sidecar names packages and settings, never a folder of the machine that trained it."""
+    from pathlib import Path
+
+    text = (Path(T.REPO) / "scatter" / "models" / "default.json").read_text()
+    for marker in ("/root", "/home/", "/tmp/", "/work/", "\\Users\\", "C:\\"):
+        assert marker not in text, marker
 
 
 def test_hard_negative_weight_by_source_kind(T, tmp_path):

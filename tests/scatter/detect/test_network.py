@@ -282,33 +282,42 @@ def test_shipped_network_gives_the_detectors_logits(shipped):
 
 
 def test_analysis_reads_the_shipped_classifier(shipped):
-    """The shipped model has no context: each frame's logit is one spline function of that
-    frame, the 1-frame network; its affine map at a frame reproduces the frame's logit in the
-    window network, and equals the numerical Jacobian of the float64 reference."""
+    """The shipped model sees ``s`` frames side by side (its context offsets span ``s``): the
+    logit of a frame away from the window's edges is one spline function of the ``s`` frames
+    around it, output ``-min(offsets)`` of the ``s``-frame network. Its affine map there
+    reproduces the frame's logit in the whole window, and equals the numerical Jacobian of the
+    float64 reference."""
     det, _, _, feats = shipped
-    assert "context" not in det.params
-    frame_net = classifier_network(det.params, n_frames=1)
+    offsets = np.asarray(det.params.get("context", np.zeros(1)), np.float64).astype(int)
+    lo, span = int(offsets.min()), int(offsets.max() - offsets.min() + 1)
+    frame_net = classifier_network(det.params, n_frames=span)
     spline = to_spline_net(frame_net)
-    H = [det.params[f"b{i}"].shape for i in range(M.n_layers(det.params))]
-    assert spline.in_dim == feats.shape[1]
-    assert spline.out_dims == tuple(h for h, _ in H) + (1,)
-    x = np.swapaxes(feats[:2], 1, 2).reshape(-1, feats.shape[1]).astype(np.float64)  # frames
-    A, b = (np.asarray(v, np.float64) for v in jax.jit(lambda v: affine_map(spline, v))(x))
-    want, bound, _, _ = _reference(det.params, x[:, :, None])
-    got = np.einsum("nod,nd->no", A, x) + b
+    n_features, n_frames = feats.shape[1:]
+    assert spline.in_dim == n_features * span
+    assert spline.out_dims[-1] == span
+    # inputs: the span frames around frames t of two windows (t away from the edges)
+    ts = np.arange(-lo, n_frames - span - lo + 1)
+    x = np.stack([feats[k, :, t + lo:t + lo + span] for k in range(2) for t in ts])
+    x = x.astype(np.float64)  # (n, n_features, span)
+    flat = x.reshape(len(x), -1)  # C order, as to_spline_net flattens
+    A, b = (np.asarray(v, np.float64) for v in jax.jit(lambda v: affine_map(spline, v))(flat))
+    got = np.einsum("nod,nd->no", A, flat)[:, -lo] + b[:, -lo]
+    full, full_bound, _, _ = _reference(det.params, feats[:2])
+    want = full[:, ts].reshape(-1)
+    bound = full_bound[:, ts].reshape(-1)
     # A and b are float32 products of the layers' selected weights: bound as the logit
-    assert np.all(np.abs(got[:, 0] - want[:, 0]) <= 4 * bound[:, 0] + 64 * EPS * (
-        np.abs(A[:, 0]) * np.abs(x)).sum(-1))
+    assert np.all(np.abs(got - want) <= 4 * bound + 64 * EPS * (
+        np.abs(A[:, -lo]) * np.abs(flat)).sum(-1))
     h = 1e-5
     for i in (0, 17):
-        J = np.array([(_reference(det.params, (x[i] + h * e)[None, :, None])[0]
-                       - _reference(det.params, (x[i] - h * e)[None, :, None])[0])[0, 0]
-                      / (2 * h) for e in np.eye(x.shape[1])])
-        assert np.abs(J - A[i, 0]).max() <= 1e-4 * np.abs(A[i, 0]).max()
+        J = np.array([(_reference(det.params, (x[i] + h * e.reshape(x[i].shape))[None])[0]
+                       - _reference(det.params, (x[i] - h * e.reshape(x[i].shape))[None])[0]
+                       )[0, -lo] / (2 * h) for e in np.eye(flat.shape[1])])
+        assert np.abs(J - A[i, -lo]).max() <= 1e-4 * np.abs(A[i, -lo]).max()
     # local complexity: units cut within the radius; none at a vanishing radius, more further
     # (the three radii from one compiled program)
     counts = [np.asarray(c) for c in jax.jit(lambda v: [
-        local_complexity(spline, v, radius=r) for r in (1e-6, 0.5, 5.0)])(x[:8])]
+        local_complexity(spline, v, radius=r) for r in (1e-6, 0.5, 5.0)])(flat[:8])]
     assert np.all(counts[0] == 0)
     assert np.all(counts[1] <= counts[2]) and counts[2].sum() > 0
     # the whole window network is too large for dense spline matrices: a clear error

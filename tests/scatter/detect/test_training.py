@@ -257,11 +257,12 @@ def test_feature_cache_fingerprint_of_settings_older_than_a_field(tmp_path):
     clip.write_bytes(b"x")
     recs = [Record(path=str(clip), label=1)]
     old = dataclasses.replace(CFG, noise_floor=0.0, subsampling="kymatio")
-    # the fingerprint a cache got before noise_floor and subsampling existed
+    # the fingerprint a cache got before noise_floor, subsampling, dither, top_db and pcen
+    # existed (to_dict had none of these keys then)
     st = os.stat(clip)
     h = hashlib.sha256()
     h.update(json.dumps({k: v for k, v in old.to_dict().items()
-                         if k not in ("noise_floor", "subsampling", "dither", "top_db")},
+                         if k not in ("noise_floor", "subsampling", "dither", "top_db", "pcen")},
                         sort_keys=True).encode())
     h.update(json.dumps([TCFG.seed, TCFG.copies, TCFG.max_windows]).encode())
     h.update(json.dumps([str(clip), 1, [st.st_size, st.st_mtime_ns]]).encode())
@@ -273,8 +274,8 @@ def test_feature_cache_fingerprint_of_settings_older_than_a_field(tmp_path):
     prints = {bags_fingerprint(recs, c, TCFG) for c in (
         old, dataclasses.replace(old, noise_floor=0.02),
         dataclasses.replace(old, subsampling="coarse"), dataclasses.replace(old, dither=1e-4),
-        dataclasses.replace(old, top_db=60.0))}
-    assert len(prints) == 5
+        dataclasses.replace(old, top_db=60.0), dataclasses.replace(old, pcen=True))}
+    assert len(prints) == 6
 
 
 def test_background_noises_are_the_first_bird_free_clips(tmp_path):
