@@ -37,7 +37,8 @@ Steps:
 
 The features are the shipped model's (``scatter.detect.training.default_settings``), with
 ``--pcen`` (and ``--pcen-time``, ``--pcen-alpha``, ``--pcen-delta``, ``--pcen-r``) for level
-channels from per-channel energy normalisation (``scatter.detect.features``, *PCEN*).
+channels from per-channel energy normalisation (``scatter.detect.features``, *PCEN*) or
+``--no-pcen`` for the log level channels.
 
 ``--extra-train-labels CSV`` adds the ``train`` rows of another labels CSV (e.g. the development
 corpus's, ``data_scripts/build_dev_corpus.py``) to the training rows; validation stays corpus v4's.
@@ -274,7 +275,7 @@ def work_dir(work=None):
 
 def feature_settings(base, args):
     """The feature settings of a run: ``base`` (the shipped model's) with the command line's
-    ``--pcen`` options.
+    ``--pcen`` / ``--no-pcen`` options (neither: ``base``'s).
 
     Parameters
     ----------
@@ -289,7 +290,7 @@ def feature_settings(base, args):
     """
     import dataclasses
 
-    changes = {"pcen": True} if args.pcen else {}
+    changes = {} if args.pcen is None else {"pcen": bool(args.pcen)}
     for name in ("pcen_time", "pcen_alpha", "pcen_delta", "pcen_r"):
         if getattr(args, name) is not None:
             changes[name] = getattr(args, name)
@@ -481,9 +482,10 @@ def _parser():
     p.add_argument("--dropout", type=float, default=None)
     p.add_argument("--learning-rate", type=float, default=None)
     p.add_argument("--context", type=int, nargs="*", default=None)
-    p.add_argument("--pcen", action="store_true",
+    p.add_argument("--pcen", action=argparse.BooleanOptionalAction, default=None,
                    help="level channels from per-channel energy normalisation "
-                        "(FeatureConfig.pcen) instead of the log")
+                        "(FeatureConfig.pcen) instead of the log, or not (--no-pcen); "
+                        "default: as the shipped model")
     p.add_argument("--pcen-time", type=float, default=None,
                    help="PCEN smoother's time constant in seconds (FeatureConfig.pcen_time)")
     p.add_argument("--pcen-alpha", type=float, default=None)

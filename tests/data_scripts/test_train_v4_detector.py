@@ -157,3 +157,7 @@ def test_pcen_options_change_the_features_and_their_cache_name(T):
     assert tag.startswith("-f") and len(tag) == 10 and tag == T.feature_tag(on, base)
     assert T.feature_tag(T.feature_settings(base, T._parser().parse_args(
         ["--out", "m.npz", "--pcen"])), base) != tag
+    # --no-pcen turns off the PCEN of a base that has it
+    off = T.feature_settings(on, T._parser().parse_args(["--out", "m.npz", "--no-pcen"]))
+    assert not off.pcen and T.feature_settings(on, T._parser().parse_args(
+        ["--out", "m.npz"])) == on

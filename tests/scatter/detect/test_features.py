@@ -348,11 +348,14 @@ def test_old_sidecars_load_without_pcen():
     d = on.to_dict()
     assert d["pcen"] is True and d["pcen_time"] == 0.2 and d["pcen_alpha"] == 0.98
     assert FeatureConfig.from_dict(d) == on
-    # the shipped model's sidecar has no PCEN field: it loads with PCEN off
-    from scatter.detect.io import default_model_path, read_metadata
-
-    shipped = read_metadata(default_model_path())["features"]
-    assert "pcen" not in shipped and FeatureConfig.from_dict(shipped).pcen is False
+    # the feature settings of a sidecar written before the field existed (the model shipped
+    # before PCEN) load with PCEN off
+    legacy = {"sr": 22050, "window": 57330, "hop": 57330, "J": 8, "Q": [4, 1], "max_order": 2,
+              "pool": 4, "mask": "sure", "rule": "soft", "noise_floor": 0.0,
+              "subsampling": "coarse", "dither": 3.0517578125e-05, "top_db": 40.0}
+    old = FeatureConfig.from_dict(legacy)
+    assert old.pcen is False
+    assert old.to_dict() == legacy | {"pcen": False}
 
 
 @pytest.mark.parametrize("change, match", [
