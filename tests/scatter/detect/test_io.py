@@ -2,6 +2,7 @@
 
 import json
 import os
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -95,6 +96,9 @@ def test_shipped_default_model_is_complete_and_honest():
     assert metrics["val_auc"] == history[metrics["best_epoch"] - 1]["val_auc"] == max(
         h["val_auc"] for h in history)
     n1 = training["n_val_positive"]
-    assert metrics["val_auc"] > chance_bound(n1, training["n_val"] - n1)  # 300 clips: 0.63
-    test = metrics["test"]
-    assert test["auc"] > chance_bound(test["positives"], test["n"] - test["positives"])
+    assert metrics["val_auc"] > chance_bound(n1, training["n_val"] - n1)  # 195 clips: 0.73
+    # the held-out test figures live in the model card, which must describe this model: its
+    # threshold and validation AUC, to the digits the card prints
+    card = Path(default_model_path()).with_name("README.md").read_text(encoding="utf-8")
+    assert f"threshold, {meta['model']['threshold']:.3f}" in card
+    assert f"AUC {metrics['val_auc']:.3f}" in card
