@@ -1,8 +1,8 @@
 """A loaded detector: features + classifier as compiled functions, sharded over devices.
 
-:class:`Detector` turns windows of audio into probabilities of bird activity with two compiled
-JAX programs run back to back (scattering envelopes, then activity features and classifier:
-:mod:`scatter.detect.features`, and the ``layers`` classifier exported with
+:class:`Detector` turns windows of audio into probabilities of bird activity with three
+compiled JAX programs run back to back (scattering envelopes; activity features,
+:mod:`scatter.detect.features`; the ``layers`` classifier exported with
 :func:`symbolic.to_jax`, :func:`scatter.detect.network.window_logits_program`), compiled side
 by side; its
 :meth:`Detector.detect` runs it over files and folders with :func:`scatter.runner.run_detection`
@@ -166,7 +166,6 @@ class Detector:
         self.threshold = float(info.get("threshold", 0.5))
         self.aggregate = info.get("aggregate", "max")
         self._programs = {}
-        self._with_features = None
         n = len(self.devices)
         if n > 1:
             from jax.sharding import Mesh, NamedSharding, PartitionSpec
@@ -183,11 +182,12 @@ class Detector:
                 return jax.shard_map(fn, mesh=mesh, in_specs=(PartitionSpec(), rows),
                                      out_specs=rows)
 
-            self._stages = (shard(self._envelopes), shard(self._classify))
+            self._stages = (shard(self._envelopes), shard(self._activity),
+                            shard(self._classify))
             placement = replicated
         else:
             self._batch_sharding = None
-            self._stages = (self._envelopes, self._classify)
+            self._stages = (self._envelopes, self._activity, self._classify)
             placement = None
         feature_params = jax.tree_util.tree_map(np.asarray, feature_params)
         self.params = jax.device_put(self.params, placement)
@@ -241,9 +241,15 @@ class Detector:
                         n_frames=self.features.n_frames)
         return self._logits(params, feats)
 
-    def _classify(self, params, S):
-        """Stage 2: envelopes -> activity features -> classifier -> probabilities."""
-        return jax.nn.sigmoid(self.window_logits(params, self.features.activity(S)))
+    def _activity(self, params, S):
+        """Stage 2: envelopes -> activity features (``params`` unused: every stage takes the
+        arrays it is called with first)."""
+        del params
+        return self.features.activity(S)
+
+    def _classify(self, params, feats):
+        """Stage 3: activity features -> classifier -> probabilities."""
+        return jax.nn.sigmoid(self.window_logits(params, feats))
 
     @property
     def network(self):
@@ -296,35 +302,32 @@ class Detector:
     def _run_piece(self, x):
         if self._batch_sharding is not None:
             x = jax.device_put(x, self._batch_sharding)
-        envelopes, classify = self._program(x)
-        return classify(self.params, envelopes(self._feature_params, x))
+        envelopes, activity, classify = self._program(x)
+        return classify(self.params, activity(self.params, envelopes(self._feature_params, x)))
 
     def _run_piece_with_features(self, x):
-        """A piece's scores and classifier inputs: the scoring program's first stage, then
-        features and classifier in one program that returns both."""
+        """A piece's scores and classifier inputs, from the scoring program's stages."""
         if self._batch_sharding is not None:
             x = jax.device_put(x, self._batch_sharding)
-        envelopes, _ = self._program(x)
-        with self._features_lock:
-            if self._with_features is None:
-                def both(params, S):
-                    feats = self.features.activity(S)
-                    return jax.nn.sigmoid(self.window_logits(params, feats)), feats
-
-                self._with_features = jax.jit(both)
-        return self._with_features(self.params, envelopes(self._feature_params, x))
+        envelopes, activity, classify = self._program(x)
+        feats = activity(self.params, envelopes(self._feature_params, x))
+        return classify(self.params, feats), feats
 
     def _program(self, x):
-        """The two compiled stages of the scoring program for batches shaped like ``x``.
+        """The three compiled stages of the scoring program for batches shaped like ``x``.
 
-        The program is two programs (:meth:`_envelopes`, :meth:`_classify`) so that they
-        compile in two threads at once: XLA compiles without holding the GIL, so the
-        classifier is traced while the envelopes stage (traced first) compiles, and a first
-        run's start-up is shared by two cores. With a program cache the compiled stages are
-        loaded from it, or compiled and saved there (no tracing, lowering or compilation on a
-        warm start). Compiled with :func:`scatter._compile.compile_now`'s options: XLA:CPU's
-        threaded FFT off, so that a batch's scores are bit-identical from call to call
-        (parallelism comes from one device per core).
+        The program is three programs (:meth:`_envelopes`, :meth:`_activity`,
+        :meth:`_classify`) so that they compile in threads at once: XLA compiles without
+        holding the GIL, so the later stages are traced while the envelopes stage (traced
+        first) compiles, and a first run's start-up is shared by two cores. The features and
+        the classifier are separate programs because XLA:CPU fused them into one that ran
+        several times slower than the two apart (PCEN features and a classifier with frame
+        context: about 0.08 s against 0.014 s per 32 windows). With a program cache the
+        compiled stages are loaded from it, or compiled and saved there (no tracing, lowering
+        or compilation on a warm start). Compiled with
+        :func:`scatter._compile.compile_now`'s options: XLA:CPU's threaded FFT off, so that a
+        batch's scores are bit-identical from call to call (parallelism comes from one device
+        per core).
         """
         key = (x.shape, str(x.dtype))
         if key in self._programs:
@@ -334,21 +337,25 @@ class Detector:
             names = [self._cache.key({"detector": self._key, "stage": stage,
                                       "x": [list(x.shape), str(x.dtype)],
                                       "host": host_fingerprint()}, fingerprint="")
-                     for stage in ("envelopes", "classify")]
+                     for stage in ("envelopes", "activity", "classify")]
             loaded = [self._cache.load_executable(name, devices=self.devices)
                       for name in names]
             if all(c is not None for c in loaded):
                 self._programs[key] = tuple(loaded)
                 return self._programs[key]
-        shape = (x.shape[0], self.features.n_paths, self.features.n_frames)
-        S = jax.ShapeDtypeStruct(shape, np.float32, sharding=self._batch_sharding)
-        args = [(self._feature_params, x), (self.params, S)]
-        with watch_cache_hits() as watch, ThreadPoolExecutor(max_workers=2) as pool:
+        fx = self.features
+        S = jax.ShapeDtypeStruct((x.shape[0], fx.n_paths, fx.n_frames), np.float32,
+                                 sharding=self._batch_sharding)
+        F = jax.ShapeDtypeStruct((x.shape[0], fx.n_features, fx.n_frames), np.float32,
+                                 sharding=self._batch_sharding)
+        args = [(self._feature_params, x), (self.params, S), (self.params, F)]
+        with watch_cache_hits() as watch, ThreadPoolExecutor(max_workers=3) as pool:
             # the envelopes stage is the long one: trace it with the GIL to itself, then
-            # trace the classifier while it compiles
+            # trace the later stages while it compiles
             envelopes = pool.submit(lower_now(self._stages[0], *args[0]))
-            classify = pool.submit(compile_now, self._stages[1], *args[1])
-            self._programs[key] = (envelopes.result(), classify.result())
+            activity = pool.submit(compile_now, self._stages[1], *args[1])
+            classify = pool.submit(compile_now, self._stages[2], *args[2])
+            self._programs[key] = (envelopes.result(), activity.result(), classify.result())
         # a program JAX's persistent cache served cannot be serialized again (watch_cache_hits)
         if names is not None and not watch.hit:
             for name, compiled in zip(names, self._programs[key]):

@@ -493,8 +493,8 @@ def test_main_in_a_fresh_interpreter_leaves_jax_as_it_found_it(tmp_path, tiny_mo
 
 @pytest.mark.slow
 def test_program_keeps_compiled_programs_beside_the_jax_cache(tmp_path, tiny_model):
-    """``python -m scatter detect`` saves the detector's two compiled stages in the program
-    cache, and the next run loads them: it compiles neither stage (JAX logs every
+    """``python -m scatter detect`` saves the detector's three compiled stages in the program
+    cache, and the next run loads them: it compiles no stage (JAX logs every
     compilation). JAX's own persistent cache stays off for ``detect``."""
     d = tmp_path / "rec"
     d.mkdir()
@@ -510,18 +510,19 @@ def test_program_keeps_compiled_programs_beside_the_jax_cache(tmp_path, tiny_mod
                               tiny_model, "--quiet", "--out", str(tmp_path / out)],
                              env=env, capture_output=True, text=True, timeout=600)
         assert res.returncode == 0, res.stderr
-        stages = [s for s in ("_envelopes", "_classify") if f"Compiling jit({s})" in res.stderr]
+        stages = [s for s in ("_envelopes", "_activity", "_classify")
+                  if f"Compiling jit({s})" in res.stderr]
         return _rows(tmp_path / out), stages
 
     first, compiled = detect("1.csv")
-    assert compiled == ["_envelopes", "_classify"]
-    assert len(list(programs.glob("*.xla"))) == 2  # the program's two stages
+    assert compiled == ["_envelopes", "_activity", "_classify"]
+    assert len(list(programs.glob("*.xla"))) == 3  # the program's three stages
     assert detect("2.csv") == (first, [])  # loaded, not compiled
     assert sorted(p.name for p in (tmp_path / "jax").iterdir()) == ["symscatter-programs"]
     for f in programs.glob("*.xla"):
         f.unlink()
-    assert detect("3.csv") == (first, ["_envelopes", "_classify"])
-    assert len(list(programs.glob("*.xla"))) == 2
+    assert detect("3.csv") == (first, ["_envelopes", "_activity", "_classify"])
+    assert len(list(programs.glob("*.xla"))) == 3
 
 
 @pytest.mark.slow
@@ -541,7 +542,7 @@ def test_program_uses_the_package_cache_folder(tmp_path, tiny_model):
         res = subprocess.run([sys.executable, "-m", "scatter", *argv, "--model", tiny_model,
                               "--quiet"], env=env, capture_output=True, text=True, timeout=600)
         assert res.returncode == 0, res.stderr
-    assert len(list((cache / "programs").glob("*.xla"))) == 2
+    assert len(list((cache / "programs").glob("*.xla"))) == 3
     assert any((cache / "jax").iterdir())
 
 

@@ -215,18 +215,19 @@ def test_program_cache_skips_the_filters_and_the_tracing(model_path, det, filled
                                                          tmp_path):
     x, want = _X, filled_cache[1]
     cache = filled_cache[0]
-    # one weights entry; per batch shape, the program's two stages (envelopes, classify)
-    assert len(list(cache.glob("*.npz"))) == 1 and len(list(cache.glob("*.xla"))) == 2
+    # one weights entry; per batch shape, the program's three stages (envelopes, activity,
+    # classify)
+    assert len(list(cache.glob("*.npz"))) == 1 and len(list(cache.glob("*.xla"))) == 3
     cache = _copy_cache(filled_cache, tmp_path)
     second = load_model(model_path, program_cache=cache)
     np.testing.assert_allclose(second.score_windows(x, batch_size=4), want, rtol=1e-6,
                                atol=1e-7)
     assert second._features is None  # weights and program came from the cache
     assert second.features.n_features == det.features.n_features  # still built on demand
-    # another batch shape: one more program (two stages), same weights entry
+    # another batch shape: one more program (three stages), same weights entry
     np.testing.assert_allclose(second.score_windows(x, batch_size=2), want, rtol=1e-6,
                                atol=1e-7)
-    assert len(list(cache.glob("*.xla"))) == 4
+    assert len(list(cache.glob("*.xla"))) == 6
     # corrupt entries are misses: rebuilt, rewritten, same scores
     for f in cache.iterdir():
         f.write_bytes(b"corrupt")
@@ -311,7 +312,7 @@ def test_program_cache_beside_jax_persistent_cache(model_path, tmp_path):
         return np.load(out)
 
     first = run("first")  # compiled: saved in both caches
-    assert len(list(programs.glob("*.xla"))) == 2 and any(jax_dir.iterdir())
+    assert len(list(programs.glob("*.xla"))) == 3 and any(jax_dir.iterdir())
     for f in programs.glob("*.xla"):
         f.unlink()
     np.testing.assert_array_equal(run("second"), first)  # JAX's cache served both stages
@@ -329,8 +330,8 @@ def test_program_cache_is_keyed_by_the_host_cpu(model_path, filled_cache, tmp_pa
     x = _X
     want = load_model(model_path, program_cache=cache).score_windows(x, batch_size=4)
     np.testing.assert_array_equal(want, filled_cache[2])
-    assert len(list(cache.glob("*.xla"))) == 2
+    assert len(list(cache.glob("*.xla"))) == 3
     monkeypatch.setattr(detector_module, "host_fingerprint", lambda: "another cpu")
     got = load_model(model_path, program_cache=cache).score_windows(x, batch_size=4)
     np.testing.assert_array_equal(got, want)
-    assert len(list(cache.glob("*.xla"))) == 4
+    assert len(list(cache.glob("*.xla"))) == 6
