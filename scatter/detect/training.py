@@ -187,10 +187,11 @@ def default_settings():
     what :func:`train` and ``scatter train`` use unless told otherwise, so that a model
     trained with the defaults sees the same features as the default model.
 
-    Two settings are not the shipped model's: its learned filters, if it has any (training
-    starts from the designed wavelets, ``xi1 = sigma1 = ()``), and its zero-padded final
-    windows (new models are trained on windows framed as the detector frames files,
-    ``last_window="end"``).
+    Two settings may differ from a shipped model's: its learned filters, if it has any
+    (training starts from the designed wavelets, ``xi1 = sigma1 = ()``), and, for a model
+    trained before the setting existed, zero-padded final windows (new models are trained on
+    windows framed as the detector frames files, ``last_window="end"``, as the current
+    shipped model was).
 
     Returns
     -------

@@ -376,9 +376,9 @@ def test_train_with_learnable_filters(tmp_path, capsys):
 @pytest.mark.slow
 def test_train_defaults_are_the_shipped_models_settings(tmp_path, capsys):
     """Without options, ``scatter train`` uses the shipped model's feature and training
-    settings (read from its sidecar); each option given replaces one of them. One setting is
-    not the shipped model's: new models frame a clip's last window as the detector does
-    (``last_window="end"``; the shipped model was trained on zero-padded ones)."""
+    settings (read from its sidecar); each option given replaces one of them. The shipped
+    model frames a clip's last window as the detector does (``last_window="end"``), as every
+    new model does."""
     from scatter.detect.io import default_model_path, read_model
 
     labels = write_synthetic_corpus(tmp_path / "c", n_clips=6, seconds=0.5, sr=22050)
@@ -388,8 +388,8 @@ def test_train_defaults_are_the_shipped_models_settings(tmp_path, capsys):
     _, shipped = read_model(default_model_path())
     _, trained = read_model(model)
     assert trained["features"] == shipped["features"]
-    assert "last_window" not in shipped["training"]["config"]  # recorded before the setting
-    want = dict(shipped["training"]["config"], epochs=1, copies=0, last_window="end")
+    assert shipped["training"]["config"]["last_window"] == "end"
+    want = dict(shipped["training"]["config"], epochs=1, copies=0)
     assert trained["training"]["config"] == want
     assert trained["model"]["hidden"] == shipped["model"]["hidden"]
 
