@@ -16,7 +16,8 @@ Steps:
 1. every kept, labelled file of the two splits (``corpus_v4.labelled_spans``: the whole file, or
    the reviewed ``bird`` and ``nonbird`` segments of a soundscape; ``unsure`` parts are left out)
    is cut into clips of ``--clip-seconds`` (9 s, as ``benchmarks/detector_quality.py`` cuts the
-   held-out splits in ``benchmarks/quality_corpus_v4.py``; ``corpus_v4.cut_spans``), mono at 22.05 kHz, written as WAV files under
+   held-out splits in ``benchmarks/quality_corpus_v4.py``; ``corpus_v4.cut_spans``), mono at
+   22.05 kHz, written as WAV files under
    ``--work`` (once: existing files are reused) with a labels CSV (``path``, ``label``, ``split``,
    ``sources``, ``kind``, ``package``, ``mixed``);
 2. a training clip with digitally silent gaps (at least 0.1 s, ``corpus_v4.silent_gaps``: the

@@ -229,7 +229,8 @@ def build_parser():
     t.add_argument("--filter-lr", type=_number, default=None,
                    help="learning rate of the wavelet parameters while fine-tuning"
                         + default(c.get("filter_learning_rate")))
-    t.add_argument("--resume", action="store_true", help="continue from the checkpoint MODEL.ckpt.npz (+ MODEL.ckpt.json)")
+    t.add_argument("--resume", action="store_true",
+                   help="continue from the checkpoint MODEL.ckpt.npz (+ MODEL.ckpt.json)")
     t.add_argument("--quiet", action="store_true")
     t.add_argument("--json", action="store_true", help="print the summary as one JSON line")
 
