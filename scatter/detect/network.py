@@ -178,7 +178,6 @@ def window_network(network, params):
                                 min_beta=MIN_BETA, name="window_logit")
 
 
-
 def _layer(network, kind, name):
     import layers as L
 
