@@ -9,6 +9,7 @@ This script turns the ``train`` and ``val`` splits into clips that
     python data_scripts/train_v4_detector.py --out m.npz --hidden 128 64 \\
         --hard-negative-kinds insect frog speech --hard-negative-weight 3
     python data_scripts/train_v4_detector.py --out m.npz --pcen --context -2 -1 0 1 2
+    python data_scripts/train_v4_detector.py --out m.npz --pitch-shift 2 --time-stretch 0.15
     python data_scripts/train_v4_detector.py --rethreshold default --out shipped-v4thr.npz
 
 Steps:
@@ -31,10 +32,13 @@ Steps:
 4. ``scatter.detect.training.train`` on the ``train`` rows with the ``val`` rows for early
    stopping and the decision threshold (the one that maximises balanced accuracy on
    validation), optionally with more weight on bird-free clips of hard-negative kinds
-   (``--hard-negative-kinds``, ``--hard-negative-weight``). The feature cache is kept under
-   ``--work`` (default: ``train_v4`` in the cache root of :mod:`scatter.cache`) per (copies,
-   windows, seed, clip length, feature settings), so runs that differ only in the
-   classifier's settings featurise once.
+   (``--hard-negative-kinds``, ``--hard-negative-weight``), and optionally with a pitch shift
+   and time stretch of every augmented copy, birds and bird-free clips alike
+   (``--pitch-shift SEMITONES``, ``--time-stretch FRACTION``: the trainer's
+   ``TrainConfig.pitch_shift`` and ``time_stretch``; off by default). The feature cache is
+   kept under ``--work`` (default: ``train_v4`` in the cache root of :mod:`scatter.cache`)
+   per (copies, windows, seed, clip length, feature settings, warp), so runs that differ only
+   in the classifier's settings featurise once.
 
 The features are the shipped model's (``scatter.detect.training.default_settings``), with
 ``--pcen`` (and ``--pcen-time``, ``--pcen-alpha``, ``--pcen-delta``, ``--pcen-r``) for level
@@ -80,6 +84,8 @@ __all__ = [
     "main",
     "plan_clips",
     "rethreshold",
+    "train_settings",
+    "warp_tag",
     "work_dir",
     "write_clips",
 ]
@@ -327,6 +333,62 @@ def feature_tag(features, base):
     return "-f" + hashlib.sha256(text).hexdigest()[:8]
 
 
+def train_settings(base, args):
+    """The training settings of a run: ``base`` (the shipped model's) with the command line's
+    options (``--seed``, ``--max-windows`` always; the others where given).
+
+    Parameters
+    ----------
+    base : scatter.detect.training.TrainConfig
+    args : argparse.Namespace
+        Parsed command line.
+
+    Returns
+    -------
+    scatter.detect.training.TrainConfig
+
+    Raises
+    ------
+    scatter.ScatterError
+        For a value the trainer refuses (e.g. a negative ``--pitch-shift``).
+    """
+    import dataclasses
+
+    changes = {"max_windows": args.max_windows, "seed": args.seed}
+    for name in ("epochs", "patience", "pieces", "copies", "dropout", "learning_rate",
+                 "pitch_shift", "time_stretch"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    if args.hidden is not None:
+        changes["hidden"] = tuple(args.hidden)
+    if args.context is not None:
+        changes["context"] = tuple(args.context)
+    return dataclasses.replace(base, **changes)
+
+
+def warp_tag(config):
+    """Part of the feature cache's file name for the warp of the augmented copies: empty
+    without one, else ``-p<semitones>-t<stretch>``.
+
+    Parameters
+    ----------
+    config : scatter.detect.training.TrainConfig
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from scatter.detect.training import TrainConfig
+    >>> warp_tag(TrainConfig()), warp_tag(TrainConfig(pitch_shift=2.0, time_stretch=0.15))
+    ('', '-p2-t0.15')
+    """
+    if not (config.pitch_shift or config.time_stretch):
+        return ""
+    return f"-p{config.pitch_shift:g}-t{config.time_stretch:g}"
+
+
 def _read_mono(path, sr):
     from scatter.audio import load
 
@@ -492,6 +554,13 @@ def _parser():
     p.add_argument("--pcen-alpha", type=float, default=None)
     p.add_argument("--pcen-delta", type=float, default=None)
     p.add_argument("--pcen-r", type=float, default=None)
+    p.add_argument("--pitch-shift", type=float, default=None, metavar="SEMITONES",
+                   help="shift the pitch of every augmented training copy by up to this many "
+                        "semitones, drawn uniformly (TrainConfig.pitch_shift; default 0: off)")
+    p.add_argument("--time-stretch", type=float, default=None, metavar="FRACTION",
+                   help="change the tempo of every augmented training copy by a factor up to "
+                        "1 + FRACTION, drawn log-uniformly, pitch kept "
+                        "(TrainConfig.time_stretch; default 0: off)")
     p.add_argument("--hard-negative-kinds", nargs="*", default=list(HARD_NEGATIVE_KINDS))
     p.add_argument("--hard-negative-weight", type=float, default=1.0)
     p.add_argument("--extra-train-labels", default=None, metavar="CSV",
@@ -505,8 +574,21 @@ def _parser():
 
 def main(argv=None):
     """Run the script (module docstring); returns the exit status."""
-    args = _parser().parse_args(argv)
+    import dataclasses
+
+    from scatter.detect.training import default_settings, train
+    from scatter.errors import ScatterError
+
+    parser = _parser()
+    args = parser.parse_args(argv)
     t0 = time.perf_counter()
+    features, config = default_settings()
+    base_features = features
+    features = feature_settings(base_features, args)
+    try:
+        config = train_settings(config, args)
+    except ScatterError as err:
+        parser.error(str(err))
     B = load_sibling("build_corpus_v4")
     manifest = args.manifest or B.fetch(quiet=args.quiet)
     records = B.load_manifest(manifest)
@@ -521,22 +603,6 @@ def main(argv=None):
         print(json.dumps(result | {"seconds": round(time.perf_counter() - t0, 1)}))
         return 0
 
-    import dataclasses
-
-    from scatter.detect.training import default_settings, train
-
-    features, config = default_settings()
-    base_features = features
-    features = feature_settings(base_features, args)
-    changes = {"max_windows": args.max_windows, "seed": args.seed}
-    for name in ("epochs", "patience", "pieces", "copies", "dropout", "learning_rate"):
-        if getattr(args, name) is not None:
-            changes[name] = getattr(args, name)
-    if args.hidden is not None:
-        changes["hidden"] = tuple(args.hidden)
-    if args.context is not None:
-        changes["context"] = tuple(args.context)
-    config = dataclasses.replace(config, **changes)
     with open(labels, newline="", encoding="utf-8") as fh:
         kind_by_path = {os.path.normpath(str(work / r["path"])): r["kind"]
                         for r in csv.DictReader(fh)}
@@ -545,7 +611,7 @@ def main(argv=None):
         weight = clip_weight_of(kind_by_path, kinds=args.hard_negative_kinds,
                                 weight=args.hard_negative_weight)
     cache = work / (f"features-c{config.copies}-w{config.max_windows}-s{config.seed}"
-                    f"-{args.clip_seconds:g}s{'-extra' if extra else ''}"
+                    f"-{args.clip_seconds:g}s{'-extra' if extra else ''}{warp_tag(config)}"
                     f"{feature_tag(features, base_features)}.npz")
     out = os.path.abspath(os.path.expanduser(args.out))
     os.makedirs(os.path.dirname(out), exist_ok=True)

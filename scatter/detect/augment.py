@@ -16,6 +16,13 @@ length and the label:
 
 :func:`augment` draws a random combination.
 
+Apart from that chain, :func:`warp` shifts the pitch and stretches the tempo independently
+(a phase vocoder and a resampling, in one pass; :func:`pitch_shift` and :func:`time_stretch`
+do one of the two): other carrier frequencies and pulse rates of the same sounds, for birds
+and for the insects and frogs that resemble them. The trainer applies it to augmented copies
+when :class:`scatter.detect.training.TrainConfig` asks for it (``pitch_shift``,
+``time_stretch``; off by default).
+
 Example
 -------
 >>> import numpy as np
@@ -33,8 +40,14 @@ from scipy import signal as sps
 from scatter.detect.synth import background
 from scatter.errors import ScatterError
 
-__all__ = ["augment", "band_filter", "mix_background", "random_gain", "reverb", "speed_change",
-           "time_shift"]
+__all__ = ["augment", "band_filter", "check_warp", "mix_background", "pitch_shift", "random_gain",
+           "reverb", "speed_change", "time_shift", "time_stretch", "warp"]
+
+#: STFT size and hop of the phase vocoder of :func:`warp` (11.6 ms and 2.9 ms at 22.05 kHz).
+#: A phase vocoder moves whole frames: modulations faster than about one period per frame
+#: keep their rate, so the frame is short enough that pulse trains up to about 20-40 per
+#: second follow the stretch, while a bin (86 Hz) stays narrow against bird carriers.
+WARP_N_FFT, WARP_HOP = 256, 64
 
 
 def _as_signal(y):
@@ -169,6 +182,155 @@ def reverb(y, rng, *, sr=22050, rt60=(0.1, 1.2), wet=(0.2, 0.8)):
     out = (1 - w) * y + w * sps.fftconvolve(y.astype(np.float64), h)[:y.size]
     peak = np.max(np.abs(out))
     return (out / peak if peak > 1 else out).astype(np.float32)
+
+
+def check_warp(max_semitones, max_stretch, *, names=("max_semitones", "max_stretch")):
+    """Check the ranges of :func:`warp`.
+
+    Parameters
+    ----------
+    max_semitones, max_stretch : float
+        Largest pitch shift (``[0, 12)`` semitones) and relative tempo change (``[0, 1)``).
+    names : (str, str)
+        How the caller names the two, in the error message.
+
+    Returns
+    -------
+    (float, float)
+
+    Raises
+    ------
+    ScatterError
+        For a value that is not a number in its interval.
+
+    Examples
+    --------
+    >>> check_warp(2, 0.1)
+    (2.0, 0.1)
+    """
+    out = []
+    for value, name, upper in zip((max_semitones, max_stretch), names, (12, 1)):
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and np.isfinite(value) and 0 <= value < upper):
+            raise ScatterError(f"{name} must be a number in [0, {upper:g}) (0: off); got "
+                               f"{value!r}")
+        out.append(float(value))
+    return tuple(out)
+
+
+def _warped(y, *, sr, semitones, rate):
+    """``y`` with its frequencies times ``2 ** (semitones / 12)`` and its tempo times ``rate``
+    (events ``1 / rate`` times as long), cut or continued circularly to ``y``'s length."""
+    import librosa
+
+    factor = 2.0 ** (semitones / 12.0)
+    if (factor == 1.0 and rate == 1.0) or y.size < 2 * WARP_N_FFT:
+        return y
+    # stretch to n * factor / rate samples, then read them as sampled at sr * factor
+    out = librosa.effects.time_stretch(y, rate=rate / factor, n_fft=WARP_N_FFT,
+                                       hop_length=WARP_HOP)
+    if factor != 1.0:
+        out = librosa.resample(out, orig_sr=sr * factor, target_sr=sr, res_type="soxr_hq")
+    out = out[:y.size] if out.size >= y.size else np.pad(out, (0, y.size - out.size),
+                                                         mode="wrap")
+    peak = np.max(np.abs(out))
+    return (out / peak if peak > 1 else out).astype(np.float32)
+
+
+def warp(y, rng, *, sr=22050, max_semitones=0.0, max_stretch=0.0):
+    """Shift the pitch and stretch the tempo by independently drawn amounts, in one pass.
+
+    The shift is drawn uniformly in ``[-max_semitones, max_semitones]`` semitones, the tempo
+    factor log-uniformly in ``[1 / (1 + max_stretch), 1 + max_stretch]``; a range of 0 draws
+    nothing and leaves that property as it is. A phase vocoder (STFT of
+    :data:`WARP_N_FFT` samples, hop :data:`WARP_HOP`; :func:`librosa.effects.time_stretch`)
+    changes the length by ``shift / tempo``, and a resampling (soxr) by the shift's inverse
+    moves every frequency by the shift. A longer result is cut, a shorter one continued
+    circularly from its start (no digital silence), to the input's length; the peak is kept
+    <= 1. Signals shorter than two STFT frames are returned as they are.
+
+    Parameters
+    ----------
+    y : numpy.ndarray [shape=(n,)]
+    rng : numpy.random.Generator
+    sr : int
+        Sample rate (Hz).
+    max_semitones : float
+        Largest pitch shift, in ``[0, 12)`` semitones.
+    max_stretch : float
+        Largest relative tempo change, in ``[0, 1)``.
+
+    Returns
+    -------
+    numpy.ndarray [shape=(n,), dtype=float32]
+
+    Raises
+    ------
+    ScatterError
+        For an empty or multi-dimensional ``y`` or a range outside its interval.
+
+    Examples
+    --------
+    >>> t = np.arange(22050) / 22050
+    >>> y = (0.3 * np.sin(2 * np.pi * 2000 * t)).astype("float32")
+    >>> out = warp(y, np.random.default_rng(0), max_semitones=2.0, max_stretch=0.1)
+    >>> out.shape, out.dtype
+    ((22050,), dtype('float32'))
+    """
+    y = _as_signal(y)
+    max_semitones, max_stretch = check_warp(max_semitones, max_stretch)
+    semitones = rng.uniform(-max_semitones, max_semitones) if max_semitones else 0.0
+    rate = float(np.exp(rng.uniform(-1, 1) * np.log1p(max_stretch))) if max_stretch else 1.0
+    return _warped(y, sr=sr, semitones=float(semitones), rate=rate)
+
+
+def pitch_shift(y, rng, *, sr=22050, max_semitones=2.0):
+    """Shift every frequency by a number of semitones drawn uniformly in
+    ``[-max_semitones, max_semitones]``, keeping the tempo and the length (:func:`warp`
+    without a stretch).
+
+    Parameters
+    ----------
+    y : numpy.ndarray [shape=(n,)]
+    rng : numpy.random.Generator
+    sr : int
+    max_semitones : float
+        In ``[0, 12)``.
+
+    Returns
+    -------
+    numpy.ndarray [shape=(n,), dtype=float32]
+
+    Raises
+    ------
+    ScatterError
+        For an empty or multi-dimensional ``y`` or ``max_semitones`` outside ``[0, 12)``.
+    """
+    return warp(y, rng, sr=sr, max_semitones=max_semitones)
+
+
+def time_stretch(y, rng, *, max_change=0.15):
+    """Play faster or slower by a factor drawn log-uniformly in
+    ``[1 / (1 + max_change), 1 + max_change]``, keeping the pitch (:func:`warp` without a
+    shift); the result is cut or continued circularly to the input's length.
+
+    Parameters
+    ----------
+    y : numpy.ndarray [shape=(n,)]
+    rng : numpy.random.Generator
+    max_change : float
+        In ``[0, 1)``.
+
+    Returns
+    -------
+    numpy.ndarray [shape=(n,), dtype=float32]
+
+    Raises
+    ------
+    ScatterError
+        For an empty or multi-dimensional ``y`` or ``max_change`` outside ``[0, 1)``.
+    """
+    return warp(y, rng, max_stretch=max_change)
 
 
 def augment(y, rng, *, sr=22050, noises=(), p=0.5):

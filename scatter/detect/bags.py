@@ -3,7 +3,10 @@
 A clip of ``n`` windows becomes one *bag*: its features ``(max_windows, n_features,
 n_frames)`` (zero-padded past ``n``) and a mask of its real windows. Training clips get
 ``copies`` augmented versions besides the clean one (:mod:`scatter.detect.augment`), each drawn
-from a generator seeded by ``(seed, clip index, copy)``, so the bags are reproducible.
+from a generator seeded by ``(seed, clip index, copy)``, so the bags are reproducible. With
+``pitch_shift`` or ``time_stretch`` above 0, each augmented copy is first warped
+(:func:`scatter.detect.augment.warp`, from a generator seeded by ``(seed, clip index, copy,
+1)``, so the other draws of a copy do not change).
 Features are stored as float16 to halve memory.
 
 Example
@@ -23,7 +26,7 @@ import os
 import numpy as np
 
 from scatter.audio import load
-from scatter.detect.augment import augment
+from scatter.detect.augment import augment, check_warp, warp
 from scatter.detect.batching import pad_rows
 from scatter.detect.features import LEGACY_DEFAULTS
 from scatter.errors import ScatterError
@@ -65,13 +68,15 @@ def _windows(y, cfg, max_windows, last):
 
 
 def _decoded(records, cfg, *, copies, seed, max_windows, noises, skipped, quiet, desc,
-             last):
+             last, pitch_shift=0.0, time_stretch=0.0):
     """``(record, [windows of copy 0 (clean), 1, ..., copies])`` of every decodable clip, each
     copy's windows ``(n_windows, window)``; undecodable clips go to ``skipped``. Copy ``c`` of
-    clip ``i`` (its index in ``records``) is augmented with a generator seeded by
-    ``(seed, i, c)``."""
+    clip ``i`` (its index in ``records``) is warped (when ``pitch_shift`` or ``time_stretch``
+    is above 0) with a generator seeded by ``(seed, i, c, 1)``, then augmented with one seeded
+    by ``(seed, i, c)``."""
     from tqdm import tqdm
 
+    check_warp(pitch_shift, time_stretch, names=("pitch_shift", "time_stretch"))
     for i, rec in enumerate(tqdm(records, desc=desc, unit="clip", disable=quiet)):
         try:
             y, _ = load(rec.path, sr=cfg.sr)
@@ -83,14 +88,20 @@ def _decoded(records, cfg, *, copies, seed, max_windows, noises, skipped, quiet,
             continue
         out = []
         for c in range(copies + 1):
-            yc = y if c == 0 else augment(y, np.random.default_rng([seed, i, c]), sr=cfg.sr,
-                                          noises=noises)
+            yc = y
+            if c and (pitch_shift or time_stretch):
+                yc = warp(yc, np.random.default_rng([seed, i, c, 1]), sr=cfg.sr,
+                          max_semitones=pitch_shift, max_stretch=time_stretch)
+            if c:
+                yc = augment(yc, np.random.default_rng([seed, i, c]), sr=cfg.sr,
+                             noises=noises)
             out.append(_windows(yc, cfg, max_windows, last))
         yield rec, out
 
 
 def extract_bags(records, extractor, *, copies=0, seed=0, max_windows=8, noises=(),
-                 batch_size=16, quiet=True, desc="features", last="end"):
+                 batch_size=16, quiet=True, desc="features", last="end", pitch_shift=0.0,
+                 time_stretch=0.0):
     """Decode, augment, window and featurise labelled clips.
 
     Parameters
@@ -113,6 +124,10 @@ def extract_bags(records, extractor, *, copies=0, seed=0, max_windows=8, noises=
     last : {"end", "pad"}
         How a clip's final window is filled (:mod:`scatter.framing`); ``"end"``, the
         detector's framing at inference, by default.
+    pitch_shift, time_stretch : float
+        Largest pitch shift (semitones, ``[0, 12)``) and relative tempo change (``[0, 1)``)
+        of the warp of each augmented copy (:func:`scatter.detect.augment.warp`); both 0
+        (the default): no warp.
 
     Returns
     -------
@@ -121,7 +136,8 @@ def extract_bags(records, extractor, *, copies=0, seed=0, max_windows=8, noises=
     Raises
     ------
     ScatterError
-        If no clip could be decoded.
+        If no clip could be decoded, or for a ``pitch_shift`` or ``time_stretch`` outside its
+        interval.
     """
     cfg = extractor.config
     n_copies = copies + 1
@@ -143,7 +159,8 @@ def extract_bags(records, extractor, *, copies=0, seed=0, max_windows=8, noises=
     for rec, copies_windows in _decoded(records, cfg, copies=copies, seed=seed,
                                         max_windows=max_windows, noises=noises,
                                         skipped=skipped, quiet=quiet, desc=desc,
-                                        last=last):
+                                        last=last, pitch_shift=pitch_shift,
+                                        time_stretch=time_stretch):
         slot = len(kept)
         kept.append(rec)
         feats_list.append(np.zeros((n_copies, max_windows, extractor.n_features,
@@ -190,7 +207,8 @@ class WindowBags:
 
 
 def extract_windows(records, config, *, copies=0, seed=0, max_windows=8, noises=(),
-                    quiet=True, desc="windows", last="end"):
+                    quiet=True, desc="windows", last="end", pitch_shift=0.0,
+                    time_stretch=0.0):
     """Decode, augment and window labelled clips, as :func:`extract_bags` does, without
     featurising them: copy ``c`` of a clip is the audio :func:`extract_bags` featurises with
     the same ``seed``.
@@ -200,7 +218,7 @@ def extract_windows(records, config, *, copies=0, seed=0, max_windows=8, noises=
     records : sequence of scatter.detect.data.Record
     config : scatter.detect.features.FeatureConfig
         Sample rate, window and hop.
-    copies, seed, max_windows, noises, quiet, desc, last
+    copies, seed, max_windows, noises, quiet, desc, last, pitch_shift, time_stretch
         As in :func:`extract_bags`.
 
     Returns
@@ -222,7 +240,8 @@ def extract_windows(records, config, *, copies=0, seed=0, max_windows=8, noises=
     for rec, copies_windows in _decoded(records, config, copies=copies, seed=seed,
                                         max_windows=max_windows, noises=noises,
                                         skipped=skipped, quiet=quiet, desc=desc,
-                                        last=last):
+                                        last=last, pitch_shift=pitch_shift,
+                                        time_stretch=time_stretch):
         a = np.zeros((copies + 1, max_windows, config.window), np.float32)
         for c, wins in enumerate(copies_windows):
             a[c, :len(wins)] = wins
@@ -241,8 +260,9 @@ def bags_fingerprint(records, features, config):
     """The key under which :func:`save_bags` stores the bags of ``records``.
 
     It changes with the feature settings, the training settings that shape the bags (``seed``,
-    ``copies``, ``max_windows``, ``last_window``) and each record's path, label, size and
-    modification time.
+    ``copies``, ``max_windows``, ``last_window``, ``pitch_shift``, ``time_stretch``; the last
+    two only when one of them is above 0, so caches written without a warp keep their key)
+    and each record's path, label, size and modification time.
     Feature fields at the values of :data:`~scatter.detect.features.LEGACY_DEFAULTS` are left
     out, so that a cache written before such a field existed still matches the same settings.
 
@@ -264,6 +284,8 @@ def bags_fingerprint(records, features, config):
     shape = [config.seed, config.copies, config.max_windows]
     if config.last_window != "pad":  # bags cached before the setting existed were "pad"
         shape.append(config.last_window)
+    if config.pitch_shift or config.time_stretch:
+        shape.append(["warp", config.pitch_shift, config.time_stretch])
     h.update(json.dumps(shape).encode())
     for r in records:
         try:

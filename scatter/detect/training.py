@@ -6,9 +6,10 @@ Steps (:func:`train`):
    recordings for validation;
 2. featurise every clip once: the clean clip plus ``copies`` augmented versions of each
    training clip (gain, time shift, mixing in bird-free training clips or synthetic noise,
-   speed change, band-limiting; :mod:`scatter.detect.augment`), as bags of windows
-   (:mod:`scatter.detect.bags`); the features are cached beside the output so ``resume`` does
-   not recompute them;
+   speed change, band-limiting, reverberation; :mod:`scatter.detect.augment`; optionally
+   first a pitch shift and time stretch, ``pitch_shift`` and ``time_stretch``), as bags of
+   windows (:mod:`scatter.detect.bags`); the features are cached beside the output so
+   ``resume`` does not recompute them;
 3. train the spline network, built from ``layers`` layers (:mod:`scatter.detect.network`),
    with AdamW on the class-balanced binary cross-entropy of the clip logit
    (multiple-instance pooling over all frames of the clip's windows,
@@ -55,6 +56,7 @@ import layers as L
 import symbolic as S
 from layers.datasets import epoch_batches
 from scatter.detect import model as M
+from scatter.detect.augment import check_warp
 from scatter.detect.bags import bags_fingerprint, extract_bags, load_bags, save_bags
 from scatter.detect.batching import in_batches
 from scatter.detect.data import read_labels, split_records
@@ -120,6 +122,15 @@ class TrainConfig:
         How a clip's final window is filled (:mod:`scatter.framing`): ``"end"`` (default), as
         the detector frames files at inference, or ``"pad"`` (zero-padded), how the shipped
         model was trained.
+    pitch_shift : float
+        Largest pitch shift of an augmented copy, in semitones (``[0, 12)``): each copy is
+        shifted by an amount drawn uniformly in ``[-pitch_shift, pitch_shift]``
+        (:func:`scatter.detect.augment.warp`), birds and bird-free clips alike; 0 (the
+        default): off.
+    time_stretch : float
+        Largest relative tempo change of an augmented copy (``[0, 1)``): a factor drawn
+        log-uniformly in ``[1 / (1 + time_stretch), 1 + time_stretch]``, the pitch kept;
+        0 (the default): off.
     """
 
     epochs: int = 40
@@ -138,6 +149,8 @@ class TrainConfig:
     filter_epochs: int = 0
     filter_learning_rate: float = 1e-2
     last_window: str = "end"
+    pitch_shift: float = 0.0
+    time_stretch: float = 0.0
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(self.hidden))
@@ -159,6 +172,31 @@ class TrainConfig:
         if self.last_window not in LAST_POLICIES:
             raise ScatterError(f"last_window must be one of {LAST_POLICIES}; got "
                                f"{self.last_window!r}")
+        check_warp(self.pitch_shift, self.time_stretch, names=("pitch_shift", "time_stretch"))
+
+    def to_dict(self):
+        """The settings as a model's sidecar records them (``training.config``).
+
+        Tuples become lists. ``pitch_shift`` and ``time_stretch`` are left out while both are
+        0 (off), so that a model trained without them records the same settings as one
+        trained before they existed; :meth:`from_dict` reads their absence as off.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> "pitch_shift" in TrainConfig().to_dict()
+        False
+        >>> TrainConfig(pitch_shift=1.0).to_dict()["pitch_shift"]
+        1.0
+        """
+        d = dataclasses.asdict(self) | {"hidden": list(self.hidden),
+                                         "context": list(self.context)}
+        if not (self.pitch_shift or self.time_stretch):
+            del d["pitch_shift"], d["time_stretch"]
+        return d
 
     @classmethod
     def from_dict(cls, recorded):
@@ -224,6 +262,15 @@ def _window_scores(probs, bags, batch=64):
     windows = bags.feats[:, 0].reshape((-1,) + bags.feats.shape[3:]).astype(np.float32)
     p = in_batches(windows, batch * W, probs).reshape(bags.valid.shape)
     return np.where(bags.valid, p, -np.inf).max(axis=1)
+
+
+def _augmentations(config):
+    """Names of the augmentations of ``config``'s copies, as the sidecar lists them."""
+    if not config.copies:
+        return []
+    warp = [n for n in ("pitch_shift", "time_stretch") if getattr(config, n)]
+    return warp + ["speed_change", "time_shift", "mix_background", "band_filter", "reverb",
+                   "random_gain"]
 
 
 def _ckpt_path(out):
@@ -451,7 +498,8 @@ def _finetune_filters(params, features, config, train_recs, val_recs, quiet):
     noises = background_noises(train_recs, sr=features.sr)
     tw = extract_windows(train_recs, features, copies=config.copies, seed=config.seed,
                          max_windows=config.max_windows, noises=noises, quiet=quiet,
-                         desc="train windows", last=config.last_window)
+                         desc="train windows", last=config.last_window,
+                         pitch_shift=config.pitch_shift, time_stretch=config.time_stretch)
     vw = extract_windows(val_recs, features, copies=0, seed=config.seed,
                          max_windows=config.max_windows, quiet=quiet, desc="val windows",
                          last=config.last_window)
@@ -538,7 +586,9 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
         bags = {"train": extract_bags(train_recs, extractor, copies=config.copies,
                                       seed=config.seed, max_windows=config.max_windows,
                                       noises=noises, quiet=quiet, desc="train features",
-                                      last=config.last_window),
+                                      last=config.last_window,
+                                      pitch_shift=config.pitch_shift,
+                                      time_stretch=config.time_stretch),
                 "val": extract_bags(val_recs, extractor, copies=0, seed=config.seed,
                                     max_windows=config.max_windows, quiet=quiet,
                                     desc="val features", last=config.last_window)}
@@ -568,16 +618,14 @@ def train(data, *, labels, out, features=None, config=None, resume=False, quiet=
                   "aggregate": "max"},
         "training": {
             "data": os.path.abspath(data), "labels": os.path.abspath(os.fsdecode(labels)),
-            "config": dataclasses.asdict(config) | {"hidden": list(config.hidden),
-                                                    "context": list(config.context)},
+            "config": config.to_dict(),
             "n_train": int(len(tb.labels)), "n_train_positive": int(tb.labels.sum()),
             "n_val": int(len(vb.labels)), "n_val_positive": int(vb.labels.sum()),
             "validation_split": ("labels CSV split column" if any(r.split == "val"
                                                                    for r in records)
                                  else "held-out source recordings (seeded)"),
             "skipped": len(tb.skipped) + len(vb.skipped),
-            "augmentations": ["speed_change", "time_shift", "mix_background", "band_filter",
-                              "reverb", "random_gain"] if config.copies else [],
+            "augmentations": _augmentations(config),
             "trainer": "layers network, symbolic.function step (AdamW, optax)",
             "provenance": provenance or {},
         },

@@ -161,3 +161,32 @@ def test_pcen_options_change_the_features_and_their_cache_name(T):
     off = T.feature_settings(on, T._parser().parse_args(["--out", "m.npz", "--no-pcen"]))
     assert not off.pcen and T.feature_settings(on, T._parser().parse_args(
         ["--out", "m.npz"])) == on
+
+
+def test_warp_options_reach_the_trainer_and_name_their_cache(T):
+    from scatter import ScatterError
+    from scatter.detect.training import TrainConfig
+
+    base = TrainConfig(context=(-1, 0, 1))
+    plain = T.train_settings(base, T._parser().parse_args(["--out", "m.npz", "--seed", "2"]))
+    assert plain.pitch_shift == 0.0 and plain.time_stretch == 0.0
+    assert plain.seed == 2 and plain.max_windows == 4 and plain.context == (-1, 0, 1)
+    assert T.warp_tag(plain) == ""
+    args = T._parser().parse_args(["--out", "m.npz", "--pitch-shift", "2",
+                                   "--time-stretch", "0.15"])
+    on = T.train_settings(base, args)
+    assert on.pitch_shift == 2.0 and on.time_stretch == 0.15
+    assert T.warp_tag(on) == "-p2-t0.15"
+    assert T.warp_tag(T.train_settings(base, T._parser().parse_args(
+        ["--out", "m.npz", "--pitch-shift", "1"]))) == "-p1-t0"
+    with pytest.raises(ScatterError, match="pitch_shift must be a number in"):
+        T.train_settings(base, T._parser().parse_args(["--out", "m.npz", "--pitch-shift",
+                                                       "-1"]))
+
+
+def test_a_bad_warp_option_is_a_usage_error_before_any_work(T, capsys, monkeypatch):
+    monkeypatch.setattr(T, "load_sibling", lambda name: pytest.fail("read the corpus"))
+    with pytest.raises(SystemExit) as exc:
+        T.main(["--out", "m.npz", "--time-stretch", "1.5"])
+    assert exc.value.code == 2
+    assert "time_stretch must be a number in [0, 1)" in capsys.readouterr().err

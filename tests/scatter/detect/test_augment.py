@@ -8,11 +8,15 @@ from scatter import ScatterError
 from scatter.detect.augment import (
     augment,
     band_filter,
+    check_warp,
     mix_background,
+    pitch_shift,
     random_gain,
     reverb,
     speed_change,
     time_shift,
+    time_stretch,
+    warp,
 )
 
 SR = 22050
@@ -96,8 +100,88 @@ def test_augment_is_seeded_and_keeps_shape():
     np.testing.assert_array_equal(augment(y, np.random.default_rng(0), p=0.0), y)
 
 
+def _pulses(rate_hz, n=2 * SR, hz=2000):
+    """A tone switched on and off ``rate_hz`` times a second (an insect-like pulse train)."""
+    period = int(SR / rate_hz)
+    return _tone(hz, n) * ((np.arange(n) % period) < period // 2)
+
+
+def _pulse_rate(y):
+    """The strongest modulation rate (Hz, below 60 Hz) of ``y``'s envelope."""
+    env = np.abs(y.astype(np.float64))
+    env = sps.sosfiltfilt(sps.butter(4, 150 / (SR / 2), output="sos"), env)
+    spec = np.abs(np.fft.rfft(env - env.mean()))
+    f = np.fft.rfftfreq(env.size, 1 / SR)
+    low = (f > 1) & (f < 60)
+    return f[low][np.argmax(spec[low])]
+
+
+def test_warp_is_seeded_and_keeps_length_and_dtype():
+    y = _pulses(5)
+    a = warp(y, np.random.default_rng(3), sr=SR, max_semitones=2.0, max_stretch=0.2)
+    b = warp(y, np.random.default_rng(3), sr=SR, max_semitones=2.0, max_stretch=0.2)
+    c = warp(y, np.random.default_rng(4), sr=SR, max_semitones=2.0, max_stretch=0.2)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+    assert not np.allclose(a, y)
+    assert a.shape == y.shape and a.dtype == np.float32 and np.isfinite(a).all()
+    assert np.max(np.abs(a)) <= 1.0
+    # odd lengths and float64 input are kept too, and a short signal is left as it is
+    odd = warp(np.asarray(y[:SR + 3], np.float64), np.random.default_rng(0), max_semitones=1.0)
+    assert odd.shape == (SR + 3,) and odd.dtype == np.float32
+    np.testing.assert_array_equal(warp(y[:100], np.random.default_rng(0), max_stretch=0.5),
+                                  y[:100])
+
+
+def test_warp_with_zero_ranges_draws_nothing_and_changes_nothing():
+    y = _pulses(5)
+    rng = np.random.default_rng(1)
+    np.testing.assert_array_equal(warp(y, rng, sr=SR), y)
+    assert rng.random() == np.random.default_rng(1).random()  # the generator was not used
+
+
+def test_pitch_shift_moves_the_carrier_and_keeps_the_pulse_rate(rng):
+    y = _pulses(5)
+    ratios = []
+    for _ in range(4):
+        out = pitch_shift(y, rng, sr=SR, max_semitones=3.0)
+        assert out.shape == y.shape and out.dtype == np.float32
+        ratios.append(_peak_hz(out) / 2000)
+        assert _pulse_rate(out) == pytest.approx(5.0, abs=0.5)
+    ratios = np.array(ratios)
+    assert np.all((ratios > 2 ** (-3 / 12) - 0.01) & (ratios < 2 ** (3 / 12) + 0.01))
+    assert np.any(np.abs(ratios - 1) > 0.02)  # not all within a third of a semitone
+
+
+def test_time_stretch_changes_the_pulse_rate_and_keeps_the_carrier(rng):
+    y = _pulses(5)
+    rates = []
+    for _ in range(4):
+        out = time_stretch(y, rng, max_change=0.3)
+        assert out.shape == y.shape and out.dtype == np.float32
+        assert _peak_hz(out) == pytest.approx(2000, abs=15)
+        rates.append(_pulse_rate(out))
+    rates = np.array(rates)
+    assert np.all((rates >= 5 / 1.3 - 0.5) & (rates <= 5 * 1.3 + 0.5))
+    assert np.any(np.abs(rates - 5) >= 0.5)
+
+
+def test_warp_ranges_are_checked(rng):
+    assert check_warp(0, 0) == (0.0, 0.0)
+    for bad in (-1.0, 12.0, float("nan"), "2", True):
+        with pytest.raises(ScatterError, match=r"max_semitones must be a number in \[0, 12\)"):
+            warp(_tone(1000), rng, max_semitones=bad)
+    for bad in (-0.1, 1.0, float("inf")):
+        with pytest.raises(ScatterError, match=r"max_stretch must be a number in \[0, 1\)"):
+            warp(_tone(1000), rng, max_stretch=bad)
+    with pytest.raises(ScatterError, match="pitch_shift must be"):
+        check_warp(-2, 0, names=("pitch_shift", "time_stretch"))
+
+
 def test_errors(rng):
     with pytest.raises(ScatterError, match="non-empty 1-D"):
         augment(np.zeros((2, 3)), rng)
     with pytest.raises(ScatterError, match="non-empty 1-D"):
         time_shift(np.zeros(0), rng)
+    with pytest.raises(ScatterError, match="non-empty 1-D"):
+        warp(np.zeros((2, 600)), rng, max_semitones=1.0)

@@ -3,6 +3,7 @@ chance, falling loss), runs are reproducible, a resumed run ends where an uninte
 does, and bad input is refused."""
 
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -13,7 +14,7 @@ import pytest
 from scatter import ScatterError
 from scatter.detect import load_model
 from scatter.detect.bags import bags_fingerprint, load_bags
-from scatter.detect.features import FeatureConfig, FeatureExtractor
+from scatter.detect.features import LEGACY_DEFAULTS, FeatureConfig, FeatureExtractor
 from scatter.detect.io import read_model
 from scatter.detect.training import TrainConfig, background_noises, fit, train
 
@@ -229,6 +230,53 @@ def test_config_errors():
         TrainConfig(filter_epochs=-1)
     with pytest.raises(ScatterError, match="context must be distinct frame offsets"):
         TrainConfig(context=(1, 1))
+    with pytest.raises(ScatterError, match=r"pitch_shift must be a number in \[0, 12\) "
+                                           r"\(0: off\); got -1.0"):
+        TrainConfig(pitch_shift=-1.0)
+    with pytest.raises(ScatterError, match=r"time_stretch must be a number in \[0, 1\)"):
+        TrainConfig(time_stretch=1.0)
+
+
+def test_warp_settings_are_recorded_only_when_on(tmp_path):
+    """Without a warp, the sidecar's settings and the feature cache's key are what they were
+    before the warp existed; with one, both say so."""
+    from scatter.detect.data import Record
+
+    old = dataclasses.asdict(TCFG) | {"hidden": list(TCFG.hidden),
+                                      "context": list(TCFG.context)}
+    del old["pitch_shift"], old["time_stretch"]
+    assert TCFG.to_dict() == old
+    assert TrainConfig.from_dict(old) == TCFG
+    on = dataclasses.replace(TCFG, pitch_shift=2.0, time_stretch=0.1)
+    assert on.to_dict() == old | {"pitch_shift": 2.0, "time_stretch": 0.1}
+    assert TrainConfig.from_dict(on.to_dict()) == on
+
+    clip = tmp_path / "a.wav"
+    clip.write_bytes(b"x")
+    recs = [Record(path=str(clip), label=1)]
+    st = os.stat(clip)
+    h = hashlib.sha256()  # the key of a cache written before the warp existed
+    h.update(json.dumps({k: v for k, v in CFG.to_dict().items()
+                         if not (k in LEGACY_DEFAULTS and v == LEGACY_DEFAULTS[k])},
+                        sort_keys=True).encode())
+    h.update(json.dumps([TCFG.seed, TCFG.copies, TCFG.max_windows, "end"]).encode())
+    h.update(json.dumps([str(clip), 1, [st.st_size, st.st_mtime_ns]]).encode())
+    assert bags_fingerprint(recs, CFG, TCFG) == h.hexdigest()
+    prints = {bags_fingerprint(recs, CFG, c) for c in (
+        TCFG, on, dataclasses.replace(TCFG, pitch_shift=2.0),
+        dataclasses.replace(TCFG, time_stretch=0.1))}
+    assert len(prints) == 4
+
+
+def test_training_with_a_warp_records_it(corpus, tmp_path):
+    data, labels = corpus
+    config = dataclasses.replace(TCFG, epochs=1, pitch_shift=1.0, time_stretch=0.1)
+    summary = train(data, labels=labels, out=str(tmp_path / "w.npz"), features=CFG,
+                    config=config, quiet=True)
+    _, meta = read_model(summary["out"])
+    assert meta["training"]["config"]["pitch_shift"] == 1.0
+    assert meta["training"]["config"]["time_stretch"] == 0.1
+    assert meta["training"]["augmentations"][:2] == ["pitch_shift", "time_stretch"]
 
 
 def test_input_errors(corpus, tmp_path):
@@ -249,8 +297,6 @@ def test_input_errors(corpus, tmp_path):
 
 
 def test_feature_cache_fingerprint_of_settings_older_than_a_field(tmp_path):
-    import hashlib
-
     from scatter.detect.data import Record
 
     clip = tmp_path / "a.wav"
