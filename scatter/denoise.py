@@ -31,6 +31,15 @@ low-pass band (below the lowest wavelet, about 40 Hz by default) around its mean
   quartile of ``log(tracked / white)`` over the bands is at most ``log 2`` and its first decile
   at least ``-log 1.3``.
 
+**Offset.** The low-pass band is thresholded around its mean over the signal (its offset). Where
+the noise is white (a ``sigma``, a noise excerpt, ``"global"``, ``"band"``, or ``"auto"``
+finding it white) the mean is added back: white noise brings no offset, so the offset is the
+signal's own as recorded. Under a tracked level (``"tracked"``, or ``"auto"`` on coloured
+noise) it is not: a sound has no constant component, and in a field recording the offset
+mixes the recorder's with the background's (real backgrounds often carry one), so dropping it
+removes noise that thresholding could not reach; a signal whose own offset matters should be
+denoised with ``threshold_lowpass=False``.
+
 **Which risk is minimized.** ``method="sure"`` picks each band's threshold by minimizing Stein's
 unbiased estimate of that band's *coefficient-domain* risk ``E|T(W y)_k - (W x)_k|^2``
 (:mod:`scatter.threshold.stein`; with a noise level that changes in time, the estimate of
@@ -380,6 +389,8 @@ def _denoise_core(y, reference, sigma, noise, *, wavelet, J, Q, sr, method, rule
     centred = low - mean
     levels, white = _noise_levels(bands, centred, bank, n, sr, sigma, noise, noise_estimate,
                                   lowpass)
+    if white is not None:  # tracked levels: the window's offset is not kept (module docstring)
+        mean = jnp.where(white[..., None], mean, 0.0)
     todo = list(bands) + ([centred] if lowpass else [])
     ref = None
     if reference is not None:
@@ -459,7 +470,8 @@ def denoise(
         docstring). ``"auto"``: ``"global"`` for white noise, ``"tracked"`` otherwise.
     threshold_lowpass : bool
         Also threshold the low-pass band (below the lowest wavelet) around its mean, where wind,
-        traffic and handling rumble lie; False keeps it as is.
+        traffic and handling rumble lie, and, under a tracked level, drop that mean (the
+        offset; module docstring); False keeps the band, offset included, as is.
     firm_ratio : float
         ``mu > 1`` of the firm rule.
     return_thresholds : bool

@@ -248,3 +248,29 @@ def test_default_follows_coloured_changing_noise(batch, default_run, global_run)
     # thresholds and levels per band, with the low-pass band last
     bank = filterbank("morlet", J=default_octaves(SR, N), Q=8)
     assert t.shape == s.shape == (len(ROWS), len(bank.xi) + 1)
+
+
+def test_offset_kept_under_white_noise_dropped_under_a_tracked_level():
+    """An offset of 1 on a gated tone: in white noise the default keeps the input's mean, in
+    coloured, changing noise the tracked path drops it. The band-pass filters carry no mean, so
+    the output's mean is the offset kept plus the mean of the thresholded, centred low-pass
+    band, which soft thresholding (each value shrunk towards zero) keeps below that band's mean
+    absolute deviation; that bound is below 1/2 here, so keeping and dropping are told apart."""
+    t = np.arange(N) / SR
+    x = np.sin(2 * np.pi * 440 * t) * (np.sin(2 * np.pi * 2 * t) > 0.2)
+    rng = np.random.default_rng(SEED)
+    white = 0.3 * rng.standard_normal(N)
+    y = np.stack([x + white + 1.0, x + _coloured_changing(rng, x) + 1.0]).astype(np.float32)
+    out = np.asarray(denoise(y, sr=SR), np.float64).mean(axis=-1)
+    bank = filterbank("morlet", J=default_octaves(SR, N), Q=8)
+    low = np.asarray(cwt(y, bank=bank, subsample=False)[-1], np.float64)
+    # plus the float32 rounding of sums of N values near 1
+    bound = (np.mean(np.abs(low - low.mean(axis=-1, keepdims=True)), axis=-1)
+             + N * float(np.finfo(np.float32).eps))
+    assert np.all(bound < 0.5)
+    offset = y.astype(np.float64).mean(axis=-1)
+    assert abs(out[0] - offset[0]) <= bound[0]    # white: kept
+    assert abs(out[1]) <= bound[1]                # coloured: dropped
+    # threshold_lowpass=False keeps the low-pass band, offset included, as is
+    kept = np.asarray(denoise(y[1], sr=SR, threshold_lowpass=False), np.float64)
+    assert abs(kept.mean() - offset[1]) <= bound[1]
