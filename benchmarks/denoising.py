@@ -32,7 +32,10 @@ Measured in the same run, on the same noisy signals:
   ``reduce_noise(y=y, sr=sr, stationary=...)``.
 
 Per condition: mean output SNR and mean SNR gain (output - input, dB) of every method, overall
-and per input SNR; the best peer (PyWavelets or either noisereduce mode) and the default's
+and per input SNR; the mean gain on zero-mean signals (``gain_db_zero_mean``: the clean clip,
+the noisy input and each output with their own mean over the window removed before the SNR),
+which leaves out what a method gains or loses on the offset alone (real backgrounds carry
+recorder offsets); the best peer (PyWavelets or either noisereduce mode) and the default's
 margin over it; the risk ratio (mean squared error of ``default`` over that of ``oracle``,
 pooled over clips and input SNRs). Goals: on ``real``, a mean gain >= 5 dB and >= 3 dB above
 the best peer; on ``white``, a mean gain within 0.3 dB of ``white_global`` and a risk ratio
@@ -176,6 +179,7 @@ def _summary(rows):
         "input_snr_db_mean": round(mean("snr_in"), 3),
         "output_snr_db": {m: round(mean(m + "_out"), 3) for m in METHODS},
         "gain_db": {m: round(mean(m + "_gain"), 3) for m in METHODS},
+        "gain_db_zero_mean": {m: round(mean(m + "_gain_zero_mean"), 3) for m in METHODS},
         "per_input_snr_gain_db": per_snr,
         "best_peer": best_peer,
         "margin_over_best_peer_db": round(gain - peers[best_peer], 3),
@@ -205,10 +209,13 @@ def run(samples, cache, quiet, conditions=CONDITIONS):
                 snr0 = snr_db(x, y)
                 row = {"clip": name, "noise": noise_name, "sr": sr, "snr_nominal": snr_in,
                        "snr_in": snr0}
+                x0, y0 = (a.astype(np.float64) - a.astype(np.float64).mean() for a in (x, y))
+                snr0_zero_mean = snr_db(x0, y0)
                 for key, z in _methods(y, x, sr).items():
                     z = np.asarray(z, np.float64)
                     row[key + "_out"] = snr_db(x, z)
                     row[key + "_gain"] = row[key + "_out"] - snr0
+                    row[key + "_gain_zero_mean"] = snr_db(x0, z - z.mean()) - snr0_zero_mean
                     row[key + "_mse"] = float(np.mean((z - x) ** 2))
                 rows[condition].append(row)
                 if not quiet:
