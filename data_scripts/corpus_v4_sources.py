@@ -19,11 +19,14 @@ every machine and never depends on a seed or on the files found:
 - **val** (model selection and thresholds): ``wesnoth-1.16-data`` (three dense bird choruses,
   crickets at night), ``lincity-ng-data`` (park birds, ducks, 120 urban and industrial sounds),
   ``lugaru-data`` (desert wind, a hawk, dogs), ``sonic-pi-samples`` (a crow, tonal instrument
-  samples), ``freecol`` (a birdsong intro).
+  samples), ``freecol`` (a birdsong intro), ``redeclipse-data`` (forest and river loops with
+  songbirds, night crickets over traffic, cicadas, water, wind).
 - **train**: everything else: ``qabcs-data`` (22 named bird species, one call each, and 200
   other animals, instruments and objects), ``widelands-data`` (denoised bird, cricket and frog
-  clips), ``flare-game``, ``openclonk-data``, ``openttd-opensfx``, ``supertuxkart-data`` and
-  ``0ad-data`` (day-time soundscapes, a peacock, farm animals, voices, weather).
+  clips), ``flare-game``, ``openclonk-data``, ``openttd-opensfx``, ``supertuxkart-data``,
+  ``0ad-data`` (day-time soundscapes, a peacock, farm animals, voices, weather),
+  ``berusky2-data`` (gull shores, a forest, crows and chirps, a frog chorus and frog croaks,
+  city traffic, weather) and ``scratch`` (single animal calls, crickets, everyday sounds).
 
 Why this way: the packages richest in wild songbird soundscapes are ``megaglest-data`` (six
 field recordings), ``wesnoth-1.16-data`` (three choruses) and ``0ad-data`` (day-time
@@ -71,6 +74,7 @@ SPLIT_OF_PACKAGE = {
     "lugaru-data": "val",
     "sonic-pi-samples": "val",
     "freecol": "val",
+    "redeclipse-data": "val",
     "qabcs-data": "train",
     "widelands-data": "train",
     "flare-game": "train",
@@ -78,6 +82,8 @@ SPLIT_OF_PACKAGE = {
     "openttd-opensfx": "train",
     "supertuxkart-data": "train",
     "0ad-data": "train",
+    "berusky2-data": "train",
+    "scratch": "train",
 }
 
 
@@ -122,6 +128,9 @@ _STK = "usr/share/games/supertuxkart/data"
 _SP = "usr/share/sonic-pi/samples"
 _LU = "usr/share/games/lugaru/Sounds"
 _FC = "usr/share/games/freecol"
+_RE = "usr/share/games/redeclipse/data/sounds/ambience"
+_BK = "usr/share/games/berusky2/sound/sound"
+_SC = "usr/share/scratch/Media/Sounds"
 
 #: The sources (order: the test packages first, so that copies are kept there).
 SOURCES = (
@@ -154,6 +163,11 @@ SOURCES = (
     Source("freecol", "GPL-2+", (f"{_FC}/*/resources/sound/intro/*.ogg",
                                  f"{_FC}/base/resources/sound/intro.ogg",
                                  f"{_FC}/default/resources/sound/event/fountain.ogg")),
+    Source("redeclipse-data", "CC-BY-SA-3.0 (Red Eclipse Team; freesound.org authors per file)",
+           tuple(f"{_RE}/{n}.ogg" for n in (
+               "cycadas", "nightcrickets", "forest?", "creek", "river", "water", "waterfall*",
+               "wind", "blowwind", "hollowwind", "dizzywind", "wastewind", "distant_cars",
+               "fire", "cavedrip", "lava*"))),
     Source("qabcs-data", "GPL-3+", ("usr/share/qabcs/abcs/all/noises/*.ogg",)),
     Source("widelands-data", "GPL-2+", (f"{_WL}/sound/animals/*.ogg",
                                         f"{_WL}/world/critters/duck/*.ogg")),
@@ -173,6 +187,11 @@ SOURCES = (
             "sfx/sara_airport_pa.ogg", "sfx/airplane_jetEngine.ogg", "sfx/engine_large.ogg",
             "sfx/fireworks_show.ogg", "tracks/black_forest/*.ogg", "tracks/scotland/sheep.ogg",
             "tracks/introcutscene2/nolok_speech.ogg"))),
+    Source("berusky2-data", "GPL-2+ (AnakreoN)", tuple(
+        f"{_BK}/{n}.wav" for n in (
+            "Ptak*", "ptak*", "racek*", "Crow*", "frog*", "swamp*", "les*", "mesto*", "village",
+            "Vitr*", "Voda*", "Auto*", "Hrom*", "Dest*", "parnik*", "zvon*", "voc*", "pray*"))),
+    Source("scratch", "CC-BY-SA-3.0 (MIT)", (f"{_SC}/Animal/*.wav", f"{_SC}/Effects/*.wav")),
     Source("0ad-data", "CC-BY-SA-3.0 (Wildfire Games)", tuple(
         f"audio/{n}" for n in (
             "ambient/dayscape/*.ogg", "ambient/weather/*.ogg", "ambient/water/*.ogg",
